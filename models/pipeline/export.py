@@ -1,0 +1,90 @@
+"""Write the trained MLP (plus normalisation and quantile head) as an ONNX graph with onnx.helper."""
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from .data import HORIZONS, SEASONAL_LEN, WINDOW
+from .model import CLIP_IN, MLP
+
+OPSET = 17
+
+
+def build_graph(model: MLP, metadata: dict) -> onnx.ModelProto:
+    inits, nodes = [], []
+
+    def const(name, arr, dtype=np.float32):
+        inits.append(numpy_helper.from_array(np.asarray(arr, dtype=dtype), name))
+        return name
+
+    def node(op, ins, out, **attrs):
+        nodes.append(helper.make_node(op, ins, [out], name=out + "_" + op, **attrs))
+        return out
+
+    # ---- per-window normalisation (scale-free model) ----
+    loc = node("ReduceMean", ["recent"], "loc", axes=[1], keepdims=1)
+    dev = node("Sub", ["recent", loc], "dev")
+    var = node("ReduceMean", [node("Mul", [dev, dev], "dev_sq")], "var", axes=[1], keepdims=1)
+    std = node("Sqrt", [var], "std")
+    const("i_s1", [1], np.int64); const("i_e1", [WINDOW], np.int64)
+    const("i_s0", [0], np.int64); const("i_e0", [WINDOW - 1], np.int64); const("ax1", [1], np.int64)
+    r1 = node("Slice", ["recent", "i_s1", "i_e1", "ax1"], "recent_1")
+    r0 = node("Slice", ["recent", "i_s0", "i_e0", "ax1"], "recent_0")
+    mad = node("ReduceMean", [node("Abs", [node("Sub", [r1, r0], "diff1")], "absdiff1")], "mad", axes=[1], keepdims=1)
+    mabs = node("ReduceMean", [node("Abs", ["recent"], "abs_recent")], "mabs", axes=[1], keepdims=1)
+    const("c001", 0.01); const("c1em6", 1e-6)
+    s = node("Add", [std, mad], "s_a")
+    s = node("Add", [s, node("Mul", [mabs, "c001"], "s_m")], "s_b")
+    scale = node("Add", [s, "c1em6"], "scale")
+    const("clip_lo", -CLIP_IN); const("clip_hi", CLIP_IN)
+    zr = node("Clip", [node("Div", [dev, scale], "zr_raw"), "clip_lo", "clip_hi"], "zr")
+    const("ax2", [2], np.int64)
+    loc3 = node("Unsqueeze", [loc, "ax2"], "loc3")
+    scale3 = node("Unsqueeze", [scale, "ax2"], "scale3")
+    mask3 = node("Unsqueeze", ["seasonal_mask", "ax2"], "mask3")
+    zs = node("Div", [node("Sub", ["seasonal", loc3], "s_dev"), scale3], "zs_raw")
+    zs = node("Mul", [node("Clip", [zs, "clip_lo", "clip_hi"], "zs_clip"), mask3], "zs")
+    const("shape_s", [-1, 2 * SEASONAL_LEN], np.int64)
+    zs2 = node("Reshape", [zs, "shape_s"], "zs_flat")
+    rel = node("Div", [scale, node("Add", [mabs, scale], "mabs_scale")], "rel")
+    minr = node("ReduceMin", ["recent"], "min_recent", axes=[1], keepdims=1)
+    const("zero", 0.0)
+    ge = node("GreaterOrEqual", [minr, "zero"], "nonneg_b")
+    nonneg = node("Cast", [ge], "nonneg", to=TensorProto.FLOAT)
+    f = node("Concat", [zr, zs2, "seasonal_mask", rel, nonneg], "features", axis=1)
+
+    # ---- MLP with linear skip ----
+    p = {k: v for k, v in model.p.items()}
+    h = f
+    for i in range(model.n_layers):
+        const(f"W{i}", p[f"W{i}"]); const(f"b{i}", p[f"b{i}"])
+        h = node("Relu", [node("Add", [node("MatMul", [h, f"W{i}"], f"mm{i}"), f"b{i}"], f"a{i}")], f"h{i}")
+    const("Wo", p["Wo"]); const("bo", p["bo"]); const("Wl", p["Wl"])
+    o = node("Add", [node("Add", [node("MatMul", [h, "Wo"], "mm_o"), "bo"], "o_a"),
+                     node("MatMul", [f, "Wl"], "mm_l")], "o")
+    const("shape_o", [-1, HORIZONS, 3], np.int64)
+    o3 = node("Reshape", [o, "shape_o"], "o3")
+    for j, nm in enumerate(["mid", "dlo", "dhi"]):
+        const(f"q_s{j}", [j], np.int64); const(f"q_e{j}", [j + 1], np.int64)
+        node("Slice", [o3, f"q_s{j}", f"q_e{j}", "ax2"], nm)
+    lo = node("Sub", ["mid", node("Softplus", ["dlo"], "sp_lo")], "z_lo")
+    hi = node("Add", ["mid", node("Softplus", ["dhi"], "sp_hi")], "z_hi")
+    z = node("Concat", [lo, "mid", hi], "z", axis=2)
+    q = node("Add", [loc3, node("Mul", [scale3, z], "q_scaled")], "q_raw")
+    # non-negative output when the recent window is non-negative (keeps monotonicity: max is monotone)
+    cond = node("Unsqueeze", [ge, "ax2"], "nonneg3")
+    qpos = node("Max", [q, "zero"], "q_pos")
+    nodes.append(helper.make_node("Where", [cond, qpos, q], ["quantiles"], name="quantiles_Where"))
+
+    inputs = [
+        helper.make_tensor_value_info("recent", TensorProto.FLOAT, ["N", WINDOW]),
+        helper.make_tensor_value_info("seasonal", TensorProto.FLOAT, ["N", 2, SEASONAL_LEN]),
+        helper.make_tensor_value_info("seasonal_mask", TensorProto.FLOAT, ["N", 2]),
+    ]
+    outputs = [helper.make_tensor_value_info("quantiles", TensorProto.FLOAT, ["N", HORIZONS, 3])]
+    graph = helper.make_graph(nodes, "foresight_forecaster", inputs, outputs, initializer=inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                          producer_name="foresight-models-pipeline", producer_version=metadata["version"])
+    m.ir_version = 8
+    helper.set_model_props(m, {k: str(v) for k, v in metadata.items()})
+    onnx.checker.check_model(m, full_check=True)
+    return m

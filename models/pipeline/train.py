@@ -1,0 +1,210 @@
+"""Train the Foresight forecaster, export ONNX, check parity, write test vectors and metadata.
+
+Run from models/:  .venv/bin/python -m pipeline.train  (models/train.sh does this)."""
+import argparse
+import hashlib
+import json
+import os
+import time
+
+import numpy as np
+
+from . import augment
+from .data import MODELS_DIR, Store, load_all, load_split
+from .evaluate import evaluate, print_report
+from .model import MLP, QUANTILES, Adam, CLIP_TGT, features
+
+VERSION = "0.1.0"
+SEED = 20260501
+CFG = {
+    "hidden": 256, "layers": 2, "epochs": 30, "samples_per_epoch": 120_000, "batch": 512,
+    "lr": 2e-3, "lr_min": 5e-5, "weight_decay": 0.0, "quantile_weights": [1.0, 1.0, 1.0],
+    "family_weights": {"nasa": 0.25, "nasa5": 0.10, "nyc_taxi": 0.10, "aws": 0.30, "known_cause": 0.12,
+                       "artificial": 0.05, "synthetic": 0.08},
+    "aug": {"drop_day": 0.15, "drop_week": 0.3, "scale_prob": 0.5, "noise_prob": 0.15, "burst_prob": 0.05,
+            "shift_prob": 0.2, "shift_max": 3},
+    "synthetic_series": 24,
+}
+AWS = ("ec2_cpu", "elb", "rds", "ec2_network", "ec2_disk", "grok", "iio")
+
+
+def family_group(f: str) -> str:
+    return "aws" if f in AWS else f
+
+
+def sample_weights(store: Store, fam_w: dict) -> tuple[np.ndarray, np.ndarray]:
+    g = store.global_origins("train")
+    fams = np.array([family_group(store.series[i].family) for i in store.sid_of[g]])
+    w = np.zeros(len(g))
+    for f in np.unique(fams):
+        sel = fams == f
+        w[sel] = fam_w.get(f, 0.0) / sel.sum()
+    return g, w / w.sum()
+
+
+def train(cfg: dict, seed: int, log=print):
+    rng = np.random.default_rng(seed)
+    series, file_hashes = load_all()
+    series += augment.synthetic_series(np.random.default_rng(seed + 1), cfg["synthetic_series"])
+    store = Store(series)
+    g_all, w_all = sample_weights(store, cfg["family_weights"])
+    model = MLP(cfg["hidden"], rng, cfg["layers"])
+    opt = Adam(model.p, cfg["lr"], wd=cfg["weight_decay"])
+    qw = np.asarray(cfg["quantile_weights"], np.float32)
+    steps_per_epoch = cfg["samples_per_epoch"] // cfg["batch"]
+    total = steps_per_epoch * cfg["epochs"]
+    a = cfg["aug"]
+    step = 0
+    t0 = time.time()
+    for ep in range(cfg["epochs"]):
+        draw = rng.choice(len(g_all), size=steps_per_epoch * cfg["batch"], p=w_all)
+        losses = []
+        for b in range(steps_per_epoch):
+            g = g_all[draw[b * cfg["batch"]:(b + 1) * cfg["batch"]]]
+            B = len(g)
+            sh = rng.random(B) < a["shift_prob"]
+            ds = np.where(sh, rng.integers(-a["shift_max"], a["shift_max"] + 1, B), 0)
+            ws = np.where(sh, rng.integers(-a["shift_max"], a["shift_max"] + 1, B), 0)
+            r, se, m, y = store.gather(g, ds, ws)
+            r, se, m, y = augment.augment_batch(rng, r, se, m, y, a)
+            f, loc, scale, _ = features(r, se, m)
+            zt = np.clip((y.astype(np.float32) - loc) / scale, -CLIP_TGT, CLIP_TGT).astype(np.float32)
+            lr = cfg["lr_min"] + 0.5 * (cfg["lr"] - cfg["lr_min"]) * (1 + np.cos(np.pi * step / total))
+            loss, grads = model.loss_grad(f, zt, qw)
+            opt.step(model.p, grads, lr)
+            losses.append(loss)
+            step += 1
+        log(f"epoch {ep + 1}/{cfg['epochs']} loss={np.mean(losses):.4f} lr={lr:.2e} t={time.time() - t0:.0f}s")
+    return model, store, file_hashes, time.time() - t0
+
+
+def sha256_file(p: str) -> str:
+    with open(p, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_vectors(model, store: Store, split: dict) -> dict:
+    """8 fixed windows from the held-out test segments (parity check only, no tuning)."""
+    byname = {s.name: i for i, s in enumerate(store.series)}
+    want = [
+        ("traces/nasa_http_1995/nasa_http_requests_per_minute.csv", 0.30, None),
+        ("traces/nasa_http_1995/nasa_http_requests_per_minute.csv", 0.70, [1.0, 0.0]),
+        ("nab/data/realKnownCause/nyc_taxi.csv", 0.50, None),
+        ("nab/data/realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv", 0.50, [0.0, 0.0]),
+        ("nab/data/realAWSCloudwatch/elb_request_count_8c0756.csv", 0.40, None),
+        ("nab/data/realAWSCloudwatch/rds_cpu_utilization_e47b3b.csv", 0.60, [0.0, 1.0]),
+        ("nab/data/artificialWithAnomaly/art_daily_flatmiddle.csv", 0.50, None),
+        ("nab/data/realAWSCloudwatch/ec2_network_in_5abac7.csv", 0.80, [0.0, 0.0]),
+    ]
+    cases = []
+    for path, frac, force in want:
+        i = byname[path]
+        s = store.series[i]
+        t = s.test_start + int(frac * (len(s.values) - 31 - s.test_start))
+        r, se, m, _ = store.gather(np.array([store.offsets[i] + t]))
+        if force is not None:
+            m = np.minimum(m, np.asarray(force)[None, :])
+            se = se * m[:, :, None]
+        q = model.forward(r, se, m)
+        cases.append({"source": path, "origin_index": int(t),
+                      "recent": r[0].astype(np.float32).tolist(), "seasonal": se[0].astype(np.float32).tolist(),
+                      "seasonal_mask": m[0].astype(np.float32).tolist(), "expected": q[0].tolist()})
+    return {"tolerance": "abs(diff) <= 1e-4 * max(1, abs(expected))",
+            "expected_from": "numpy training-framework forward (models/pipeline/model.py MLP.forward)",
+            "cases": cases}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--hidden", type=int, default=None)
+    ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--set", action="append", default=[], help="cfg override key=json")
+    args = ap.parse_args()
+    cfg = json.loads(json.dumps(CFG))
+    if args.epochs:
+        cfg["epochs"] = args.epochs
+    if args.hidden:
+        cfg["hidden"] = args.hidden
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        d = cfg
+        ks = k.split(".")
+        for kk in ks[:-1]:
+            d = d[kk]
+        d[ks[-1]] = json.loads(v)
+    print("config:", json.dumps(cfg))
+    model, store, file_hashes, train_s = train(cfg, SEED)
+    print(f"training time: {train_s:.1f}s")
+    rep = evaluate(model, store)
+    print_report(rep)
+    if args.no_export:
+        return
+    import onnx
+    import onnxruntime as ort
+
+    from .export import build_graph
+    split = load_split()
+    split_sha = sha256_file(os.path.join(MODELS_DIR, "split.json"))
+    meta = {
+        "version": VERSION, "window": 60, "seasonal_length": 90, "horizons": 30, "quantiles": "0.1,0.5,0.9",
+        "inputs": "recent[N,60] float32; seasonal[N,2,90] float32 (row0 = P_day back, row1 = P_week back, "
+                  "values t-P-59..t-P+30); seasonal_mask[N,2] float32 (1 available, 0 not)",
+        "outputs": "quantiles[N,30,3] float32: horizons t+1..t+30, quantiles 0.1,0.5,0.9, raw units, "
+                   "non-decreasing along the last axis; clamped at 0 when min(recent) >= 0",
+        "step_note": "step-agnostic: one step = the series' sampling step (1 min NASA, 5 min NAB, 30 min nyc_taxi); "
+                     "the caller supplies seasonal rows at P_day = 86400/step and P_week = 7*86400/step steps back",
+        "normalisation": "inside the graph: loc = mean(recent), scale = std(recent) + mean|diff(recent)| + "
+                         "0.01*mean|recent| + 1e-6; outputs = loc + scale * z",
+        "training_data_sha256": store.training_hash(),
+        "input_files_and_split_sha256": hashlib.sha256(
+            (json.dumps(file_hashes, sort_keys=True) + split_sha).encode()).hexdigest(),
+        "split_sha256": split_sha,
+        "seed": SEED,
+        "opset": 17,
+        "architecture": f"MLP {cfg['layers']}x{cfg['hidden']} ReLU + linear skip, 244 features, "
+                        "p50 + softplus deltas",
+    }
+    m = build_graph(model, meta)
+    onnx_path = os.path.join(MODELS_DIR, "foresight-forecaster.onnx")
+    onnx.save(m, onnx_path)
+    # parity: onnxruntime (python) vs numpy on validation windows of every series + the test vectors
+    sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    g = store.global_origins("val")
+    g = g[np.random.default_rng(0).choice(len(g), 4096, replace=False)]
+    r, se, mk, _ = store.gather(g)
+    mk[::3] = 0.0
+    se = se * mk[:, :, None]
+    ref = model.forward(r, se, mk)
+    got = sess.run(["quantiles"], {"recent": r.astype(np.float32), "seasonal": se.astype(np.float32),
+                                   "seasonal_mask": mk.astype(np.float32)})[0]
+    rel = np.abs(got - ref) / np.maximum(1.0, np.abs(ref))
+    print(f"parity onnxruntime vs numpy: max rel diff {rel.max():.3e} over {ref.size} values")
+    assert rel.max() <= 1e-4, "ONNX parity failed"
+    assert (np.diff(got, axis=2) >= 0).all(), "quantiles not monotone"
+    tv = test_vectors(model, store, split)
+    for c in tv["cases"]:
+        o = sess.run(["quantiles"], {"recent": np.asarray([c["recent"]], np.float32),
+                                     "seasonal": np.asarray([c["seasonal"]], np.float32),
+                                     "seasonal_mask": np.asarray([c["seasonal_mask"]], np.float32)})[0]
+        e = np.asarray(c["expected"])
+        assert (np.abs(o[0] - e) <= 1e-4 * np.maximum(1, np.abs(e))).all()
+    with open(os.path.join(MODELS_DIR, "testvectors.json"), "w") as f:
+        json.dump(tv, f)
+    meta_json = dict(meta)
+    meta_json.update({"onnx_file": "foresight-forecaster.onnx", "onnx_sha256": sha256_file(onnx_path),
+                      "onnx_bytes": os.path.getsize(onnx_path), "input_file_sha256": file_hashes,
+                      "training_config": cfg, "training_seconds": round(train_s, 1),
+                      "parity_max_rel_diff_python_ort": float(rel.max()),
+                      "validation": {"note": "validation segment [validation_start_index, heldout_start_index), "
+                                             "h=5 MAE ratio to best of last/snaive_day/holt_winters/fft "
+                                             "(numpy versions in pipeline/baselines.py)",
+                                     "per_family": rep["per_family"], "per_series": rep["per_series"]}})
+    with open(os.path.join(MODELS_DIR, "foresight-forecaster.json"), "w") as f:
+        json.dump(meta_json, f, indent=2)
+        f.write("\n")
+    print("onnx sha256:", meta_json["onnx_sha256"], "bytes:", meta_json["onnx_bytes"])
+
+
+if __name__ == "__main__":
+    main()
