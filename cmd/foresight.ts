@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { Command } from 'commander'
+import { startAdapter } from '../src/adapter/server.js'
+import { buildAdapterDeps } from '../src/adapter/wire.js'
+import { loadConfig } from '../src/config/load.js'
+import { adapterConfigSchema } from '../src/config/schema.js'
+import { localUsage } from '../src/adapter/usage.js'
+import { createLogger } from '../src/telemetry/logger.js'
+
+const program = new Command()
+  .name('foresight')
+  .description('Predictive autoscaling and self-healing for Kubernetes')
+  .showHelpAfterError()
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value]
+
+program
+  .command('adapter')
+  .description('Serve ML-predicted metrics as the external.metrics.k8s.io/v1beta1 aggregated API')
+  .option('-c, --config <file>', 'configuration file (YAML or JSON)')
+  .option('--set <key=value>', 'set one configuration value, e.g. listen.port=8443 (repeatable)', collect, [])
+  .addHelpText('after', '\nEvery setting can also come from the environment as FORESIGHT_<PATH>, e.g. FORESIGHT_LISTEN__PORT=8443.\nSee the configuration reference in README.md.')
+  .action(async (opts: { config?: string; set: string[] }) => {
+    const cfg = loadConfig(adapterConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
+    const log = createLogger(cfg.logLevel)
+    const adapter = await startAdapter(await buildAdapterDeps(cfg, log))
+    log.info({ api: adapter.apiUrl, metrics: adapter.metricsUrl, authMode: cfg.auth.mode }, 'adapter started')
+    if (cfg.auth.mode === 'local') process.stdout.write(localUsage(adapter.apiUrl, adapter.metricsUrl, cfg.source))
+    const stop = (signal: string): void => {
+      log.info({ signal }, 'shutting down')
+      adapter.close().then(() => process.exit(0), (err: unknown) => {
+        log.error({ err }, 'unclean shutdown')
+        process.exit(1)
+      })
+    }
+    process.once('SIGTERM', stop)
+    process.once('SIGINT', stop)
+  })
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,106 @@
+import type { AddressInfo } from 'node:net'
+import type { Server as TlsServer } from 'node:tls'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { authHook } from '../api/auth-hook.js'
+import { discoveryRoutes } from '../api/discovery.js'
+import { statusErrors } from '../api/errors.js'
+import { externalMetricsRoutes } from '../api/external-metrics.js'
+import { healthRoutes, type ReadinessCheck } from '../api/health.js'
+import { openapiRoutes } from '../api/openapi.js'
+import { CertReloader, secureContextOptions } from '../auth/tls.js'
+import type { Authenticator, Authorizer } from '../auth/types.js'
+import type { MetricSource } from '../source/types.js'
+import { httpMetrics } from '../telemetry/http-metrics.js'
+
+export interface AdapterDeps {
+  listen: { host: string; port: number }
+  metricsListen: { host: string; port: number }
+  log: Logger
+  registry: Registry
+  source: MetricSource
+  authenticator: Authenticator
+  authorizer: Authorizer
+  serving: { certPem: string; keyPem: string }
+  /** When set, client certificates are requested and verified against it (the request-header CA). */
+  clientCAPem?: string
+  /** Rotate the serving certificate from these files. */
+  certFiles?: { certFile: string; keyFile: string; reloadIntervalMs: number }
+  readiness: readonly ReadinessCheck[]
+}
+
+export interface RunningAdapter {
+  api: FastifyInstance
+  telemetry: FastifyInstance
+  apiUrl: string
+  metricsUrl: string
+  reloader?: CertReloader
+  close(): Promise<void>
+}
+
+function urlOf(app: FastifyInstance, scheme: string): string {
+  const addr = app.server.address() as AddressInfo
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+  return `${scheme}://${host}:${addr.port}`
+}
+
+export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
+  const apiLog: FastifyBaseLogger = deps.log.child({ server: 'api' })
+  const telemetryLog: FastifyBaseLogger = deps.log.child({ server: 'telemetry' })
+  const api = Fastify({
+    loggerInstance: apiLog,
+    logController: new LogController({ disableRequestLogging: true }),
+    https: {
+      ...secureContextOptions({ ...deps.serving, ...(deps.clientCAPem !== undefined ? { clientCAPem: deps.clientCAPem } : {}) }),
+      requestCert: deps.clientCAPem !== undefined,
+      // Unverified certificates are not refused at the handshake: such callers may still present a bearer
+      // token; the request-header authenticator only trusts verified ones.
+      rejectUnauthorized: false,
+    },
+    return503OnClosing: true,
+  })
+  await api.register(statusErrors)
+  await api.register(httpMetrics, { registry: deps.registry, server: 'api' })
+  await api.register(authHook, { authenticator: deps.authenticator, authorizer: deps.authorizer })
+  await api.register(healthRoutes, { checks: deps.readiness })
+  await api.register(discoveryRoutes, { metricNames: deps.source.metricNames })
+  await api.register(externalMetricsRoutes, { source: deps.source })
+  await api.register(openapiRoutes)
+
+  const telemetry = Fastify({ loggerInstance: telemetryLog, logController: new LogController({ disableRequestLogging: true }) })
+  await telemetry.register(statusErrors)
+  await telemetry.register(healthRoutes, { checks: deps.readiness })
+  telemetry.get('/metrics', async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()))
+
+  let reloader: CertReloader | undefined
+  try {
+    await api.listen({ host: deps.listen.host, port: deps.listen.port })
+    await telemetry.listen({ host: deps.metricsListen.host, port: deps.metricsListen.port })
+  } catch (err) {
+    await Promise.allSettled([api.close(), telemetry.close()])
+    throw new Error(`unable to start adapter: ${(err as Error).message}`)
+  }
+  if (deps.certFiles !== undefined) {
+    const tlsServer: TlsServer = api.server
+    reloader = new CertReloader(tlsServer, {
+      certFile: deps.certFiles.certFile,
+      keyFile: deps.certFiles.keyFile,
+      intervalMs: deps.certFiles.reloadIntervalMs,
+      log: deps.log.child({ component: 'tls' }),
+      ...(deps.clientCAPem !== undefined ? { clientCAPem: deps.clientCAPem } : {}),
+    }, deps.serving)
+    reloader.start()
+  }
+  return {
+    api,
+    telemetry,
+    apiUrl: urlOf(api, 'https'),
+    metricsUrl: urlOf(telemetry, 'http'),
+    ...(reloader !== undefined ? { reloader } : {}),
+    async close(): Promise<void> {
+      reloader?.stop()
+      await Promise.all([api.close(), telemetry.close()])
+    },
+  }
+}

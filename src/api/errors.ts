@@ -1,0 +1,67 @@
+import createError from '@fastify/error'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+
+// The error catalogue: every failure the API can answer with, its code and HTTP status. Messages are written for
+// the caller; anything unexpected becomes a generic InternalError and is logged, never echoed.
+export const ERR_BAD_REQUEST = createError('FORESIGHT_BAD_REQUEST', '%s', 400)
+export const ERR_UNAUTHORIZED = createError('FORESIGHT_UNAUTHORIZED', 'Unauthorized', 401)
+export const ERR_FORBIDDEN = createError('FORESIGHT_FORBIDDEN', '%s', 403)
+export const ERR_NOT_FOUND = createError('FORESIGHT_NOT_FOUND', '%s', 404)
+export const ERR_METHOD_NOT_ALLOWED = createError('FORESIGHT_METHOD_NOT_ALLOWED', 'the server does not allow this method on the requested resource', 405)
+export const ERR_NOT_ACCEPTABLE = createError('FORESIGHT_NOT_ACCEPTABLE', '%s', 406)
+export const ERR_UNAVAILABLE = createError('FORESIGHT_UNAVAILABLE', '%s', 503)
+export const ERR_INTERNAL = createError('FORESIGHT_INTERNAL', 'Internal error occurred: %s', 500)
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed',
+  406: 'NotAcceptable', 409: 'Conflict', 413: 'RequestEntityTooLarge', 415: 'UnsupportedMediaType',
+  429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout',
+}
+
+export interface Status {
+  kind: 'Status'
+  apiVersion: 'v1'
+  metadata: Record<string, never>
+  status: 'Failure'
+  message: string
+  reason: string
+  code: number
+}
+
+/** metav1.Status for an HTTP status code; unknown codes fold into InternalError. */
+export function statusBody(code: number, message: string): Status {
+  const reason = REASONS[code]
+  if (reason === undefined) return statusBody(500, 'Internal error occurred: unexpected failure')
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }
+}
+
+function isCatalogued(err: FastifyError): boolean {
+  return err.code?.startsWith('FORESIGHT_') === true
+}
+
+/**
+ * Errors from our catalogue keep their message. Fastify's own client errors (bad content type, body too large)
+ * keep their status with a generic message. Everything else is a 500 whose details stay in the log.
+ */
+export function toStatus(err: FastifyError): Status {
+  const code = err.statusCode ?? 500
+  if (isCatalogued(err)) return statusBody(code, err.message)
+  if (code >= 400 && code < 500 && REASONS[code] !== undefined) return statusBody(code, `the request was rejected: ${REASONS[code] ?? 'BadRequest'}`)
+  return statusBody(500, 'Internal error occurred: the request could not be served')
+}
+
+export const statusErrors = fp(
+  (app: FastifyInstance, _opts: object, done: (err?: Error) => void): void => {
+    app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const body = toStatus(err)
+      if (body.code >= 500) req.log.error({ err }, 'request failed')
+      void reply.code(body.code).type('application/json').send(body)
+    })
+    app.setNotFoundHandler((_req: FastifyRequest, reply: FastifyReply) => {
+      void reply.code(404).type('application/json').send(statusBody(404, 'the server could not find the requested resource'))
+    })
+    done()
+  },
+  { name: 'foresight-status-errors', fastify: '5.x' },
+)

@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { MetricItem, MetricSource } from '../source/types.js'
+import { ERR_BAD_REQUEST, ERR_METHOD_NOT_ALLOWED, ERR_NOT_FOUND, ERR_UNAVAILABLE } from './errors.js'
+import { formatQuantity } from './quantity.js'
+import { formatSelector, matches, parseSelector, SelectorError, type Selector } from './selector.js'
+import { API_PREFIX, GROUP, GROUP_VERSION, VERSION, type ExternalMetricValue, type ExternalMetricValueList } from './types.js'
+
+export interface ExternalMetricsOptions { source: MetricSource }
+
+interface Params { namespace: string; metric: string }
+interface Query { labelSelector?: string | string[] }
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]*$/
+
+export function validateParams(p: Params): void {
+  if (p.namespace.length > 63 || !DNS_LABEL.test(p.namespace)) throw new ERR_BAD_REQUEST(`invalid namespace "${p.namespace}": must be a lowercase RFC 1123 label`)
+  if (p.metric.length > 253 || !METRIC_NAME.test(p.metric)) throw new ERR_BAD_REQUEST(`invalid metric name "${p.metric}"`)
+}
+
+function selectorOf(q: Query): Selector {
+  if (Array.isArray(q.labelSelector)) throw new ERR_BAD_REQUEST('labelSelector may be given only once')
+  try {
+    return parseSelector(q.labelSelector ?? '')
+  } catch (err) {
+    if (err instanceof SelectorError) throw new ERR_BAD_REQUEST(err.message)
+    throw err
+  }
+}
+
+export function toExternalMetricValue(item: MetricItem): ExternalMetricValue {
+  return {
+    metricName: item.metricName,
+    metricLabels: { ...item.labels },
+    timestamp: item.timestamp.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ...(item.windowSeconds !== undefined ? { window: item.windowSeconds } : {}),
+    value: formatQuantity(item.value),
+  }
+}
+
+export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetricsOptions, done: (err?: Error) => void): void {
+  const url = `${API_PREFIX}/namespaces/:namespace/:metric`
+  app.get<{ Params: Params; Querystring: Query }>(url, {
+    config: {
+      authz: (req: FastifyRequest) => {
+        const p = req.params as Params
+        return { kind: 'resource', verb: 'get', group: GROUP, version: VERSION, resource: p.metric, namespace: p.namespace }
+      },
+    },
+  }, async (req): Promise<ExternalMetricValueList> => {
+    validateParams(req.params)
+    const selector = selectorOf(req.query)
+    const { namespace, metric } = req.params
+    const result = opts.source.query(namespace, metric)
+    if (result.state === 'unknown-metric') throw new ERR_NOT_FOUND(`the server could not find the metric "${metric}": it is not served by this adapter`)
+    if (result.state === 'not-ready') throw new ERR_UNAVAILABLE(`metric "${metric}" is not ready yet: ${result.reason}`)
+    const items = result.items.filter((i) => matches(selector, i.labels))
+    if (items.length === 0) {
+      throw new ERR_NOT_FOUND(`no series of metric "${metric}" in namespace "${namespace}" matched the selector "${formatSelector(selector)}"`)
+    }
+    return { kind: 'ExternalMetricValueList', apiVersion: GROUP_VERSION, metadata: {}, items: items.map(toExternalMetricValue) }
+  })
+  app.route({
+    method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+    url,
+    config: { methodNotAllowed: true },
+    handler: (_req: FastifyRequest, _reply: FastifyReply): never => { throw new ERR_METHOD_NOT_ALLOWED() },
+  })
+  done()
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { createSecureContext, type SecureContextOptions, type Server as TlsServer } from 'node:tls'
+import type { Logger } from 'pino'
+
+export interface ServingMaterial {
+  certPem: string
+  keyPem: string
+  /** CAs whose client certificates the TLS layer verifies (the request-header CA). */
+  clientCAPem?: string
+}
+
+export class TlsLoadError extends Error {
+  override name = 'TlsLoadError'
+}
+
+/** Reads and checks a certificate/key pair; a bad pair fails here, not at the first handshake. */
+export function readServingFiles(certFile: string, keyFile: string): { certPem: string; keyPem: string } {
+  let certPem: string
+  let keyPem: string
+  try {
+    certPem = readFileSync(certFile, 'utf8')
+    keyPem = readFileSync(keyFile, 'utf8')
+  } catch (err) {
+    throw new TlsLoadError(`unable to read serving certificate: ${(err as NodeJS.ErrnoException).code ?? 'read error'}`)
+  }
+  try {
+    createSecureContext({ cert: certPem, key: keyPem })
+  } catch (err) {
+    throw new TlsLoadError(`unable to load serving certificate: ${(err as Error).message}`)
+  }
+  return { certPem, keyPem }
+}
+
+export function secureContextOptions(m: ServingMaterial): SecureContextOptions {
+  return { cert: m.certPem, key: m.keyPem, ...(m.clientCAPem !== undefined ? { ca: m.clientCAPem } : {}), minVersion: 'TLSv1.2' }
+}
+
+export interface CertReloaderOptions {
+  certFile: string
+  keyFile: string
+  clientCAPem?: string
+  intervalMs: number
+  log: Logger
+}
+
+/**
+ * Polls the certificate files (secret volumes swap a symlink, which fs.watch misses) and installs a new
+ * secure context when their content changes. Existing connections keep the context they negotiated with;
+ * a broken new pair is logged and ignored, so a bad rotation never takes the server down.
+ */
+export class CertReloader {
+  private timer: NodeJS.Timeout | undefined
+  private fingerprint: string
+
+  constructor(private readonly server: TlsServer, private readonly opts: CertReloaderOptions, initial: { certPem: string; keyPem: string }) {
+    this.fingerprint = hash(initial.certPem, initial.keyPem)
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.check(), this.opts.intervalMs)
+    this.timer.unref()
+  }
+
+  /** Returns true when a new certificate was installed. */
+  check(): boolean {
+    let pair: { certPem: string; keyPem: string }
+    try {
+      pair = readServingFiles(this.opts.certFile, this.opts.keyFile)
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'serving certificate changed but is not loadable; keeping the current one')
+      return false
+    }
+    const next = hash(pair.certPem, pair.keyPem)
+    if (next === this.fingerprint) return false
+    this.server.setSecureContext(secureContextOptions({ ...pair, ...(this.opts.clientCAPem !== undefined ? { clientCAPem: this.opts.clientCAPem } : {}) }))
+    this.fingerprint = next
+    this.opts.log.info({ certFile: this.opts.certFile }, 'serving certificate reloaded')
+    return true
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+  }
+}
+
+function hash(...parts: string[]): string {
+  const h = createHash('sha256')
+  for (const p of parts) h.update(p).update('\0')
+  return h.digest('hex')
+}

@@ -1,0 +1,58 @@
+import { writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { loadConfig, ConfigError } from './load.js'
+import { adapterConfigSchema } from './schema.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'foresight-config-'))
+const file = (name: string, text: string): string => {
+  const p = join(dir, name)
+  writeFileSync(p, text)
+  return p
+}
+
+t.test('defaults give the embedded local setup', async (t) => {
+  const cfg = loadConfig(adapterConfigSchema, { env: {} })
+  t.equal(cfg.listen.host, '127.0.0.1')
+  t.equal(cfg.listen.port, 6443)
+  t.equal(cfg.auth.mode, 'local')
+  t.equal(cfg.source.kind, 'replay')
+  t.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.auth.requestHeader), 'frozen all the way down')
+})
+
+t.test('precedence: file < env < --set', async (t) => {
+  const f = file('a.yaml', 'listen:\n  port: 7000\n  host: 127.0.0.2\nlogLevel: debug\n')
+  const cfg = loadConfig(adapterConfigSchema, {
+    file: f,
+    env: { FORESIGHT_LISTEN__PORT: '7001', FORESIGHT_AUTH__REQUEST_HEADER__ALLOWED_NAMES: 'front-proxy, aggregator' },
+    set: ['listen.port=7002'],
+  })
+  t.equal(cfg.listen.port, 7002)
+  t.equal(cfg.listen.host, '127.0.0.2')
+  t.equal(cfg.logLevel, 'debug')
+  t.same(cfg.auth.requestHeader.allowedNames, ['front-proxy', 'aggregator'])
+})
+
+const failures: Array<[string, Parameters<typeof loadConfig>[1], RegExp]> = [
+  ['missing cert file', { env: {}, set: ['tls.certFile=/nonexistent/tls.crt', 'tls.keyFile=/nonexistent/tls.key'] }, /^unable to load config: tls\.certFile: file not found$/],
+  ['unknown key in file', { env: {}, file: file('b.yaml', 'listen:\n  prot: 1\n') }, /^unable to load config: listen\.prot: unknown key$/],
+  ['unknown top-level key', { env: {}, file: file('c.yaml', 'colour: blue\n') }, /^unable to load config: colour: unknown key$/],
+  ['unknown --set key', { env: {}, set: ['listen.nope=1'] }, /^unable to load config: listen\.nope: unknown key$/],
+  ['--set without =', { env: {}, set: ['listen.port'] }, /expected key=value/],
+  ['port not a number', { env: { FORESIGHT_LISTEN__PORT: 'eighty' } }, /^unable to load config: listen\.port: .*number/],
+  ['port out of range', { env: {}, set: ['listen.port=70000'] }, /^unable to load config: listen\.port: /],
+  ['bad enum', { env: { FORESIGHT_AUTH__MODE: 'open' } }, /^unable to load config: auth\.mode: /],
+  ['cluster mode needs a certificate', { env: { FORESIGHT_AUTH__MODE: 'kubernetes' } }, /^unable to load config: tls\.certFile: required when auth\.mode is kubernetes/],
+  ['min > max', { env: {}, set: ['source.minReplicas=5', 'source.maxReplicas=2'] }, /source\.minReplicas: must not exceed maxReplicas/],
+  ['missing config file', { env: {}, file: join(dir, 'absent.yaml') }, /absent\.yaml: file not found/],
+  ['file not a mapping', { env: {}, file: file('d.yaml', '- 1\n- 2\n') }, /top level must be a mapping/],
+  ['file not YAML', { env: {}, file: file('e.yaml', 'a: [1,\n') }, /not valid YAML or JSON/],
+]
+for (const [name, sources, re] of failures) {
+  t.test(name, async (t) => {
+    const err = t.throws(() => loadConfig(adapterConfigSchema, sources))
+    t.type(err, ConfigError)
+    t.match((err as Error).message, re)
+  })
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs'
+import { parse as parseYaml } from 'yaml'
+import type { z } from 'zod'
+import { coerce, configLeaves, envName, type ConfigLeaf } from './leaves.js'
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export interface ConfigSources {
+  /** YAML or JSON file; lowest precedence after the defaults. */
+  file?: string
+  /** Defaults to process.env: this module is the only reader of the environment. */
+  env?: NodeJS.ProcessEnv
+  /** `path.to.key=value` pairs from the command line; highest precedence. */
+  set?: readonly string[]
+}
+
+/**
+ * Merges defaults < file < FORESIGHT_* environment < --set flags, validates once, and freezes the result so
+ * no component can change configuration behind the others' backs.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSources = {}): Readonly<z.output<S>> {
+  const leaves = configLeaves(schema)
+  const merged: Record<string, unknown> = sources.file !== undefined ? readConfigFile(sources.file) : {}
+  const env = sources.env ?? process.env
+  for (const leaf of leaves) {
+    const raw = env[envName(leaf.path)]
+    if (raw !== undefined) setPath(merged, leaf.path, coerce(leaf, raw))
+  }
+  for (const pair of sources.set ?? []) applySet(merged, leaves, pair)
+
+  const result = schema.safeParse(merged)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    if (issue === undefined) throw new ConfigError('unable to load config: invalid')
+    throw new ConfigError(`unable to load config: ${describeIssue(issue)}`)
+  }
+  return deepFreeze(result.data)
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.map(String).join('.')
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (where === '' ? k : `${where}.${k}`))
+    return `${keys.join(', ')}: unknown key`
+  }
+  return `${where === '' ? '(root)' : where}: ${issue.message}`
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    throw new ConfigError(`unable to load config: ${file}: file not found or unreadable`)
+  }
+  let doc: unknown
+  try {
+    doc = parseYaml(text)
+  } catch (err) {
+    throw new ConfigError(`unable to load config: ${file}: not valid YAML or JSON (${(err as Error).message.split('\n')[0]})`)
+  }
+  if (doc === null || doc === undefined) return {}
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`unable to load config: ${file}: the top level must be a mapping`)
+  return doc as Record<string, unknown>
+}
+
+function applySet(target: Record<string, unknown>, leaves: ConfigLeaf[], pair: string): void {
+  const eq = pair.indexOf('=')
+  if (eq <= 0) throw new ConfigError(`unable to load config: --set ${pair}: expected key=value`)
+  const key = pair.slice(0, eq)
+  const leaf = leaves.find((l) => l.path.join('.') === key)
+  if (leaf === undefined) throw new ConfigError(`unable to load config: ${key}: unknown key`)
+  setPath(target, leaf.path, coerce(leaf, pair.slice(eq + 1)))
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target
+  for (const key of path.slice(0, -1)) {
+    const next = node[key]
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {}
+    node = node[key] as Record<string, unknown>
+  }
+  const last = path[path.length - 1]
+  if (last !== undefined) node[last] = value
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}

@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs'
+import { z } from 'zod'
+
+// One schema per configuration concern; the TypeScript types, the defaults and the README's
+// configuration reference are all derived from these, so they cannot drift apart.
+
+const port = z.number().int().min(0).max(65535)
+
+// Files are checked when the config is validated so that a typo fails at start-up, not at first use.
+const filePath = (): z.ZodString => z.string().min(1).refine((p) => existsSync(p), { message: 'file not found' })
+
+export const listenSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1').describe('Address the HTTPS API listens on'),
+  port: port.default(6443).describe('HTTPS API port (0 picks a free port)'),
+})
+
+export const metricsListenSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1').describe('Address of the plain-HTTP /metrics, /livez and /readyz listener'),
+  port: port.default(9464).describe('Port of the plain-HTTP telemetry listener (0 picks a free port)'),
+})
+
+export const tlsSchema = z.strictObject({
+  certFile: filePath().optional().describe('Serving certificate (PEM). Without it a self-signed one is made, in local mode only'),
+  keyFile: filePath().optional().describe('Private key of the serving certificate (PEM)'),
+  reloadIntervalMs: z.number().int().min(100).default(10_000).describe('How often the certificate files are checked for rotation'),
+})
+
+export const requestHeaderSchema = z.strictObject({
+  clientCAFile: filePath().optional().describe('CA that signs the front proxy client certificate; unset reads kube-system/extension-apiserver-authentication'),
+  allowedNames: z.array(z.string().min(1)).default([]).describe('Common names allowed to assert X-Remote-* headers (empty = any name signed by the CA)'),
+  usernameHeaders: z.array(z.string().min(1)).default(['X-Remote-User']).describe('Headers carrying the user name'),
+  groupHeaders: z.array(z.string().min(1)).default(['X-Remote-Group']).describe('Headers carrying the groups'),
+  extraHeaderPrefixes: z.array(z.string().min(1)).default(['X-Remote-Extra-']).describe('Header prefixes carrying extra user attributes'),
+})
+
+export const authorizationSchema = z.strictObject({
+  allowCacheTtlMs: z.number().int().min(0).default(10_000).describe('How long an allowed SubjectAccessReview is cached'),
+  denyCacheTtlMs: z.number().int().min(0).default(10_000).describe('How long a denied SubjectAccessReview is cached'),
+  cacheSize: z.number().int().min(1).default(10_000).describe('Most review decisions kept (authentication and authorization each)'),
+  timeoutMs: z.number().int().min(1).default(1_000).describe('Deadline of one TokenReview or SubjectAccessReview call'),
+})
+
+export const authSchema = z.strictObject({
+  mode: z.enum(['local', 'kubernetes']).default('local').describe('local: no authentication, loopback addresses only; kubernetes: delegated authn/authz'),
+  kubeconfig: filePath().optional().describe('kubeconfig file for reviews; unset uses the in-cluster service account'),
+  requestHeader: requestHeaderSchema.prefault({}),
+  authorization: authorizationSchema.prefault({}),
+})
+
+export const replaySourceSchema = z.strictObject({
+  kind: z.literal('replay').default('replay').describe('Data source kind'),
+  traceFile: filePath().optional().describe('Per-minute request trace to replay (CSV with a requests column); unset uses the bundled NASA HTTP 1995 trace'),
+  namespace: z.string().min(1).default('default').describe('Namespace the replayed workload lives in'),
+  policy: z.string().min(1).default('demo').describe('Policy name the replayed series carry (label foresight.dev/policy)'),
+  capacityPerReplica: z.number().positive().default(0.25).describe('Requests per second one replica serves'),
+  minReplicas: z.number().int().min(1).default(1).describe('Fewest replicas recommended'),
+  maxReplicas: z.number().int().min(1).default(50).describe('Most replicas recommended'),
+})
+
+export const adapterConfigSchema = z.strictObject({
+  listen: listenSchema.prefault({}),
+  metrics: metricsListenSchema.prefault({}),
+  tls: tlsSchema.prefault({}),
+  auth: authSchema.prefault({}),
+  source: replaySourceSchema.prefault({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
+}).superRefine((cfg, ctx) => {
+  if ((cfg.tls.certFile === undefined) !== (cfg.tls.keyFile === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['tls', cfg.tls.certFile === undefined ? 'certFile' : 'keyFile'], message: 'certFile and keyFile must be set together' })
+  }
+  if (cfg.auth.mode === 'kubernetes' && cfg.tls.certFile === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tls', 'certFile'], message: 'required when auth.mode is kubernetes (self-signed certificates are for local mode only)' })
+  }
+  if (cfg.auth.mode === 'local' && !isLoopback(cfg.listen.host)) {
+    ctx.addIssue({ code: 'custom', path: ['listen', 'host'], message: `auth.mode local serves loopback addresses only, not ${cfg.listen.host}; use auth.mode kubernetes to listen elsewhere` })
+  }
+  if (cfg.source.minReplicas > cfg.source.maxReplicas) {
+    ctx.addIssue({ code: 'custom', path: ['source', 'minReplicas'], message: 'must not exceed maxReplicas' })
+  }
+})
+
+/** Local mode has no authentication, so it may only be reachable from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}
+
+export type AdapterConfig = z.output<typeof adapterConfigSchema>
+export type AdapterConfigInput = z.input<typeof adapterConfigSchema>
+export type ReplaySourceConfig = z.output<typeof replaySourceSchema>
+export type AuthConfig = z.output<typeof authSchema>
+export type TlsConfig = z.output<typeof tlsSchema>

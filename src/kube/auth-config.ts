@@ -1,0 +1,55 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
+
+export interface RequestHeaderAuthConfig {
+  clientCAPem: string
+  allowedNames: string[]
+  usernameHeaders: string[]
+  groupHeaders: string[]
+  extraHeaderPrefixes: string[]
+}
+
+export class AuthConfigError extends Error {
+  override name = 'AuthConfigError'
+}
+
+/** kube-apiserver publishes its front-proxy settings here for every aggregated API server to read. */
+export async function readExtensionApiserverAuthentication(kc: KubeConfig): Promise<RequestHeaderAuthConfig> {
+  const core = kc.makeApiClient(CoreV1Api)
+  let data: Record<string, string>
+  try {
+    const cm = await core.readNamespacedConfigMap({ name: 'extension-apiserver-authentication', namespace: 'kube-system' })
+    data = cm.data ?? {}
+  } catch (err) {
+    throw new AuthConfigError(`unable to read configmap kube-system/extension-apiserver-authentication: ${(err as Error).message.split('\n')[0]}`)
+  }
+  return parseExtensionApiserverAuthentication(data)
+}
+
+export function parseExtensionApiserverAuthentication(data: Readonly<Record<string, string>>): RequestHeaderAuthConfig {
+  const ca = data['requestheader-client-ca-file']
+  if (ca === undefined || !ca.includes('BEGIN CERTIFICATE')) {
+    throw new AuthConfigError('unable to load request-header authentication: requestheader-client-ca-file is missing from kube-system/extension-apiserver-authentication')
+  }
+  return {
+    clientCAPem: ca,
+    allowedNames: jsonList(data, 'requestheader-allowed-names', []),
+    usernameHeaders: jsonList(data, 'requestheader-username-headers', ['X-Remote-User']),
+    groupHeaders: jsonList(data, 'requestheader-group-headers', ['X-Remote-Group']),
+    extraHeaderPrefixes: jsonList(data, 'requestheader-extra-headers-prefix', ['X-Remote-Extra-']),
+  }
+}
+
+function jsonList(data: Readonly<Record<string, string>>, key: string, fallback: string[]): string[] {
+  const raw = data[key]
+  if (raw === undefined || raw === '') return fallback
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch {
+    throw new AuthConfigError(`unable to load request-header authentication: ${key} is not a JSON list`)
+  }
+  if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === 'string')) {
+    throw new AuthConfigError(`unable to load request-header authentication: ${key} is not a list of strings`)
+  }
+  return parsed.length === 0 && key !== 'requestheader-allowed-names' ? fallback : parsed
+}

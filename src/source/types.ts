@@ -1,0 +1,28 @@
+/** One served value of an external metric, before it is rendered as an ExternalMetricValue. */
+export interface MetricItem {
+  metricName: string
+  labels: Readonly<Record<string, string>>
+  value: number
+  timestamp: Date
+  windowSeconds?: number
+}
+
+export type QueryResult =
+  | { state: 'ok'; items: readonly MetricItem[] }
+  | { state: 'not-ready'; reason: string }
+  | { state: 'unknown-metric' }
+
+/** What the external metrics API serves from; the replay source now, the prediction engine later. */
+export interface MetricSource {
+  /** Metric names listed in discovery; never empty (kubectl stops caching discovery on an empty list). */
+  readonly metricNames: readonly string[]
+  readiness(): { ready: boolean; reason: string }
+  query(namespace: string, metricName: string): QueryResult
+}
+
+export const METRIC = {
+  desiredReplicas: 'foresight_desired_replicas',
+  observedLoad: 'foresight_observed_load',
+} as const
+
+export const POLICY_LABEL = 'foresight.dev/policy'
