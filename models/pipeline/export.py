@@ -4,7 +4,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .data import HORIZONS, SEASONAL_LEN, WINDOW
-from .model import CLIP_IN, MLP
+from .model import CLIP_ERR, CLIP_IN, CLIP_SEAS, MLP
 
 OPSET = 17
 
@@ -42,7 +42,8 @@ def build_graph(model: MLP, metadata: dict) -> onnx.ModelProto:
     scale3 = node("Unsqueeze", [scale, "ax2"], "scale3")
     mask3 = node("Unsqueeze", ["seasonal_mask", "ax2"], "mask3")
     zs = node("Div", [node("Sub", ["seasonal", loc3], "s_dev"), scale3], "zs_raw")
-    zs = node("Mul", [node("Clip", [zs, "clip_lo", "clip_hi"], "zs_clip"), mask3], "zs")
+    const("cs_lo", -CLIP_SEAS); const("cs_hi", CLIP_SEAS)
+    zs = node("Mul", [node("Clip", [zs, "cs_lo", "cs_hi"], "zs_clip"), mask3], "zs")
     const("shape_s", [-1, 2 * SEASONAL_LEN], np.int64)
     zs2 = node("Reshape", [zs, "shape_s"], "zs_flat")
     rel = node("Div", [scale, node("Add", [mabs, scale], "mabs_scale")], "rel")
@@ -50,7 +51,14 @@ def build_graph(model: MLP, metadata: dict) -> onnx.ModelProto:
     const("zero", 0.0)
     ge = node("GreaterOrEqual", [minr, "zero"], "nonneg_b")
     nonneg = node("Cast", [ge], "nonneg", to=TensorProto.FLOAT)
-    f = node("Concat", [zr, zs2, "seasonal_mask", rel, nonneg], "features", axis=1)
+    const("e_s", [0], np.int64); const("e_e", [WINDOW], np.int64)
+    zs_head = node("Slice", [zs, "e_s", "e_e", "ax2"], "zs_head")
+    zr3 = node("Unsqueeze", [zr, "ax1"], "zr3")
+    err = node("ReduceMean", [node("Abs", [node("Sub", [zs_head, zr3], "err_d")], "err_a")], "err_m",
+               axes=[2], keepdims=0)
+    const("cerr", CLIP_ERR)
+    err = node("Mul", [node("Min", [err, "cerr"], "err_c"), "seasonal_mask"], "err")
+    f = node("Concat", [zr, zs2, "seasonal_mask", rel, nonneg, err], "features", axis=1)
 
     # ---- MLP with linear skip ----
     p = {k: v for k, v in model.p.items()}

@@ -8,7 +8,9 @@ from .data import HORIZONS, SEASONAL_LEN, WINDOW
 QUANTILES = np.array([0.1, 0.5, 0.9], np.float32)
 CLIP_IN = 20.0  # clip normalised inputs
 CLIP_TGT = 50.0  # clip normalised targets in the loss
-N_FEAT = WINDOW + 2 * SEASONAL_LEN + 2 + 2
+CLIP_SEAS = 5.0  # clip normalised seasonal rows (a past anomaly cannot push the forecast arbitrarily far)
+CLIP_ERR = 10.0
+N_FEAT = WINDOW + 2 * SEASONAL_LEN + 2 + 2 + 2
 
 
 def normalise(recent: np.ndarray):
@@ -29,10 +31,12 @@ def features(recent: np.ndarray, seasonal: np.ndarray, mask: np.ndarray):
     mask = mask.astype(np.float32)
     loc, scale, mabs = normalise(recent)
     zr = np.clip((recent - loc) / scale, -CLIP_IN, CLIP_IN)
-    zs = np.clip((seasonal - loc[:, :, None]) / scale[:, :, None], -CLIP_IN, CLIP_IN) * mask[:, :, None]
+    zs = np.clip((seasonal - loc[:, :, None]) / scale[:, :, None], -CLIP_SEAS, CLIP_SEAS) * mask[:, :, None]
     rel = scale / (mabs + scale)
     nonneg = (recent.min(1, keepdims=True) >= 0).astype(np.float32)
-    f = np.concatenate([zr, zs.reshape(len(recent), -1), mask, rel, nonneg], axis=1).astype(np.float32)
+    # how well each seasonal row's first 60 values match the recent window (0 when the row is masked)
+    err = np.minimum(np.abs(zs[:, :, :WINDOW] - zr[:, None, :]).mean(2, dtype=np.float32), CLIP_ERR) * mask
+    f = np.concatenate([zr, zs.reshape(len(recent), -1), mask, rel, nonneg, err], axis=1).astype(np.float32)
     return f, loc, scale, nonneg
 
 

@@ -1,6 +1,8 @@
 // Parity of models/foresight-forecaster.onnx under onnxruntime-node with the training framework (numpy) outputs
 // stored in models/testvectors.json, plus the ONNX interface contract and metadata_props.
-// Tolerance: |onnx - expected| <= 1e-4 * max(1, |expected|) (absolute below 1, relative above 1).
+// Tolerance: |onnx - expected| <= 1e-4 * max(1, |expected|, max|recent|): absolute below 1, otherwise relative to
+// the larger of the value and the input window's magnitude (the graph computes loc + scale * z in float32, so a
+// small output from a window of huge values carries rounding error proportional to the window's magnitude).
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -157,17 +159,18 @@ await t.test('parity with training framework outputs', async (tt) => {
   let maxScaled = 0
   let monotone = true
   vectors.cases.forEach((c, i) => {
+    const inMag = Math.max(...c.recent.map((v) => Math.abs(v)))
     for (let h = 0; h < HORIZONS; h++) {
       const row = c.expected[h] ?? []
       for (let k = 0; k < NQ; k++) {
         const got = data[(i * HORIZONS + h) * NQ + k] ?? Number.NaN
         const want = row[k] ?? Number.NaN
-        maxScaled = Math.max(maxScaled, Math.abs(got - want) / Math.max(1, Math.abs(want)))
+        maxScaled = Math.max(maxScaled, Math.abs(got - want) / Math.max(1, Math.abs(want), inMag))
         if (k > 0 && got < (data[(i * HORIZONS + h) * NQ + k - 1] ?? Number.NaN)) monotone = false
       }
     }
   })
-  tt.ok(maxScaled <= TOL, `max |diff| / max(1, |expected|) = ${maxScaled.toExponential(2)} <= ${TOL}`)
+  tt.ok(maxScaled <= TOL, `max |diff| / max(1, |expected|, max|recent|) = ${maxScaled.toExponential(2)} <= ${TOL}`)
   tt.ok(monotone, 'quantiles non-decreasing along the last axis')
   // single-row run gives the same numbers as the batched run
   const first = vectors.cases[0]
