@@ -1,0 +1,39 @@
+import t from 'tap'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { repoRoot } from '../data/traces.js'
+import { HORIZON_STEPS, RECENT_STEPS, SEASONAL_STEPS, allocateBatch, createForecasterSession, defaultModelPath, runForecastBatch } from './onnx.js'
+
+interface Case {
+  recent: number[]
+  seasonal: number[][]
+  seasonal_mask: number[]
+  expected: number[][]
+}
+
+const vectorsPath = join(repoRoot(), 'models', 'testvectors.json')
+const ready = existsSync(defaultModelPath()) && existsSync(vectorsPath)
+
+t.test('batched run reproduces the stored test vectors', { skip: ready ? false : 'model artifact not present' }, async (t) => {
+  const cases = (JSON.parse(readFileSync(vectorsPath, 'utf8')) as { cases: Case[] }).cases.slice(0, 3)
+  const batch = allocateBatch(4)
+  cases.forEach((c, i) => {
+    batch.recent.set(c.recent, i * RECENT_STEPS)
+    c.seasonal.forEach((row, r) => batch.seasonal.set(row, (i * 2 + r) * SEASONAL_STEPS))
+    batch.seasonalMask.set(c.seasonal_mask, i * 2)
+  })
+  const session = await createForecasterSession()
+  const out = await runForecastBatch(session, batch, cases.length)
+  t.equal(out.length, cases.length * HORIZON_STEPS * 3)
+  let worst = 0
+  cases.forEach((c, i) =>
+    c.expected.forEach((qs, h) =>
+      qs.forEach((e, q) => {
+        const got = out[(i * HORIZON_STEPS + h) * 3 + q] ?? NaN
+        worst = Math.max(worst, Math.abs(got - e) / Math.max(1, Math.abs(e)))
+      }),
+    ),
+  )
+  t.ok(worst <= 1e-4, `max relative difference ${worst}`)
+  await t.rejects(runForecastBatch(session, batch, 5), RangeError)
+})

@@ -1,0 +1,58 @@
+/**
+ * Minimal onnxruntime-node wrapper for the forecaster contract (models/foresight-forecaster.json):
+ * recent [N,60], seasonal [N,2,90], seasonal_mask [N,2] in, quantiles [N,30,3] out, float32, raw units.
+ */
+import { join } from 'node:path'
+import * as ort from 'onnxruntime-node'
+import { repoRoot } from '../data/traces.js'
+
+export const RECENT_STEPS = 60
+export const SEASONAL_ROWS = 2
+/** Each seasonal row covers t-P-59 .. t-P+30. */
+export const SEASONAL_STEPS = 90
+export const SEASONAL_LEAD_STEPS = 30
+export const HORIZON_STEPS = 30
+export const QUANTILES = [0.1, 0.5, 0.9] as const
+
+export function defaultModelPath(): string {
+  return join(repoRoot(), 'models', 'foresight-forecaster.onnx')
+}
+
+export interface ForecastBatch {
+  capacity: number
+  recent: Float32Array
+  seasonal: Float32Array
+  seasonalMask: Float32Array
+}
+
+export function allocateBatch(capacity: number): ForecastBatch {
+  return {
+    capacity,
+    recent: new Float32Array(capacity * RECENT_STEPS),
+    seasonal: new Float32Array(capacity * SEASONAL_ROWS * SEASONAL_STEPS),
+    seasonalMask: new Float32Array(capacity * SEASONAL_ROWS),
+  }
+}
+
+export async function createForecasterSession(modelPath = defaultModelPath(), options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', ...options })
+}
+
+/**
+ * Runs the first `count` windows of `batch`; returns quantiles laid out [count, HORIZON_STEPS, 3]. Tensors are
+ * views on the batch buffers, so no copy is made on the way in.
+ */
+export async function runForecastBatch(session: ort.InferenceSession, batch: ForecastBatch, count = batch.capacity): Promise<Float32Array> {
+  if (!(count >= 1 && count <= batch.capacity)) throw new RangeError(`count must be in [1, ${batch.capacity}]`)
+  const feeds = {
+    recent: new ort.Tensor('float32', batch.recent.subarray(0, count * RECENT_STEPS), [count, RECENT_STEPS]),
+    seasonal: new ort.Tensor('float32', batch.seasonal.subarray(0, count * SEASONAL_ROWS * SEASONAL_STEPS), [count, SEASONAL_ROWS, SEASONAL_STEPS]),
+    seasonal_mask: new ort.Tensor('float32', batch.seasonalMask.subarray(0, count * SEASONAL_ROWS), [count, SEASONAL_ROWS]),
+  }
+  const out = await session.run(feeds)
+  const q = out.quantiles
+  if (q === undefined || !(q.data instanceof Float32Array) || q.data.length !== count * HORIZON_STEPS * QUANTILES.length) {
+    throw new Error('the model did not return quantiles [N,30,3] float32')
+  }
+  return q.data
+}
