@@ -1,0 +1,63 @@
+import t from 'tap'
+import { AnomalyLikelihood, OnlineAnomalyScorer, erfc, gaussianTail, logScaledTail, rawSurprise, type LikelihoodOptions } from './likelihood.js'
+
+const close = (a: number, b: number, tol = 1e-6): boolean => Math.abs(a - b) <= tol
+
+t.test('raw surprise is the miss in interval widths, squashed', async (t) => {
+  // |12-10| / (12-8) = 0.5 -> 0.5 / 1.5.
+  t.ok(close(rawSurprise(12, 8, 10, 12, 0, 0), 1 / 3, 1e-12))
+  t.equal(rawSurprise(10, 8, 10, 12), 0)
+  // Zero-width interval: eps = 1e-3 * 10, so a 0.5 miss is 50 widths -> 50/51.
+  t.ok(close(rawSurprise(10.5, 10, 10, 10), 50 / 51, 1e-4))
+})
+
+t.test('erfc, Gaussian tail and log scaling', async (t) => {
+  t.ok(close(erfc(0), 1))
+  t.ok(close(erfc(1), 0.157299207))
+  t.ok(close(erfc(-1), 1.842700793))
+  t.ok(close(gaussianTail(1.6448536), 0.05))
+  t.ok(close(gaussianTail(-1), 0.841344746))
+  t.ok(close(logScaledTail(0.5), Math.log(0.5 + 1e-10) / Math.log(1e-10), 1e-12))
+  t.ok(close(logScaledTail(1e-5), 0.5, 1e-4))
+  t.equal(logScaledTail(0), 1)
+})
+
+const opts: LikelihoodOptions = { learningSteps: 50, averagingSteps: 10, historySteps: 1000, reestimateEverySteps: 20, minStd: 0.02, warmupScore: 0 }
+
+t.test('likelihood: quiet when surprises are usual, high on a burst', async (t) => {
+  const l = new AnomalyLikelihood(opts)
+  const warm = Array.from({ length: 50 }, () => l.update(0.1))
+  t.ok(warm.every((s) => s === 0), 'warm-up rows answer the warm-up score')
+  let last = 0
+  for (let i = 0; i < 200; i++) last = l.update(0.1)
+  // Constant history: z = 0 -> tail 0.5 -> 0.0301.
+  t.ok(close(last, 0.0301, 1e-3))
+  // One 0.9 lifts the 10-row mean by 0.08 = 4 floored deviations: tail 3.2e-5 -> 0.45.
+  const burst = l.update(0.9)
+  t.ok(close(burst, Math.log(gaussianTail(4) + 1e-10) / Math.log(1e-10), 1e-6))
+  t.ok(burst > 0.4)
+})
+
+t.test('scores depend on the past only', async (t) => {
+  const run = (tail: number): number[] => {
+    const s = new OnlineAnomalyScorer(opts)
+    const out: number[] = []
+    for (let i = 0; i < 120; i++) {
+      const actual = i < 100 ? 10 + (i % 3) : tail
+      out.push(s.score(actual))
+      s.expect(9, 11, 13)
+    }
+    return out
+  }
+  const a = run(10)
+  const b = run(1000)
+  t.same(a.slice(0, 100), b.slice(0, 100))
+  t.not(a[100], b[100], 'the differing row itself does change')
+})
+
+t.test('rows without a forecast or with a missing actual score 0', async (t) => {
+  const s = new OnlineAnomalyScorer(opts)
+  t.equal(s.score(5), 0)
+  s.expect(1, 2, 3)
+  t.equal(s.score(NaN), 0)
+})
