@@ -1,0 +1,180 @@
+/**
+ * Forecast accuracy on the held-out segments: the ONNX model against four online baselines, on the same
+ * windows, at horizons of 5, 15 and 30 minutes. Run: npm run build && node dist/bench/forecast.js
+ */
+import { existsSync } from 'node:fs'
+import { defaultBaselines, fitHoltWinters } from '../src/forecast/baselines.js'
+import { ForecastScore, naiveScale } from '../src/forecast/metrics.js'
+import { forecastAtOrigins } from '../src/forecast/model-forecasts.js'
+import { ResidualQuantiles } from '../src/forecast/residual-quantiles.js'
+import { fmt, formatTable } from '../src/forecast/table.js'
+import { heldoutFor, loadSplit } from '../src/data/split.js'
+import { NASA_FILE, listNabFiles, loadSeries, sharedDataDir, type Series } from '../src/data/traces.js'
+import { HORIZON_STEPS, createForecasterSession, defaultModelPath } from '../src/model/onnx.js'
+
+const HORIZON_MINUTES = [5, 15, 30] as const
+const RESIDUAL_WINDOW_STEPS = 288
+const MODEL = 'model'
+
+interface Cell {
+  mase: number
+  pinball: number
+  coverage: number
+  count: number
+}
+
+interface SeriesResult {
+  path: string
+  family: string
+  /** forecaster -> horizon minutes -> metrics */
+  cells: Map<string, Map<number, Cell>>
+  windows: number
+  fallback: boolean
+}
+
+function familyOf(path: string): string | undefined {
+  if (path === NASA_FILE) return 'NASA'
+  if (path.endsWith('/nyc_taxi.csv')) return 'nyc_taxi'
+  if (/realAWSCloudwatch\/(ec2|elb|rds)_/.test(path)) return 'ec2/elb/rds'
+  return undefined
+}
+
+/** Horizon in steps for a horizon in minutes, when the step divides it. */
+function horizonSteps(minutes: number, stepSeconds: number): number | undefined {
+  const steps = (minutes * 60) / stepSeconds
+  return Number.isInteger(steps) && steps >= 1 && steps <= HORIZON_STEPS ? steps : undefined
+}
+
+function toCell(s: ForecastScore): Cell {
+  return { mase: s.mase, pinball: s.scaledPinball, coverage: s.upperCoverage, count: s.count }
+}
+
+async function evaluateSeries(session: Awaited<ReturnType<typeof createForecasterSession>>, series: Series, path: string, family: string, split: ReturnType<typeof loadSplit>): Promise<SeriesResult> {
+  const n = series.values.length
+  const e = heldoutFor(split, path, n, series.stepSeconds)
+  const minutes = HORIZON_MINUTES.filter((m) => horizonSteps(m, e.stepSeconds) !== undefined)
+  const steps = minutes.map((m) => horizonSteps(m, e.stepSeconds) ?? 0)
+  const maxH = Math.max(...steps)
+  const { values, valid } = series
+  // Same windows for everyone: origin t sees rows <= t, its targets lie in the held-out segment and are valid.
+  const candidates: number[] = []
+  for (let t = Math.max(e.heldoutStartIndex - 1, 59); t + maxH < n; t++) {
+    if (steps.every((h) => valid[t + h] === 1)) candidates.push(t)
+  }
+  const model = await forecastAtOrigins(session, values, candidates, e.periodDaySteps, e.periodWeekSteps)
+  const origins = new Set(model.origins)
+  const scale = naiveScale(values, e.heldoutStartIndex, valid)
+  const cells = new Map<string, Map<number, Cell>>()
+
+  const modelScores = minutes.map(() => new ForecastScore(scale))
+  model.origins.forEach((t, i) => {
+    steps.forEach((h, k) => {
+      const o = (i * HORIZON_STEPS + h - 1) * 3
+      modelScores[k]?.add(values[t + h] ?? NaN, model.quantiles.subarray(o, o + 3))
+    })
+  })
+  cells.set(MODEL, new Map(minutes.map((m, k) => [m, toCell(modelScores[k] ?? new ForecastScore(scale))])))
+
+  // Holt-Winters parameters are fitted on the rows before the held-out segment only.
+  const hw = fitHoltWinters(values, e.periodDaySteps, e.heldoutStartIndex, valid)
+  for (const base of defaultBaselines(e.periodDaySteps, hw)) {
+    const rq = new ResidualQuantiles(base, steps, RESIDUAL_WINDOW_STEPS)
+    const scores = minutes.map(() => new ForecastScore(scale))
+    for (let t = 0; t + maxH < n; t++) {
+      rq.observe(valid[t] === 1 ? (values[t] ?? NaN) : NaN)
+      if (!origins.has(t)) continue
+      steps.forEach((h, k) => scores[k]?.add(values[t + h] ?? NaN, rq.quantiles(k)))
+    }
+    cells.set(base.name, new Map(minutes.map((m, k) => [m, toCell(scores[k] ?? new ForecastScore(scale))])))
+  }
+  return { path, family, cells, windows: model.origins.length, fallback: e.fallback }
+}
+
+function mean(xs: number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length
+}
+
+async function main(): Promise<void> {
+  const modelPath = defaultModelPath()
+  if (!existsSync(modelPath)) throw new Error(`model artifact missing: ${modelPath}`)
+  const split = loadSplit()
+  const dataDir = sharedDataDir()
+  const paths = [NASA_FILE, ...listNabFiles(dataDir).map((f) => `nab/data/${f}`)].filter((p) => familyOf(p) !== undefined)
+  console.log('Forecast bench: held-out segments, same windows for every forecaster')
+  console.log(`model: ${modelPath}`)
+  console.log(split === undefined ? 'split: models/split.json ABSENT -> fallback: last 20% of each series is held out' : `split: ${split.source} (held-out rows [heldout_start_index, rows))`)
+  console.log('MASE scale: mean |x[t]-x[t-1]| over valid rows before the held-out segment (one-step naive, all horizons)')
+  console.log('pinball: mean over q in {0.1,0.5,0.9} of the pinball loss, divided by the same MASE scale')
+  console.log('p90 cov: share of actuals <= the 0.9 quantile; baselines get p10/p90 from their last 288 realised errors per horizon')
+  console.log('nyc_taxi has a 30-min step: only the 30-min horizon (1 step) is evaluated; 5 and 15 min are skipped')
+  console.log('aggregation: per family, unweighted mean over its series of the per-series metric\n')
+
+  const session = await createForecasterSession(modelPath)
+  const started = performance.now()
+  const results: SeriesResult[] = []
+  for (const path of paths) {
+    const family = familyOf(path) ?? ''
+    const r = await evaluateSeries(session, loadSeries(path, dataDir), path, family, split)
+    results.push(r)
+  }
+
+  const forecasters = [MODEL, 'last', 'snaive_day', 'holt_winters', 'fft']
+  const families = ['NASA', 'nyc_taxi', 'ec2/elb/rds']
+  const summary: string[][] = []
+  for (const fam of families) {
+    const rs = results.filter((r) => r.family === fam)
+    const windows = rs.reduce((a, r) => a + r.windows, 0)
+    console.log(`== ${fam}: ${rs.length} series, ${windows} windows${rs.some((r) => r.fallback) ? ' (some on the 20% fallback split)' : ''}`)
+    const rows: string[][] = []
+    for (const m of HORIZON_MINUTES) {
+      for (const f of forecasters) {
+        const cells = rs.map((r) => r.cells.get(f)?.get(m)).filter((c): c is Cell => c !== undefined)
+        if (cells.length === 0) continue
+        rows.push([`${m} min`, f, fmt(mean(cells.map((c) => c.mase))), fmt(mean(cells.map((c) => c.pinball))), fmt(mean(cells.map((c) => c.coverage)))])
+      }
+    }
+    console.log(formatTable(['horizon', 'forecaster', 'MASE', 'pinball/scale', 'p90 cov'], rows))
+    console.log('')
+    const ratioAt = HORIZON_MINUTES.find((m) => rs.some((r) => r.cells.get(MODEL)?.has(m))) ?? 30
+    const famMase = (f: string): number => mean(rs.map((r) => r.cells.get(f)?.get(ratioAt)?.mase ?? NaN))
+    const baseMase = forecasters.slice(1).map((f) => [f, famMase(f)] as const)
+    const best = baseMase.reduce((a, b) => (b[1] < a[1] ? b : a))
+    const ratio = famMase(MODEL) / best[1]
+    // Stricter view: each series against its own best baseline, then averaged.
+    const perSeriesRatio = mean(
+      rs.map((r) => {
+        const b = Math.min(...forecasters.slice(1).map((f) => r.cells.get(f)?.get(ratioAt)?.mase ?? NaN))
+        return (r.cells.get(MODEL)?.get(ratioAt)?.mase ?? NaN) / b
+      }),
+    )
+    const covs = HORIZON_MINUTES.map((m) => mean(rs.map((r) => r.cells.get(MODEL)?.get(m)?.coverage ?? NaN)))
+    const covOk = covs.filter(Number.isFinite).every((c) => c >= 0.85 && c <= 0.95)
+    summary.push([
+      fam,
+      `${ratioAt} min`,
+      best[0],
+      fmt(ratio),
+      ratio <= 0.8 ? 'yes' : 'no',
+      fmt(perSeriesRatio),
+      covs.map((c) => fmt(c, 3)).join(' / '),
+      covOk ? 'yes' : 'no',
+    ])
+  }
+  console.log('== Targets: model MASE / best baseline MASE at 5 min (nyc_taxi: 30 min, its shortest) <= 0.8; model p90 coverage in [0.85, 0.95]')
+  console.log('MASE ratio = family-mean model MASE / lowest family-mean baseline MASE; mean per-series ratio = mean of model / that series\' best baseline')
+  console.log(formatTable(['family', 'at', 'best baseline', 'MASE ratio', '<= 0.8', 'mean per-series ratio', 'p90 cov 5/15/30 min', 'in [0.85,0.95]'], summary))
+  console.log('')
+  const perSeries = results.map((r) => {
+    const at = HORIZON_MINUTES.find((m) => r.cells.get(MODEL)?.has(m)) ?? 30
+    const bases = ['last', 'snaive_day', 'holt_winters', 'fft'].map((f) => [f, r.cells.get(f)?.get(at)?.mase ?? NaN] as const)
+    const best = bases.reduce((a, b) => (b[1] < a[1] ? b : a))
+    const m = r.cells.get(MODEL)?.get(at)?.mase ?? NaN
+    const held = split?.entries.get(r.path)?.whollyHeldout === true ? 'yes' : ''
+    return [r.path.split('/').pop() ?? r.path, `${at} min`, String(r.windows), fmt(m), `${best[0]} ${fmt(best[1])}`, fmt(m / best[1]), held]
+  })
+  console.log('== Per series (shortest horizon)')
+  console.log(formatTable(['series', 'at', 'windows', 'model MASE', 'best baseline MASE', 'ratio', 'wholly held out'], perSeries))
+  console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
+}
+
+await main()
