@@ -63,7 +63,7 @@ export function discoveryRoutes(app: FastifyInstance, opts: DiscoveryOptions, do
   app.get('/apis', async (req: FastifyRequest, reply: FastifyReply) => {
     const version = aggregatedVersion(req.headers.accept)
     if (version === undefined) return apiGroupList()
-    void reply.type(`application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`)
+    void reply.header('content-type', `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`)
     return apiGroupDiscoveryList(version, names)
   })
   app.get(`/apis/${GROUP}`, async () => ({ kind: 'APIGroup', apiVersion: 'v1', ...apiGroup }))

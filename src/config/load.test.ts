@@ -34,6 +34,10 @@ t.test('precedence: file < env < --set', async (t) => {
   t.same(cfg.auth.requestHeader.allowedNames, ['front-proxy', 'aggregator'])
 })
 
+t.test('local mode may use any loopback address', async (t) => {
+  for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) t.equal(loadConfig(adapterConfigSchema, { env: {}, set: [`listen.host=${host}`] }).listen.host, host)
+})
+
 const failures: Array<[string, Parameters<typeof loadConfig>[1], RegExp]> = [
   ['missing cert file', { env: {}, set: ['tls.certFile=/nonexistent/tls.crt', 'tls.keyFile=/nonexistent/tls.key'] }, /^unable to load config: tls\.certFile: file not found$/],
   ['unknown key in file', { env: {}, file: file('b.yaml', 'listen:\n  prot: 1\n') }, /^unable to load config: listen\.prot: unknown key$/],
@@ -44,6 +48,7 @@ const failures: Array<[string, Parameters<typeof loadConfig>[1], RegExp]> = [
   ['port out of range', { env: {}, set: ['listen.port=70000'] }, /^unable to load config: listen\.port: /],
   ['bad enum', { env: { FORESIGHT_AUTH__MODE: 'open' } }, /^unable to load config: auth\.mode: /],
   ['cluster mode needs a certificate', { env: { FORESIGHT_AUTH__MODE: 'kubernetes' } }, /^unable to load config: tls\.certFile: required when auth\.mode is kubernetes/],
+  ['local mode on a public address', { env: {}, set: ['listen.host=0.0.0.0'] }, /^unable to load config: listen\.host: auth\.mode local serves loopback addresses only/],
   ['min > max', { env: {}, set: ['source.minReplicas=5', 'source.maxReplicas=2'] }, /source\.minReplicas: must not exceed maxReplicas/],
   ['missing config file', { env: {}, file: join(dir, 'absent.yaml') }, /absent\.yaml: file not found/],
   ['file not a mapping', { env: {}, file: file('d.yaml', '- 1\n- 2\n') }, /top level must be a mapping/],

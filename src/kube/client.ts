@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node'
+import { KubeConfig, Observable, type ConfigurationOptions, type ObservableMiddleware } from '@kubernetes/client-node'
 
 /** kubeconfig from a file when given, else the pod's service account. */
 export function loadKubeConfig(kubeconfigFile: string | undefined): KubeConfig {
@@ -9,11 +9,11 @@ export function loadKubeConfig(kubeconfigFile: string | undefined): KubeConfig {
 }
 
 /** Per-call options that abort the HTTP request when `signal` fires (client-node has no per-call timeout). */
-export function withSignal(signal: AbortSignal): { middleware: Array<{ pre: (c: { setSignal(s: AbortSignal): void }) => Promise<never>; post: <T>(c: T) => Promise<T> }>; middlewareMergeStrategy: 'append' } {
+export function withSignal(signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
   return {
     middleware: [{
-      pre: (ctx) => { ctx.setSignal(signal); return Promise.resolve(ctx as never) },
-      post: (ctx) => Promise.resolve(ctx),
+      pre: (ctx) => { ctx.setSignal(signal); return new Observable(Promise.resolve(ctx)) },
+      post: (ctx) => new Observable(Promise.resolve(ctx)),
     }],
     middlewareMergeStrategy: 'append',
   }

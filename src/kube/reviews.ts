@@ -8,7 +8,7 @@ export function kubeReviewClient(kc: KubeConfig): ReviewClient {
   const authz = kc.makeApiClient(AuthorizationV1Api)
   return {
     async tokenReview(token: string, signal: AbortSignal): Promise<{ authenticated: boolean; user?: UserInfo }> {
-      const res = await authn.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } }, withSignal(signal) as never)
+      const res = await authn.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } }, withSignal(signal))
       const u = res.status?.user
       if (res.status?.authenticated !== true || u?.username === undefined) return { authenticated: false }
       return {
@@ -26,7 +26,7 @@ export function kubeReviewClient(kc: KubeConfig): ReviewClient {
           ? { resourceAttributes: { verb: attrs.verb, group: attrs.group, version: attrs.version, resource: attrs.resource, namespace: attrs.namespace, ...(attrs.name !== undefined ? { name: attrs.name } : {}) } }
           : { nonResourceAttributes: { verb: attrs.verb, path: attrs.path } }),
       }
-      const res = await authz.createSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec } }, withSignal(signal) as never)
+      const res = await authz.createSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec } }, withSignal(signal))
       return { allowed: res.status?.allowed === true, reason: res.status?.reason ?? '' }
     },
   }

@@ -1,0 +1,11 @@
+import { startAdapter, type RunningAdapter } from '../../src/adapter/server.js'
+import { buildAdapterDeps } from '../../src/adapter/wire.js'
+import { loadConfig } from '../../src/config/load.js'
+import { adapterConfigSchema } from '../../src/config/schema.js'
+import { createLogger } from '../../src/telemetry/logger.js'
+
+/** Starts the real adapter (same wiring as the CLI) on free ports with `--set` style overrides. */
+export async function startTestAdapter(set: readonly string[]): Promise<RunningAdapter> {
+  const cfg = loadConfig(adapterConfigSchema, { env: {}, set: ['listen.port=0', 'metrics.port=0', `logLevel=${process.env.TEST_LOG_LEVEL ?? 'silent'}`, ...set] })
+  return startAdapter(await buildAdapterDeps(cfg, createLogger(cfg.logLevel)))
+}

@@ -1,0 +1,202 @@
+import t, { type Test } from 'tap'
+import { startTestAdapter } from '../helpers/adapter.js'
+import { call } from '../helpers/https-client.js'
+import { makeTestPki } from '../helpers/pki.js'
+import { startReviewStandIn } from '../helpers/review-standin.js'
+
+// The adapter in kubernetes auth mode against the review stand-in; every route and every status code.
+
+const pki = makeTestPki()
+const standIn = await startReviewStandIn()
+t.teardown(() => standIn.close())
+standIn.tokens.set('hpa-token', { username: 'system:serviceaccount:kube-system:horizontal-pod-autoscaler', groups: ['system:serviceaccounts'] })
+standIn.tokens.set('nobody-token', { username: 'nobody', groups: ['system:authenticated'] })
+const hpa = 'system:serviceaccount:kube-system:horizontal-pod-autoscaler'
+for (const m of ['foresight_desired_replicas', 'foresight_observed_load', 'foresight_unknown']) standIn.allow.add(`${hpa}|default|${m}`)
+standIn.allow.add(`${hpa}|other|foresight_desired_replicas`)
+for (const p of ['/apis', '/apis/external.metrics.k8s.io', '/apis/external.metrics.k8s.io/v1beta1', '/openapi/v2', '/openapi/v3', '/openapi/v3/apis/external.metrics.k8s.io/v1beta1', '/nope']) standIn.allow.add(`${hpa}|${p}`)
+
+const adapter = await startTestAdapter([
+  'auth.mode=kubernetes',
+  `auth.kubeconfig=${standIn.kubeconfigFile}`,
+  `auth.requestHeader.clientCAFile=${pki.requestHeaderCAFile}`,
+  'auth.requestHeader.allowedNames=front-proxy-client',
+  'auth.authorization.timeoutMs=300',
+  `tls.certFile=${pki.servingFiles.certFile}`,
+  `tls.keyFile=${pki.servingFiles.keyFile}`,
+])
+t.teardown(() => adapter.close())
+
+const base = adapter.apiUrl
+const ca = pki.servingCA.certPem
+const bearer = { authorization: 'Bearer hpa-token' }
+const metricPath = '/apis/external.metrics.k8s.io/v1beta1/namespaces/default/foresight_desired_replicas'
+const selector = '?labelSelector=' + encodeURIComponent('foresight.dev/policy=demo')
+
+const asProxy = (user: string, groups: string[] = []): { ca: string; cert: string; key: string; headers: Record<string, string | string[]> } => ({
+  ca, cert: pki.frontProxy.certPem, key: pki.frontProxy.keyPem, headers: { 'x-remote-user': user, 'x-remote-group': groups },
+})
+
+function expectStatus(t: Test, res: { status: number; json: () => unknown }, code: number, reason: string): void {
+  t.equal(res.status, code)
+  t.match(res.json(), { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason })
+}
+
+t.test('discovery', async (t) => {
+  const groups = await call(`${base}/apis`, { ca, headers: bearer })
+  t.equal(groups.status, 200)
+  t.match(groups.json(), { kind: 'APIGroupList', groups: [{ name: 'external.metrics.k8s.io', preferredVersion: { groupVersion: 'external.metrics.k8s.io/v1beta1' } }] })
+
+  const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json'
+  const agg = await call(`${base}/apis`, { ca, headers: { ...bearer, accept } })
+  t.equal(agg.status, 200)
+  // Parameters may come quoted and spaced (both are the same media type to Go's mime.ParseMediaType).
+  t.match(String(agg.headers['content-type']).replace(/[\s"]/g, ''), /^application\/json;g=apidiscovery\.k8s\.io;v=v2;as=APIGroupDiscoveryList/)
+  t.match(agg.json(), { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', items: [{ metadata: { name: 'external.metrics.k8s.io' }, versions: [{ version: 'v1beta1', freshness: 'Current' }] }] })
+  const aggBeta = await call(`${base}/apis`, { ca, headers: { ...bearer, accept: 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList' } })
+  t.match(aggBeta.json(), { apiVersion: 'apidiscovery.k8s.io/v2beta1' })
+
+  const group = await call(`${base}/apis/external.metrics.k8s.io`, { ca, headers: bearer })
+  t.match(group.json(), { kind: 'APIGroup', name: 'external.metrics.k8s.io', versions: [{ version: 'v1beta1' }] })
+
+  const resources = await call(`${base}/apis/external.metrics.k8s.io/v1beta1`, { ca, headers: bearer })
+  const list = resources.json() as { kind: string; resources: Array<{ name: string; namespaced: boolean; kind: string; verbs: string[] }> }
+  t.equal(list.kind, 'APIResourceList')
+  t.ok(list.resources.length > 0, 'never an empty resource list')
+  t.ok(list.resources.some((r) => r.name === 'foresight_desired_replicas' && r.namespaced && r.kind === 'ExternalMetricValueList'))
+})
+
+t.test('metric values', async (t) => {
+  const res = await call(`${base}${metricPath}${selector}`, { ca, headers: bearer })
+  t.equal(res.status, 200)
+  const body = res.json() as { kind: string; apiVersion: string; items: Array<{ metricName: string; metricLabels: Record<string, string>; timestamp: string; window: number; value: string }> }
+  t.equal(body.kind, 'ExternalMetricValueList')
+  t.equal(body.apiVersion, 'external.metrics.k8s.io/v1beta1')
+  t.equal(body.items.length, 1)
+  const item = body.items[0]
+  t.equal(item?.metricName, 'foresight_desired_replicas')
+  t.equal(item?.metricLabels['foresight.dev/policy'], 'demo')
+  t.match(item?.value, /^\d+$/, 'replica counts are whole Quantities')
+  t.match(item?.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:00Z$/)
+  t.ok(Math.abs(Date.parse(item?.timestamp ?? '') - Date.now()) < 120_000, 'timestamp is the latest complete minute')
+  t.equal(item?.window, 60)
+
+  const load = await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/default/foresight_observed_load?labelSelector=${encodeURIComponent('foresight.dev/policy in (demo,other),!missing')}`, { ca, headers: bearer })
+  t.equal(load.status, 200)
+  t.match((load.json() as { items: Array<{ value: string }> }).items[0]?.value, /^\d+(m)?$/, 'canonical Quantity')
+
+  const all = await call(`${base}${metricPath}`, { ca, headers: bearer })
+  t.equal(all.status, 200, 'no selector selects everything')
+})
+
+t.test('error statuses', async (t) => {
+  expectStatus(t, await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/default/foresight_unknown`, { ca, headers: bearer }), 404, 'NotFound')
+  const nothing = await call(`${base}${metricPath}?labelSelector=${encodeURIComponent('foresight.dev/policy=other')}`, { ca, headers: bearer })
+  expectStatus(t, nothing, 404, 'NotFound')
+  t.match((nothing.json() as { message: string }).message, 'matched the selector "foresight.dev/policy=other"')
+  expectStatus(t, await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/other/foresight_desired_replicas`, { ca, headers: bearer }), 404, 'NotFound')
+  const bad = await call(`${base}${metricPath}?labelSelector=${encodeURIComponent('foresight.dev/policy in (demo')}`, { ca, headers: bearer })
+  expectStatus(t, bad, 400, 'BadRequest')
+  t.match((bad.json() as { message: string }).message, 'expected "," or ")", found end of input')
+  expectStatus(t, await call(`${base}${metricPath}?labelSelector=a&labelSelector=b`, { ca, headers: bearer }), 400, 'BadRequest')
+  standIn.allow.add(`${hpa}|Bad_NS|foresight_desired_replicas`)
+  expectStatus(t, await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/Bad_NS/foresight_desired_replicas`, { ca, headers: bearer }), 400, 'BadRequest')
+  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+    expectStatus(t, await call(`${base}${metricPath}`, { ca, method, headers: bearer }), 405, 'MethodNotAllowed')
+  }
+  expectStatus(t, await call(`${base}/apis/external.metrics.k8s.io/v1beta1`, { ca, method: 'POST', headers: bearer }), 405, 'MethodNotAllowed')
+  expectStatus(t, await call(`${base}/nope`, { ca, headers: bearer }), 404, 'NotFound')
+  const noAuth405 = await call(`${base}${metricPath}`, { ca, method: 'DELETE' })
+  expectStatus(t, noAuth405, 401, 'Unauthorized')
+})
+
+t.test('openapi', async (t) => {
+  const v2 = await call(`${base}/openapi/v2`, { ca, headers: bearer })
+  t.equal(v2.status, 200)
+  t.match(v2.json(), { swagger: '2.0', definitions: { 'io.k8s.metrics.pkg.apis.external_metrics.v1beta1.ExternalMetricValueList': { type: 'object' } } })
+  const v3 = await call(`${base}/openapi/v3`, { ca, headers: bearer })
+  const index = v3.json() as { paths: Record<string, { serverRelativeURL: string }> }
+  const rel = index.paths['apis/external.metrics.k8s.io/v1beta1']?.serverRelativeURL
+  t.match(rel, /^\/openapi\/v3\/apis\/external\.metrics\.k8s\.io\/v1beta1\?hash=[0-9A-F]+$/)
+  const doc = await call(`${base}${rel ?? ''}`, { ca, headers: bearer })
+  t.match(doc.json(), { openapi: '3.0.0', components: { schemas: { 'io.k8s.metrics.pkg.apis.external_metrics.v1beta1.ExternalMetricValue': { type: 'object' } } } })
+})
+
+t.test('authentication', async (t) => {
+  expectStatus(t, await call(`${base}${metricPath}${selector}`, { ca }), 401, 'Unauthorized')
+  expectStatus(t, await call(`${base}${metricPath}${selector}`, { ca, headers: { authorization: 'Bearer wrong' } }), 401, 'Unauthorized')
+  expectStatus(t, await call(`${base}${metricPath}${selector}`, { ca, headers: { authorization: 'Basic dXNlcjpwYXNz' } }), 401, 'Unauthorized')
+
+  t.equal((await call(`${base}${metricPath}${selector}`, asProxy(hpa, ['system:authenticated']))).status, 200, 'front proxy with an allowed name')
+  const sar = standIn.calls.accessReviews.find((s) => s.user === hpa && JSON.stringify(s.groups) === '["system:authenticated"]')
+  t.match(sar, { resourceAttributes: { verb: 'get', group: 'external.metrics.k8s.io', resource: 'foresight_desired_replicas', namespace: 'default' } }, 'request-header identity reaches the SubjectAccessReview')
+
+  const impostor = await call(`${base}${metricPath}${selector}`, { ca, cert: pki.impostor.certPem, key: pki.impostor.keyPem, headers: { 'x-remote-user': hpa } })
+  expectStatus(t, impostor, 401, 'Unauthorized')
+  const wrongName = await call(`${base}${metricPath}${selector}`, { ca, cert: pki.wrongName.certPem, key: pki.wrongName.keyPem, headers: { 'x-remote-user': hpa } })
+  expectStatus(t, wrongName, 401, 'Unauthorized')
+  expectStatus(t, await call(`${base}${metricPath}${selector}`, { ca, headers: { 'x-remote-user': hpa, 'x-remote-group': 'system:masters' } }), 401, 'Unauthorized')
+
+  const noUser = await call(`${base}${metricPath}${selector}`, { ca, cert: pki.frontProxy.certPem, key: pki.frontProxy.keyPem })
+  expectStatus(t, noUser, 401, 'Unauthorized')
+
+  // Headers from a caller without the proxy certificate are ignored: the token decides who it is.
+  const before = standIn.calls.accessReviews.length
+  const spoof = await call(`${base}${metricPath}${selector}`, { ca, headers: { authorization: 'Bearer nobody-token', 'x-remote-user': hpa } })
+  expectStatus(t, spoof, 403, 'Forbidden')
+  t.match((spoof.json() as { message: string }).message, 'User "nobody" cannot get resource "foresight_desired_replicas"')
+  t.equal(standIn.calls.accessReviews.at(before)?.user, 'nobody')
+
+  const reviews = standIn.calls.tokenReviews
+  for (let i = 0; i < 5; i++) t.equal((await call(`${base}${metricPath}${selector}`, { ca, headers: bearer })).status, 200)
+  t.equal(standIn.calls.tokenReviews, reviews, 'token reviews are cached')
+})
+
+t.test('authorization', async (t) => {
+  const denied = await call(`${base}${metricPath}${selector}`, asProxy('mallory'))
+  expectStatus(t, denied, 403, 'Forbidden')
+  t.match((denied.json() as { message: string }).message, /User "mallory" cannot get resource "foresight_desired_replicas" in API group "external.metrics.k8s.io" in the namespace "default"/)
+  expectStatus(t, await call(`${base}/apis`, asProxy('mallory')), 403, 'Forbidden')
+  t.equal((await call(`${base}/apis`, asProxy('system:kube-aggregator', ['system:masters']))).status, 200, 'the aggregator availability check identity')
+
+  const count = standIn.calls.accessReviews.length
+  await Promise.all(Array.from({ length: 20 }, () => call(`${base}${metricPath}${selector}`, asProxy('carol'))))
+  t.equal(standIn.calls.accessReviews.length - count, 1, 'concurrent identical reviews share one call, then the decision is cached')
+})
+
+t.test('a slow or failing review fails only its own request', async (t) => {
+  standIn.sarMode = 'slow'
+  t.teardown(() => { standIn.sarMode = 'normal' })
+  const started = Date.now()
+  const [slow, cached, live] = await Promise.all([
+    call(`${base}${metricPath}${selector}`, asProxy('dave')),
+    call(`${base}${metricPath}${selector}`, { ca, headers: bearer }),
+    call(`${base}/livez`, { ca }),
+  ])
+  expectStatus(t, slow, 500, 'InternalError')
+  t.ok(Date.now() - started < 2_500, 'the review deadline (300 ms) bounds the wait')
+  t.notMatch(slow.text, /timed out|standin|etcd|Error:|\n\s+at /, 'no internal detail in the body')
+  t.equal(cached.status, 200, 'requests with a cached decision are still served')
+  t.equal(live.status, 200)
+
+  standIn.sarMode = 'error'
+  const failing = await call(`${base}${metricPath}${selector}`, asProxy('erin'))
+  expectStatus(t, failing, 500, 'InternalError')
+  t.notMatch(failing.text, /etcd|secret internal detail/)
+  standIn.sarMode = 'normal'
+  t.equal((await call(`${base}${metricPath}${selector}`, asProxy(hpa))).status, 200, 'serving goes on once the apiserver answers')
+})
+
+t.test('health and telemetry', async (t) => {
+  t.equal((await call(`${base}/livez`, { ca })).status, 200, '/livez needs no credentials')
+  const ready = await call(`${base}/readyz`, { ca })
+  t.equal(ready.status, 200)
+  t.match(ready.text, /\[\+\]source ok\n\[\+\]authentication ok\nreadyz check passed/)
+  const res = await fetch(`${adapter.metricsUrl}/metrics`)
+  t.equal(res.status, 200)
+  const text = await res.text()
+  t.match(text, /foresight_http_requests_total\{server="api",method="GET",route="\/apis\/external.metrics.k8s.io\/v1beta1\/namespaces\/:namespace\/:metric",code="200"\} \d+/)
+  t.match(text, /foresight_http_request_duration_seconds_bucket\{le="0.005",server="api"/)
+  t.match(text, /process_resident_memory_bytes \d+/)
+  t.equal((await fetch(`${adapter.metricsUrl}/readyz`)).status, 200)
+})

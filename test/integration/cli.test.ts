@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process'
+import t from 'tap'
+import { call } from '../helpers/https-client.js'
+
+const cli = ['--import', 'tsx', 'cmd/foresight.ts']
+
+function run(args: string[]): { child: ReturnType<typeof spawn>; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [...cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, stdout: () => out, stderr: () => err, exit }
+}
+
+t.test('adapter starts, prints working curl commands, and stops cleanly on SIGTERM', async (t) => {
+  const p = run(['adapter', '--set', 'listen.port=0', '--set', 'metrics.port=0', '--set', 'logLevel=warn'])
+  t.teardown(() => { p.child.kill('SIGKILL') })
+  const until = Date.now() + 20_000
+  while (!p.stdout().includes('labelSelector=') && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+  const urls = [...p.stdout().matchAll(/curl -sk '([^']+)'/g)].map((m) => m[1] ?? '')
+  t.ok(urls.length >= 2, 'prints curl commands')
+  for (const url of urls) {
+    const res = await call(url, { ca: undefined })
+    t.equal(res.status, 200, url)
+  }
+  const values = urls.filter((u) => u.includes('foresight_desired_replicas'))
+  t.match((await call(values[0] ?? '', { ca: undefined })).json(), { kind: 'ExternalMetricValueList', items: [{ metricName: 'foresight_desired_replicas' }] })
+  p.child.kill('SIGTERM')
+  t.equal(await p.exit, 0, 'exit code 0 after SIGTERM')
+})
+
+t.test('bad configuration: precise message, exit code 1', async (t) => {
+  const p = run(['adapter', '--set', 'tls.certFile=/nonexistent/tls.crt', '--set', 'tls.keyFile=/nonexistent/tls.key'])
+  t.equal(await p.exit, 1)
+  t.match(p.stderr(), /^unable to load config: tls\.certFile: file not found$/m)
+  const q = run(['adapter', '--set', 'listen.host=0.0.0.0'])
+  t.equal(await q.exit, 1)
+  t.match(q.stderr(), /listen\.host: auth\.mode local serves loopback addresses only/)
+})
+
+t.test('--help', async (t) => {
+  const p = run(['--help'])
+  t.equal(await p.exit, 0)
+  t.match(p.stdout(), /adapter.*Serve ML-predicted metrics/)
+  const q = run(['adapter', '--help'])
+  t.equal(await q.exit, 0)
+  t.match(q.stdout(), /--config <file>/)
+  t.match(q.stdout(), /FORESIGHT_LISTEN__PORT/)
+})

@@ -1,0 +1,50 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { startTestAdapter } from '../helpers/adapter.js'
+import { call } from '../helpers/https-client.js'
+import { makeTestPki } from '../helpers/pki.js'
+import { startReviewStandIn } from '../helpers/review-standin.js'
+
+const metric = '/apis/external.metrics.k8s.io/v1beta1/namespaces/default/foresight_desired_replicas'
+
+t.test('local mode: self-signed certificate, no credentials needed, real replayed values', async (t) => {
+  const adapter = await startTestAdapter([])
+  t.teardown(() => adapter.close())
+  const res = await call(`${adapter.apiUrl}${metric}?labelSelector=foresight.dev%2Fpolicy%3Ddemo`, { ca: undefined })
+  t.equal(res.status, 200)
+  t.equal(res.peer.subject.CN, 'foresight-local')
+  t.ok(res.peer.subjectaltname?.includes('IP Address:127.0.0.1'))
+  const value = Number((res.json() as { items: Array<{ value: string }> }).items[0]?.value)
+  t.ok(Number.isInteger(value) && value >= 1 && value <= 50, `replica count ${value} is within [min, max]`)
+})
+
+t.test('a source with no data for now answers 503, and the server keeps serving', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-trace-'))
+  const trace = join(dir, 'empty.csv')
+  writeFileSync(trace, 'timestamp,requests\n2020-01-01 00:00:00,\n2020-01-01 00:01:00,\n')
+  const adapter = await startTestAdapter([`source.traceFile=${trace}`])
+  t.teardown(() => adapter.close())
+  const res = await call(`${adapter.apiUrl}${metric}`, { ca: undefined })
+  t.equal(res.status, 503)
+  t.match(res.json(), { kind: 'Status', reason: 'ServiceUnavailable', code: 503 })
+  t.equal((await call(`${adapter.apiUrl}/apis/external.metrics.k8s.io/v1beta1`, { ca: undefined })).status, 200)
+})
+
+t.test('kubernetes mode reads the request-header CA from kube-system/extension-apiserver-authentication', async (t) => {
+  const pki = makeTestPki()
+  const standIn = await startReviewStandIn()
+  t.teardown(() => standIn.close())
+  const base = ['auth.mode=kubernetes', `auth.kubeconfig=${standIn.kubeconfigFile}`, `tls.certFile=${pki.servingFiles.certFile}`, `tls.keyFile=${pki.servingFiles.keyFile}`]
+
+  await t.rejects(startTestAdapter(base), /unable to read configmap kube-system\/extension-apiserver-authentication/, 'a missing ConfigMap stops start-up with a clear error')
+
+  standIn.configMap = { 'requestheader-client-ca-file': pki.requestHeaderCA.certPem, 'requestheader-allowed-names': '["someone-else"]' }
+  const adapter = await startTestAdapter(base)
+  t.teardown(() => adapter.close())
+  standIn.allow.add('alice|default|foresight_desired_replicas')
+  const asCert = (c: { certPem: string; keyPem: string }): Parameters<typeof call>[1] => ({ ca: pki.servingCA.certPem, cert: c.certPem, key: c.keyPem, headers: { 'x-remote-user': 'alice' } })
+  t.equal((await call(`${adapter.apiUrl}${metric}`, asCert(pki.wrongName))).status, 200, 'the allowed name from the ConfigMap is trusted')
+  t.equal((await call(`${adapter.apiUrl}${metric}`, asCert(pki.frontProxy))).status, 401, 'names the ConfigMap does not allow are not')
+})
