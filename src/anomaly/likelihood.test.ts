@@ -1,4 +1,5 @@
 import t from 'tap'
+import { RangeNovelty } from './range-novelty.js'
 import { AnomalyLikelihood, OnlineAnomalyScorer, erfc, gaussianTail, logScaledTail, rawSurprise, type LikelihoodOptions } from './likelihood.js'
 
 const close = (a: number, b: number, tol = 1e-6): boolean => Math.abs(a - b) <= tol
@@ -40,7 +41,7 @@ t.test('likelihood: quiet when surprises are usual, high on a burst', async (t) 
 
 t.test('scores depend on the past only', async (t) => {
   const run = (tail: number): number[] => {
-    const s = new OnlineAnomalyScorer(opts)
+    const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05 })
     const out: number[] = []
     for (let i = 0; i < 120; i++) {
       const actual = i < 100 ? 10 + (i % 3) : tail
@@ -56,8 +57,34 @@ t.test('scores depend on the past only', async (t) => {
 })
 
 t.test('rows without a forecast or with a missing actual score 0', async (t) => {
-  const s = new OnlineAnomalyScorer(opts)
+  const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: undefined })
   t.equal(s.score(5), 0)
   s.expect(1, 2, 3)
   t.equal(s.score(NaN), 0)
+})
+
+t.test('a value beyond the seen range scores 1 once learning is over', async (t) => {
+  const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05 })
+  for (let i = 0; i < 60; i++) s.score(i % 2 === 0 ? 0 : 10)
+  // Range [0, 10], slack 0.5: 10.4 is inside and widens the range to [0, 10.4] (slack 0.52), so 10.9 is inside
+  // and 11.5 outside.
+  t.ok(s.score(10.4) < 1)
+  t.ok(s.score(10.9) < 1)
+  t.equal(s.score(11.5), 1)
+  const off = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: undefined })
+  for (let i = 0; i < 60; i++) off.score(i % 2 === 0 ? 0 : 10)
+  t.equal(off.score(100), 0, 'range check off and no forecast: nothing to score')
+})
+
+t.test('range novelty waits for its learning period and uses earlier values only', async (t) => {
+  const r = new RangeNovelty(0.1, 3)
+  t.same([5, 6, 100].map((v) => r.update(v)), [false, false, false], 'learning')
+  // Range [5, 100], slack 9.5: 104 inside; range [5, 104], slack 9.9: 114 outside, then it has joined the range.
+  t.equal(r.update(104), false)
+  t.equal(r.update(114), true)
+  t.equal(r.update(114), false)
+  // Range [5, 114], slack 10.9: -6 is below 5 - 10.9.
+  t.equal(r.update(-5), false)
+  t.equal(r.update(-17), true)
+  t.equal(r.update(NaN), false)
 })

@@ -5,6 +5,7 @@
  * past and current rows only.
  */
 import { Ring } from '../forecast/ring.js'
+import { RangeNovelty } from './range-novelty.js'
 
 /**
  * |actual - p50| / (p90 - p10 + eps), squashed by s / (1 + s) into [0,1) so that a few huge misses cannot
@@ -111,24 +112,36 @@ export class AnomalyLikelihood {
   }
 }
 
+export interface ScorerOptions {
+  likelihood: LikelihoodOptions
+  /** Range-novelty tolerance (share of the seen range); undefined turns the range check off. */
+  rangeTolerance: number | undefined
+}
+
+export const DEFAULT_SCORER: ScorerOptions = { likelihood: DEFAULT_LIKELIHOOD, rangeTolerance: 0.05 }
+
 /**
  * Pairs each actual with the horizon-1 forecast made one step earlier. Call `score(actual)` for row t, then
- * `expect(...)` with the forecast made at t for row t+1. Rows with no forecast or a missing actual score 0 and
- * leave the statistics untouched.
+ * `expect(...)` with the forecast made at t for row t+1. A value outside the range seen so far scores 1;
+ * otherwise rows with no forecast or a missing actual score 0 and leave the statistics untouched.
  */
 export class OnlineAnomalyScorer {
   private readonly likelihood: AnomalyLikelihood
+  private readonly range: RangeNovelty | undefined
   private pending: [number, number, number] | undefined
 
-  constructor(opts: LikelihoodOptions = DEFAULT_LIKELIHOOD) {
-    this.likelihood = new AnomalyLikelihood(opts)
+  constructor(opts: ScorerOptions = DEFAULT_SCORER) {
+    this.likelihood = new AnomalyLikelihood(opts.likelihood)
+    this.range = opts.rangeTolerance === undefined ? undefined : new RangeNovelty(opts.rangeTolerance, opts.likelihood.learningSteps)
   }
 
   score(actual: number): number {
     const f = this.pending
     this.pending = undefined
-    if (f === undefined || !Number.isFinite(actual) || !f.every(Number.isFinite)) return 0
-    return this.likelihood.update(rawSurprise(actual, f[0], f[1], f[2]))
+    const novel = this.range?.update(actual) ?? false
+    const usable = f !== undefined && Number.isFinite(actual) && f.every(Number.isFinite)
+    const likelihood = usable ? this.likelihood.update(rawSurprise(actual, f[0], f[1], f[2])) : 0
+    return novel ? 1 : likelihood
   }
 
   expect(p10: number, p50: number, p90: number): void {
