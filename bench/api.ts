@@ -1,0 +1,66 @@
+// npm run bench:api: keep-alive HTTPS load on the external metric route with authentication (front-proxy client
+// certificate + X-Remote-User) and authorization (SubjectAccessReview, cache warm) on. Prints throughput and latency.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { cpus } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import autocannon from 'autocannon'
+import { makeTestPki } from '../test/helpers/pki.js'
+import { pacedLoad, percentile } from './paced.js'
+
+const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? '20')
+const connections = Number(process.env.BENCH_CONNECTIONS ?? '32')
+
+const pki = makeTestPki()
+const target = spawn(process.execPath, [join(import.meta.dirname, 'api-target.js'), pki.servingFiles.certFile, pki.servingFiles.keyFile, pki.requestHeaderCAFile], { stdio: ['pipe', 'pipe', 'inherit'] })
+const lines = createInterface({ input: target.stdout })
+const nextLine = async (): Promise<Record<string, unknown>> => JSON.parse(String((await once(lines, 'line'))[0])) as Record<string, unknown>
+const { url } = await nextLine() as { url: string }
+
+const path = '/apis/external.metrics.k8s.io/v1beta1/namespaces/default/foresight_desired_replicas?labelSelector=foresight.dev%2Fpolicy%3Ddemo'
+const options: autocannon.Options = {
+  url: url + path,
+  connections,
+  duration: durationSeconds,
+  headers: { 'x-remote-user': 'system:serviceaccount:kube-system:horizontal-pod-autoscaler', 'x-remote-group': 'system:serviceaccounts' },
+  tlsOptions: { cert: pki.frontProxy.certPem, key: pki.frontProxy.keyPem, ca: pki.servingCA.certPem },
+}
+// Warm the review cache and the JIT before measuring.
+await autocannon({ ...options, duration: 3 })
+const saturated = await autocannon(options)
+const targetRate = Number(process.env.BENCH_RATE ?? '2000')
+const paced = await pacedLoad({
+  url: url + path,
+  ratePerSecond: targetRate,
+  durationSeconds,
+  connections: 16,
+  headers: options.headers as Record<string, string>,
+  tls: { cert: pki.frontProxy.certPem, key: pki.frontProxy.keyPem, ca: pki.servingCA.certPem },
+})
+const pacedMs = (p: number): string => percentile(paced.latenciesMs, p).toFixed(2)
+target.stdin.write('stats\n')
+const stats = await nextLine() as { subjectAccessReviews: number; rssBytes: number }
+target.kill('SIGTERM')
+await once(target, 'exit')
+
+const col = (v: string | number): string => String(v).padStart(14)
+const line = (k: string, a: string | number, b: string | number): string => `${k.padEnd(30)}${col(a)}${col(b)}`
+console.log(`\nbench:api  ${new Date().toISOString()}  node ${process.version}  ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`)
+console.log(`GET ${path}`)
+console.log(`HTTPS keep-alive, ${durationSeconds} s per run, front-proxy client certificate + X-Remote-User, SubjectAccessReview (cache warm)\n`)
+console.log(line('', 'saturated', `paced ${targetRate}/s`))
+console.log(line('connections', connections, 16))
+console.log(line('requests/s (mean)', saturated.requests.average.toFixed(0), paced.achievedPerSecond.toFixed(0)))
+console.log(line('requests total', saturated.requests.total, paced.sent))
+console.log(line('latency p50 (ms)', saturated.latency.p50, pacedMs(50)))
+console.log(line('latency p99 (ms)', saturated.latency.p99, pacedMs(99)))
+console.log(line('latency p99.9 (ms)', saturated.latency.p99_9, pacedMs(99.9)))
+console.log(line('latency max (ms)', saturated.latency.max, pacedMs(100)))
+console.log(line('failed (non-2xx or error)', saturated.non2xx + saturated.errors + saturated.timeouts, paced.failed))
+console.log(`\nSubjectAccessReviews made in all: ${stats.subjectAccessReviews}; adapter RSS after load: ${(stats.rssBytes / 1048576).toFixed(0)} MB`)
+const p99 = percentile(paced.latenciesMs, 99)
+const sustained = paced.achievedPerSecond >= targetRate * 0.98 && paced.failed === 0
+console.log(`target ${targetRate} req/s sustained with p99 < 5 ms: ${sustained && p99 < 5 ? 'met' : 'NOT met'} (${paced.achievedPerSecond.toFixed(0)} req/s, p99 ${p99.toFixed(2)} ms)`)
+console.log('saturated: autocannon, closed loop; paced: open loop at a steady rate, latency from each request\'s due time')
+if (saturated.non2xx + saturated.errors + paced.failed > 0) process.exitCode = 1
