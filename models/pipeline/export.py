@@ -4,12 +4,13 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .data import HORIZONS, SEASONAL_LEN, WINDOW
-from .model import CLIP_ERR, CLIP_IN, CLIP_SEAS, MLP
+from .model import CLIP_ERR, CLIP_IN, CLIP_SEAS
 
 OPSET = 17
 
 
-def build_graph(model: MLP, metadata: dict) -> onnx.ModelProto:
+def build_graph(model, metadata: dict) -> onnx.ModelProto:
+    """model: an Ensemble (members: list of MLP, c_lo, c_hi)."""
     inits, nodes = [], []
 
     def const(name, arr, dtype=np.float32):
@@ -60,23 +61,43 @@ def build_graph(model: MLP, metadata: dict) -> onnx.ModelProto:
     err = node("Mul", [node("Min", [err, "cerr"], "err_c"), "seasonal_mask"], "err")
     f = node("Concat", [zr, zs2, "seasonal_mask", rel, nonneg, err], "features", axis=1)
 
-    # ---- MLP with linear skip ----
-    p = {k: v for k, v in model.p.items()}
-    h = f
-    for i in range(model.n_layers):
-        const(f"W{i}", p[f"W{i}"]); const(f"b{i}", p[f"b{i}"])
-        h = node("Relu", [node("Add", [node("MatMul", [h, f"W{i}"], f"mm{i}"), f"b{i}"], f"a{i}")], f"h{i}")
-    const("Wo", p["Wo"]); const("bo", p["bo"]); const("Wl", p["Wl"])
-    o = node("Add", [node("Add", [node("MatMul", [h, "Wo"], "mm_o"), "bo"], "o_a"),
-                     node("MatMul", [f, "Wl"], "mm_l")], "o")
-    const("shape_o", [-1, HORIZONS, 3], np.int64)
-    o3 = node("Reshape", [o, "shape_o"], "o3")
-    for j, nm in enumerate(["mid", "dlo", "dhi"]):
-        const(f"q_s{j}", [j], np.int64); const(f"q_e{j}", [j + 1], np.int64)
-        node("Slice", [o3, f"q_s{j}", f"q_e{j}", "ax2"], nm)
-    lo = node("Sub", ["mid", node("Softplus", ["dlo"], "sp_lo")], "z_lo")
-    hi = node("Add", ["mid", node("Softplus", ["dhi"], "sp_hi")], "z_hi")
-    z = node("Concat", [lo, "mid", hi], "z", axis=2)
+    # ---- ensemble of MLPs with linear skip; each: p50 + softplus deltas ----
+    zs_k = []
+    for k, mem in enumerate(model.members):
+        p = mem.p
+        h = f
+        for i in range(mem.n_layers):
+            const(f"m{k}_W{i}", p[f"W{i}"]); const(f"m{k}_b{i}", p[f"b{i}"])
+            h = node("Relu", [node("Add", [node("MatMul", [h, f"m{k}_W{i}"], f"m{k}_mm{i}"), f"m{k}_b{i}"],
+                                   f"m{k}_a{i}")], f"m{k}_h{i}")
+        const(f"m{k}_Wo", p["Wo"]); const(f"m{k}_bo", p["bo"]); const(f"m{k}_Wl", p["Wl"])
+        o = node("Add", [node("Add", [node("MatMul", [h, f"m{k}_Wo"], f"m{k}_mm_o"), f"m{k}_bo"], f"m{k}_o_a"),
+                         node("MatMul", [f, f"m{k}_Wl"], f"m{k}_mm_l")], f"m{k}_o")
+        if k == 0:
+            const("shape_o", [-1, HORIZONS, 3], np.int64)
+            for j in range(3):
+                const(f"q_s{j}", [j], np.int64); const(f"q_e{j}", [j + 1], np.int64)
+        o3 = node("Reshape", [o, "shape_o"], f"m{k}_o3")
+        mid = node("Slice", [o3, "q_s0", "q_e0", "ax2"], f"m{k}_mid")
+        dlo = node("Slice", [o3, "q_s1", "q_e1", "ax2"], f"m{k}_dlo")
+        dhi = node("Slice", [o3, "q_s2", "q_e2", "ax2"], f"m{k}_dhi")
+        lo = node("Sub", [mid, node("Softplus", [dlo], f"m{k}_sp_lo")], f"m{k}_z_lo")
+        hi = node("Add", [mid, node("Softplus", [dhi], f"m{k}_sp_hi")], f"m{k}_z_hi")
+        zk = node("Concat", [lo, mid, hi], f"m{k}_z", axis=2)
+        zs_k.append(zk)
+    zsum = zs_k[0]
+    for k in range(1, len(zs_k)):
+        zsum = node("Add", [zsum, zs_k[k]], f"zsum{k}")
+    const("n_members", float(len(zs_k)))
+    zm = node("Div", [zsum, "n_members"], "z_mean")
+    # spread calibration (fitted on the validation segment)
+    e_mid = node("Slice", [zm, "q_s1", "q_e1", "ax2"], "e_mid")
+    e_lo = node("Slice", [zm, "q_s0", "q_e0", "ax2"], "e_lo")
+    e_hi = node("Slice", [zm, "q_s2", "q_e2", "ax2"], "e_hi")
+    const("c_lo", float(model.c_lo)); const("c_hi", float(model.c_hi))
+    lo = node("Sub", [e_mid, node("Mul", ["c_lo", node("Sub", [e_mid, e_lo], "d_lo")], "cd_lo")], "zc_lo")
+    hi = node("Add", [e_mid, node("Mul", ["c_hi", node("Sub", [e_hi, e_mid], "d_hi")], "cd_hi")], "zc_hi")
+    z = node("Concat", [lo, e_mid, hi], "z", axis=2)
     q = node("Add", [loc3, node("Mul", [scale3, z], "q_scaled")], "q_raw")
     # non-negative output when the recent window is non-negative (keeps monotonicity: max is monotone)
     cond = node("Unsqueeze", [ge, "ax2"], "nonneg3")

@@ -138,3 +138,30 @@ class Adam:
             self.m[k] = self.b1 * self.m[k] + (1 - self.b1) * g
             self.v[k] = self.b2 * self.v[k] + (1 - self.b2) * g * g
             params[k] -= (lr * (self.m[k] / c1) / (np.sqrt(self.v[k] / c2) + self.eps)).astype(np.float32)
+
+
+class Ensemble:
+    """Mean of the members' normalised quantiles, then a spread calibration fitted on the validation segment:
+    lo = mid - c_lo * (mid - lo_raw), hi = mid + c_hi * (hi_raw - mid) (c > 0 keeps the quantiles ordered)."""
+
+    def __init__(self, members: list, c_lo: float = 1.0, c_hi: float = 1.0):
+        self.members = members
+        self.c_lo, self.c_hi = np.float32(c_lo), np.float32(c_hi)
+
+    def z_uncalibrated(self, f):
+        z = self.members[0].predict_z(f)
+        for m in self.members[1:]:
+            z = z + m.predict_z(f)
+        return z / np.float32(len(self.members))
+
+    def calibrate(self, z):
+        mid = z[:, :, 1]
+        lo = mid - self.c_lo * (mid - z[:, :, 0])
+        hi = mid + self.c_hi * (z[:, :, 2] - mid)
+        return np.stack([lo, mid, hi], axis=2)
+
+    def forward(self, recent, seasonal, mask):
+        f, loc, scale, nonneg = features(recent, seasonal, mask)
+        z = self.calibrate(self.z_uncalibrated(f))
+        q = loc[:, :, None] + scale[:, :, None] * z
+        return np.where(nonneg[:, :, None] > 0, np.maximum(q, 0), q).astype(np.float32)

@@ -11,8 +11,8 @@ import numpy as np
 
 from . import augment
 from .data import MODELS_DIR, Store, load_all, load_split
-from .evaluate import evaluate, print_report
-from .model import MLP, QUANTILES, Adam, CLIP_TGT, features
+from .evaluate import TARGET_FAMILIES, evaluate, print_report
+from .model import MLP, Adam, CLIP_TGT, Ensemble, features
 
 VERSION = "0.1.0"
 SEED = 20260501
@@ -23,7 +23,7 @@ CFG = {
                        "artificial": 0.05, "synthetic": 0.08},
     "aug": {"drop_day": 0.15, "drop_week": 0.3, "scale_prob": 0.5, "noise_prob": 0.15, "burst_prob": 0.05,
             "shift_prob": 0.2, "shift_max": 3},
-    "synthetic_series": 24,
+    "synthetic_series": 24, "members": 3, "calibrate": True,
 }
 AWS = ("ec2_cpu", "elb", "rds", "ec2_network", "ec2_disk", "grok", "iio")
 
@@ -42,11 +42,14 @@ def sample_weights(store: Store, fam_w: dict) -> tuple[np.ndarray, np.ndarray]:
     return g, w / w.sum()
 
 
-def train(cfg: dict, seed: int, log=print):
-    rng = np.random.default_rng(seed)
+def build_store(cfg: dict, seed: int):
     series, file_hashes = load_all()
     series += augment.synthetic_series(np.random.default_rng(seed + 1), cfg["synthetic_series"])
-    store = Store(series)
+    return Store(series), file_hashes
+
+
+def train_member(cfg: dict, seed: int, store: Store, log=print):
+    rng = np.random.default_rng(seed)
     g_all, w_all = sample_weights(store, cfg["family_weights"])
     model = MLP(cfg["hidden"], rng, cfg["layers"])
     opt = Adam(model.p, cfg["lr"], wd=cfg["weight_decay"])
@@ -74,8 +77,51 @@ def train(cfg: dict, seed: int, log=print):
             opt.step(model.p, grads, lr)
             losses.append(loss)
             step += 1
-        log(f"epoch {ep + 1}/{cfg['epochs']} loss={np.mean(losses):.4f} lr={lr:.2e} t={time.time() - t0:.0f}s")
-    return model, store, file_hashes, time.time() - t0
+        log(f"seed {seed} epoch {ep + 1}/{cfg['epochs']} loss={np.mean(losses):.4f} lr={lr:.2e} "
+            f"t={time.time() - t0:.0f}s")
+    return model
+
+
+def fit_calibration(ens: Ensemble, store: Store, families=TARGET_FAMILIES, target=(0.1, 0.9)):
+    """Spread factors c_lo, c_hi so that the mean (over the target families) validation coverage of p10 / p90
+    equals 0.1 / 0.9. Uses only validation windows (never the held-out test segments)."""
+    data = {}
+    for i, s in enumerate(store.series):
+        if s.family not in families or len(s.val_origins) == 0:
+            continue
+        g = store.offsets[i] + s.val_origins
+        r, se, m, y = store.gather(g)
+        f, loc, scale, nonneg = features(r, se, m)
+        z = ens.z_uncalibrated(f)
+        data.setdefault(s.family, []).append((z, loc, scale, nonneg, y))
+
+    def coverage(c: float, k: int) -> float:
+        covs = []
+        for fam, items in data.items():
+            hits, n = 0.0, 0
+            for z, loc, scale, nonneg, y in items:
+                mid = z[:, :, 1]
+                zq = mid + c * (z[:, :, k] - mid)
+                q = loc + scale * zq
+                q = np.where(nonneg > 0, np.maximum(q, 0), q)
+                hits += (y <= q).sum()
+                n += y.size
+            covs.append(hits / n)
+        return float(np.mean(covs))
+
+    out = []
+    for k, tgt in ((0, target[0]), (2, target[1])):
+        lo, hi = 0.2, 5.0
+        for _ in range(40):
+            c = 0.5 * (lo + hi)
+            cov = coverage(c, k)
+            # p10: coverage falls as c grows; p90: coverage rises as c grows
+            if (cov > tgt) == (k == 0):
+                lo = c
+            else:
+                hi = c
+        out.append(round(0.5 * (lo + hi), 4))
+    return out[0], out[1]
 
 
 def sha256_file(p: str) -> str:
@@ -119,6 +165,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--hidden", type=int, default=None)
     ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--report-members", action="store_true")
     ap.add_argument("--set", action="append", default=[], help="cfg override key=json")
     args = ap.parse_args()
     cfg = json.loads(json.dumps(CFG))
@@ -134,10 +181,20 @@ def main() -> None:
             d = d[kk]
         d[ks[-1]] = json.loads(v)
     print("config:", json.dumps(cfg))
-    model, store, file_hashes, train_s = train(cfg, SEED)
-    print(f"training time: {train_s:.1f}s")
+    t0 = time.time()
+    store, file_hashes = build_store(cfg, SEED)
+    members = [train_member(cfg, SEED + 1000 * k, store) for k in range(cfg["members"])]
+    model = Ensemble(members)
+    if cfg["calibrate"]:
+        model.c_lo, model.c_hi = (np.float32(c) for c in fit_calibration(model, store))
+    train_s = time.time() - t0
+    print(f"training time: {train_s:.1f}s  calibration c_lo={model.c_lo} c_hi={model.c_hi}")
     rep = evaluate(model, store)
     print_report(rep)
+    if cfg["members"] > 1 and args.report_members:
+        for k, mem in enumerate(members):
+            print(f"member {k}:")
+            print_report({"per_series": [], "per_family": evaluate(Ensemble([mem]), store)["per_family"]})
     if args.no_export:
         return
     import onnx
@@ -162,8 +219,9 @@ def main() -> None:
         "split_sha256": split_sha,
         "seed": SEED,
         "opset": 17,
-        "architecture": f"MLP {cfg['layers']}x{cfg['hidden']} ReLU + linear skip, 246 features, "
-                        "p50 + softplus deltas",
+        "architecture": f"mean of {cfg['members']} MLPs ({cfg['layers']}x{cfg['hidden']} ReLU + linear skip, "
+                        f"246 features, p50 + softplus deltas); spread calibration c_lo={float(model.c_lo)}, "
+                        f"c_hi={float(model.c_hi)}",
     }
     m = build_graph(model, meta)
     onnx_path = os.path.join(MODELS_DIR, "foresight-forecaster.onnx")
