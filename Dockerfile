@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t foresight:0.1.0 .
+# The image runs the `foresight` CLI: `adapter` by default (see deploy/ for the arguments used in a cluster).
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY cmd cmd
+COPY src src
+COPY bench bench
+COPY test/helpers test/helpers
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/dist dist
+COPY assets assets
+COPY models/*.onnx models/*.json models/
+# Non-root (the distroless "nonroot" uid), read-only root filesystem friendly: nothing is written at run time.
+USER 65532:65532
+EXPOSE 6443 9464
+# Node is PID 1 here: the CLI handles SIGTERM and SIGINT itself and exits after closing its servers.
+ENTRYPOINT ["node", "--enable-source-maps", "dist/cmd/foresight.js"]
+CMD ["adapter"]
