@@ -1,6 +1,5 @@
 import t from 'tap'
-import { allocateBatch } from '../model/onnx.js'
-import { packWindow } from './windows.js'
+import { allocateBatch, packWindow } from './windows.js'
 
 t.test('packs recent and seasonal rows at the contract offsets', async (t) => {
   const values = Float64Array.from({ length: 400 }, (_, i) => i)

@@ -1,4 +1,30 @@
-import { RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, type ForecastBatch } from '../model/onnx.js'
+/**
+ * The forecaster's input/output layout (models/foresight-forecaster.json) and the packing of series windows into
+ * it. Kept free of onnxruntime so simulators can pack windows without loading the native runtime.
+ */
+export const RECENT_STEPS = 60
+export const SEASONAL_ROWS = 2
+/** Each seasonal row covers t-P-59 .. t-P+30. */
+export const SEASONAL_STEPS = 90
+export const SEASONAL_LEAD_STEPS = 30
+export const HORIZON_STEPS = 30
+export const QUANTILES = [0.1, 0.5, 0.9] as const
+
+export interface ForecastBatch {
+  capacity: number
+  recent: Float32Array
+  seasonal: Float32Array
+  seasonalMask: Float32Array
+}
+
+export function allocateBatch(capacity: number): ForecastBatch {
+  return {
+    capacity,
+    recent: new Float32Array(capacity * RECENT_STEPS),
+    seasonal: new Float32Array(capacity * SEASONAL_ROWS * SEASONAL_STEPS),
+    seasonalMask: new Float32Array(capacity * SEASONAL_ROWS),
+  }
+}
 
 /**
  * Writes the model inputs for forecast origin `t` (newest observation at row t) into slot `slot` of `batch`,

@@ -5,33 +5,12 @@
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { repoRoot } from '../data/traces.js'
+import { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, type ForecastBatch } from '../forecast/windows.js'
 
-export const RECENT_STEPS = 60
-export const SEASONAL_ROWS = 2
-/** Each seasonal row covers t-P-59 .. t-P+30. */
-export const SEASONAL_STEPS = 90
-export const SEASONAL_LEAD_STEPS = 30
-export const HORIZON_STEPS = 30
-export const QUANTILES = [0.1, 0.5, 0.9] as const
+export { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, allocateBatch, type ForecastBatch } from '../forecast/windows.js'
 
 export function defaultModelPath(): string {
   return join(repoRoot(), 'models', 'foresight-forecaster.onnx')
-}
-
-export interface ForecastBatch {
-  capacity: number
-  recent: Float32Array
-  seasonal: Float32Array
-  seasonalMask: Float32Array
-}
-
-export function allocateBatch(capacity: number): ForecastBatch {
-  return {
-    capacity,
-    recent: new Float32Array(capacity * RECENT_STEPS),
-    seasonal: new Float32Array(capacity * SEASONAL_ROWS * SEASONAL_STEPS),
-    seasonalMask: new Float32Array(capacity * SEASONAL_ROWS),
-  }
 }
 
 export async function createForecasterSession(modelPath = defaultModelPath(), options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
