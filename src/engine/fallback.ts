@@ -1,0 +1,46 @@
+// What to serve when a refresh fails. Never a value computed from bad data: the last good value while it is
+// fresh, then the policy's fallback once failures have lasted long enough.
+
+export interface FallbackSpec {
+  failureThreshold: number
+  behavior: 'static' | 'currentReplicas' | 'currentReplicasIfHigher'
+  replicas?: number
+}
+
+export interface FailureInputs {
+  consecutiveFailures: number
+  lastGood?: { replicas: number; dataTimeMs: number }
+  nowMs: number
+  maxStalenessSeconds: number
+  /** The scale target's current replicas, when known. */
+  currentReplicas?: number
+  fallback: FallbackSpec
+}
+
+export type FailureDecision =
+  | { kind: 'serve'; replicas: number; reason: 'StaleValue' | 'Fallback' }
+  | { kind: 'none'; reason: 'NoData' }
+
+export function onFailure(i: FailureInputs): FailureDecision {
+  const lastGood = i.lastGood
+  const fresh = lastGood !== undefined && i.nowMs - lastGood.dataTimeMs <= i.maxStalenessSeconds * 1000
+  if (fresh && i.consecutiveFailures < i.fallback.failureThreshold) return { kind: 'serve', replicas: lastGood.replicas, reason: 'StaleValue' }
+  const f = i.fallback
+  const current = i.currentReplicas
+  switch (f.behavior) {
+    case 'static':
+      if (f.replicas !== undefined) return { kind: 'serve', replicas: f.replicas, reason: 'Fallback' }
+      break
+    case 'currentReplicas':
+      if (current !== undefined) return { kind: 'serve', replicas: current, reason: 'Fallback' }
+      break
+    case 'currentReplicasIfHigher':
+      if (current !== undefined) return { kind: 'serve', replicas: Math.max(current, f.replicas ?? 0), reason: 'Fallback' }
+      if (f.replicas !== undefined) return { kind: 'serve', replicas: f.replicas, reason: 'Fallback' }
+      break
+  }
+  // A fallback that cannot be computed (current replicas unknown): the last good value while it is fresh, else
+  // nothing, which the HPA treats as a metric error and so never scales down on.
+  if (fresh) return { kind: 'serve', replicas: lastGood.replicas, reason: 'StaleValue' }
+  return { kind: 'none', reason: 'NoData' }
+}
