@@ -40,16 +40,22 @@ async function main(): Promise<void> {
   fillFromNasa(big)
   const one = allocateBatch(1)
 
-  const single: number[] = []
-  for (let i = 0; i < WARMUP_RUNS + SINGLE_RUNS; i++) {
-    one.recent.set(big.recent.subarray(i * 60, (i + 1) * 60))
-    one.seasonal.set(big.seasonal.subarray(i * 180, (i + 1) * 180))
-    one.seasonalMask.set(big.seasonalMask.subarray(i * 2, (i + 1) * 2))
-    const t0 = performance.now()
-    await runForecastBatch(session, one, 1)
-    if (i >= WARMUP_RUNS) single.push(performance.now() - t0)
+  /** Latency of one window at a time, over real windows taken in turn from the big batch. */
+  const singleLatencies = async (sess: typeof session): Promise<number[]> => {
+    const out: number[] = []
+    for (let i = 0; i < WARMUP_RUNS + SINGLE_RUNS; i++) {
+      one.recent.set(big.recent.subarray(i * 60, (i + 1) * 60))
+      one.seasonal.set(big.seasonal.subarray(i * 180, (i + 1) * 180))
+      one.seasonalMask.set(big.seasonalMask.subarray(i * 2, (i + 1) * 2))
+      const t0 = performance.now()
+      await runForecastBatch(sess, one, 1)
+      if (i >= WARMUP_RUNS) out.push(performance.now() - t0)
+    }
+    return out.sort((a, b) => a - b)
   }
-  single.sort((a, b) => a - b)
+  const single = await singleLatencies(session)
+  // Shows whether the intra-op thread pool (wake-ups, spinning) is behind the single-window tail latency.
+  const singleThreaded = await singleLatencies(await createForecasterSession(modelPath, { intraOpNumThreads: 1 }))
 
   await runForecastBatch(session, big) // warm-up at the big shape
   const batchMs: number[] = []
@@ -70,6 +76,7 @@ async function main(): Promise<void> {
       ['case', 'runs', 'p50 ms', 'p99 ms', 'min ms', 'max ms', 'windows/s'],
       [
         ['1 window', String(SINGLE_RUNS), fmt(percentile(single, 0.5)), fmt(percentile(single, 0.99)), fmt(single[0] ?? NaN), fmt(single[single.length - 1] ?? NaN), fmt(1000 / percentile(single, 0.5), 0)],
+        ['1 window, 1 thread', String(SINGLE_RUNS), fmt(percentile(singleThreaded, 0.5)), fmt(percentile(singleThreaded, 0.99)), fmt(singleThreaded[0] ?? NaN), fmt(singleThreaded[singleThreaded.length - 1] ?? NaN), fmt(1000 / percentile(singleThreaded, 0.5), 0)],
         [`batch of ${BIG_BATCH}`, String(BIG_BATCH_REPEATS), fmt(medianBatch, 1), fmt(batchMs[batchMs.length - 1] ?? NaN, 1), fmt(batchMs[0] ?? NaN, 1), fmt(batchMs[batchMs.length - 1] ?? NaN, 1), fmt((BIG_BATCH * 1000) / medianBatch, 0)],
       ],
     ),
