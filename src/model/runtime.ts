@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type * as ort from 'onnxruntime-node'
+import { z } from 'zod'
+import { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, type ForecastBatch } from '../forecast/windows.js'
+import { createForecasterSession, runForecastBatch } from './onnx.js'
+
+// The serving side of the model: one session for the process, checked against its metadata at load so a wrong
+// or corrupt file stops start-up with a precise error instead of producing numbers.
+
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError'
+}
+
+export const modelMetaSchema = z.object({
+  version: z.string().min(1),
+  window: z.literal(RECENT_STEPS),
+  seasonal_length: z.literal(SEASONAL_STEPS),
+  horizons: z.literal(HORIZON_STEPS),
+  quantiles: z.literal(QUANTILES.join(',')),
+  onnx_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  training_data_sha256: z.string().min(1),
+}).loose()
+
+export type ModelMeta = z.infer<typeof modelMetaSchema>
+
+export interface LoadedModel {
+  meta: ModelMeta
+  /** Quantiles laid out [count, HORIZON_STEPS, 3] for the first `count` windows of `batch`. */
+  forecast(batch: ForecastBatch, count: number): Promise<Float32Array>
+  close(): Promise<void>
+}
+
+const EXPECTED_INPUTS: ReadonlyArray<[string, ReadonlyArray<number | string>]> = [
+  ['recent', ['N', RECENT_STEPS]],
+  ['seasonal', ['N', SEASONAL_ROWS, SEASONAL_STEPS]],
+  ['seasonal_mask', ['N', SEASONAL_ROWS]],
+]
+
+export async function loadModel(onnxPath: string, metaPath: string): Promise<LoadedModel> {
+  const fail = (why: string): never => { throw new ModelLoadError(`unable to load model ${onnxPath}: ${why}`) }
+  let metaRaw: unknown
+  try {
+    metaRaw = JSON.parse(readFileSync(metaPath, 'utf8'))
+  } catch (err) {
+    fail(`metadata ${metaPath} is missing or not JSON (${(err as Error).message.split('\n')[0]})`)
+  }
+  const parsed = modelMetaSchema.safeParse(metaRaw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    fail(`metadata ${metaPath}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`)
+  }
+  const meta = parsed.data as ModelMeta
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(onnxPath)
+  } catch {
+    return fail('file not found or unreadable')
+  }
+  const sha = createHash('sha256').update(bytes).digest('hex')
+  if (sha !== meta.onnx_sha256) fail(`sha256 ${sha} does not match the metadata's ${meta.onnx_sha256} (wrong or corrupt file)`)
+
+  let session: ort.InferenceSession
+  try {
+    session = await createForecasterSession(onnxPath)
+  } catch (err) {
+    return fail(`onnxruntime could not open it: ${(err as Error).message.split('\n')[0]}`)
+  }
+  const inputs = session.inputMetadata
+  for (const [name, shape] of EXPECTED_INPUTS) {
+    const m = inputs.find((i) => i.name === name)
+    if (m === undefined || !m.isTensor || m.type !== 'float32' || JSON.stringify(m.shape.slice(1)) !== JSON.stringify(shape.slice(1))) {
+      await session.release()
+      fail(`input ${name} must be float32 ${JSON.stringify(shape)}`)
+    }
+  }
+  if (!session.outputNames.includes('quantiles')) {
+    await session.release()
+    fail('output quantiles is missing')
+  }
+  return {
+    meta,
+    forecast: (batch, count) => runForecastBatch(session, batch, count),
+    close: () => session.release(),
+  }
+}
