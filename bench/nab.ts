@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs'
 import { DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../src/anomaly/likelihood.js'
+import { RangeNovelty } from '../src/anomaly/range-novelty.js'
 import { forecastAtOrigins } from '../src/forecast/model-forecasts.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
 import { heldoutFor, loadSplit } from '../src/data/split.js'
@@ -69,6 +70,11 @@ async function main(): Promise<void> {
   }
   const full = detect(DEFAULT_SCORER)
   const likelihoodOnly = detect({ ...DEFAULT_SCORER, rangeTolerance: undefined })
+  // Context for how much the model adds: the range check alone, no forecasts at all.
+  const rangeOnly: DetectorFile[] = prepared.map((p) => {
+    const r = new RangeNovelty(DEFAULT_SCORER.rangeTolerance, DEFAULT_SCORER.likelihood.learningSteps)
+    return { name: p.name, scores: Float64Array.from(p.values, (v) => (r.update(v) ? 1 : 0)), windows: p.windows }
+  })
   const files = full.files
   const scoreMs = full.ms
 
@@ -77,16 +83,18 @@ async function main(): Promise<void> {
   console.log('note: these NAB series (except the wholly held-out files in models/split.json) contributed their early rows to model training')
   console.log('scores on this subset are not comparable one-to-one with the published 58-series scoreboard')
   console.log(`detector settings: likelihood ${JSON.stringify(DEFAULT_SCORER.likelihood)}, range tolerance ${DEFAULT_SCORER.rangeTolerance}\n`)
-  console.log('== Likelihood only (no range check)')
-  console.log(
+  const profileTable = (detected: DetectorFile[]): string =>
     formatTable(
       ['profile', 'threshold', 'raw', 'null', 'perfect', 'normalised'],
       [...profiles].map(([name, profile]) => {
-        const r = scoreCorpus(likelihoodOnly.files, profile)
+        const r = scoreCorpus(detected, profile)
         return [PROFILE_LABELS[name] ?? name, fmt(r.threshold, 4), fmt(r.raw, 2), fmt(r.null, 2), fmt(r.perfect, 2), fmt(r.normalised, 1)]
       }),
-    ),
-  )
+    )
+  console.log('== Ablation: range check only (no model)')
+  console.log(profileTable(rangeOnly))
+  console.log('\n== Ablation: likelihood only (no range check)')
+  console.log(profileTable(likelihoodOnly.files))
   console.log('\n== Detector: likelihood + range novelty (the default OnlineAnomalyScorer)')
   const table: string[][] = []
   let standard: ReturnType<typeof scoreCorpus> | undefined
