@@ -10,7 +10,7 @@ import { ResidualQuantiles } from '../src/forecast/residual-quantiles.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
 import { heldoutFor, loadSplit } from '../src/data/split.js'
 import { NASA_FILE, listNabFiles, loadSeries, sharedDataDir, type Series } from '../src/data/traces.js'
-import { HORIZON_STEPS, createForecasterSession, defaultModelPath } from '../src/model/onnx.js'
+import { HORIZON_STEPS, createForecasterSession, defaultModelPath, modelSha256 } from '../src/model/onnx.js'
 
 const HORIZON_MINUTES = [5, 15, 30] as const
 const RESIDUAL_WINDOW_STEPS = 288
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const dataDir = sharedDataDir()
   const paths = [NASA_FILE, ...listNabFiles(dataDir).map((f) => `nab/data/${f}`)].filter((p) => familyOf(p) !== undefined)
   console.log('Forecast bench: held-out segments, same windows for every forecaster')
-  console.log(`model: ${modelPath}`)
+  console.log(`model: ${modelPath} (sha256 ${modelSha256(modelPath)})`)
   console.log(split === undefined ? 'split: models/split.json ABSENT -> fallback: last 20% of each series is held out' : `split: ${split.source} (held-out rows [heldout_start_index, rows))`)
   console.log('MASE scale: mean |x[t]-x[t-1]| over valid rows before the held-out segment (one-step naive, all horizons)')
   console.log('pinball: mean over q in {0.1,0.5,0.9} of the pinball loss, divided by the same MASE scale')

@@ -8,7 +8,7 @@ import { resourceUsage } from 'node:process'
 import { packWindow } from '../src/forecast/windows.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
 import { loadNasa } from '../src/data/traces.js'
-import { allocateBatch, createForecasterSession, defaultModelPath, runForecastBatch, type ForecastBatch } from '../src/model/onnx.js'
+import { allocateBatch, createForecasterSession, defaultModelPath, modelSha256, runForecastBatch, type ForecastBatch } from '../src/model/onnx.js'
 
 const SINGLE_RUNS = 200
 const WARMUP_RUNS = 20
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const medianBatch = percentile(batchMs, 0.5)
   const peakRssMiB = resourceUsage().maxRSS / 1024
 
-  console.log(`Inference bench: ${modelPath}`)
+  console.log(`Inference bench: ${modelPath} (sha256 ${modelSha256(modelPath)})`)
   console.log(`onnxruntime-node, CPU, ${availableParallelism()} logical CPUs, default session threads; inputs are real NASA windows`)
   console.log(`session load: ${fmt(loadMs, 1)} ms\n`)
   console.log(

@@ -10,7 +10,7 @@ import { forecastAtOrigins } from '../src/forecast/model-forecasts.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
 import { heldoutFor, loadSplit } from '../src/data/split.js'
 import { listNabFiles, loadNabProfiles, loadNabSeries, loadNabWindows, sharedDataDir, windowsToIndices } from '../src/data/traces.js'
-import { HORIZON_STEPS, createForecasterSession, defaultModelPath } from '../src/model/onnx.js'
+import { HORIZON_STEPS, createForecasterSession, defaultModelPath, modelSha256 } from '../src/model/onnx.js'
 import { scoreCorpus, type DetectorFile } from '../src/nab/scorer.js'
 
 const PROFILE_LABELS: Record<string, string> = {
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const scoreMs = full.ms
 
   console.log(`NAB bench: ${files.length}-series subset (realKnownCause, artificialWithAnomaly, realAWSCloudwatch), ${rows} rows`)
-  console.log(`detector: model p10/p50/p90 at horizon 1 -> raw surprise -> online anomaly likelihood; model ${modelPath}`)
+  console.log(`detector: model p10/p50/p90 at horizon 1 -> raw surprise -> online anomaly likelihood; model ${modelPath} (sha256 ${modelSha256(modelPath)})`)
   console.log('note: these NAB series (except the wholly held-out files in models/split.json) contributed their early rows to model training')
   console.log('scores on this subset are not comparable one-to-one with the published 58-series scoreboard')
   console.log(`detector settings: likelihood ${JSON.stringify(DEFAULT_SCORER.likelihood)}, range tolerance ${DEFAULT_SCORER.rangeTolerance}\n`)

@@ -1,8 +1,9 @@
 import t from 'tap'
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot } from '../data/traces.js'
-import { HORIZON_STEPS, RECENT_STEPS, SEASONAL_STEPS, allocateBatch, createForecasterSession, defaultModelPath, runForecastBatch } from './onnx.js'
+import { HORIZON_STEPS, RECENT_STEPS, SEASONAL_STEPS, allocateBatch, createForecasterSession, defaultModelPath, modelSha256, runForecastBatch } from './onnx.js'
 
 interface Case {
   recent: number[]
@@ -36,4 +37,9 @@ t.test('batched run reproduces the stored test vectors', { skip: ready ? false :
   )
   t.ok(worst <= 1e-4, `max relative difference ${worst}`)
   await t.rejects(runForecastBatch(session, batch, 5), RangeError)
+})
+
+t.test('model fingerprint is the sha256 of the file', { skip: ready ? false : 'model artifact not present' }, async (t) => {
+  t.match(modelSha256(), /^[0-9a-f]{64}$/)
+  t.equal(modelSha256(vectorsPath), createHash('sha256').update(readFileSync(vectorsPath)).digest('hex'))
 })

@@ -2,6 +2,8 @@
  * Minimal onnxruntime-node wrapper for the forecaster contract (models/foresight-forecaster.json):
  * recent [N,60], seasonal [N,2,90], seasonal_mask [N,2] in, quantiles [N,30,3] out, float32, raw units.
  */
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { repoRoot } from '../data/traces.js'
@@ -11,6 +13,11 @@ export { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_R
 
 export function defaultModelPath(): string {
   return join(repoRoot(), 'models', 'foresight-forecaster.onnx')
+}
+
+/** sha256 of the artifact, so bench output says which model it measured. */
+export function modelSha256(modelPath = defaultModelPath()): string {
+  return createHash('sha256').update(readFileSync(modelPath)).digest('hex')
 }
 
 export async function createForecasterSession(modelPath = defaultModelPath(), options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
