@@ -1,0 +1,251 @@
+import type { Logger } from 'pino'
+import { OnlineAnomalyScorer } from '../anomaly/likelihood.js'
+import { allocateBatch, HORIZON_STEPS, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_ROWS, SEASONAL_STEPS } from '../forecast/windows.js'
+import type { LoadedModel } from '../model/runtime.js'
+import { policyKey, type Policy } from '../policy/schema.js'
+import { dampen, EMPTY_DAMPING, type DampingState } from './damping.js'
+import { onFailure } from './fallback.js'
+import { recommend } from './replicas.js'
+import { bridgeGaps, fillTail, latestFinite } from './series.js'
+import type { Explanation, HistoryReader, PolicyResult, Window, WindowResult } from './types.js'
+
+const DAY_SECONDS = 86_400
+const WEEK_SECONDS = 7 * DAY_SECONDS
+/** The model needs a whole recent window; below this many real samples the engine answers from the present. */
+const MIN_RECENT_SAMPLES = 45
+const MAX_BRIDGED_GAP_STEPS = 5
+const MAX_TAIL_FILL_STEPS = 2
+
+interface PolicyState {
+  damping: DampingState
+  failures: number
+  lastGood?: { replicas: number; dataTimeMs: number }
+  scorer: OnlineAnomalyScorer
+  /** Origin of the horizon-1 forecast the scorer is waiting to compare with the next sample. */
+  expectingMs?: number
+  lastScore?: number
+}
+
+export interface EngineOptions {
+  model: LoadedModel
+  history: HistoryReader
+  log: Logger
+  now?: () => number
+  /** Current replicas of the scale target, for the currentReplicas fallbacks; unknown without a cluster. */
+  currentReplicas?: (p: Policy) => Promise<number | undefined>
+}
+
+interface Prepared {
+  policy: Policy
+  key: string
+  tEndMs: number
+  recent?: Window
+  explain: Explanation
+  errors: string[]
+  observed?: { value: number; timeMs: number }
+  slot?: number
+  /** Day-ago and week-ago windows, when read. */
+  seasonal?: Array<WindowResult | undefined>
+}
+
+/**
+ * One refresh computes every due policy: history is read in grouped queries, all windows go through ONE batched
+ * inference, and each policy's result replaces its previous one atomically in the cache the API reads.
+ */
+export class Engine {
+  private readonly states = new Map<string, PolicyState>()
+  private readonly results = new Map<string, PolicyResult>()
+  private readonly now: () => number
+
+  constructor(private readonly opts: EngineOptions) {
+    this.now = opts.now ?? Date.now
+  }
+
+  result(key: string): PolicyResult | undefined {
+    return this.results.get(key)
+  }
+
+  allResults(): IterableIterator<PolicyResult> {
+    return this.results.values()
+  }
+
+  /** Drops state of policies that no longer exist. */
+  retain(keys: ReadonlySet<string>): void {
+    for (const k of [...this.states.keys()]) if (!keys.has(k)) this.states.delete(k)
+    for (const k of [...this.results.keys()]) if (!keys.has(k)) this.results.delete(k)
+  }
+
+  async refresh(policies: readonly Policy[]): Promise<{ timings: { historyMs: number; featuresMs: number; inferenceMs: number } }> {
+    const nowMs = this.now()
+    const t0 = performance.now()
+    const prepared = await this.readHistory(policies, nowMs)
+    const t1 = performance.now()
+    const batch = allocateBatch(Math.max(1, prepared.length))
+    let count = 0
+    for (const p of prepared) if (this.pack(p, batch, count)) p.slot = count++
+    const t2 = performance.now()
+    const quantiles = count > 0 ? await this.opts.model.forecast(batch, count) : new Float32Array(0)
+    const t3 = performance.now()
+    for (const p of prepared) await this.finish(p, quantiles, nowMs)
+    this.retain(new Set(policies.map(policyKey)))
+    return { timings: { historyMs: t1 - t0, featuresMs: t2 - t1, inferenceMs: t3 - t2 } }
+  }
+
+  private state(key: string): PolicyState {
+    let s = this.states.get(key)
+    if (s === undefined) {
+      s = { damping: EMPTY_DAMPING, failures: 0, scorer: new OnlineAnomalyScorer() }
+      this.states.set(key, s)
+    }
+    return s
+  }
+
+  private async readHistory(policies: readonly Policy[], nowMs: number): Promise<Prepared[]> {
+    const byStep = new Map<number, Policy[]>()
+    for (const p of policies) byStep.set(p.spec.stepSeconds, [...(byStep.get(p.spec.stepSeconds) ?? []), p])
+    const prepared: Prepared[] = []
+    for (const [stepSeconds, group] of byStep) {
+      const stepMs = stepSeconds * 1000
+      const tEndMs = Math.floor(nowMs / stepMs) * stepMs
+      const recentStart = tEndMs - (RECENT_STEPS - 1) * stepMs
+      const seasonalRange = (periodSeconds: number): { startMs: number; endMs: number; stepSeconds: number } => ({
+        startMs: tEndMs - periodSeconds * 1000 - (SEASONAL_STEPS - SEASONAL_LEAD_STEPS - 1) * stepMs,
+        endMs: tEndMs - periodSeconds * 1000 + SEASONAL_LEAD_STEPS * stepMs,
+        stepSeconds,
+      })
+      const [recent, day, week] = await Promise.all([
+        this.opts.history.read(group, { startMs: recentStart, endMs: tEndMs, stepSeconds }),
+        this.opts.history.read(group, seasonalRange(DAY_SECONDS)),
+        this.opts.history.read(group, seasonalRange(WEEK_SECONDS)),
+      ])
+      for (const policy of group) {
+        const key = policyKey(policy)
+        const r = recent.get(key)
+        const explain: Explanation = {
+          stepSeconds,
+          horizonSteps: Math.min(HORIZON_STEPS, Math.ceil(policy.spec.horizonSeconds / stepSeconds)),
+          capacityPerReplica: policy.spec.load.capacityPerReplica,
+          bounds: { minReplicas: policy.spec.minReplicas, maxReplicas: policy.spec.maxReplicas },
+          failures: 0,
+          errors: [],
+        }
+        const p: Prepared = { policy, key, tEndMs, explain, errors: explain.errors }
+        if (r === undefined || !r.ok) {
+          explain.errors.push(`load history: ${r?.ok === false ? r.error : 'no answer'}`)
+        } else {
+          p.recent = r.window
+          p.seasonal = [day.get(key), week.get(key)]
+        }
+        prepared.push(p)
+      }
+    }
+    return prepared
+  }
+
+  /** Writes the model inputs of `p` into slot `slot`; false when the policy cannot be forecast (cold start). */
+  private pack(p: Prepared, batch: ReturnType<typeof allocateBatch>, slot: number): boolean {
+    if (p.recent === undefined) return false
+    const values = Float64Array.from(p.recent.values)
+    const real = values.reduce((n, v) => n + (Number.isFinite(v) ? 1 : 0), 0)
+    const latest = latestFinite(values, MAX_TAIL_FILL_STEPS + 1)
+    if (latest !== undefined) p.observed = { value: latest.value, timeMs: p.tEndMs - latest.age * p.recent.stepMs }
+    fillTail(values, MAX_TAIL_FILL_STEPS)
+    const missing = bridgeGaps(values, MAX_BRIDGED_GAP_STEPS)
+    p.explain.recentWindow = { startMs: p.recent.startMs, samples: real, missing }
+    if (real < MIN_RECENT_SAMPLES || missing > 0 || values.length !== RECENT_STEPS) return false
+    batch.recent.set(values, slot * RECENT_STEPS)
+    const seasonal = p.seasonal ?? []
+    const available: boolean[] = []
+    for (let r = 0; r < SEASONAL_ROWS; r++) {
+      const res = seasonal[r]
+      const off = (slot * SEASONAL_ROWS + r) * SEASONAL_STEPS
+      let ok = res?.ok === true && res.window.values.length === SEASONAL_STEPS
+      if (ok && res?.ok === true) {
+        const row = Float64Array.from(res.window.values)
+        ok = bridgeGaps(row, MAX_BRIDGED_GAP_STEPS) === 0 && row.every(Number.isFinite)
+        if (ok) batch.seasonal.set(row, off)
+      }
+      if (!ok) batch.seasonal.fill(0, off, off + SEASONAL_STEPS)
+      batch.seasonalMask[slot * SEASONAL_ROWS + r] = ok ? 1 : 0
+      available.push(ok)
+    }
+    p.explain.seasonalAvailable = { day: available[0] ?? false, week: available[1] ?? false }
+    return true
+  }
+
+  private async finish(p: Prepared, quantiles: Float32Array, nowMs: number): Promise<void> {
+    const s = this.state(p.key)
+    const spec = p.policy.spec
+    const base = {
+      policy: p.key,
+      namespace: p.policy.metadata.namespace,
+      name: p.policy.metadata.name,
+      computedAtMs: nowMs,
+      modelVersion: this.opts.model.meta.version,
+      explain: p.explain,
+    }
+    if (p.observed === undefined) {
+      s.failures++
+      p.explain.failures = s.failures
+      if (p.recent !== undefined) p.explain.errors.push('load history: no sample in the last minutes')
+      const current = spec.fallback.behavior === 'static' ? undefined : await this.opts.currentReplicas?.(p.policy)
+      const d = onFailure({ consecutiveFailures: s.failures, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s.lastGood !== undefined ? { lastGood: s.lastGood } : {}), ...(current !== undefined ? { currentReplicas: current } : {}) })
+      const message = d.kind === 'serve' ? `serving ${d.reason === 'Fallback' ? 'the fallback' : 'the last good value'} after ${s.failures} failed refresh(es): ${p.errors.join('; ')}` : `no data to compute from: ${p.errors.join('; ')}`
+      this.opts.log.warn({ policy: p.key, failures: s.failures, errors: p.errors }, 'policy refresh failed')
+      this.results.set(p.key, { ...base, ...(d.kind === 'serve' ? { desiredReplicas: d.replicas } : {}), reason: d.reason, message, dataTimeMs: s.lastGood?.dataTimeMs ?? 0 })
+      return
+    }
+    s.failures = 0
+    const bounds = { minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas, capacityPerReplica: spec.load.capacityPerReplica }
+    const observed = p.observed
+    let upper: Float32Array | undefined
+    let forecast: PolicyResult['forecast']
+    if (p.slot !== undefined) {
+      const off = p.slot * HORIZON_STEPS * 3
+      upper = new Float32Array(HORIZON_STEPS)
+      for (let h = 0; h < HORIZON_STEPS; h++) upper[h] = quantiles[off + h * 3 + 2] ?? NaN
+      const hi = off + (p.explain.horizonSteps - 1) * 3
+      forecast = { horizonSeconds: spec.horizonSeconds, p10: quantiles[hi] ?? NaN, p50: quantiles[hi + 1] ?? NaN, p90: quantiles[hi + 2] ?? NaN }
+    }
+    const rec = recommend(upper ?? [], p.explain.horizonSteps, observed.value, bounds)
+    const damped = dampen(s.damping, rec.replicas, nowMs, spec.scaleDown)
+    s.damping = damped.state
+    s.lastGood = { replicas: damped.served, dataTimeMs: observed.timeMs }
+    Object.assign(p.explain, {
+      observedLoad: observed.value,
+      peakForecastLoad: rec.peakForecastLoad,
+      forecastReplicas: upper !== undefined ? rec.forecastReplicas : undefined,
+      presentReplicas: rec.presentReplicas,
+      recommendedReplicas: rec.replicas,
+      dampedReplicas: damped.served,
+    })
+    const anomaly = this.score(s, p, quantiles, observed)
+    const coldStart = p.slot === undefined
+    this.results.set(p.key, {
+      ...base,
+      desiredReplicas: damped.served,
+      reason: coldStart ? 'ColdStart' : 'Predicted',
+      message: coldStart
+        ? `too little history for a forecast (${p.explain.recentWindow?.samples ?? 0} of ${RECENT_STEPS} samples): serving what the observed load needs`
+        : `forecast peak ${rec.peakForecastLoad.toPrecision(4)} over ${spec.horizonSeconds}s needs ${rec.forecastReplicas}; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}`,
+      dataTimeMs: observed.timeMs,
+      observedLoad: observed.value,
+      ...(forecast !== undefined ? { forecast } : {}),
+      ...(anomaly !== undefined ? { anomaly } : {}),
+    })
+  }
+
+  /** Feeds the scorer once per new sample: the horizon-1 forecast made a step earlier against what arrived. */
+  private score(s: PolicyState, p: Prepared, quantiles: Float32Array, observed: { value: number; timeMs: number }): PolicyResult['anomaly'] {
+    if (s.expectingMs === undefined || observed.timeMs > s.expectingMs) {
+      if (s.expectingMs !== undefined) s.lastScore = s.scorer.score(observed.value)
+      if (p.slot !== undefined) {
+        const off = p.slot * HORIZON_STEPS * 3
+        s.scorer.expect(quantiles[off] ?? NaN, quantiles[off + 1] ?? NaN, quantiles[off + 2] ?? NaN)
+        s.expectingMs = observed.timeMs
+      }
+    }
+    if (s.lastScore === undefined) return undefined
+    return { score: s.lastScore, class: 'load', reason: 'forecast-surprise' }
+  }
+}

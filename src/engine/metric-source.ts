@@ -1,0 +1,59 @@
+import { POLICY_LABEL, type MetricItem, type MetricSource, type QueryResult } from '../source/types.js'
+import type { Engine } from './engine.js'
+import type { PolicyResult } from './types.js'
+
+export const ENGINE_METRICS = {
+  desiredReplicas: 'foresight_desired_replicas',
+  forecastLoad: 'foresight_forecast_load',
+  observedLoad: 'foresight_observed_load',
+  anomalyScore: 'foresight_anomaly_score',
+} as const
+
+type Render = (r: PolicyResult) => Array<{ value: number; labels: Record<string, string> }>
+
+const RENDER: Readonly<Record<string, Render>> = {
+  [ENGINE_METRICS.desiredReplicas]: (r) => (r.desiredReplicas !== undefined ? [{ value: r.desiredReplicas, labels: { 'foresight.dev/reason': r.reason } }] : []),
+  [ENGINE_METRICS.observedLoad]: (r) => (r.observedLoad !== undefined ? [{ value: r.observedLoad, labels: {} }] : []),
+  [ENGINE_METRICS.forecastLoad]: (r) => {
+    const f = r.forecast
+    if (f === undefined) return []
+    const horizon = `${f.horizonSeconds}s`
+    return [['0.1', f.p10], ['0.5', f.p50], ['0.9', f.p90]].map(([q, v]) => ({ value: Number(v), labels: { quantile: String(q), horizon } }))
+  },
+  [ENGINE_METRICS.anomalyScore]: (r) => (r.anomaly !== undefined ? [{ value: r.anomaly.score, labels: { class: r.anomaly.class, reason: r.anomaly.reason } }] : []),
+}
+
+/** Serves the engine's cached results; never computes on the request path. */
+export class EngineMetricSource implements MetricSource {
+  readonly metricNames = Object.values(ENGINE_METRICS)
+  private refreshed = false
+
+  constructor(private readonly engine: Engine) {}
+
+  markRefreshed(): void {
+    this.refreshed = true
+  }
+
+  readiness(): { ready: boolean; reason: string } {
+    return this.refreshed ? { ready: true, reason: 'first refresh done' } : { ready: false, reason: 'waiting for the first refresh' }
+  }
+
+  query(namespace: string, metricName: string): QueryResult {
+    const render = RENDER[metricName]
+    if (render === undefined) return { state: 'unknown-metric' }
+    if (!this.refreshed) return { state: 'not-ready', reason: 'the first refresh has not finished' }
+    const items: MetricItem[] = []
+    let withoutData = 0
+    for (const r of this.engine.allResults()) {
+      if (r.namespace !== namespace) continue
+      const rendered = render(r)
+      if (rendered.length === 0) withoutData++
+      for (const { value, labels } of rendered) {
+        if (!Number.isFinite(value)) continue
+        items.push({ metricName, labels: { [POLICY_LABEL]: r.name, ...labels }, value, timestamp: new Date(r.dataTimeMs), windowSeconds: r.explain.stepSeconds })
+      }
+    }
+    if (items.length === 0 && withoutData > 0) return { state: 'not-ready', reason: 'no policy in this namespace has data yet' }
+    return { state: 'ok', items }
+  }
+}

@@ -1,0 +1,49 @@
+import type { Policy } from '../policy/schema.js'
+
+/** A window of one series on a fixed step grid: values[i] is the sample at startMs + i * stepMs (NaN = gap). */
+export interface Window { values: Float64Array; startMs: number; stepMs: number }
+
+export type WindowResult = { ok: true; window: Window } | { ok: false; error: string }
+
+/** Where history comes from (Prometheus in a cluster). One call reads the same range for many policies. */
+export interface HistoryReader {
+  read(policies: readonly Policy[], range: { startMs: number; endMs: number; stepSeconds: number }): Promise<Map<string, WindowResult>>
+}
+
+export type ResultReason = 'Predicted' | 'ColdStart' | 'StaleValue' | 'Fallback' | 'NoData'
+
+export interface PolicyResult {
+  policy: string
+  namespace: string
+  name: string
+  /** Undefined when there is nothing safe to serve (the API answers 503 and the HPA holds). */
+  desiredReplicas?: number
+  reason: ResultReason
+  message: string
+  /** Time of the newest sample the value was computed from. */
+  dataTimeMs: number
+  computedAtMs: number
+  modelVersion: string
+  observedLoad?: number
+  forecast?: { horizonSeconds: number; p10: number; p50: number; p90: number }
+  anomaly?: { score: number; class: 'load'; reason: string }
+  explain: Explanation
+}
+
+/** Everything needed to say why a replica count was served. */
+export interface Explanation {
+  stepSeconds: number
+  horizonSteps: number
+  recentWindow?: { startMs: number; samples: number; missing: number }
+  seasonalAvailable?: { day: boolean; week: boolean }
+  observedLoad?: number
+  peakForecastLoad?: number
+  capacityPerReplica: number
+  forecastReplicas?: number
+  presentReplicas?: number
+  recommendedReplicas?: number
+  dampedReplicas?: number
+  bounds: { minReplicas: number; maxReplicas: number }
+  failures: number
+  errors: string[]
+}
