@@ -1,0 +1,35 @@
+import t from 'tap'
+import { combinePodScores, scorePods } from './pods.js'
+
+const m = (o: Record<string, number>): Map<string, number> => new Map(Object.entries(o))
+const score = (o: Record<string, number>, pod: string, cls: 'error' | 'latency' | 'saturation' = 'error'): number =>
+  scorePods(m(o), cls).find((s) => s.pod === pod)?.score ?? NaN
+
+t.test('an outlier among healthy siblings scores high; the siblings score 0', async (t) => {
+  const vals = { a: 0.01, b: 0.012, c: 0.008, d: 0.011, e: 0.4 }
+  t.ok(score(vals, 'e') > 0.9, `outlier ${score(vals, 'e')}`)
+  for (const p of ['a', 'b', 'c', 'd']) t.equal(score(vals, p), 0, p)
+})
+
+t.test('everyone failing together is not an outlier', async (t) => {
+  const vals = { a: 0.5, b: 0.55, c: 0.48, d: 0.52 }
+  for (const p of Object.keys(vals)) t.ok(score(vals, p) < 0.2, `${p}: ${score(vals, p)}`)
+})
+
+t.test('small differences stay quiet; too few pods give no verdict', async (t) => {
+  t.equal(score({ a: 0.01, b: 0.01, c: 0.025 }, 'c'), 0, 'below the minimum difference for errors')
+  t.equal(score({ a: 0.0, b: 0.9 }, 'b'), 0, 'two pods: nothing to compare with')
+  t.ok(Number.isNaN(score({ a: 0.0, b: 0.0, c: NaN }, 'c')), 'pods without a value are left out')
+})
+
+t.test('latency: a pod three times slower than identical peers', async (t) => {
+  t.ok(score({ a: 0.1, b: 0.11, c: 0.1, d: 0.35 }, 'd', 'latency') > 0.5)
+})
+
+t.test('combine keeps the worst class per pod', async (t) => {
+  const err = scorePods(m({ a: 0.01, b: 0.01, c: 0.01, d: 0.5 }), 'error')
+  const lat = scorePods(m({ a: 0.1, b: 0.1, c: 0.9, d: 0.1 }), 'latency')
+  const c = combinePodScores([err, lat])
+  t.same(c.map((s) => [s.pod, s.class]), [['a', 'error'], ['b', 'error'], ['c', 'latency'], ['d', 'error']])
+  t.ok((c[3]?.score ?? 0) > 0.9 && (c[2]?.score ?? 0) > 0.9)
+})
