@@ -146,3 +146,18 @@ t.test('the metric source serves cached results by namespace with their labels',
   t.same(source.query('other', 'foresight_desired_replicas'), { state: 'ok', items: [] })
   t.same(source.query('default', 'foresight_nope'), { state: 'unknown-metric' })
 })
+
+t.test('explain shows the inputs and each step of the derivation', async (t) => {
+  const { formatExplanation } = await import('./explain.js')
+  const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
+  await engine.refresh([policy('web')])
+  const r = engine.result('default/web')
+  if (r === undefined) return t.fail('no result')
+  const text = formatExplanation(r)
+  t.match(text, /served\s+\d+\s+\(Predicted\)/)
+  t.match(text, `model             ${model.meta.version}`)
+  t.match(text, /recent window\s+60 samples/)
+  t.match(text, /seasonal\s+day yes, week yes/)
+  t.match(text, `-> ${r.explain.presentReplicas} replicas at 0.25 per replica`)
+  t.match(text, `= ${r.explain.recommendedReplicas}`)
+})

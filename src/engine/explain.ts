@@ -1,0 +1,31 @@
+import type { PolicyResult } from './types.js'
+
+const fmt = (v: number | undefined, digits = 4): string => (v === undefined || !Number.isFinite(v) ? '-' : Number(v.toPrecision(digits)).toString())
+const when = (ms: number): string => (ms > 0 ? new Date(ms).toISOString() : '-')
+
+/** Human-readable account of how a policy's replica count was derived (`foresight explain`). */
+export function formatExplanation(r: PolicyResult): string {
+  const e = r.explain
+  const lines = [
+    `policy            ${r.policy}`,
+    `served            ${r.desiredReplicas ?? 'nothing (the API answers 503; the HPA keeps the current count)'}  (${r.reason})`,
+    `why               ${r.message}`,
+    `model             ${r.modelVersion}`,
+    `data time         ${when(r.dataTimeMs)} (computed ${when(r.computedAtMs)})`,
+    '',
+    'inputs',
+    `  step            ${e.stepSeconds}s; horizon ${e.horizonSteps} steps (${e.horizonSteps * e.stepSeconds}s)`,
+    `  recent window   ${e.recentWindow !== undefined ? `${e.recentWindow.samples} samples from ${when(e.recentWindow.startMs)}, ${e.recentWindow.missing} missing after bridging gaps` : 'not read'}`,
+    `  seasonal        day ${e.seasonalAvailable?.day === true ? 'yes' : 'no'}, week ${e.seasonalAvailable?.week === true ? 'yes' : 'no'}`,
+    '',
+    'derivation',
+    `  observed load   ${fmt(e.observedLoad)} -> ${e.presentReplicas ?? '-'} replicas at ${fmt(e.capacityPerReplica)} per replica`,
+    `  forecast        peak p90 over the horizon ${fmt(e.peakForecastLoad)} -> ${e.forecastReplicas ?? '- (no forecast)'} replicas`,
+    r.forecast !== undefined ? `  at horizon      p10 ${fmt(r.forecast.p10)}  p50 ${fmt(r.forecast.p50)}  p90 ${fmt(r.forecast.p90)}` : undefined,
+    `  recommended     max(forecast, present) clamped to [${e.bounds.minReplicas}, ${e.bounds.maxReplicas}] = ${e.recommendedReplicas ?? '-'}`,
+    `  after damping   ${e.dampedReplicas ?? '-'} (scale-down waits for the stabilization window and is rate limited)`,
+    r.anomaly !== undefined ? `  anomaly         ${fmt(r.anomaly.score, 3)} (${r.anomaly.class}: ${r.anomaly.reason})` : undefined,
+    e.errors.length > 0 ? `\nerrors (${e.failures} consecutive failed refreshes)\n${e.errors.map((x) => `  ${x}`).join('\n')}` : undefined,
+  ]
+  return lines.filter((l) => l !== undefined).join('\n') + '\n'
+}
