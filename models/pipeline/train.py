@@ -205,6 +205,7 @@ def main() -> None:
     split_sha = sha256_file(os.path.join(MODELS_DIR, "split.json"))
     meta = {
         "version": VERSION, "window": 60, "seasonal_length": 90, "horizons": 30, "quantiles": "0.1,0.5,0.9",
+        "input_names": "recent,seasonal,seasonal_mask", "output_names": "quantiles",
         "inputs": "recent[N,60] float32; seasonal[N,2,90] float32 (row0 = P_day back, row1 = P_week back, "
                   "values t-P-59..t-P+30); seasonal_mask[N,2] float32 (1 available, 0 not)",
         "outputs": "quantiles[N,30,3] float32: horizons t+1..t+30, quantiles 0.1,0.5,0.9, raw units, "
