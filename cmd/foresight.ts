@@ -23,9 +23,12 @@ program
   .action(async (opts: { config?: string; set: string[] }) => {
     const cfg = loadConfig(adapterConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
     const log = createLogger(cfg.logLevel)
-    const adapter = await startAdapter(await buildAdapterDeps(cfg, log))
+    const deps = await buildAdapterDeps(cfg, log)
+    const adapter = await startAdapter(deps)
     log.info({ api: adapter.apiUrl, metrics: adapter.metricsUrl, authMode: cfg.auth.mode }, 'adapter started')
-    if (cfg.auth.mode === 'local') process.stdout.write(localUsage(adapter.apiUrl, adapter.metricsUrl, cfg.source))
+    await adapter.ready
+    const first = deps.policies?.list()[0]?.metadata
+    if (cfg.auth.mode === 'local') process.stdout.write(localUsage(adapter.apiUrl, adapter.metricsUrl, first))
     const stop = (signal: string): void => {
       log.info({ signal }, 'shutting down')
       adapter.close().then(() => process.exit(0), (err: unknown) => {

@@ -28,6 +28,9 @@ export interface AdapterDeps {
   /** Rotate the serving certificate from these files. */
   certFiles?: { certFile: string; keyFile: string; reloadIntervalMs: number }
   readiness: readonly ReadinessCheck[]
+  /** Work that runs beside the servers: loading policies, the refresh loop. */
+  background?: { start(): Promise<void>; stop(): Promise<void> }
+  policies?: { list(): ReadonlyArray<{ metadata: { namespace: string; name: string } }> }
 }
 
 export interface RunningAdapter {
@@ -36,6 +39,8 @@ export interface RunningAdapter {
   apiUrl: string
   metricsUrl: string
   reloader?: CertReloader
+  /** Resolves once the background work has loaded policies and finished its first refresh. */
+  ready: Promise<void>
   close(): Promise<void>
 }
 
@@ -92,15 +97,21 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
     }, deps.serving)
     reloader.start()
   }
+  // The servers answer (probes, 503 on data) while the first refresh runs; a failing start stops the process.
+  const ready = deps.background?.start() ?? Promise.resolve()
+  ready.catch(() => undefined)
   return {
     api,
     telemetry,
+    ready,
     apiUrl: urlOf(api, 'https'),
     metricsUrl: urlOf(telemetry, 'http'),
     ...(reloader !== undefined ? { reloader } : {}),
     async close(): Promise<void> {
       reloader?.stop()
       await Promise.all([api.close(), telemetry.close()])
+      await ready.catch(() => undefined)
+      await deps.background?.stop()
     },
   }
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import type { AdapterConfig } from '../config/schema.js'
@@ -6,17 +7,26 @@ import { allowAllAuthorizer, DelegatedAuthenticator, DelegatedAuthorizer, localA
 import { selfSignedServing, type KeyPair } from '../auth/pki.js'
 import type { RequestHeaderOptions } from '../auth/request-header.js'
 import { readServingFiles } from '../auth/tls.js'
+import { Engine } from '../engine/engine.js'
+import { RefreshLoop } from '../engine/loop.js'
+import { EngineMetricSource } from '../engine/metric-source.js'
+import type { HistoryReader } from '../engine/types.js'
 import { readExtensionApiserverAuthentication, type RequestHeaderAuthConfig } from '../kube/auth-config.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { kubeReviewClient } from '../kube/reviews.js'
-import { ReplaySource } from '../source/replay.js'
+import { loadModel } from '../model/runtime.js'
+import { FilePolicySource } from '../policy/file-source.js'
+import type { PolicySource } from '../policy/source.js'
+import { ReplayHistory } from '../source/replay-history.js'
+import { packageRoot } from '../util/paths.js'
 import type { AdapterDeps } from './server.js'
+
+export const bundledPolicies = (): string => join(packageRoot(), 'assets/policies/demo.yaml')
 
 /** Builds everything the adapter needs from validated config; each failure says what could not be loaded. */
 export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise<AdapterDeps> {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
-  const source = ReplaySource.fromConfig(cfg.source)
 
   let serving: KeyPair
   if (cfg.tls.certFile !== undefined && cfg.tls.keyFile !== undefined) {
@@ -29,6 +39,28 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     ? { certFile: cfg.tls.certFile, keyFile: cfg.tls.keyFile, reloadIntervalMs: cfg.tls.reloadIntervalMs }
     : undefined
 
+  const model = await loadModel(
+    cfg.model.file ?? join(packageRoot(), 'models/foresight-forecaster.onnx'),
+    cfg.model.metadataFile ?? join(packageRoot(), 'models/foresight-forecaster.json'),
+  )
+  const history = buildHistory(cfg)
+  const policies: PolicySource = new FilePolicySource({ file: cfg.policies.file ?? bundledPolicies(), log: log.child({ component: 'policies' }) })
+  const engine = new Engine({ model, history, log: log.child({ component: 'engine' }) })
+  const source = new EngineMetricSource(engine)
+  const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }) })
+
+  const background = {
+    async start(): Promise<void> {
+      await policies.start()
+      await loop.start()
+    },
+    async stop(): Promise<void> {
+      await loop.stop()
+      await policies.close()
+      await model.close()
+    },
+  }
+
   const common = {
     listen: cfg.listen,
     metricsListen: cfg.metrics,
@@ -36,12 +68,17 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     registry,
     source,
     serving,
+    background,
+    policies,
     ...(certFiles !== undefined ? { certFiles } : {}),
   }
-  const sourceCheck = { name: 'source', check: () => source.readiness() }
+  const checks = [
+    { name: 'policies', check: () => ({ ready: policies.ready(), reason: policies.ready() ? 'loaded' : 'not loaded yet' }) },
+    { name: 'source', check: () => source.readiness() },
+  ]
 
   if (cfg.auth.mode === 'local') {
-    return { ...common, authenticator: localAuthenticator, authorizer: allowAllAuthorizer, readiness: [sourceCheck] }
+    return { ...common, authenticator: localAuthenticator, authorizer: allowAllAuthorizer, readiness: checks }
   }
 
   const kc = loadKubeConfig(cfg.auth.kubeconfig)
@@ -53,8 +90,13 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     clientCAPem: rh.clientCAPem,
     authenticator: new DelegatedAuthenticator(delegated),
     authorizer: new DelegatedAuthorizer(delegated),
-    readiness: [sourceCheck, { name: 'authentication', check: () => ({ ready: true, reason: 'request-header CA loaded' }) }],
+    readiness: [...checks, { name: 'authentication', check: () => ({ ready: true, reason: 'request-header CA loaded' }) }],
   }
+}
+
+function buildHistory(cfg: AdapterConfig): HistoryReader {
+  if (cfg.source.kind === 'replay') return ReplayHistory.fromFile(cfg.source.traceFile)
+  throw new Error('unable to start adapter: source.kind prometheus is not wired yet')
 }
 
 async function requestHeaderConfig(cfg: AdapterConfig, kc: ReturnType<typeof loadKubeConfig>): Promise<RequestHeaderAuthConfig> {

@@ -48,13 +48,36 @@ export const authSchema = z.strictObject({
 })
 
 export const replaySourceSchema = z.strictObject({
-  kind: z.literal('replay').default('replay').describe('Data source kind'),
+  kind: z.literal('replay').default('replay').describe('Data source kind: replay (a bundled or given trace, no Prometheus) or prometheus'),
   traceFile: filePath().optional().describe('Per-minute request trace to replay (CSV with a requests column); unset uses the bundled NASA HTTP 1995 trace'),
-  namespace: z.string().min(1).default('default').describe('Namespace the replayed workload lives in'),
-  policy: z.string().min(1).default('demo').describe('Policy name the replayed series carry (label foresight.dev/policy)'),
-  capacityPerReplica: z.number().positive().default(0.25).describe('Requests per second one replica serves'),
-  minReplicas: z.number().int().min(1).default(1).describe('Fewest replicas recommended'),
-  maxReplicas: z.number().int().min(1).default(50).describe('Most replicas recommended'),
+})
+
+export const prometheusSourceSchema = z.strictObject({
+  kind: z.literal('prometheus'),
+  url: z.url({ protocol: /^https?$/ }).describe('Base URL of the Prometheus HTTP API'),
+  timeoutMs: z.number().int().min(100).default(10_000).describe('Deadline of one Prometheus query'),
+  maxConcurrentQueries: z.number().int().min(1).max(64).default(4).describe('Most Prometheus queries in flight at once'),
+  bearerTokenFile: filePath().optional().describe('File holding a bearer token for Prometheus'),
+  username: z.string().min(1).optional().describe('Basic-auth user for Prometheus'),
+  passwordFile: filePath().optional().describe('File holding the basic-auth password'),
+  caFile: filePath().optional().describe('CA bundle that signs the Prometheus serving certificate'),
+})
+
+export const sourceSchema = z.discriminatedUnion('kind', [replaySourceSchema, prometheusSourceSchema])
+
+export const policiesSchema = z.strictObject({
+  source: z.enum(['file', 'kubernetes']).default('file').describe('Where ForesightPolicies come from: a YAML file, or the cluster'),
+  file: filePath().optional().describe('Policy file (YAML, one or more documents); unset uses the bundled demo policy'),
+  namespace: z.string().min(1).optional().describe('Only watch policies in this namespace (kubernetes source); unset watches all'),
+})
+
+export const engineSchema = z.strictObject({
+  refreshIntervalMs: z.number().int().min(1_000).max(600_000).default(15_000).describe('How often every policy is recomputed'),
+})
+
+export const modelSchema = z.strictObject({
+  file: filePath().optional().describe('ONNX forecaster; unset uses the bundled models/foresight-forecaster.onnx'),
+  metadataFile: filePath().optional().describe('Its metadata JSON (version, shapes, sha256); unset uses the bundled one'),
 })
 
 export const adapterConfigSchema = z.strictObject({
@@ -62,7 +85,10 @@ export const adapterConfigSchema = z.strictObject({
   metrics: metricsListenSchema.prefault({}),
   tls: tlsSchema.prefault({}),
   auth: authSchema.prefault({}),
-  source: replaySourceSchema.prefault({}),
+  source: sourceSchema.prefault({ kind: 'replay' }),
+  policies: policiesSchema.prefault({}),
+  engine: engineSchema.prefault({}),
+  model: modelSchema.prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
 }).superRefine((cfg, ctx) => {
   if ((cfg.tls.certFile === undefined) !== (cfg.tls.keyFile === undefined)) {
@@ -74,8 +100,11 @@ export const adapterConfigSchema = z.strictObject({
   if (cfg.auth.mode === 'local' && !isLoopback(cfg.listen.host)) {
     ctx.addIssue({ code: 'custom', path: ['listen', 'host'], message: `auth.mode local serves loopback addresses only, not ${cfg.listen.host}; use auth.mode kubernetes to listen elsewhere` })
   }
-  if (cfg.source.minReplicas > cfg.source.maxReplicas) {
-    ctx.addIssue({ code: 'custom', path: ['source', 'minReplicas'], message: 'must not exceed maxReplicas' })
+  if (cfg.source.kind === 'prometheus' && (cfg.source.username === undefined) !== (cfg.source.passwordFile === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['source', 'passwordFile'], message: 'username and passwordFile must be set together' })
+  }
+  if (cfg.policies.source === 'kubernetes' && cfg.auth.mode === 'local') {
+    ctx.addIssue({ code: 'custom', path: ['policies', 'source'], message: 'kubernetes policies need auth.mode kubernetes (a cluster)' })
   }
 })
 
@@ -87,5 +116,6 @@ export function isLoopback(host: string): boolean {
 export type AdapterConfig = z.output<typeof adapterConfigSchema>
 export type AdapterConfigInput = z.input<typeof adapterConfigSchema>
 export type ReplaySourceConfig = z.output<typeof replaySourceSchema>
+export type PrometheusSourceConfig = z.output<typeof prometheusSourceSchema>
 export type AuthConfig = z.output<typeof authSchema>
 export type TlsConfig = z.output<typeof tlsSchema>

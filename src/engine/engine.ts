@@ -245,7 +245,8 @@ export class Engine {
         s.expectingMs = observed.timeMs
       }
     }
-    if (s.lastScore === undefined) return undefined
+    // Until a forecast has met the sample it predicted there is no evidence either way.
+    if (s.lastScore === undefined) return { score: 0, class: 'load', reason: 'warming-up' }
     return { score: s.lastScore, class: 'load', reason: 'forecast-surprise' }
   }
 }

@@ -20,9 +20,4 @@ export interface MetricSource {
   query(namespace: string, metricName: string): QueryResult
 }
 
-export const METRIC = {
-  desiredReplicas: 'foresight_desired_replicas',
-  observedLoad: 'foresight_observed_load',
-} as const
-
 export const POLICY_LABEL = 'foresight.dev/policy'
