@@ -161,3 +161,29 @@ t.test('explain shows the inputs and each step of the derivation', async (t) => 
   t.match(text, `-> ${r.explain.presentReplicas} replicas at 0.25 per replica`)
   t.match(text, `= ${r.explain.recommendedReplicas}`)
 })
+
+t.test('pod anomaly scores: the outlier pod is named with its class and served per pod', async (t) => {
+  const pods = {
+    read: async (ps: readonly Policy[]) => new Map(ps.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, {
+      error: new Map([['web-a', 0.01], ['web-b', 0.012], ['web-c', 0.009], ['web-d', 0.45]]),
+      latency: new Map([['web-a', 0.1], ['web-b', 0.11], ['web-c', 0.1], ['web-d', 0.12]]),
+    }])),
+  }
+  const engine = new Engine({ model, history: new TraceReader(), pods, log, now: () => start })
+  const p = policy('web', { podSignals: { podLabel: 'pod', errorRatioQuery: 'sum by (pod) (rate(errors[2m])) / sum by (pod) (rate(requests[2m]))', latencyQuery: 'histogram_quantile(0.9, sum by (pod, le) (rate(latency_bucket[2m])))' } })
+  await engine.refresh([p, policy('plain')])
+  const r = engine.result('default/web')
+  const d = r?.pods?.find((x) => x.pod === 'web-d')
+  t.equal(d?.class, 'error')
+  t.ok((d?.score ?? 0) > 0.9, `outlier score ${d?.score}`)
+  t.ok((r?.pods ?? []).filter((x) => x.pod !== 'web-d').every((x) => x.score < 0.5), 'siblings are not flagged')
+  t.equal(engine.result('default/plain')?.pods, undefined, 'policies without pod signals have no pod scores')
+  const source = new EngineMetricSource(engine)
+  source.markRefreshed()
+  const served = source.query('default', 'foresight_pod_anomaly_score')
+  t.equal(served.state, 'ok')
+  if (served.state === 'ok') {
+    t.equal(served.items.length, 4)
+    t.match(served.items.find((i) => i.labels.pod === 'web-d')?.labels, { 'foresight.dev/policy': 'web', class: 'error' })
+  }
+})

@@ -7,7 +7,8 @@ import { dampen, EMPTY_DAMPING, type DampingState } from './damping.js'
 import { onFailure } from './fallback.js'
 import { recommend } from './replicas.js'
 import { bridgeGaps, fillTail, latestFinite } from './series.js'
-import type { Explanation, HistoryReader, PolicyResult, Window, WindowResult } from './types.js'
+import { combinePodScores, scorePods, type PodSignalClass } from './pods.js'
+import type { Explanation, HistoryReader, PodSignalReader, PodSignals, PolicyResult, Window, WindowResult } from './types.js'
 
 const DAY_SECONDS = 86_400
 const WEEK_SECONDS = 7 * DAY_SECONDS
@@ -29,6 +30,8 @@ interface PolicyState {
 export interface EngineOptions {
   model: LoadedModel
   history: HistoryReader
+  /** Per-pod signals for pod anomaly scores; policies without spec.podSignals are not asked. */
+  pods?: PodSignalReader
   log: Logger
   now?: () => number
   /** Current replicas of the scale target, for the currentReplicas fallbacks; unknown without a cluster. */
@@ -86,7 +89,9 @@ export class Engine {
     const t2 = performance.now()
     const quantiles = count > 0 ? await this.opts.model.forecast(batch, count) : new Float32Array(0)
     const t3 = performance.now()
-    for (const p of prepared) await this.finish(p, quantiles, nowMs)
+    const withPods = policies.filter((p) => p.spec.podSignals !== undefined)
+    const podSignals = this.opts.pods !== undefined && withPods.length > 0 ? await this.opts.pods.read(withPods, nowMs) : new Map<string, PodSignals | { error: string }>()
+    for (const p of prepared) await this.finish(p, quantiles, nowMs, podSignals.get(p.key))
     this.retain(new Set(policies.map(policyKey)))
     return { timings: { historyMs: t1 - t0, featuresMs: t2 - t1, inferenceMs: t3 - t2 } }
   }
@@ -173,7 +178,7 @@ export class Engine {
     return true
   }
 
-  private async finish(p: Prepared, quantiles: Float32Array, nowMs: number): Promise<void> {
+  private async finish(p: Prepared, quantiles: Float32Array, nowMs: number, signals: PodSignals | { error: string } | undefined): Promise<void> {
     const s = this.state(p.key)
     const spec = p.policy.spec
     const base = {
@@ -232,6 +237,7 @@ export class Engine {
       observedLoad: observed.value,
       ...(forecast !== undefined ? { forecast } : {}),
       ...(anomaly !== undefined ? { anomaly } : {}),
+      ...podResults(signals, p.explain),
     })
   }
 
@@ -249,4 +255,14 @@ export class Engine {
     if (s.lastScore === undefined) return { score: 0, class: 'load', reason: 'warming-up' }
     return { score: s.lastScore, class: 'load', reason: 'forecast-surprise' }
   }
+}
+
+function podResults(signals: PodSignals | { error: string } | undefined, explain: Explanation): Pick<PolicyResult, 'pods'> {
+  if (signals === undefined) return {}
+  if ('error' in signals && typeof signals.error === 'string') {
+    explain.errors.push(`pod signals: ${signals.error}`)
+    return {}
+  }
+  const perClass = (Object.entries(signals as PodSignals) as Array<[PodSignalClass, ReadonlyMap<string, number>]>).map(([cls, values]) => scorePods(values, cls))
+  return { pods: combinePodScores(perClass).map(({ pod, score, class: cls, reason }) => ({ pod, score, class: cls, reason })) }
 }

@@ -7,6 +7,7 @@ export const ENGINE_METRICS = {
   forecastLoad: 'foresight_forecast_load',
   observedLoad: 'foresight_observed_load',
   anomalyScore: 'foresight_anomaly_score',
+  podAnomalyScore: 'foresight_pod_anomaly_score',
 } as const
 
 type Render = (r: PolicyResult) => Array<{ value: number; labels: Record<string, string> }>
@@ -20,6 +21,7 @@ const RENDER: Readonly<Record<string, Render>> = {
     const horizon = `${f.horizonSeconds}s`
     return [['0.1', f.p10], ['0.5', f.p50], ['0.9', f.p90]].map(([q, v]) => ({ value: Number(v), labels: { quantile: String(q), horizon } }))
   },
+  [ENGINE_METRICS.podAnomalyScore]: (r) => (r.pods ?? []).map((p) => ({ value: p.score, labels: { pod: p.pod, class: p.class, reason: p.reason } })),
   [ENGINE_METRICS.anomalyScore]: (r) => (r.anomaly !== undefined ? [{ value: r.anomaly.score, labels: { class: r.anomaly.class, reason: r.anomaly.reason } }] : []),
 }
 
@@ -47,7 +49,8 @@ export class EngineMetricSource implements MetricSource {
     for (const r of this.engine.allResults()) {
       if (r.namespace !== namespace) continue
       const rendered = render(r)
-      if (rendered.length === 0) withoutData++
+      // Only a policy without data makes the answer "not ready"; one that simply has no such series does not.
+      if (rendered.length === 0 && r.desiredReplicas === undefined) withoutData++
       for (const { value, labels } of rendered) {
         if (!Number.isFinite(value)) continue
         items.push({ metricName, labels: { [POLICY_LABEL]: r.name, ...labels }, value, timestamp: new Date(r.dataTimeMs), windowSeconds: r.explain.stepSeconds })

@@ -10,6 +10,13 @@ export interface HistoryReader {
   read(policies: readonly Policy[], range: { startMs: number; endMs: number; stepSeconds: number }): Promise<Map<string, WindowResult>>
 }
 
+/** Latest value per pod of each per-pod signal a policy declares (spec.podSignals). */
+export type PodSignals = Partial<Record<'error' | 'latency' | 'saturation', ReadonlyMap<string, number>>>
+
+export interface PodSignalReader {
+  read(policies: readonly Policy[], atMs: number): Promise<Map<string, PodSignals | { error: string }>>
+}
+
 export type ResultReason = 'Predicted' | 'ColdStart' | 'StaleValue' | 'Fallback' | 'NoData'
 
 export interface PolicyResult {
@@ -27,6 +34,7 @@ export interface PolicyResult {
   observedLoad?: number
   forecast?: { horizonSeconds: number; p10: number; p50: number; p90: number }
   anomaly?: { score: number; class: 'load'; reason: string }
+  pods?: ReadonlyArray<{ pod: string; score: number; class: 'error' | 'latency' | 'saturation'; reason: string }>
   explain: Explanation
 }
 
