@@ -1,0 +1,47 @@
+import t from 'tap'
+import { checkPromQL } from './promql.js'
+
+const valid: ReadonlyArray<[string, string]> = [
+  ['rate', 'rate(http_requests_total[5m])'],
+  ['sum by', 'sum by (pod) (rate(http_requests_total{job="api"}[5m]))'],
+  ['offset', 'http_requests_total offset 5m'],
+  ['negative offset', 'rate(x[5m] offset -1h)'],
+  ['subquery', 'max_over_time(rate(x[5m])[30m:1m])'],
+  ['binary ops', 'sum(rate(errors_total[5m])) / sum(rate(requests_total[5m])) * 100'],
+  ['compound duration', 'rate(x[1h30m])'],
+  ['histogram_quantile', 'histogram_quantile(0.9, sum by (le) (rate(h_bucket[5m])))'],
+  ['multi-line', 'sum(\n  rate(x[5m])\n)'],
+  ['@ modifier', 'x @ start()'],
+]
+
+const invalid: ReadonlyArray<[string, string, RegExp]> = [
+  ['empty', '', /^empty query$/],
+  ['blank', '   \n ', /^empty query$/],
+  ['unclosed brace', 'rate(x{job="a"[5m])', /line 1, column 15/],
+  ['unclosed paren', 'sum(rate(x[5m])', /unexpected end of query/],
+  ['unclosed matcher', 'x{', /line 1, column 3: unexpected end of query/],
+  ['stray paren', 'x )', /line 1, column 3: unexpected input near "\)"/],
+  ['bad duration unit', 'rate(x[5q])', /line 1, column 9/],
+  ['unknown function', 'foo_bar(x)', /line 1, column 8/],
+  ['dangling operator', '1 +', /unexpected end of query/],
+  ['grouping without parens', 'sum by pod (x)', /line 1, column 8/],
+  ['error on a later line', 'sum(\n  rate(x[5m]\n', /line 3, column 1|line 2/],
+]
+
+t.test('valid queries', async (t) => {
+  for (const [name, q] of valid) t.same(checkPromQL(q), { ok: true }, name)
+})
+
+t.test('invalid queries name the position', async (t) => {
+  for (const [name, q, want] of invalid) {
+    const r = checkPromQL(q)
+    t.equal(r.ok, false, name)
+    if (!r.ok) t.match(r.message, want, name)
+  }
+})
+
+t.test('the snippet is bounded', async (t) => {
+  const r = checkPromQL(`x ) ${'y'.repeat(500)}`)
+  t.equal(r.ok, false)
+  if (!r.ok) t.ok(r.message.length < 100, r.message)
+})

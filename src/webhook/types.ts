@@ -1,0 +1,53 @@
+// Shared shapes of the admission webhook: what the rules report and what they need to know about the cluster.
+
+/** A workload reference, defaults applied (apps/v1 Deployment). */
+export interface TargetRef {
+  apiVersion: string
+  kind: string
+  name: string
+}
+
+/** The part of another ForesightPolicy the rules look at. */
+export interface PolicySummary {
+  name: string
+  target: TargetRef
+}
+
+/**
+ * What the webhook asks the cluster. Implementations throw when the API cannot answer (timeout, RBAC, outage);
+ * the review turns that into a warning, so a cluster problem never becomes a denial or a crash.
+ */
+export interface WebhookLookups {
+  /** Every ForesightPolicy in the namespace. */
+  policiesInNamespace(namespace: string): Promise<PolicySummary[]>
+  /** The named ForesightPolicy, or undefined when it does not exist. */
+  findPolicy(namespace: string, name: string): Promise<PolicySummary | undefined>
+  /** Whether the workload exists. */
+  targetExists(namespace: string, target: TargetRef): Promise<boolean>
+}
+
+export interface Findings {
+  /** Reasons to refuse the object; empty means allowed. */
+  denials: string[]
+  /** Shown to the user by kubectl; never block. */
+  warnings: string[]
+}
+
+export type Finding = { level: 'deny' | 'warn'; message: string }
+
+export function toFindings(list: readonly Finding[]): Findings {
+  return {
+    denials: list.filter((f) => f.level === 'deny').map((f) => f.message),
+    warnings: list.filter((f) => f.level === 'warn').map((f) => f.message),
+  }
+}
+
+/** API group of an apiVersion ("apps/v1" -> "apps", "v1" -> ""). */
+export function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/')
+  return slash < 0 ? '' : apiVersion.slice(0, slash)
+}
+
+export function sameTarget(a: TargetRef, b: TargetRef): boolean {
+  return a.name === b.name && a.kind === b.kind && groupOf(a.apiVersion) === groupOf(b.apiVersion)
+}
