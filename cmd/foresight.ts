@@ -5,6 +5,7 @@ import { buildAdapterDeps } from '../src/adapter/wire.js'
 import { loadConfig } from '../src/config/load.js'
 import { adapterConfigSchema } from '../src/config/schema.js'
 import { localUsage } from '../src/adapter/usage.js'
+import { explainPolicy } from '../src/adapter/explain.js'
 import { createLogger } from '../src/telemetry/logger.js'
 
 const program = new Command()
@@ -38,6 +39,17 @@ program
     }
     process.once('SIGTERM', stop)
     process.once('SIGINT', stop)
+  })
+
+program
+  .command('explain')
+  .description('Show how the replica count of a policy is derived: inputs, model version, forecast, each step')
+  .argument('<namespace/policy>', 'the policy to explain')
+  .option('-c, --config <file>', 'the adapter configuration file (YAML or JSON)')
+  .option('--set <key=value>', 'set one configuration value (repeatable)', collect, [])
+  .action(async (target: string, opts: { config?: string; set: string[] }) => {
+    const cfg = loadConfig(adapterConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
+    process.stdout.write(await explainPolicy(cfg, target, createLogger('warn')))
   })
 
 program.parseAsync(process.argv).catch((err: unknown) => {

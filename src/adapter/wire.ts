@@ -14,7 +14,7 @@ import type { HistoryReader } from '../engine/types.js'
 import { readExtensionApiserverAuthentication, type RequestHeaderAuthConfig } from '../kube/auth-config.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { kubeReviewClient } from '../kube/reviews.js'
-import { loadModel } from '../model/runtime.js'
+import { loadModel, type LoadedModel } from '../model/runtime.js'
 import { FilePolicySource } from '../policy/file-source.js'
 import type { PolicySource } from '../policy/source.js'
 import { ReplayHistory } from '../source/replay-history.js'
@@ -39,13 +39,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     ? { certFile: cfg.tls.certFile, keyFile: cfg.tls.keyFile, reloadIntervalMs: cfg.tls.reloadIntervalMs }
     : undefined
 
-  const model = await loadModel(
-    cfg.model.file ?? join(packageRoot(), 'models/foresight-forecaster.onnx'),
-    cfg.model.metadataFile ?? join(packageRoot(), 'models/foresight-forecaster.json'),
-  )
-  const history = buildHistory(cfg)
-  const policies: PolicySource = new FilePolicySource({ file: cfg.policies.file ?? bundledPolicies(), log: log.child({ component: 'policies' }) })
-  const engine = new Engine({ model, history, log: log.child({ component: 'engine' }) })
+  const { model, policies, engine } = await buildPrediction(cfg, log)
   const source = new EngineMetricSource(engine)
   const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }) })
 
@@ -92,6 +86,24 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     authorizer: new DelegatedAuthorizer(delegated),
     readiness: [...checks, { name: 'authentication', check: () => ({ ready: true, reason: 'request-header CA loaded' }) }],
   }
+}
+
+export interface Prediction {
+  model: LoadedModel
+  policies: PolicySource
+  engine: Engine
+}
+
+/** The model, the policies and the engine, as the adapter and `foresight explain` both use them. */
+export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<Prediction> {
+  const model = await loadModel(
+    cfg.model.file ?? join(packageRoot(), 'models/foresight-forecaster.onnx'),
+    cfg.model.metadataFile ?? join(packageRoot(), 'models/foresight-forecaster.json'),
+  )
+  const history = buildHistory(cfg)
+  const policies: PolicySource = new FilePolicySource({ file: cfg.policies.file ?? bundledPolicies(), log: log.child({ component: 'policies' }) })
+  const engine = new Engine({ model, history, log: log.child({ component: 'engine' }) })
+  return { model, policies, engine }
 }
 
 function buildHistory(cfg: AdapterConfig): HistoryReader {

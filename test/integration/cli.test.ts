@@ -49,3 +49,18 @@ t.test('--help', async (t) => {
   t.match(q.stdout(), /--config <file>/)
   t.match(q.stdout(), /FORESIGHT_LISTEN__PORT/)
 })
+
+t.test('explain shows how the demo policy is derived; unknown policies are a clear error', async (t) => {
+  const p = run(['explain', 'default/demo'])
+  t.equal(await p.exit, 0)
+  t.match(p.stdout(), /^policy\s+default\/demo$/m)
+  t.match(p.stdout(), /^served\s+\d+\s+\(Predicted\)$/m)
+  t.match(p.stdout(), /observed load\s+[\d.]+ -> \d+ replicas at 0\.25 per replica/)
+  t.match(p.stdout(), /model\s+\d+\.\d+\.\d+/)
+  const q = run(['explain', 'default/nope'])
+  t.equal(await q.exit, 1)
+  t.match(q.stderr(), /^unable to explain default\/nope: no such policy$/m)
+  const r = run(['explain', 'nope'])
+  t.equal(await r.exit, 1)
+  t.match(r.stderr(), /expected <namespace>\/<policy>/)
+})
