@@ -1,0 +1,170 @@
+/**
+ * The engine's entry point to Prometheus: one call reads the load history of many policies (grouped queries where
+ * the shapes allow, one query per policy otherwise), and one call reads their per-pod signals. Nothing throws out
+ * of a batch: every policy gets its own result, so one bad query cannot hide the others.
+ */
+import type { Logger } from 'pino'
+import type { HistoryReader, WindowResult } from '../engine/types.js'
+import { policyKey, type Policy } from '../policy/schema.js'
+import { planQueries, splitGrouped, type QueryPlan } from './batch.js'
+import { createPrometheusClient, type PrometheusClient, type PrometheusClientOptions } from './client.js'
+import { PrometheusError } from './errors.js'
+import { byPod, expectOne, gridLength, resample, type RawSeries, type Window } from './parse.js'
+import { withResilience, type Querier, type ResilienceOptions } from './resilient.js'
+
+export interface FetchRange {
+  startMs: number
+  endMs: number
+  stepSeconds: number
+}
+
+export type SeriesResult = { ok: true; window: Window } | { ok: false; error: PrometheusError }
+
+export type PodSignalName = 'errorRatio' | 'latency' | 'saturation'
+export type PodSignalResult = { ok: true; pods: Map<string, Window> } | { ok: false; error: PrometheusError }
+/** The signals a policy configures; absent keys were not configured. */
+export type PodSignals = Partial<Record<PodSignalName, PodSignalResult>>
+
+/** Prometheus refuses query_range answers above this many points per series. */
+export const MAX_POINTS_PER_SERIES = 11_000
+
+export interface PrometheusSourceOptions {
+  querier: Querier
+  log: Logger
+  /** Largest number of distinct queries merged into one (default 50). */
+  maxGroupSize?: number
+  /** Turns grouping off (one query per distinct query text). */
+  grouping?: boolean
+}
+
+const SIGNAL_QUERIES: ReadonlyArray<[PodSignalName, 'errorRatioQuery' | 'latencyQuery' | 'saturationQuery']> = [
+  ['errorRatio', 'errorRatioQuery'],
+  ['latency', 'latencyQuery'],
+  ['saturation', 'saturationQuery'],
+]
+
+export class PrometheusSource implements HistoryReader {
+  constructor(private readonly opts: PrometheusSourceOptions) {}
+
+  get endpoint(): string {
+    return this.opts.querier.endpoint
+  }
+
+  /** policyKey -> the policy's load on the grid [start, end] (NaN for gaps), or why it could not be read. */
+  async fetchLoadHistory(policies: readonly Policy[], range: FetchRange): Promise<Map<string, SeriesResult>> {
+    const out = new Map<string, SeriesResult>()
+    const bad = checkRange(range)
+    if (bad !== undefined) {
+      for (const p of policies) out.set(policyKey(p), { ok: false, error: bad })
+      return out
+    }
+    const queryOf = new Map(policies.map((p) => [policyKey(p), p.spec.load.query]))
+    const items = [...queryOf].map(([key, query]) => ({ key, query }))
+    const plans = this.opts.grouping === false ? planQueries(items, 1) : planQueries(items, this.opts.maxGroupSize ?? 50)
+    const stepMs = range.stepSeconds * 1000
+    await Promise.all(
+      plans.map(async (plan) => {
+        const answer = await this.run(plan.query, range, plan.members.map((m) => m.key))
+        if (answer instanceof PrometheusError) {
+          for (const m of plan.members) out.set(m.key, { ok: false, error: answer })
+          return
+        }
+        const perMember = plan.grouped ? splitGrouped(answer, plan, (k) => queryOf.get(k) ?? plan.query) : ungrouped(answer, plan)
+        for (const [key, r] of perMember) {
+          out.set(key, r instanceof PrometheusError ? { ok: false, error: r } : { ok: true, window: resample(r, range.startMs, range.endMs, stepMs) })
+        }
+      }),
+    )
+    return out
+  }
+
+  /** policyKey -> signal -> pod -> series, for the policies that configure pod signals. */
+  async fetchPodSignals(policies: readonly Policy[], range: FetchRange): Promise<Map<string, PodSignals>> {
+    const out = new Map<string, PodSignals>()
+    const wanted: Array<{ key: string; signal: PodSignalName; query: string; podLabel: string }> = []
+    for (const p of policies) {
+      const ps = p.spec.podSignals
+      if (ps === undefined) continue
+      out.set(policyKey(p), {})
+      for (const [signal, field] of SIGNAL_QUERIES) {
+        const query = ps[field]
+        if (query !== undefined) wanted.push({ key: policyKey(p), signal, query, podLabel: ps.podLabel })
+      }
+    }
+    const bad = checkRange(range)
+    const stepMs = range.stepSeconds * 1000
+    const byQuery = new Map<string, typeof wanted>()
+    for (const w of wanted) byQuery.set(w.query, [...(byQuery.get(w.query) ?? []), w])
+    await Promise.all(
+      [...byQuery].map(async ([query, users]) => {
+        const answer = bad ?? (await this.run(query, range, users.map((u) => u.key)))
+        for (const u of users) {
+          const signals = out.get(u.key) ?? {}
+          if (answer instanceof PrometheusError) {
+            signals[u.signal] = { ok: false, error: answer }
+            continue
+          }
+          try {
+            const pods = new Map([...byPod(answer, u.podLabel, query)].map(([pod, s]) => [pod, resample(s, range.startMs, range.endMs, stepMs)]))
+            signals[u.signal] = { ok: true, pods }
+          } catch (err) {
+            signals[u.signal] = { ok: false, error: asPrometheusError(err) }
+          }
+        }
+      }),
+    )
+    return out
+  }
+
+  /** HistoryReader for the engine: the same results with errors as messages. */
+  async read(policies: readonly Policy[], range: FetchRange): Promise<Map<string, WindowResult>> {
+    const res = await this.fetchLoadHistory(policies, range)
+    return new Map([...res].map(([k, r]): [string, WindowResult] => [k, r.ok ? r : { ok: false, error: r.error.message }]))
+  }
+
+  private async run(query: string, range: FetchRange, keys: readonly string[]): Promise<RawSeries[] | PrometheusError> {
+    try {
+      return await this.opts.querier.queryRange(query, range)
+    } catch (err) {
+      const e = asPrometheusError(err)
+      this.opts.log.warn({ policies: keys.slice(0, 10), policyCount: keys.length, kind: e.kind, err: e.message }, 'Prometheus query failed')
+      return e
+    }
+  }
+}
+
+export type CreateSourceOptions = PrometheusClientOptions & ResilienceOptions & { log: Logger; maxGroupSize?: number; grouping?: boolean }
+
+/** Client, retries/limits/breaker and the batch reader in one, as the engine wires it. */
+export function createPrometheusSource(opts: CreateSourceOptions): { source: PrometheusSource; client: PrometheusClient; querier: Querier } {
+  const client = createPrometheusClient(opts)
+  const querier = withResilience(client, opts.log, opts)
+  const source = new PrometheusSource({ querier, log: opts.log, ...(opts.maxGroupSize !== undefined ? { maxGroupSize: opts.maxGroupSize } : {}), ...(opts.grouping !== undefined ? { grouping: opts.grouping } : {}) })
+  return { source, client, querier }
+}
+
+function ungrouped(series: readonly RawSeries[], plan: QueryPlan): Map<string, RawSeries | PrometheusError> {
+  let one: RawSeries | PrometheusError
+  try {
+    one = expectOne(series, plan.query)
+  } catch (err) {
+    one = asPrometheusError(err)
+  }
+  return new Map(plan.members.map((m) => [m.key, one]))
+}
+
+function checkRange(range: FetchRange): PrometheusError | undefined {
+  if (!(range.stepSeconds > 0) || !Number.isFinite(range.startMs) || !(range.endMs >= range.startMs)) {
+    return new PrometheusError('bad-query', `unable to query Prometheus: bad range [${range.startMs}, ${range.endMs}] step ${range.stepSeconds} s`, false)
+  }
+  const points = gridLength(range.startMs, range.endMs, range.stepSeconds * 1000)
+  if (points > MAX_POINTS_PER_SERIES) {
+    return new PrometheusError('bad-query', `unable to query Prometheus: the range holds ${points} steps, more than the ${MAX_POINTS_PER_SERIES} Prometheus answers per series`, false)
+  }
+  return undefined
+}
+
+function asPrometheusError(err: unknown): PrometheusError {
+  if (err instanceof PrometheusError) return err
+  return new PrometheusError('invalid-answer', `unable to use Prometheus's answer: ${err instanceof Error ? err.message : String(err)}`, false)
+}

@@ -1,0 +1,270 @@
+/**
+ * A real Prometheus for integration tests, with real history: the NASA 1995 trace is shifted to end "now",
+ * written as OpenMetrics, turned into TSDB blocks with `promtool tsdb create-blocks-from openmetrics`, and served
+ * by `prometheus` on a free loopback port. Everything lives in one temp dir that stop() removes.
+ *
+ * What was checked to work with Debian's Prometheus 2.42: promtool writes 2h blocks up to the newest sample, and
+ * Prometheus loads all of them at start-up, including the one that ends "now" (the head is empty, so nothing
+ * overlaps); query_range over the last hours returns the backfilled samples with no extra scrape target.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadNasa } from '../../src/data/traces.js'
+
+export const STEP_MS = 60_000
+
+export interface ServiceSpec {
+  namespace: string
+  service: string
+  /** The service's load is the trace times this integer (integers keep the counter exact). */
+  scale: number
+}
+
+export interface PodSpec {
+  pod: string
+  /** Base error ratio; the outlier pod gets a high one. */
+  errorRatio: number
+}
+
+export interface StartPrometheusOptions {
+  /** Days of history ending at endMs (default 8). */
+  days?: number
+  /** Where the shifted trace ends (default: now, floored to the minute). */
+  endMs?: number
+  services?: readonly ServiceSpec[]
+  /** A synthetic scrape gap in every load series: samples in [endMs - fromMinutesAgo, endMs - toMinutesAgo] are left out. */
+  gap?: { fromMinutesAgo: number; toMinutesAgo: number }
+  pods?: readonly PodSpec[]
+  /** Hours of per-pod history (default 6). */
+  podHours?: number
+  readyTimeoutMs?: number
+}
+
+export interface RunningPrometheus {
+  url: string
+  port: number
+  dir: string
+  /** First and last backfilled sample times (ms, on the minute grid). */
+  startMs: number
+  endMs: number
+  services: readonly ServiceSpec[]
+  pods: readonly PodSpec[]
+  /** Requests in the minute ending at tMs for a service (undefined: no sample, as in the gap). */
+  requestsAt(tMs: number, service?: string): number | undefined
+  /** The backfilled error ratio of a pod at tMs. */
+  errorRatioAt(tMs: number, pod: string): number | undefined
+  /** SIGTERM and wait for exit, then remove the temp dir. Safe to call twice. */
+  stop(): Promise<void>
+  /** SIGKILL and wait for exit; the data dir is kept so restart() can bring it back on the same port. */
+  kill(): Promise<void>
+  restart(): Promise<void>
+}
+
+export const DEFAULT_SERVICES: readonly ServiceSpec[] = [
+  { namespace: 'default', service: 'web', scale: 1 },
+  { namespace: 'shop', service: 'api', scale: 2 },
+  { namespace: 'shop', service: 'cart', scale: 3 },
+]
+
+export const DEFAULT_PODS: readonly PodSpec[] = [
+  { pod: 'web-0', errorRatio: 0.01 },
+  { pod: 'web-1', errorRatio: 0.012 },
+  { pod: 'web-2', errorRatio: 0.35 },
+  { pod: 'web-3', errorRatio: 0.008 },
+]
+
+/** Small deterministic wiggle so per-pod series are not flat lines. */
+export function podRatio(base: number, minuteIndex: number): number {
+  return Number((base * (1 + 0.2 * Math.sin(minuteIndex / 7))).toFixed(6))
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer()
+  srv.listen(0, '127.0.0.1')
+  await once(srv, 'listening')
+  const addr = srv.address()
+  srv.close()
+  await once(srv, 'close')
+  if (addr === null || typeof addr === 'string') throw new Error('unable to find a free loopback port')
+  return addr.port
+}
+
+function labels(l: Record<string, string>): string {
+  return '{' + Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(',') + '}'
+}
+
+/** The valid rows of the trace's last `minutes` real observations, outages and empty rows skipped. */
+function traceTail(minutes: number): number[] {
+  const s = loadNasa()
+  const out: number[] = []
+  for (let i = s.values.length - 1; i >= 0 && out.length < minutes; i--) {
+    const v = s.values[i] ?? NaN
+    if (s.valid[i] === 1 && Number.isFinite(v)) out.push(v)
+  }
+  if (out.length < minutes) throw new Error(`the NASA trace holds only ${out.length} valid minutes, ${minutes} wanted`)
+  return out.reverse()
+}
+
+export async function startPrometheus(opts: StartPrometheusOptions = {}): Promise<RunningPrometheus> {
+  const days = opts.days ?? 8
+  const endMs = opts.endMs ?? Math.floor(Date.now() / STEP_MS) * STEP_MS
+  const services = opts.services ?? DEFAULT_SERVICES
+  const pods = opts.pods ?? DEFAULT_PODS
+  const minutes = days * 1440
+  const startMs = endMs - (minutes - 1) * STEP_MS
+  const trace = traceTail(minutes)
+  const inGap = (tMs: number): boolean =>
+    opts.gap !== undefined && tMs >= endMs - opts.gap.fromMinutesAgo * STEP_MS && tMs <= endMs - opts.gap.toMinutesAgo * STEP_MS
+  const podStartMs = endMs - ((opts.podHours ?? 6) * 60 - 1) * STEP_MS
+
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-prom-'))
+  const tsdb = join(dir, 'tsdb')
+  const om = join(dir, 'data.om')
+  // Streamed: 8 days x 3 services x 2 families is ~70k lines.
+  const out = createWriteStream(om)
+  const write = (line: string): void => void out.write(line + '\n')
+  write('# TYPE http_requests counter')
+  for (const svc of services) {
+    const l = labels({ job: 'demo', namespace: svc.namespace, service: svc.service })
+    let total = 0
+    trace.forEach((v, i) => {
+      total += v * svc.scale
+      const t = startMs + i * STEP_MS
+      if (!inGap(t)) write(`http_requests_total${l} ${total} ${t / 1000}`)
+    })
+  }
+  write('# TYPE http_requests_per_minute gauge')
+  for (const svc of services) {
+    const l = labels({ job: 'demo', namespace: svc.namespace, service: svc.service })
+    trace.forEach((v, i) => {
+      const t = startMs + i * STEP_MS
+      if (!inGap(t)) write(`http_requests_per_minute${l} ${v * svc.scale} ${t / 1000}`)
+    })
+  }
+  write('# TYPE http_requests_errors_ratio gauge')
+  for (const p of pods) {
+    const l = labels({ job: 'demo', namespace: 'default', service: 'web', pod: p.pod })
+    for (let t = podStartMs, i = 0; t <= endMs; t += STEP_MS, i++) write(`http_requests_errors_ratio${l} ${podRatio(p.errorRatio, i)} ${t / 1000}`)
+  }
+  write('# EOF')
+  out.end()
+  await once(out, 'finish')
+  await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', om, tsdb], 60_000)
+  rmSync(om)
+
+  const config = join(dir, 'prometheus.yml')
+  writeFileSync(config, 'global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs: []\n')
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const logFile = join(dir, 'prometheus.log')
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 20_000
+  let child: ChildProcess | undefined
+
+  const launch = async (): Promise<void> => {
+    const fd = openSync(logFile, 'a')
+    const proc = spawn(
+      'prometheus',
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${tsdb}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--storage.tsdb.retention.time=60d',
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', fd, fd] },
+    )
+    closeSync(fd)
+    proc.on('error', (err) => writeFileSync(logFile, `unable to start prometheus: ${err.message}\n`, { flag: 'a' }))
+    child = proc
+    await waitReady(url, proc, readyTimeoutMs, logFile)
+  }
+
+  const halt = async (signal: NodeJS.Signals): Promise<void> => {
+    const proc = child
+    child = undefined
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
+    const exited = once(proc, 'exit')
+    proc.kill(signal)
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(timer)
+  }
+
+  try {
+    await launch()
+  } catch (err) {
+    await halt('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+
+  const traceIndex = (tMs: number): number | undefined => {
+    if ((tMs - startMs) % STEP_MS !== 0 || tMs < startMs || tMs > endMs || inGap(tMs)) return undefined
+    return (tMs - startMs) / STEP_MS
+  }
+  let stopped = false
+  return {
+    url,
+    port,
+    dir,
+    startMs,
+    endMs,
+    services,
+    pods,
+    requestsAt(tMs, service = 'web') {
+      const i = traceIndex(tMs)
+      const svc = services.find((s) => s.service === service)
+      if (i === undefined || svc === undefined) return undefined
+      const v = trace[i]
+      return v === undefined ? undefined : v * svc.scale
+    },
+    errorRatioAt(tMs, pod) {
+      const p = pods.find((x) => x.pod === pod)
+      if (p === undefined || tMs < podStartMs || tMs > endMs || (tMs - podStartMs) % STEP_MS !== 0) return undefined
+      return podRatio(p.errorRatio, (tMs - podStartMs) / STEP_MS)
+    },
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await halt('SIGTERM')
+      rmSync(dir, { recursive: true, force: true })
+    },
+    kill: () => halt('SIGKILL'),
+    async restart() {
+      await halt('SIGKILL')
+      await launch()
+    },
+  }
+}
+
+async function waitReady(url: string, proc: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  const tail = (): string => readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`prometheus exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${tail()}`)
+    }
+    try {
+      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })
+      if (res.status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`prometheus at ${url} was not ready within ${timeoutMs} ms:\n${tail()}`)
+}
+
+async function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<void> {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)))
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs)
+  const [code, signal] = (await once(proc, 'exit')) as [number | null, NodeJS.Signals | null]
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed (${code ?? signal}${signal === 'SIGKILL' ? `, killed after ${timeoutMs} ms` : ''}):\n${stderr}`)
+}
