@@ -8,7 +8,10 @@ export interface PolicySource {
   list(): readonly Policy[]
   /** 'namespace/name' -> why the policy was skipped, for status conditions and logs. */
   invalid(): ReadonlyMap<string, string>
-  /** Called after the valid or invalid set changed; returns the unsubscribe function. */
+  /**
+   * Called after the valid or invalid set changed; returns the unsubscribe function. Status-only updates refresh
+   * list() without an event, so a writer of status is not woken by its own writes.
+   */
   onChange(cb: () => void): () => void
   /** True once a first load succeeded; stays true while later reloads fail, as the last good set is still served. */
   ready(): boolean

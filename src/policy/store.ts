@@ -46,11 +46,19 @@ export class PolicyStore {
     return true
   }
 
+  /**
+   * Adds or updates one policy. An update that only touches status or bookkeeping metadata is stored silently:
+   * otherwise every status write of the engine would come back through the watch as a change to react to.
+   */
   upsert(policy: Policy): boolean {
     const key = policyKey(policy)
-    const had = this.rejected.delete(key)
-    if (!had && same(this.valid.get(key), policy)) return false
+    const wasInvalid = this.rejected.delete(key)
+    const old = this.valid.get(key)
     this.valid.set(key, deepFreeze(policy))
+    if (!wasInvalid && old !== undefined && same(significant(old), significant(policy))) {
+      this.listCache = Object.freeze([...this.valid.values()])
+      return false
+    }
     this.publish()
     return true
   }
@@ -83,6 +91,11 @@ export class PolicyStore {
       }
     }
   }
+}
+
+function significant(p: Policy): unknown {
+  const metadata = Object.fromEntries(Object.entries(p.metadata).filter(([k]) => k !== 'resourceVersion' && k !== 'managedFields'))
+  return { metadata, spec: p.spec }
 }
 
 function same(a: unknown, b: unknown): boolean {

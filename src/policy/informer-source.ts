@@ -1,0 +1,207 @@
+import { CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node'
+import type { Logger } from 'pino'
+import { withSignal } from '../kube/client.js'
+import { GROUP, PLURAL, VERSION, type Policy } from './schema.js'
+import type { PolicySource } from './source.js'
+import { PolicyStore } from './store.js'
+import { parsePolicy } from './validate.js'
+
+export interface InformerSourceOptions {
+  kc: KubeConfig
+  log: Logger
+  /** Only this namespace's policies; all namespaces when unset. */
+  namespace?: string
+  /** First delay after a failure; doubles per consecutive failure up to maxBackoffMs. */
+  initialBackoffMs?: number
+  maxBackoffMs?: number
+  /** How long start() keeps retrying the first list before it gives up. */
+  startTimeoutMs?: number
+  listTimeoutMs?: number
+  /** Source of jitter; tests pin it. */
+  random?: () => number
+}
+
+/** Exponential backoff with equal jitter: half the step is fixed, half random, so restarts of many pods spread out. */
+export function backoffDelayMs(failures: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+  const step = Math.min(maxMs, initialMs * 2 ** Math.max(0, failures - 1))
+  return Math.round(step / 2 + (step / 2) * random())
+}
+
+/** A watch that stayed up this long counts as healthy: its drop starts the backoff over. */
+const HEALTHY_WATCH_MS = 60_000
+
+/**
+ * Cluster mode: ForesightPolicy objects from the apiserver through a client-node informer (list, then watch;
+ * a 410 Gone re-lists). The informer stops for good on any other error, so this restarts it with backoff.
+ */
+export class InformerPolicySource implements PolicySource {
+  private readonly store: PolicyStore
+  private readonly informer: Informer<KubernetesObject>
+  private readonly listAbort = new AbortController()
+  private readonly initialMs: number
+  private readonly maxMs: number
+  private readonly random: () => number
+  private starting: Promise<void> | undefined
+  private attempt: Promise<void> | undefined
+  private retryTimer: NodeJS.Timeout | undefined
+  private failures = 0
+  private connectedAt = 0
+  private synced = false
+  private closed = false
+  private lastError: unknown
+
+  constructor(private readonly opts: InformerSourceOptions) {
+    this.store = new PolicyStore(opts.log)
+    this.initialMs = opts.initialBackoffMs ?? 1_000
+    this.maxMs = opts.maxBackoffMs ?? 60_000
+    this.random = opts.random ?? Math.random
+    const api = opts.kc.makeApiClient(CustomObjectsApi)
+    const ns = opts.namespace
+    const path = ns === undefined ? `/apis/${GROUP}/${VERSION}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`
+    const listTimeoutMs = opts.listTimeoutMs ?? 30_000
+    const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+      // After close no new list may start: it would be followed by a watch nobody stops.
+      if (this.closed) throw new Error('policy source closed')
+      const signal = AbortSignal.any([this.listAbort.signal, AbortSignal.timeout(listTimeoutMs)])
+      const params = { group: GROUP, version: VERSION, plural: PLURAL }
+      const res: unknown = ns === undefined
+        ? await api.listClusterCustomObject(params, withSignal(signal))
+        : await api.listNamespacedCustomObject({ ...params, namespace: ns }, withSignal(signal))
+      this.listed()
+      return res as KubernetesListObject<KubernetesObject>
+    }
+    this.informer = makeInformer(opts.kc, path, list)
+    this.informer.on('add', (obj) => this.apply(obj))
+    this.informer.on('update', (obj) => this.apply(obj))
+    this.informer.on('delete', (obj) => this.remove(obj))
+    this.informer.on('connect', () => { this.connectedAt = Date.now() })
+    this.informer.on('error', (err) => this.failed(err))
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.firstLoad().catch((err: unknown) => {
+      this.starting = undefined
+      throw err
+    })
+    return this.starting
+  }
+
+  list(): readonly Policy[] {
+    return this.store.list()
+  }
+
+  invalid(): ReadonlyMap<string, string> {
+    return this.store.invalid()
+  }
+
+  onChange(cb: () => void): () => void {
+    return this.store.onChange(cb)
+  }
+
+  ready(): boolean {
+    return this.synced
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    clearTimeout(this.retryTimer)
+    this.listAbort.abort()
+    // A start in flight sets up its watch after its list; let it finish so stop() can abort that watch too.
+    await Promise.race([this.attempt?.catch(() => undefined), sleep(2_000, false)])
+    await this.informer.stop()
+    this.store.clearListeners()
+  }
+
+  private async firstLoad(): Promise<void> {
+    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 30_000)
+    for (;;) {
+      this.lastError = undefined
+      await this.run()
+      if (this.synced) return
+      if (this.closed) throw new Error('unable to load policies: source closed')
+      const delay = backoffDelayMs(this.failures, this.initialMs, this.maxMs, this.random)
+      if (Date.now() + delay > deadline) throw new Error(`unable to load policies: ${describe(this.lastError)}`)
+      // Ref'd on purpose: the caller is awaiting this start, and the deadline bounds it.
+      await sleep(delay, true)
+    }
+  }
+
+  private run(): Promise<void> {
+    this.attempt = this.informer.start().finally(() => { this.attempt = undefined })
+    return this.attempt
+  }
+
+  private listed(): void {
+    this.failures = 0
+    if (!this.synced) {
+      this.synced = true
+      this.opts.log.info({ namespace: this.opts.namespace ?? '(all)' }, 'policies listed from the cluster')
+    }
+  }
+
+  private failed(err: unknown): void {
+    if (this.closed) return
+    this.lastError = err
+    if (this.connectedAt > 0 && Date.now() - this.connectedAt > HEALTHY_WATCH_MS) this.failures = 0
+    this.failures++
+    // Before the first list, firstLoad owns the retries and reports the failure to its caller.
+    if (!this.synced) return
+    const delayMs = backoffDelayMs(this.failures, this.initialMs, this.maxMs, this.random)
+    this.opts.log.warn({ err: describe(err), failures: this.failures, delayMs }, 'policy watch failed; restarting')
+    clearTimeout(this.retryTimer)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      if (!this.closed) void this.run()
+    }, delayMs)
+    this.retryTimer.unref()
+  }
+
+  private apply(obj: KubernetesObject): void {
+    if (this.closed) return
+    // Any event proves the watch works again.
+    this.failures = 0
+    const result = parsePolicy(obj)
+    if (result.ok) {
+      this.store.upsert(result.policy)
+      return
+    }
+    const key = objectKey(obj)
+    const reason = result.errors.join('; ')
+    if (this.store.reject(key, reason)) this.opts.log.warn({ policy: key, reason }, 'invalid ForesightPolicy skipped')
+  }
+
+  private remove(obj: KubernetesObject): void {
+    if (this.closed) return
+    this.failures = 0
+    this.store.remove(objectKey(obj))
+  }
+}
+
+function objectKey(obj: KubernetesObject): string {
+  return `${obj.metadata?.namespace ?? 'default'}/${obj.metadata?.name ?? ''}`
+}
+
+function describe(err: unknown): string {
+  if (err === undefined) return 'unknown error'
+  const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; body?: unknown }
+  const code = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined
+  const body = typeof e.body === 'string' ? safeStatusMessage(e.body) : (e.body as { message?: unknown } | undefined)?.message
+  const message = typeof body === 'string' ? body : typeof e.message === 'string' ? e.message.split('\n')[0] : 'unknown error'
+  return `list/watch ${PLURAL}.${GROUP}: ${code !== undefined ? `HTTP ${code}: ` : ''}${message}`
+}
+
+function safeStatusMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown }
+    return typeof parsed.message === 'string' ? parsed.message : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function sleep(ms: number, ref: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    if (!ref) timer.unref()
+  })
+}
