@@ -1,0 +1,27 @@
+import { sameTarget, type PolicySummary, type TargetRef, type WebhookLookups } from './types.js'
+
+// In-memory cluster state for the webhook's lookups: tests, and local runs without a cluster.
+
+export interface MemoryState {
+  /** ForesightPolicies by namespace. */
+  policies?: Record<string, PolicySummary[]>
+  /** Workloads by namespace. */
+  workloads?: Record<string, TargetRef[]>
+  /** Every lookup fails with this message (an unreachable or forbidden API). */
+  failWith?: string
+  /** Every lookup answers after this long (a slow API). */
+  delayMs?: number
+}
+
+export function memoryLookups(state: MemoryState): WebhookLookups {
+  const answer = async <T>(value: () => T): Promise<T> => {
+    if (state.delayMs !== undefined) await new Promise((r) => setTimeout(r, state.delayMs))
+    if (state.failWith !== undefined) throw new Error(state.failWith)
+    return value()
+  }
+  return {
+    policiesInNamespace: (ns) => answer(() => [...(state.policies?.[ns] ?? [])]),
+    findPolicy: (ns, name) => answer(() => state.policies?.[ns]?.find((p) => p.name === name)),
+    targetExists: (ns, target) => answer(() => (state.workloads?.[ns] ?? []).some((w) => sameTarget(w, target))),
+  }
+}

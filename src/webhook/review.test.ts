@@ -1,0 +1,152 @@
+import { pino } from 'pino'
+import t from 'tap'
+import type { AdmissionReviewReply } from './envelope.js'
+import { memoryLookups, type MemoryState } from './memory-lookups.js'
+import { review, type ReviewMode, type ReviewResult } from './review.js'
+
+const log = pino({ level: 'silent' })
+const state: MemoryState = {
+  policies: { shop: [{ name: 'web', target: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' } }] },
+  workloads: { shop: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }] },
+}
+
+const policy = (spec: Record<string, unknown> = {}, name = 'api'): Record<string, unknown> => ({
+  apiVersion: 'foresight.dev/v1alpha1',
+  kind: 'ForesightPolicy',
+  metadata: { name, namespace: 'shop' },
+  spec: { scaleTargetRef: { name: 'api' }, load: { query: 'sum(rate(http_requests_total[2m]))', capacityPerReplica: 50 }, maxReplicas: 10, ...spec },
+})
+
+const hpa = (target: Record<string, unknown>, selector: unknown = { matchLabels: { 'foresight.dev/policy': 'web' } }): Record<string, unknown> => ({
+  apiVersion: 'autoscaling/v2',
+  kind: 'HorizontalPodAutoscaler',
+  metadata: { name: 'web', namespace: 'shop' },
+  spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, maxReplicas: 10, metrics: [{ type: 'External', external: { metric: { name: 'foresight_desired_replicas', selector }, target } }] },
+})
+
+const POLICY_KIND = { group: 'foresight.dev', version: 'v1alpha1', kind: 'ForesightPolicy' }
+const HPA_KIND = { group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler' }
+
+function envelope(kind: object, object: unknown, extra: Record<string, unknown> = {}): unknown {
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u-1', kind, namespace: 'shop', name: 'x', operation: 'CREATE', object, ...extra } }
+}
+
+async function run(body: unknown, mode: ReviewMode = 'validate', s: MemoryState = state, lookupTimeoutMs = 1000): Promise<ReviewResult> {
+  return review(body, mode, { lookups: memoryLookups(s), lookupTimeoutMs, log })
+}
+
+function response(r: ReviewResult): AdmissionReviewReply['response'] {
+  if (!('response' in r.body)) throw new Error(`expected an AdmissionReview, got ${JSON.stringify(r.body)}`)
+  return r.body.response
+}
+
+t.test('malformed envelopes are HTTP 400 with a Status', async (t) => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['not an object', 'hello', /expected an AdmissionReview object/],
+    ['wrong kind', { apiVersion: 'admission.k8s.io/v1', kind: 'Pod' }, /expected kind AdmissionReview/],
+    ['v1beta1', { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: {} }, /expected apiVersion admission\.k8s\.io\/v1, got "admission\.k8s\.io\/v1beta1"/],
+    ['no request', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, /^malformed AdmissionReview: request: required$/],
+    ['no uid', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { kind: POLICY_KIND, operation: 'CREATE', object: {} } }, /request\.uid: required/],
+    ['bad operation', envelope(POLICY_KIND, {}, { operation: 'PATCH' }), /request\.operation/],
+    ['CREATE without object', envelope(POLICY_KIND, null), /request\.object: an object is required for CREATE/],
+  ]
+  for (const [name, body, want] of cases) {
+    const r = await run(body)
+    t.equal(r.httpStatus, 400, name)
+    t.match(r.body, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 400, reason: 'BadRequest', message: want }, name)
+  }
+})
+
+t.test('valid policy: allowed, same uid, no warnings', async (t) => {
+  const r = await run(envelope(POLICY_KIND, policy()))
+  t.equal(r.httpStatus, 200)
+  t.same(r.body, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'u-1', allowed: true } })
+})
+
+t.test('schema errors are denied with every problem listed', async (t) => {
+  const res = response(await run(envelope(POLICY_KIND, policy({ maxReplicas: 0, bogus: 1 }))))
+  t.equal(res.allowed, false)
+  t.match(res.status, { code: 422, reason: 'Invalid', message: /^ForesightPolicy shop\/api is invalid: / })
+  t.match(res.status?.message, /spec\.maxReplicas: Too small/)
+  t.match(res.status?.message, /spec\.bogus: unknown field/)
+})
+
+t.test('semantic errors are denied, warnings kept', async (t) => {
+  const res = response(await run(envelope(POLICY_KIND, policy({ scaleTargetRef: { name: 'web' }, stepSeconds: 120 }))))
+  t.equal(res.allowed, false)
+  t.match(res.status?.message, /already targeted by ForesightPolicy web/)
+  t.match(res.status?.message, /historySeconds: 3600 is less than/)
+})
+
+t.test('a missing target warns', async (t) => {
+  const res = response(await run(envelope(POLICY_KIND, policy({ scaleTargetRef: { name: 'ghost' } }))))
+  t.equal(res.allowed, true)
+  t.match(res.warnings, [/Deployment shop\/ghost does not exist/])
+})
+
+t.test('failing or slow lookups degrade to warnings', async (t) => {
+  for (const s of [{ failWith: 'forbidden' }, { delayMs: 500 }] satisfies MemoryState[]) {
+    const res = response(await run(envelope(POLICY_KIND, policy()), 'validate', s, 50))
+    t.equal(res.allowed, true)
+    t.equal(res.warnings?.length, 2, res.warnings?.join(' | ') ?? 'no warnings')
+    t.match(res.warnings, [/could not check/, /could not check/])
+  }
+})
+
+t.test('UPDATE: the policy itself is no duplicate; spec-less edits and deletions always pass', async (t) => {
+  const self = policy({ scaleTargetRef: { name: 'web' } }, 'web')
+  t.equal(response(await run(envelope(POLICY_KIND, self, { operation: 'UPDATE', oldObject: self }))).allowed, true)
+  const legacy = policy({ stepSeconds: 120 })
+  const relabelled = { ...legacy, metadata: { name: 'api', namespace: 'shop', labels: { a: 'b' } } }
+  t.equal(response(await run(envelope(POLICY_KIND, relabelled, { operation: 'UPDATE', oldObject: legacy }))).allowed, true, 'relabelling a legacy object')
+  const deleting = { ...legacy, metadata: { name: 'api', namespace: 'shop', deletionTimestamp: '2026-01-01T00:00:00Z' } }
+  t.equal(response(await run(envelope(POLICY_KIND, { ...deleting, spec: { ...(legacy.spec as object), minReplicas: 2 } }, { operation: 'UPDATE', oldObject: legacy }))).allowed, true, 'during deletion')
+  t.equal(response(await run(envelope(POLICY_KIND, { ...legacy, spec: { ...(legacy.spec as object), minReplicas: 2 } }, { operation: 'UPDATE', oldObject: legacy }))).allowed, false, 'a spec change is judged')
+})
+
+t.test('DELETE and CONNECT are allowed', async (t) => {
+  for (const operation of ['DELETE', 'CONNECT']) t.equal(response(await run(envelope(POLICY_KIND, null, { operation, oldObject: policy() }))).allowed, true)
+})
+
+t.test('mutation returns a base64 JSONPatch', async (t) => {
+  const res = response(await run(envelope(POLICY_KIND, policy()), 'mutate'))
+  t.equal(res.allowed, true)
+  t.equal(res.patchType, 'JSONPatch')
+  const ops = JSON.parse(Buffer.from(res.patch ?? '', 'base64').toString('utf8')) as Array<{ op: string; path: string }>
+  t.ok(ops.some((o) => o.op === 'add' && o.path === '/spec/horizonSeconds'))
+  const invalid = response(await run(envelope(POLICY_KIND, policy({ maxReplicas: 0 })), 'mutate'))
+  t.same(invalid, { uid: 'u-1', allowed: true }, 'invalid objects are left to validation')
+})
+
+t.test('HPAs', async (t) => {
+  const right = response(await run(envelope(HPA_KIND, hpa({ type: 'AverageValue', averageValue: '1' }))))
+  t.same(right, { uid: 'u-1', allowed: true })
+  const value = response(await run(envelope(HPA_KIND, hpa({ type: 'Value', value: '1' }))))
+  t.equal(value.allowed, true)
+  t.match(value.warnings, [/Value multiplies/])
+  const noSelector = response(await run(envelope(HPA_KIND, hpa({ type: 'AverageValue', averageValue: '1' }, null))))
+  t.equal(noSelector.allowed, false)
+  t.match(noSelector.status, { code: 422, message: /^HorizontalPodAutoscaler shop\/web is invalid: .*must name one ForesightPolicy/ })
+  const missing = response(await run(envelope(HPA_KIND, hpa({ type: 'AverageValue', averageValue: '1' }, { matchLabels: { 'foresight.dev/policy': 'later' } }))))
+  t.equal(missing.allowed, true)
+  t.match(missing.warnings, [/shop\/later does not exist \(yet\)/])
+  const unrelated = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'x' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'x' }, maxReplicas: 3 } }
+  t.same(response(await run(envelope(HPA_KIND, unrelated), 'validate', { failWith: 'down' })), { uid: 'u-1', allowed: true })
+  t.same(response(await run(envelope(HPA_KIND, { weird: true }))), { uid: 'u-1', allowed: true }, 'unreadable HPA shapes are not refused')
+  t.same(response(await run(envelope(HPA_KIND, hpa({ type: 'Value', value: '1' })), 'mutate')), { uid: 'u-1', allowed: true }, 'HPAs are never mutated')
+})
+
+t.test('other kinds are allowed untouched', async (t) => {
+  t.same(response(await run(envelope({ group: '', version: 'v1', kind: 'Pod' }, { metadata: {} }))), { uid: 'u-1', allowed: true })
+})
+
+t.test('an exception fails closed for policies and open for HPAs', async (t) => {
+  const hostile = (): unknown => Object.defineProperty({}, 'metadata', { enumerable: true, get: () => { throw new Error('boom') } })
+  const p = response(await run(envelope(POLICY_KIND, hostile())))
+  t.equal(p.allowed, false)
+  t.match(p.status, { code: 500, reason: 'InternalError', message: /fail closed/ })
+  t.notMatch(p.status?.message, /boom/, 'internal details stay in the log')
+  const h = response(await run(envelope(HPA_KIND, hostile())))
+  t.equal(h.allowed, true)
+  t.match(h.warnings, [/admitted without its foresight checks/])
+})
