@@ -1,0 +1,181 @@
+import type { PolicySpec, PolicyStatus } from '../policy/schema.js'
+import { countInWindow, lastActionMs, lastRestartMs } from './budget.js'
+
+// The remediation decision, pure: every input is a value (no clock, no I/O), so the rules can be read from the
+// table tests. The controller and the Alertmanager receiver both come through here.
+
+export type ScoreClass = 'error' | 'latency' | 'saturation' | 'load'
+
+/** Restarting a pod can cure what it broke itself (errors, latency); it cannot cure load or a full node. */
+export const REMEDIABLE_CLASSES: ReadonlySet<ScoreClass> = new Set<ScoreClass>(['error', 'latency'])
+
+export type SkipReason =
+  | 'NotOutlier' | 'NotSustained' | 'MostPodsFailing' | 'TooYoung' | 'PodCooldown' | 'WorkloadCooldown'
+  | 'BudgetExhausted' | 'MaxUnavailable' | 'ModeOff' | 'DryRun' | 'ClassNotRemediable' | 'Terminating' | 'Blocked'
+
+export interface PodInfo {
+  name: string
+  creationTimestamp: Date
+  ready: boolean
+  phase: string
+  deletionTimestamp?: Date
+  owner?: string
+}
+
+export interface ScoreObservation { timeMs: number; score: number; class: ScoreClass }
+
+export type Remediation = PolicySpec['remediation']
+
+export interface DecideInput {
+  remediation: Remediation
+  pods: readonly PodInfo[]
+  /** Observations per pod, oldest first. */
+  history: ReadonlyMap<string, readonly ScoreObservation[]>
+  /** The durable record: restartsInWindow and lastRemediation. */
+  status: Pick<PolicyStatus, 'restartsInWindow' | 'lastRemediation'>
+  /** Pods whose eviction this controller sent and the pod list does not show yet. */
+  inFlight?: ReadonlySet<string>
+  /** Pods whose last eviction was refused (PDB, rate limit) and are backing off until the given time. */
+  blockedUntilMs?: ReadonlyMap<string, number>
+  /** Pods a firing alert names: a sustained error-class outlier, still subject to every other rule. */
+  alerted?: ReadonlySet<string>
+  nowMs: number
+  /** Score from which a pod is an outlier. */
+  threshold?: number
+  /** An observation older than this no longer says anything about the pod; a gap this long breaks a streak. */
+  staleAfterMs?: number
+}
+
+export interface Decision {
+  pod: string
+  action: 'restart' | 'skip'
+  /** For a restart: SustainedOutlier or Alert; for a skip: why. */
+  reason: SkipReason | 'SustainedOutlier' | 'Alert'
+  message: string
+  /** A restart in DryRun mode: reported, never executed. */
+  dryRun: boolean
+  score?: number
+  class?: ScoreClass
+}
+
+export const DEFAULT_THRESHOLD = 0.8
+export const DEFAULT_STALE_AFTER_MS = 60_000
+/** At this share of the workload's pods anomalous together, a shared dependency is the likelier cause. */
+export const MOST_PODS_SHARE = 0.5
+
+interface Streak { outlier: boolean; startMs: number; score: number; class: ScoreClass | undefined }
+
+/** The pod's current outlier streak: since when its score has stayed at or above threshold without gaps. */
+function streakOf(obs: readonly ScoreObservation[], nowMs: number, threshold: number, staleAfterMs: number): Streak {
+  const last = obs[obs.length - 1]
+  if (last === undefined || nowMs - last.timeMs > staleAfterMs || last.score < threshold) {
+    return { outlier: false, startMs: nowMs, score: last?.score ?? 0, class: last?.class }
+  }
+  let startMs = last.timeMs
+  let remediable = REMEDIABLE_CLASSES.has(last.class)
+  for (let i = obs.length - 2; i >= 0; i--) {
+    const o = obs[i]
+    const next = obs[i + 1]
+    if (o === undefined || next === undefined) break
+    if (o.score < threshold || next.timeMs - o.timeMs > staleAfterMs) break
+    // A streak that changed class (saturation turning into errors) counts from when it became remediable.
+    if (REMEDIABLE_CLASSES.has(o.class) !== remediable) break
+    remediable = REMEDIABLE_CLASSES.has(o.class)
+    startMs = o.timeMs
+  }
+  return { outlier: true, startMs, score: last.score, class: last.class }
+}
+
+function isTerminating(p: PodInfo): boolean {
+  return p.deletionTimestamp !== undefined
+}
+
+function isDisrupted(p: PodInfo, inFlight: ReadonlySet<string>): boolean {
+  return isTerminating(p) || !p.ready || p.phase !== 'Running' || inFlight.has(p.name)
+}
+
+/**
+ * One decision per pod. Candidates are taken worst first; each restart chosen counts against maxUnavailable,
+ * the hourly budget and the workload cooldown of the ones after it, so a round restarts one pod unless the
+ * policy's budgets leave room for more (workloadCooldownSeconds 0 and maxUnavailable above 1).
+ */
+export function decide(input: DecideInput): Decision[] {
+  const r = input.remediation
+  const threshold = input.threshold ?? DEFAULT_THRESHOLD
+  const staleAfterMs = input.staleAfterMs ?? DEFAULT_STALE_AFTER_MS
+  const inFlight = input.inFlight ?? new Set<string>()
+  const alerted = input.alerted ?? new Set<string>()
+  const now = input.nowMs
+  const skip = (pod: string, reason: SkipReason, message: string, s?: Streak): Decision => ({
+    pod, action: 'skip', reason, message, dryRun: false, ...(s !== undefined ? { score: s.score, ...(s.class !== undefined ? { class: s.class } : {}) } : {}),
+  })
+
+  const pods = [...input.pods].sort((a, b) => a.name.localeCompare(b.name))
+  if (r.mode === 'Off') return pods.map((p) => skip(p.name, 'ModeOff', 'remediation is off for this policy'))
+
+  const streaks = new Map<string, Streak>()
+  for (const p of pods) {
+    const s = alerted.has(p.name)
+      ? { outlier: true, startMs: Number.NEGATIVE_INFINITY, score: 1, class: 'error' as const }
+      : streakOf(input.history.get(p.name) ?? [], now, threshold, staleAfterMs)
+    streaks.set(p.name, s)
+  }
+  const live = pods.filter((p) => !isTerminating(p))
+  const anomalous = live.filter((p) => streaks.get(p.name)?.outlier === true).length
+  const mostFailing = live.length > 0 && anomalous / live.length >= MOST_PODS_SHARE
+
+  const decisions = new Map<string, Decision>()
+  const candidates: PodInfo[] = []
+  for (const p of pods) {
+    const s = streaks.get(p.name) ?? { outlier: false, startMs: now, score: 0, class: undefined }
+    const sustainedMs = now - s.startMs
+    const ageMs = now - p.creationTimestamp.getTime()
+    const lastPod = lastRestartMs(input.status.restartsInWindow, p.name)
+    const blocked = input.blockedUntilMs?.get(p.name)
+    let d: Decision | undefined
+    if (isTerminating(p)) d = skip(p.name, 'Terminating', 'the pod is already terminating', s)
+    else if (!s.outlier) d = skip(p.name, 'NotOutlier', `score ${s.score.toFixed(2)} below ${threshold}`, s)
+    else if (mostFailing) d = skip(p.name, 'MostPodsFailing', `${anomalous} of ${live.length} pods are anomalous together: a shared dependency is the likelier cause`, s)
+    else if (s.class === undefined || !REMEDIABLE_CLASSES.has(s.class)) d = skip(p.name, 'ClassNotRemediable', `a restart does not cure ${s.class ?? 'an unknown'} anomalies`, s)
+    else if (sustainedMs < r.sustainedSeconds * 1000) d = skip(p.name, 'NotSustained', `outlier for ${Math.round(sustainedMs / 1000)}s of ${r.sustainedSeconds}s`, s)
+    else if (ageMs < r.minPodAgeSeconds * 1000) d = skip(p.name, 'TooYoung', `pod is ${Math.round(ageMs / 1000)}s old, under ${r.minPodAgeSeconds}s`, s)
+    else if (lastPod !== undefined && now - lastPod < r.podCooldownSeconds * 1000) d = skip(p.name, 'PodCooldown', `restarted ${Math.round((now - lastPod) / 1000)}s ago, cooldown ${r.podCooldownSeconds}s`, s)
+    else if (blocked !== undefined && blocked > now) d = skip(p.name, 'Blocked', `eviction refused earlier; retrying in ${Math.ceil((blocked - now) / 1000)}s`, s)
+    if (d !== undefined) decisions.set(p.name, d)
+    else candidates.push(p)
+  }
+
+  // Worst first; ties by name so a round is reproducible.
+  candidates.sort((a, b) => (streaks.get(b.name)?.score ?? 0) - (streaks.get(a.name)?.score ?? 0) || a.name.localeCompare(b.name))
+  let budgetUsed = countInWindow(input.status.restartsInWindow, now)
+  let lastWorkload = lastActionMs({ ...input.status })
+  let disrupted = pods.filter((p) => isDisrupted(p, inFlight)).length
+  for (const p of candidates) {
+    const s = streaks.get(p.name) ?? { outlier: true, startMs: now, score: 0, class: undefined }
+    let d: Decision
+    if (lastWorkload !== undefined && now - lastWorkload < r.workloadCooldownSeconds * 1000) {
+      d = skip(p.name, 'WorkloadCooldown', `the workload restarted a pod ${Math.round((now - lastWorkload) / 1000)}s ago, cooldown ${r.workloadCooldownSeconds}s`, s)
+    } else if (budgetUsed >= r.maxRestartsPerHour) {
+      d = skip(p.name, 'BudgetExhausted', `${budgetUsed} restarts in the last hour, budget ${r.maxRestartsPerHour}`, s)
+    } else if (disrupted - (isDisrupted(p, inFlight) ? 1 : 0) >= r.maxUnavailable) {
+      // A pod that is already unready costs no extra availability when it is restarted (as with a PDB).
+      d = skip(p.name, 'MaxUnavailable', `${disrupted} pods already restarting or not ready, maxUnavailable ${r.maxUnavailable}`, s)
+    } else {
+      const viaAlert = alerted.has(p.name)
+      d = {
+        pod: p.name,
+        action: 'restart',
+        reason: viaAlert ? 'Alert' : 'SustainedOutlier',
+        message: viaAlert ? 'a firing alert names this pod' : `${s.class ?? 'error'} outlier (score ${s.score.toFixed(2)}) for ${Math.round((now - s.startMs) / 1000)}s`,
+        dryRun: r.mode === 'DryRun',
+        score: s.score,
+        ...(s.class !== undefined ? { class: s.class } : {}),
+      }
+      budgetUsed++
+      if (!isDisrupted(p, inFlight)) disrupted++
+      lastWorkload = now
+    }
+    decisions.set(p.name, d)
+  }
+  return pods.map((p) => decisions.get(p.name)).filter((d): d is Decision => d !== undefined)
+}
