@@ -58,6 +58,13 @@ t.test('multi-document files, Lists and empty documents', async (t) => {
   t.equal(src.invalid().size, 0)
 })
 
+t.test('an empty file is a valid file with no policies', async (t) => {
+  const { src } = source('# policies go here\n')
+  await src.start()
+  t.ok(src.ready())
+  t.same(src.list(), [])
+})
+
 t.test('an invalid document is reported by name and skipped; the others are kept', async (t) => {
   const { src } = source(`${policyYaml('good')}---\n${policyYaml('bad', 0)}---\nkind: Nonsense\n`)
   await src.start()

@@ -121,6 +121,7 @@ export class InformerPolicySource implements PolicySource {
       if (this.closed) throw new Error('unable to load policies: source closed')
       const delay = backoffDelayMs(this.failures, this.initialMs, this.maxMs, this.random)
       if (Date.now() + delay > deadline) throw new Error(`unable to load policies: ${describe(this.lastError)}`)
+      this.opts.log.warn({ reason: describe(this.lastError), failures: this.failures, delayMs: delay }, 'listing policies failed; retrying')
       // Ref'd on purpose: the caller is awaiting this start, and the deadline bounds it.
       await sleep(delay, true)
     }
@@ -147,7 +148,7 @@ export class InformerPolicySource implements PolicySource {
     // Before the first list, firstLoad owns the retries and reports the failure to its caller.
     if (!this.synced) return
     const delayMs = backoffDelayMs(this.failures, this.initialMs, this.maxMs, this.random)
-    this.opts.log.warn({ err: describe(err), failures: this.failures, delayMs }, 'policy watch failed; restarting')
+    this.opts.log.warn({ reason: describe(err), failures: this.failures, delayMs }, 'policy watch failed; restarting')
     clearTimeout(this.retryTimer)
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined
