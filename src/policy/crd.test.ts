@@ -12,9 +12,11 @@ const ALLOWED = new Set(['type', 'description', 'default', 'nullable', 'properti
   'format', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems',
   'uniqueItems', 'multipleOf', 'x-kubernetes-preserve-unknown-fields'])
 
-function structuralProblems(node: Record<string, unknown>, path: string, out: string[]): string[] {
+function structuralProblems(node: Record<string, unknown>, path: string, out: string[], root = false): string[] {
   for (const key of Object.keys(node)) if (!ALLOWED.has(key)) out.push(`${path}: ${key} not allowed`)
   if (node.type === undefined && node['x-kubernetes-preserve-unknown-fields'] !== true) out.push(`${path}: no type`)
+  if (root && (node.type !== 'object' || node.additionalProperties !== undefined)) out.push(`${path}: the root must be an object without additionalProperties`)
+  if (node.type === 'array' && node.items === undefined) out.push(`${path}: array without items`)
   if (node.properties !== undefined && node.additionalProperties !== undefined) out.push(`${path}: additionalProperties beside properties`)
   const props = node.properties as Record<string, Record<string, unknown>> | undefined
   for (const r of (node.required as string[] | undefined) ?? []) if (props?.[r] === undefined) out.push(`${path}: required ${r} is not a property`)
@@ -56,7 +58,7 @@ t.test(`${CRD_PATH} is what the schema generates`, async (t) => {
 
 t.test('the generated schema is structural', async (t) => {
   const { root } = openApi()
-  t.same(structuralProblems(root, 'openAPIV3Schema', []), [])
+  t.same(structuralProblems(root, 'openAPIV3Schema', [], true), [])
   t.same((root.properties as Record<string, unknown>).metadata, { type: 'object' }, 'metadata left to the apiserver')
   t.notMatch(JSON.stringify(root), /"\$schema"|"anyOf"|"oneOf"|"\$ref"|"allOf"/)
 })
@@ -66,6 +68,9 @@ t.test('the validator itself catches what the apiserver rejects', async (t) => {
     'x: anyOf not allowed', 'x: no type', 'x: additionalProperties beside properties',
   ])
   t.same(structuralProblems({ type: 'string', enum: ['a'], default: 'b' }, 'x', []), ['x: default outside enum'])
+  t.same(structuralProblems({ type: 'object', properties: { l: { type: 'array' } }, additionalProperties: { type: 'string' } }, 'x', [], true), [
+    'x: the root must be an object without additionalProperties', 'x: additionalProperties beside properties', 'x.l: array without items',
+  ])
 })
 
 t.test('the apiserver defaults a minimal spec exactly as zod does', async (t) => {
