@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,6 +22,8 @@ export interface ServiceSpec {
   service: string
   /** The service's load is the trace times this integer (integers keep the counter exact). */
   scale: number
+  /** Days of history of this service, up to the harness's `days` (default all): less history, faster start. */
+  days?: number
 }
 
 export interface PodSpec {
@@ -66,8 +68,8 @@ export interface RunningPrometheus {
 
 export const DEFAULT_SERVICES: readonly ServiceSpec[] = [
   { namespace: 'default', service: 'web', scale: 1 },
-  { namespace: 'shop', service: 'api', scale: 2 },
-  { namespace: 'shop', service: 'cart', scale: 3 },
+  { namespace: 'shop', service: 'api', scale: 2, days: 1 },
+  { namespace: 'shop', service: 'cart', scale: 3, days: 1 },
 ]
 
 export const DEFAULT_PODS: readonly PodSpec[] = [
@@ -123,38 +125,33 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
 
   const dir = mkdtempSync(join(tmpdir(), 'foresight-prom-'))
   const tsdb = join(dir, 'tsdb')
-  const om = join(dir, 'data.om')
-  // Streamed: 8 days x 3 services x 2 families is ~70k lines.
-  const out = createWriteStream(om)
-  const write = (line: string): void => void out.write(line + '\n')
-  write('# TYPE http_requests counter')
+  const families: Family[] = [
+    { name: 'http_requests', type: 'counter', series: [] },
+    { name: 'http_requests_per_minute', type: 'gauge', series: [] },
+    { name: 'http_requests_errors_ratio', type: 'gauge', series: [] },
+  ]
   for (const svc of services) {
     const l = labels({ job: 'demo', namespace: svc.namespace, service: svc.service })
+    const counter: Sample[] = []
+    const gauge: Sample[] = []
+    const fromMs = endMs - (svc.days ?? days) * 86_400_000
     let total = 0
     trace.forEach((v, i) => {
       total += v * svc.scale
       const t = startMs + i * STEP_MS
-      if (!inGap(t)) write(`http_requests_total${l} ${total} ${t / 1000}`)
+      if (inGap(t) || t <= fromMs) return
+      counter.push([t, total])
+      gauge.push([t, v * svc.scale])
     })
+    families[0]?.series.push({ head: `http_requests_total${l}`, samples: counter })
+    families[1]?.series.push({ head: `http_requests_per_minute${l}`, samples: gauge })
   }
-  write('# TYPE http_requests_per_minute gauge')
-  for (const svc of services) {
-    const l = labels({ job: 'demo', namespace: svc.namespace, service: svc.service })
-    trace.forEach((v, i) => {
-      const t = startMs + i * STEP_MS
-      if (!inGap(t)) write(`http_requests_per_minute${l} ${v * svc.scale} ${t / 1000}`)
-    })
-  }
-  write('# TYPE http_requests_errors_ratio gauge')
   for (const p of pods) {
-    const l = labels({ job: 'demo', namespace: 'default', service: 'web', pod: p.pod })
-    for (let t = podStartMs, i = 0; t <= endMs; t += STEP_MS, i++) write(`http_requests_errors_ratio${l} ${podRatio(p.errorRatio, i)} ${t / 1000}`)
+    const samples: Sample[] = []
+    for (let t = podStartMs, i = 0; t <= endMs; t += STEP_MS, i++) samples.push([t, podRatio(p.errorRatio, i)])
+    families[2]?.series.push({ head: `http_requests_errors_ratio${labels({ job: 'demo', namespace: 'default', service: 'web', pod: p.pod })}`, samples })
   }
-  write('# EOF')
-  out.end()
-  await once(out, 'finish')
-  await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', om, tsdb], 60_000)
-  rmSync(om)
+  await backfill(families, startMs, endMs, dir, tsdb)
 
   const config = join(dir, 'prometheus.yml')
   writeFileSync(config, 'global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs: []\n')
@@ -218,7 +215,7 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
     requestsAt(tMs, service = 'web') {
       const i = traceIndex(tMs)
       const svc = services.find((s) => s.service === service)
-      if (i === undefined || svc === undefined) return undefined
+      if (i === undefined || svc === undefined || tMs <= endMs - (svc.days ?? days) * 86_400_000) return undefined
       const v = trace[i]
       return v === undefined ? undefined : v * svc.scale
     },
@@ -239,6 +236,43 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
       await launch()
     },
   }
+}
+
+type Sample = [tMs: number, value: number]
+interface Family {
+  name: string
+  type: 'counter' | 'gauge'
+  series: Array<{ head: string; samples: Sample[] }>
+}
+
+/** promtool re-reads its whole input once per 2h block it writes, so the input is cut into chunks of a few blocks. */
+const CHUNK_MS = 8 * 3_600_000
+
+/**
+ * Writes one OpenMetrics file per time chunk (aligned to promtool's 2h block boundaries) and converts them two at
+ * a time: one 8-day file took promtool ~10 s on a busy 2-core machine, chunked it is a fraction of that.
+ */
+async function backfill(families: readonly Family[], startMs: number, endMs: number, dir: string, tsdb: string): Promise<void> {
+  const files: string[] = []
+  for (let from = Math.floor(startMs / CHUNK_MS) * CHUNK_MS; from <= endMs; from += CHUNK_MS) {
+    const lines: string[] = []
+    for (const f of families) {
+      lines.push(`# TYPE ${f.name} ${f.type}`)
+      for (const s of f.series) for (const [t, v] of s.samples) if (t >= from && t < from + CHUNK_MS) lines.push(`${s.head} ${v} ${t / 1000}`)
+    }
+    lines.push('# EOF', '')
+    const file = join(dir, `chunk-${files.length}.om`)
+    writeFileSync(file, lines.join('\n'))
+    files.push(file)
+  }
+  const queue = [...files]
+  const worker = async (): Promise<void> => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+      await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', f, tsdb], 60_000)
+      rmSync(f)
+    }
+  }
+  await Promise.all([worker(), worker()])
 }
 
 async function waitReady(url: string, proc: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
