@@ -10,12 +10,15 @@ import { readServingFiles } from '../auth/tls.js'
 import { Engine } from '../engine/engine.js'
 import { RefreshLoop } from '../engine/loop.js'
 import { EngineMetricSource } from '../engine/metric-source.js'
-import type { HistoryReader } from '../engine/types.js'
+import type { HistoryReader, PodSignalReader } from '../engine/types.js'
+import { podSignalReader, prometheusFromConfig } from './prometheus-wiring.js'
 import { readExtensionApiserverAuthentication, type RequestHeaderAuthConfig } from '../kube/auth-config.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { kubeReviewClient } from '../kube/reviews.js'
 import { loadModel, type LoadedModel } from '../model/runtime.js'
 import { FilePolicySource } from '../policy/file-source.js'
+import { InformerPolicySource } from '../policy/informer-source.js'
+import { scaleReader } from '../kube/scale.js'
 import type { PolicySource } from '../policy/source.js'
 import { ReplayHistory } from '../source/replay-history.js'
 import { packageRoot } from '../util/paths.js'
@@ -100,15 +103,27 @@ export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<
     cfg.model.file ?? join(packageRoot(), 'models/foresight-forecaster.onnx'),
     cfg.model.metadataFile ?? join(packageRoot(), 'models/foresight-forecaster.json'),
   )
-  const history = buildHistory(cfg)
-  const policies: PolicySource = new FilePolicySource({ file: cfg.policies.file ?? bundledPolicies(), log: log.child({ component: 'policies' }) })
-  const engine = new Engine({ model, history, log: log.child({ component: 'engine' }) })
+  const { history, pods } = buildHistory(cfg, log)
+  const policyLog = log.child({ component: 'policies' })
+  const kc = cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig) : undefined
+  const policies: PolicySource = cfg.policies.source === 'kubernetes' && kc !== undefined
+    ? new InformerPolicySource({ kc, log: policyLog, ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
+    : new FilePolicySource({ file: cfg.policies.file ?? bundledPolicies(), log: policyLog })
+  const currentReplicas = kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined
+  const engine = new Engine({
+    model,
+    history,
+    log: log.child({ component: 'engine' }),
+    ...(pods !== undefined ? { pods } : {}),
+    ...(currentReplicas !== undefined ? { currentReplicas } : {}),
+  })
   return { model, policies, engine }
 }
 
-function buildHistory(cfg: AdapterConfig): HistoryReader {
-  if (cfg.source.kind === 'replay') return ReplayHistory.fromFile(cfg.source.traceFile)
-  throw new Error('unable to start adapter: source.kind prometheus is not wired yet')
+function buildHistory(cfg: AdapterConfig, log: Logger): { history: HistoryReader; pods?: PodSignalReader } {
+  if (cfg.source.kind === 'replay') return { history: ReplayHistory.fromFile(cfg.source.traceFile) }
+  const prom = prometheusFromConfig(cfg.source, log)
+  return { history: prom, pods: podSignalReader(prom) }
 }
 
 async function requestHeaderConfig(cfg: AdapterConfig, kc: ReturnType<typeof loadKubeConfig>): Promise<RequestHeaderAuthConfig> {

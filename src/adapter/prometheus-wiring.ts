@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs'
+import type { Logger } from 'pino'
+import type { PrometheusSourceConfig } from '../config/schema.js'
+import type { PodSignalReader, PodSignals } from '../engine/types.js'
+import { policyKey } from '../policy/schema.js'
+import { createPrometheusSource, type PodSignalName, type PrometheusSource } from '../prometheus/source.js'
+
+/** The Prometheus source as configured; secrets are read from files per request so rotation needs no restart. */
+export function prometheusFromConfig(cfg: PrometheusSourceConfig, log: Logger): PrometheusSource {
+  const tokenFile = cfg.bearerTokenFile
+  const passwordFile = cfg.passwordFile
+  const { source } = createPrometheusSource({
+    url: cfg.url,
+    timeoutMs: cfg.timeoutMs,
+    maxInFlight: cfg.maxConcurrentQueries,
+    log: log.child({ component: 'prometheus' }),
+    ...(tokenFile !== undefined ? { bearerToken: () => readFileSync(tokenFile, 'utf8').trim() } : {}),
+    ...(cfg.username !== undefined && passwordFile !== undefined ? { basicAuth: { username: cfg.username, password: readFileSync(passwordFile, 'utf8').trim() } } : {}),
+    ...(cfg.caFile !== undefined ? { caFile: cfg.caFile } : {}),
+  })
+  return source
+}
+
+const CLASS: Readonly<Record<PodSignalName, 'error' | 'latency' | 'saturation'>> = { errorRatio: 'error', latency: 'latency', saturation: 'saturation' }
+/** How far back a pod's newest sample may lie and still count as its current value. */
+const POD_LOOKBACK_MS = 5 * 60_000
+
+/** Per-pod signals as the engine wants them: the newest value of each pod in the last few minutes. */
+export function podSignalReader(prom: PrometheusSource): PodSignalReader {
+  return {
+    async read(policies, atMs): Promise<Map<string, PodSignals | { error: string }>> {
+      const stepSeconds = 60
+      const endMs = Math.floor(atMs / 60_000) * 60_000
+      const raw = await prom.fetchPodSignals(policies, { startMs: endMs - POD_LOOKBACK_MS, endMs, stepSeconds })
+      const out = new Map<string, PodSignals | { error: string }>()
+      for (const p of policies) {
+        const signals = raw.get(policyKey(p))
+        if (signals === undefined) continue
+        const result: PodSignals = {}
+        const errors: string[] = []
+        for (const [name, r] of Object.entries(signals) as Array<[PodSignalName, NonNullable<(typeof signals)[PodSignalName]>]>) {
+          if (!r.ok) { errors.push(`${name}: ${r.error.message}`); continue }
+          const latest = new Map<string, number>()
+          for (const [pod, w] of r.pods) {
+            for (let i = w.values.length - 1; i >= 0; i--) {
+              const v = w.values[i]
+              if (v !== undefined && Number.isFinite(v)) { latest.set(pod, v); break }
+            }
+          }
+          result[CLASS[name]] = latest
+        }
+        out.set(policyKey(p), errors.length > 0 && Object.keys(result).length === 0 ? { error: errors.join('; ') } : result)
+      }
+      return out
+    },
+  }
+}
