@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { call } from '../helpers/https-client.js'
 
@@ -38,6 +41,15 @@ t.test('bad configuration: precise message, exit code 1', async (t) => {
   const q = run(['adapter', '--set', 'listen.host=0.0.0.0'])
   t.equal(await q.exit, 1)
   t.match(q.stderr(), /listen\.host: auth\.mode local serves loopback addresses only/)
+})
+
+t.test('a corrupt model file stops start-up with a clear error', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-cli-'))
+  const model = join(dir, 'model.onnx')
+  writeFileSync(model, 'not a model')
+  const p = run(['adapter', '--set', 'listen.port=0', '--set', 'metrics.port=0', '--set', `model.file=${model}`])
+  t.equal(await p.exit, 1)
+  t.match(p.stderr(), /^unable to load model .*model\.onnx: sha256 [0-9a-f]{64} does not match the metadata's [0-9a-f]{64} \(wrong or corrupt file\)$/m)
 })
 
 t.test('--help', async (t) => {
