@@ -61,7 +61,7 @@ t.test('observed load, forecasts and replicas come from the backfilled history',
   t.ok(num(d?.value ?? '0') >= Math.ceil(num(o?.value ?? '0') / 0.25 - 1e-9), 'never below what the observed load needs')
 
   const forecast = await items('default', 'foresight_forecast_load', 'web')
-  const q = Object.fromEntries(forecast.items.map((i) => [i.metricLabels.quantile, num(i.value)]))
+  const q = Object.fromEntries(forecast.items.map((i): [string, number] => [i.metricLabels.quantile ?? '', num(i.value)]))
   t.ok((q['0.1'] ?? NaN) <= (q['0.5'] ?? NaN) && (q['0.5'] ?? NaN) <= (q['0.9'] ?? NaN), `ordered quantiles ${JSON.stringify(q)}`)
   t.ok((q['0.5'] ?? 0) > expected * 0.3 && (q['0.5'] ?? Infinity) < expected * 3, 'the median forecast is of the same order as the load')
 
@@ -76,7 +76,7 @@ t.test('observed load, forecasts and replicas come from the backfilled history',
 t.test('the outlier pod gets a high error-class anomaly score', async (t) => {
   const pods = await items('default', 'foresight_pod_anomaly_score', 'web')
   t.equal(pods.status, 200)
-  const byPod = Object.fromEntries(pods.items.map((i) => [i.metricLabels.pod, i]))
+  const byPod = Object.fromEntries(pods.items.map((i): [string, Item] => [i.metricLabels.pod ?? '', i]))
   t.same(Object.keys(byPod).sort(), ['web-0', 'web-1', 'web-2', 'web-3'])
   t.equal(byPod['web-2']?.metricLabels.class, 'error')
   t.ok(num(byPod['web-2']?.value ?? '0') > 0.9, 'web-2 stands out')
