@@ -35,8 +35,12 @@ export function withResilience(client: PrometheusClient, log: Logger, opts: Resi
   const limit = new ConcurrencyLimit(opts.maxInFlight ?? 4)
   const breaker = new CircuitBreaker({ failureThreshold: opts.breakerFailureThreshold ?? 5, coolDownMs: opts.breakerCoolDownMs ?? 30_000, ...(opts.now !== undefined ? { now: opts.now } : {}) })
 
-  const attempt = async (query: string, range: QueryRange, q: QueryOptions | undefined): Promise<RawSeries[]> => {
-    if (!breaker.tryAcquire()) throw new CircuitOpenError(client.endpoint, breaker.retryInMs())
+  const attempt = async (query: string, range: QueryRange, q: QueryOptions | undefined, call: { previous?: Error; refused: boolean }): Promise<RawSeries[]> => {
+    if (!breaker.tryAcquire()) {
+      call.refused = true
+      // When the circuit opened during our own retries, the failure that opened it is the useful answer.
+      throw call.previous ?? new CircuitOpenError(client.endpoint, breaker.retryInMs())
+    }
     const probe = breaker.state === 'half-open'
     try {
       const out = await client.queryRange(query, range, q)
@@ -54,17 +58,26 @@ export function withResilience(client: PrometheusClient, log: Logger, opts: Resi
   return {
     endpoint: client.endpoint,
     breakerState: () => breaker.state,
-    queryRange: (query, range, q) =>
-      limit.run(() =>
-        withRetry(() => attempt(query, range, q), {
+    queryRange: (query, range, q) => {
+      const call: { previous?: Error; refused: boolean } = { refused: false }
+      return limit.run(() =>
+        withRetry(async () => {
+          try {
+            return await attempt(query, range, q, call)
+          } catch (err) {
+            if (err instanceof Error) call.previous = err
+            throw err
+          }
+        }, {
           retries: opts.retries ?? 2,
           baseMs: opts.backoffBaseMs ?? 200,
           maxMs: opts.backoffMaxMs ?? 5_000,
-          isRetryable: (err) => err instanceof PrometheusError && err.retryable,
+          isRetryable: (err) => !call.refused && err instanceof PrometheusError && err.retryable,
           ...(opts.random !== undefined ? { random: opts.random } : {}),
           ...(opts.sleep !== undefined ? { sleep: opts.sleep } : {}),
           onRetry: ({ attempt: n, delayMs, error }) => log.debug({ endpoint: client.endpoint, attempt: n, delayMs, err: String(error) }, 'retrying a Prometheus query'),
         }),
-      ),
+      )
+    },
   }
 }

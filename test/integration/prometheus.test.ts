@@ -4,9 +4,13 @@
  * circuit breaker across a kill and restart, bad PromQL, answers with the wrong number of series).
  */
 import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createServer, type Socket } from 'node:net'
 import { pino } from 'pino'
 import t from 'tap'
+import { createCA, issueCert } from '../../src/auth/pki.js'
 import { policySchema, type Policy } from '../../src/policy/schema.js'
 import { createPrometheusClient } from '../../src/prometheus/client.js'
 import { PrometheusError } from '../../src/prometheus/errors.js'
@@ -250,4 +254,49 @@ t.test('the circuit opens when Prometheus dies and closes after it is back', asy
   t.equal(proxy.rangeQueries() - before, 1, 'one probe')
   t.equal(querier.breakerState(), 'closed')
   t.ok(Math.abs((back[back.length - 1] ?? NaN) * 60 - (own.requestsAt(own.endMs) ?? NaN)) < 1e-9, 'the data survived the kill')
+})
+
+t.test('https with a private CA, bearer token and basic auth', async (t) => {
+  const ca = createCA('test-prometheus-ca')
+  const serving = issueCert(ca, { commonName: 'prometheus', ipAddresses: ['127.0.0.1'], usage: 'server' })
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-prom-ca-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const caFile = join(dir, 'ca.crt')
+  writeFileSync(caFile, ca.certPem)
+  const token = 's3cret-token'
+  const proxy = await startCountingProxy(prom.url, { tls: serving, authorization: `Bearer ${token}` })
+  t.teardown(() => proxy.close())
+  const p = [policy('default', 'web', rateQuery('default', 'web'))]
+  const range = lastHours(1)
+
+  t.ok((await source(t, proxy.url, { caFile, bearerToken: () => token }).source.fetchLoadHistory(p, range)).get('default/web')?.ok, 'CA file and token accepted')
+
+  let before = proxy.rangeQueries()
+  const denied = failure((await source(t, proxy.url, { caFile, bearerToken: 'wrong-token' }).source.fetchLoadHistory(p, range)).get('default/web'))
+  t.equal(denied.kind, 'unauthorized')
+  t.match(denied.message, /refused the credentials \(HTTP 401\)/)
+  t.notMatch(denied.message, /wrong-token/)
+  t.equal(proxy.rangeQueries() - before, 1, 'refused credentials are not retried')
+
+  before = proxy.rangeQueries()
+  const untrusted = failure((await source(t, proxy.url, {}).source.fetchLoadHistory(p, range)).get('default/web'))
+  t.match(untrusted, { kind: 'unavailable', retryable: false, message: /TLS failure talking to https:\/\/127\.0\.0\.1:\d+/ })
+  t.equal(proxy.rangeQueries(), before, 'no request got through without the CA')
+
+  const basic = await startCountingProxy(prom.url, { authorization: `Basic ${Buffer.from('reader:pa55').toString('base64')}` })
+  t.teardown(() => basic.close())
+  t.ok((await source(t, basic.url, { basicAuth: { username: 'reader', password: 'pa55' } }).source.fetchLoadHistory(p, range)).get('default/web')?.ok, 'basic auth accepted')
+})
+
+t.test('no more than maxInFlight queries reach Prometheus at once', async (t) => {
+  const proxy = await startCountingProxy(prom.url)
+  t.teardown(() => proxy.close())
+  proxy.delayMs = 100
+  // Not of the simple grouped form, so each is its own query.
+  const policies = Array.from({ length: 6 }, (_, i) => policy('default', `p${i}`, `sum(http_requests_per_minute{service="web"}) + ${i}`))
+  const res = await source(t, proxy.url, { maxInFlight: 2 }).source.fetchLoadHistory(policies, lastHours(1))
+  t.equal(proxy.rangeQueries(), 6)
+  t.equal(proxy.peakInFlight(), 2)
+  const base = ok(res.get('default/p0'))
+  t.equal(ok(res.get('default/p5'))[0], (base[0] ?? NaN) + 5)
 })
