@@ -50,6 +50,12 @@ t.test('whole missing objects are added in one op; partial ones field by field',
   t.same(ops.find((o) => o.path === '/spec/scaleDown')?.value, { stabilizationSeconds: 300, maxDecreasePercentPerMinute: 20 })
 })
 
+t.test('objects created with generateName (no name yet) are defaulted too', async (t) => {
+  const ops = defaultingPatch({ ...base, metadata: { generateName: 'web-', namespace: 'shop' } })
+  t.ok(ops.some((o) => o.path === '/spec/horizonSeconds'))
+  t.notOk(ops.some((o) => o.path.startsWith('/metadata')))
+})
+
 t.test('invalid or non-policy input gets no patch', async (t) => {
   t.same(defaultingPatch(null), [])
   t.same(defaultingPatch({ ...base, spec: 'x' }), [])

@@ -22,7 +22,10 @@ export function pointerToken(key: string): string {
  */
 export function defaultingPatch(submitted: unknown): JsonPatchOp[] {
   if (!isObject(submitted) || !isObject(submitted.spec)) return []
-  const parsed = parsePolicy(submitted)
+  // With generateName the apiserver assigns the name after mutating admission; the defaults do not depend on it.
+  const meta = isObject(submitted.metadata) ? submitted.metadata : {}
+  const named = typeof meta.name === 'string' && meta.name !== '' ? submitted : { ...submitted, metadata: { ...meta, name: 'unnamed' } }
+  const parsed = parsePolicy(named)
   if (!parsed.ok) return []
   return missing(submitted.spec, parsed.policy.spec, '/spec')
 }

@@ -1,18 +1,21 @@
+import { writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { pino } from 'pino'
 import t from 'tap'
+import { issueCert } from '../../src/auth/pki.js'
 import { loadConfig } from '../../src/config/load.js'
 import { webhookConfigSchema } from '../../src/config/webhook.js'
 import { parsePolicy } from '../../src/policy/validate.js'
 import { memoryLookups } from '../../src/webhook/memory-lookups.js'
 import { startWebhook } from '../../src/webhook/server.js'
 import { loadReview, reviewObject } from '../fixtures/webhook/load.js'
+import { call } from '../helpers/https-client.js'
 import { makeTestPki } from '../helpers/pki.js'
 
 const pki = makeTestPki()
 const cfg = loadConfig(webhookConfigSchema, {
   env: {},
-  set: [`tls.certFile=${pki.servingFiles.certFile}`, `tls.keyFile=${pki.servingFiles.keyFile}`, 'listen.port=0', 'lookups.timeoutMs=500'],
+  set: [`tls.certFile=${pki.servingFiles.certFile}`, `tls.keyFile=${pki.servingFiles.keyFile}`, 'listen.port=0', 'lookups.timeoutMs=500', 'tls.reloadIntervalMs=100'],
 })
 const lookups = memoryLookups({
   policies: { shop: [{ name: 'storefront', target: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'storefront' } }] },
@@ -25,9 +28,10 @@ interface Reply { status: number; body: Record<string, unknown> }
 interface Response { uid: string; allowed: boolean; status?: { code: number; message: string }; warnings?: string[]; patchType?: string; patch?: string }
 
 /** POST over real TLS, verifying the server against the test CA, as the apiserver does with caBundle. */
-function post(path: string, body: string | Buffer, contentType = 'application/json'): Promise<Reply> {
+function post(path: string, body: string | Buffer, contentType = 'application/json', base = webhook.url, ca: string | null = pki.servingCA.certPem): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request(`${webhook.url}${path}?timeout=5s`, { method: 'POST', ca: pki.servingCA.certPem, agent: false, headers: { 'content-type': contentType } }, (res) => {
+    const tls = ca !== null ? { ca } : { rejectUnauthorized: false }
+    const req = request(`${base}${path}?timeout=5s`, { method: 'POST', ...tls, agent: false, headers: { 'content-type': contentType } }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {
@@ -162,6 +166,34 @@ t.test('probes', async (t) => {
     })
     t.equal(status, 200, path)
   }
+})
+
+t.test('self-signed local run without a cluster: lookups become warnings', async (t) => {
+  const local = loadConfig(webhookConfigSchema, { env: {}, set: ['tls.selfSigned=true', 'lookups.enabled=false', 'listen.port=0'] })
+  const server = await startWebhook(local, pino({ level: 'silent' }))
+  t.teardown(() => server.close())
+  const peer = (await call(`${server.url}/livez`, { ca: undefined })).peer
+  t.equal(peer.issuer.CN, 'foresight-local', 'self-signed certificate')
+  const r = await post('/validate/foresightpolicies', JSON.stringify(loadReview('policy-valid')), 'application/json', server.url, null)
+  t.equal(r.status, 200)
+  const res = r.body.response as Response
+  t.equal(res.allowed, true)
+  t.match(res.warnings, [/could not check whether another ForesightPolicy/, /could not check whether Deployment shop\/checkout exists/])
+})
+
+t.test('a rotated serving certificate is picked up without a restart', async (t) => {
+  const before = (await call(`${webhook.url}/livez`, { ca: pki.servingCA.certPem })).peer.serialNumber
+  const next = issueCert(pki.servingCA, { commonName: 'foresight-webhook', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' })
+  writeFileSync(pki.servingFiles.keyFile, next.keyPem)
+  writeFileSync(pki.servingFiles.certFile, next.certPem)
+  let after = before
+  const until = Date.now() + 5_000
+  while (after === before && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50))
+    after = (await call(`${webhook.url}/livez`, { ca: pki.servingCA.certPem })).peer.serialNumber
+  }
+  t.not(after, before, 'new connections see the new certificate')
+  t.equal((await admit('/validate/foresightpolicies', 'policy-valid')).allowed, true, 'and reviews still work')
 })
 
 /** RFC 6902 `add` only, which is all the defaulting patch uses. */
