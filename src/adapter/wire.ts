@@ -16,6 +16,9 @@ import { readExtensionApiserverAuthentication, type RequestHeaderAuthConfig } fr
 import { loadKubeConfig } from '../kube/client.js'
 import { kubeReviewClient } from '../kube/reviews.js'
 import { loadModel, type LoadedModel } from '../model/runtime.js'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { StatusWriter } from '../engine/status-writer.js'
+import { kubeStatusClient } from '../policy/status.js'
 import { FilePolicySource } from '../policy/file-source.js'
 import { InformerPolicySource } from '../policy/informer-source.js'
 import { scaleReader } from '../kube/scale.js'
@@ -42,9 +45,10 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     ? { certFile: cfg.tls.certFile, keyFile: cfg.tls.keyFile, reloadIntervalMs: cfg.tls.reloadIntervalMs }
     : undefined
 
-  const { model, policies, engine } = await buildPrediction(cfg, log)
+  const { model, policies, engine, kc } = await buildPrediction(cfg, log)
   const source = new EngineMetricSource(engine)
-  const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }) })
+  const status = cfg.policies.source === 'kubernetes' && kc !== undefined ? new StatusWriter(kubeStatusClient(kc), log.child({ component: 'status' })) : undefined
+  const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }), ...(status !== undefined ? { status } : {}) })
 
   const background = {
     async start(): Promise<void> {
@@ -78,10 +82,10 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     return { ...common, authenticator: localAuthenticator, authorizer: allowAllAuthorizer, readiness: checks }
   }
 
-  const kc = loadKubeConfig(cfg.auth.kubeconfig)
-  const rh = await requestHeaderConfig(cfg, kc)
+  const cluster = kc ?? loadKubeConfig(cfg.auth.kubeconfig)
+  const rh = await requestHeaderConfig(cfg, cluster)
   const requestHeader: RequestHeaderOptions = rh
-  const delegated = { requestHeader: () => requestHeader, reviews: kubeReviewClient(kc), ...cfg.auth.authorization }
+  const delegated = { requestHeader: () => requestHeader, reviews: kubeReviewClient(cluster), ...cfg.auth.authorization }
   return {
     ...common,
     clientCAPem: rh.clientCAPem,
@@ -95,6 +99,7 @@ export interface Prediction {
   model: LoadedModel
   policies: PolicySource
   engine: Engine
+  kc?: KubeConfig
 }
 
 /** The model, the policies and the engine, as the adapter and `foresight explain` both use them. */
@@ -117,7 +122,7 @@ export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<
     ...(pods !== undefined ? { pods } : {}),
     ...(currentReplicas !== undefined ? { currentReplicas } : {}),
   })
-  return { model, policies, engine }
+  return { model, policies, engine, ...(kc !== undefined ? { kc } : {}) }
 }
 
 function buildHistory(cfg: AdapterConfig, log: Logger): { history: HistoryReader; pods?: PodSignalReader } {
@@ -126,7 +131,7 @@ function buildHistory(cfg: AdapterConfig, log: Logger): { history: HistoryReader
   return { history: prom, pods: podSignalReader(prom) }
 }
 
-async function requestHeaderConfig(cfg: AdapterConfig, kc: ReturnType<typeof loadKubeConfig>): Promise<RequestHeaderAuthConfig> {
+async function requestHeaderConfig(cfg: AdapterConfig, kc: KubeConfig): Promise<RequestHeaderAuthConfig> {
   const rh = cfg.auth.requestHeader
   if (rh.clientCAFile === undefined) return readExtensionApiserverAuthentication(kc)
   return {

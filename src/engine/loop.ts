@@ -3,6 +3,7 @@ import { Gauge, Histogram, type Registry } from 'prom-client'
 import { policyKey, type Policy } from '../policy/schema.js'
 import type { Engine } from './engine.js'
 import type { EngineMetricSource } from './metric-source.js'
+import type { StatusWriter } from './status-writer.js'
 
 export interface RefreshLoopOptions {
   engine: Engine
@@ -11,6 +12,8 @@ export interface RefreshLoopOptions {
   intervalMs: number
   registry: Registry
   log: Logger
+  /** Writes policy status in a cluster; absent with a policy file. */
+  status?: StatusWriter
 }
 
 /**
@@ -20,6 +23,7 @@ export interface RefreshLoopOptions {
 export class RefreshLoop {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
+  private statusWrite: Promise<unknown> | undefined
   private stopped = false
   private readonly desired: Gauge<'namespace' | 'policy' | 'reason'>
   private readonly forecast: Gauge<'namespace' | 'policy' | 'quantile' | 'horizon'>
@@ -65,6 +69,8 @@ export class RefreshLoop {
       this.duration.observe({ phase: 'inference' }, timings.inferenceMs / 1000)
       this.o.source.markRefreshed()
       this.export(policies)
+      // Status writes go on beside the next refreshes; the writer skips a round while one is in progress.
+      this.statusWrite ??= (this.o.status?.write(this.o.engine.allResults(), Date.now()) ?? Promise.resolve()).finally(() => { this.statusWrite = undefined })
     } catch (err) {
       this.o.log.error({ err }, 'refresh failed')
     } finally {
@@ -94,5 +100,6 @@ export class RefreshLoop {
     this.stopped = true
     if (this.timer !== undefined) clearTimeout(this.timer)
     await this.running
+    await this.statusWrite
   }
 }

@@ -1,0 +1,53 @@
+import { pino } from 'pino'
+import t from 'tap'
+import type { PolicyRef, StatusClient } from '../policy/status.js'
+import { StatusWriter } from './status-writer.js'
+import type { PolicyResult } from './types.js'
+
+class MemoryStatus implements StatusClient {
+  status = new Map<string, unknown>()
+  patches = 0
+  fail = false
+  async get(ref: PolicyRef): Promise<{ resourceVersion: string; status: unknown }> {
+    return { resourceVersion: String(this.patches), status: this.status.get(`${ref.namespace}/${ref.name}`) }
+  }
+  async patch(ref: PolicyRef, body: Record<string, unknown>): Promise<void> {
+    if (this.fail) throw Object.assign(new Error('apiserver down'), { code: 503 })
+    this.patches++
+    const key = `${ref.namespace}/${ref.name}`
+    this.status.set(key, { ...(this.status.get(key) as object | undefined), ...(body.status as object) })
+  }
+}
+
+const result = (name: string, over: Partial<PolicyResult> = {}): PolicyResult => ({
+  policy: `default/${name}`, namespace: 'default', name, desiredReplicas: 4, reason: 'Predicted', message: 'forecast peak 1.0 needs 4',
+  dataTimeMs: 0, computedAtMs: 0, modelVersion: '0.1.0',
+  explain: { stepSeconds: 60, horizonSteps: 5, capacityPerReplica: 1, bounds: { minReplicas: 1, maxReplicas: 10 }, failures: 0, errors: [] },
+  ...over,
+})
+
+t.test('writes conditions once per visible change', async (t) => {
+  const client = new MemoryStatus()
+  const w = new StatusWriter(client, pino({ level: 'silent' }))
+  t.equal(await w.write([result('web')], 1_000), 1)
+  t.match(client.status.get('default/web'), { desiredReplicas: 4, modelVersion: '0.1.0', conditions: [{ type: 'Ready', status: 'True', reason: 'Predicted' }, { type: 'Predicting', status: 'True' }] })
+  t.equal(await w.write([result('web', { message: 'forecast peak 1.1 needs 4' })], 2_000), 0, 'a new message alone is not worth a write')
+  t.equal(await w.write([result('web', { reason: 'StaleValue', message: 'Prometheus down' })], 3_000), 1)
+  t.match(client.status.get('default/web'), { conditions: [{ type: 'Ready', status: 'True', reason: 'StaleValue' }, { type: 'Predicting', status: 'False', reason: 'StaleValue', message: 'Prometheus down' }] })
+  t.equal(await w.write([result('web', { reason: 'NoData', desiredReplicas: undefined })], 4_000), 1)
+  t.match(client.status.get('default/web'), { conditions: [{ type: 'Ready', status: 'False', reason: 'NoData' }] })
+})
+
+t.test('bounded writes per round; failures are retried on the next round', async (t) => {
+  const client = new MemoryStatus()
+  const w = new StatusWriter(client, pino({ level: 'silent' }), 2)
+  const many = ['a', 'b', 'c', 'd', 'e'].map((n) => result(n))
+  t.equal(await w.write(many, 0), 2)
+  t.equal(await w.write(many, 0), 2)
+  t.equal(await w.write(many, 0), 1)
+  client.fail = true
+  t.equal(await w.write([result('a', { desiredReplicas: 9 })], 0), 1, 'attempted')
+  client.fail = false
+  t.equal(await w.write([result('a', { desiredReplicas: 9 })], 0), 1, 'and attempted again, since it was not written')
+  t.match(client.status.get('default/a'), { desiredReplicas: 9 })
+})

@@ -1,0 +1,71 @@
+import type { Logger } from 'pino'
+import { setCondition, updatePolicyStatus, type StatusClient } from '../policy/status.js'
+import type { PolicyResult, ResultReason } from './types.js'
+
+// Reports each policy's state in its status so `kubectl get fpol` and `kubectl describe` tell users what is
+// happening. Writes happen only when something a user would notice changed, never on every 15 s refresh.
+
+export interface StatusView { ready: 'True' | 'False'; predicting: 'True' | 'False'; reason: ResultReason; message: string; desiredReplicas?: number; modelVersion: string }
+
+export function statusView(r: PolicyResult): StatusView {
+  return {
+    ready: r.desiredReplicas !== undefined ? 'True' : 'False',
+    predicting: r.reason === 'Predicted' ? 'True' : 'False',
+    reason: r.reason,
+    message: r.message,
+    ...(r.desiredReplicas !== undefined ? { desiredReplicas: r.desiredReplicas } : {}),
+    modelVersion: r.modelVersion,
+  }
+}
+
+/** The parts of a view whose change is worth a write (the message carries changing numbers, so it is left out). */
+function fingerprint(v: StatusView): string {
+  return JSON.stringify([v.ready, v.predicting, v.reason, v.desiredReplicas, v.modelVersion])
+}
+
+export class StatusWriter {
+  private readonly written = new Map<string, string>()
+  private running = false
+
+  constructor(private readonly client: StatusClient, private readonly log: Logger, private readonly maxWritesPerRound = 50) {}
+
+  /** Writes the changed ones, at most maxWritesPerRound per call; the rest wait for the next round. */
+  async write(results: Iterable<PolicyResult>, nowMs: number): Promise<number> {
+    if (this.running) return 0
+    this.running = true
+    let count = 0
+    try {
+      for (const r of results) {
+        if (count >= this.maxWritesPerRound) break
+        const view = statusView(r)
+        const fp = fingerprint(view)
+        if (this.written.get(r.policy) === fp) continue
+        count++
+        try {
+          await updatePolicyStatus(this.client, { namespace: r.namespace, name: r.name }, (cur) => {
+            const now = new Date(nowMs)
+            let conditions = setCondition(cur.conditions ?? [], { type: 'Ready', status: view.ready, reason: view.reason, message: view.message }, now)
+            conditions = setCondition(conditions, { type: 'Predicting', status: view.predicting, reason: view.reason, message: view.message }, now)
+            return {
+              ...cur,
+              conditions: [...conditions],
+              ...(view.desiredReplicas !== undefined ? { desiredReplicas: view.desiredReplicas } : {}),
+              modelVersion: view.modelVersion,
+              lastRefreshTime: new Date(r.computedAtMs).toISOString(),
+            }
+          })
+          this.written.set(r.policy, fp)
+        } catch (err) {
+          this.log.warn({ policy: r.policy, err: (err as Error).message }, 'unable to write policy status')
+        }
+      }
+    } finally {
+      this.running = false
+    }
+    return count
+  }
+
+  forget(keys: ReadonlySet<string>): void {
+    for (const k of [...this.written.keys()]) if (!keys.has(k)) this.written.delete(k)
+  }
+}
