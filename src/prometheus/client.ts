@@ -125,7 +125,8 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
     })
     try {
       // Prometheus stops evaluating at its own timeout too, so an abandoned query does not keep it busy.
-      await driver.rangeQuery(query, range.startMs, range.endMs, range.stepSeconds, `${Math.max(1, Math.ceil(timeoutMs / 1000))}s`)
+      // Dates, not numbers: the library treats a 0 ms timestamp as "not given".
+      await driver.rangeQuery(query, new Date(range.startMs), new Date(range.endMs), range.stepSeconds, `${Math.max(1, Math.ceil(timeoutMs / 1000))}s`)
       if (answer === undefined) throw new PrometheusAnswerError('the answer was not checked')
       return answer
     } catch (err) {
@@ -158,6 +159,8 @@ export function classifyFailure(err: unknown, ctx: FailureContext): PrometheusEr
   const e = (typeof err === 'object' && err !== null ? err : {}) as { errorType?: unknown; error?: unknown; code?: unknown; original?: unknown; prometheus?: { errorType?: unknown } }
   if (e.original instanceof PrometheusError) return e.original
   if (ctx.timedOut) return new PrometheusTimeoutError(ctx.endpoint, ctx.timeoutMs)
+  // The library reports transport and HTTP failures as plain objects; a real Error is a failure on our side.
+  if (err instanceof Error) return new PrometheusError('invalid-answer', `unable to query Prometheus: ${clip(err.message)}`, false)
   const detail = clip(typeof e.error === 'string' ? e.error : err instanceof Error ? err.message : 'unknown failure')
   const status = ctx.httpStatus
   if (e.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(detail)) return new OversizedAnswerError(`the answer from ${ctx.endpoint} is larger than the limit (${detail})`)

@@ -1,11 +1,17 @@
 /**
- * A real Prometheus for integration tests, with real history: the NASA 1995 trace is shifted to end "now",
- * written as OpenMetrics, turned into TSDB blocks with `promtool tsdb create-blocks-from openmetrics`, and served
- * by `prometheus` on a free loopback port. Everything lives in one temp dir that stop() removes.
+ * A real Prometheus for integration tests, with real history: the NASA 1995 trace (its valid rows only: the
+ * empty-row gap and the Hurricane Erin outage are skipped) is shifted to end "now", written as OpenMetrics, turned
+ * into TSDB blocks with `promtool tsdb create-blocks-from openmetrics`, and served by `prometheus` on a free
+ * loopback port. Everything lives in one temp dir that stop() removes.
  *
- * What was checked to work with Debian's Prometheus 2.42: promtool writes 2h blocks up to the newest sample, and
- * Prometheus loads all of them at start-up, including the one that ends "now" (the head is empty, so nothing
- * overlaps); query_range over the last hours returns the backfilled samples with no extra scrape target.
+ * What was checked with Debian's Prometheus 2.42 / promtool:
+ * - promtool writes 2h blocks up to the newest sample, and Prometheus loads all of them at start-up, the one that
+ *   ends "now" included (the head is empty, so nothing overlaps): query_range over the last minutes returns the
+ *   backfilled samples, no extra scrape target is needed.
+ * - promtool re-reads its whole input once per 2h block, so one 8-day file took ~10 s on a busy 2-core machine;
+ *   the input is cut into 8h files (aligned to block boundaries) converted two at a time, a few seconds in all.
+ * - Range selectors are closed at both ends in 2.x, so rate(x[1m]) at a sample time is exactly (c(t) - c(t-1m)) / 60.
+ * - After SIGKILL, a restart on the same data dir and port works (the lock dies with the process).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'

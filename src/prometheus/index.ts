@@ -1,0 +1,10 @@
+/** The Prometheus access layer's public surface, as the engine and the wiring use it. */
+export { createPrometheusSource, PrometheusSource, MAX_POINTS_PER_SERIES } from './source.js'
+export type { CreateSourceOptions, FetchRange, PodSignalName, PodSignalResult, PodSignals, PrometheusSourceOptions, SeriesResult } from './source.js'
+export { createPrometheusClient, DEFAULT_LIMITS, DEFAULT_TIMEOUT_MS } from './client.js'
+export type { PrometheusClient, PrometheusClientOptions, QueryOptions, QueryRange } from './client.js'
+export { withResilience } from './resilient.js'
+export type { Querier, ResilienceOptions } from './resilient.js'
+export { counterIncreases } from './parse.js'
+export type { AnswerLimits, RawSeries, Window } from './parse.js'
+export * from './errors.js'
