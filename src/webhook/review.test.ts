@@ -114,6 +114,11 @@ t.test('mutation returns a base64 JSONPatch', async (t) => {
   t.equal(res.patchType, 'JSONPatch')
   const ops = JSON.parse(Buffer.from(res.patch ?? '', 'base64').toString('utf8')) as Array<{ op: string; path: string }>
   t.ok(ops.some((o) => o.op === 'add' && o.path === '/spec/horizonSeconds'))
+  const legacy = policy()
+  const relabelled = { ...legacy, metadata: { name: 'api', namespace: 'shop', labels: { a: 'b' } } }
+  t.same(response(await run(envelope(POLICY_KIND, relabelled, { operation: 'UPDATE', oldObject: legacy }), 'mutate')), { uid: 'u-1', allowed: true }, 'a relabel is not defaulted')
+  const edited = response(await run(envelope(POLICY_KIND, policy({ minReplicas: 2 }), { operation: 'UPDATE', oldObject: legacy }), 'mutate'))
+  t.equal(edited.patchType, 'JSONPatch', 'a spec edit is defaulted')
   const invalid = response(await run(envelope(POLICY_KIND, policy({ maxReplicas: 0 })), 'mutate'))
   t.same(invalid, { uid: 'u-1', allowed: true }, 'invalid objects are left to validation')
 })
@@ -149,4 +154,11 @@ t.test('an exception fails closed for policies and open for HPAs', async (t) => 
   const h = response(await run(envelope(HPA_KIND, hostile())))
   t.equal(h.allowed, true)
   t.match(h.warnings, [/admitted without its foresight checks/])
+})
+
+t.test('even a broken logger cannot make the review throw', async (t) => {
+  const broken = { child: () => { throw new Error('logger down') } } as unknown as typeof log
+  const r = await review(envelope(POLICY_KIND, policy()), 'validate', { lookups: memoryLookups(state), lookupTimeoutMs: 100, log: broken })
+  t.equal(r.httpStatus, 500)
+  t.match(r.body, { kind: 'Status', code: 500, reason: 'InternalError' })
 })

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { Logger } from 'pino'
-import type { Status } from '../api/errors.js'
+import { statusBody, type Status } from '../api/errors.js'
 import { GROUP, KIND } from '../policy/schema.js'
 import { parsePolicy } from '../policy/validate.js'
 import { parseEnvelope, reply, type AdmissionRequest, type AdmissionReviewReply, type Decision } from './envelope.js'
@@ -34,6 +34,15 @@ const allow: Decision = { allowed: true }
  * fail open with a warning (an HPA unrelated to foresight must never be blocked by it).
  */
 export async function review(body: unknown, mode: ReviewMode, deps: ReviewDeps): Promise<ReviewResult> {
+  try {
+    return await judge(body, mode, deps)
+  } catch {
+    // Only reachable if building the reply itself failed; the apiserver then applies the failure policy.
+    return { httpStatus: 500, body: statusBody(500, 'Internal error occurred: the AdmissionReview could not be answered') }
+  }
+}
+
+async function judge(body: unknown, mode: ReviewMode, deps: ReviewDeps): Promise<ReviewResult> {
   const env = parseEnvelope(body)
   if (!env.ok) return { httpStatus: 400, body: env.status }
   const req = env.request
@@ -56,7 +65,10 @@ export async function review(body: unknown, mode: ReviewMode, deps: ReviewDeps):
       ? { allowed: false, status: { code: 500, reason: 'InternalError', message: 'foresight webhook internal error; the ForesightPolicy was not admitted (fail closed), retry or check the webhook logs' } }
       : { allowed: true, warnings: ['foresight webhook internal error: this HPA was admitted without its foresight checks'] }
   }
-  log.info({ kind, operation: req.operation, namespace: req.namespace, name: req.name, mode, allowed: decision.allowed, warnings: decision.warnings?.length ?? 0 }, 'admission review')
+  log.info({
+    kind, operation: req.operation, namespace: req.namespace, name: req.name, mode, allowed: decision.allowed,
+    warnings: decision.warnings?.length ?? 0, ...(decision.allowed ? {} : { denied: decision.status?.message }),
+  }, 'admission review')
   return { httpStatus: 200, body: reply(req.uid, decision) }
 }
 
@@ -112,7 +124,12 @@ const validatePolicy: Handler = async (req, deps) => {
   return { allowed: true, warnings: findings.warnings }
 }
 
-const mutatePolicy: Handler = async (req) => ({ allowed: true, patch: defaultingPatch(submitted(req)) })
+// Like validation, an UPDATE that leaves the spec alone is left alone: defaulting a policy stored before this
+// webhook existed would turn a relabel into a spec change that validation then judges.
+const mutatePolicy: Handler = async (req) => {
+  const obj = submitted(req)
+  return specUntouched(req, obj) ? allow : { allowed: true, patch: defaultingPatch(obj) }
+}
 
 const validateHpa: Handler = async (req, deps) => {
   const obj = submitted(req)
