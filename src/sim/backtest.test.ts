@@ -1,0 +1,72 @@
+import { join } from 'node:path'
+import t from 'tap'
+import type { Window } from '../engine/types.js'
+import { loadModel, type LoadedModel } from '../model/runtime.js'
+import { policySchema, type Policy } from '../policy/schema.js'
+import { packageRoot } from '../util/paths.js'
+import { BacktestError, runBacktest, type BacktestProgress } from './backtest.js'
+
+const root = packageRoot()
+let model: LoadedModel
+t.before(async () => {
+  model = await loadModel(join(root, 'models/foresight-forecaster.onnx'), join(root, 'models/foresight-forecaster.json'))
+})
+t.teardown(() => model.close())
+
+const policy: Policy = policySchema.parse({
+  apiVersion: 'foresight.dev/v1alpha1',
+  kind: 'ForesightPolicy',
+  metadata: { name: 'web', namespace: 'shop' },
+  spec: { scaleTargetRef: { name: 'web' }, load: { query: 'sum(rate(http_requests_total{service="web"}[2m]))', capacityPerReplica: 5 }, maxReplicas: 40 },
+})
+
+const NOW = Date.parse('2026-03-05T18:00:30Z')
+const DAY_MS = 86_400_000
+
+/** A daily cycle between ~20 and ~100 req/s with deterministic noise, known for the last `days` days only. */
+function synthetic(days: number) {
+  const calls: Array<{ startMs: number; endMs: number }> = []
+  const fetch = async (startMs: number, endMs: number, stepSeconds: number): Promise<Window> => {
+    calls.push({ startMs, endMs })
+    const stepMs = stepSeconds * 1000
+    const n = Math.round((endMs - startMs) / stepMs) + 1
+    const values = Float64Array.from({ length: n }, (_, i) => {
+      const ts = startMs + i * stepMs
+      if (ts < NOW - days * DAY_MS) return NaN
+      const phase = (2 * Math.PI * (ts % DAY_MS)) / DAY_MS
+      return 60 - 40 * Math.cos(phase) + 8 * Math.sin(ts / 7_919) * Math.sin(ts / 1_303)
+    })
+    return { values, startMs, stepMs }
+  }
+  return { fetch, calls }
+}
+
+t.test('replays the policy through reactive, baselines and the engine', async (t) => {
+  const src = synthetic(4)
+  const progress: BacktestProgress[] = []
+  const r = await runBacktest({ history: src.fetch, policy, sinceSeconds: 6 * 3600, model, nowMs: NOW, maxPointsPerQuery: 5000, onProgress: (p) => progress.push(p) })
+  t.equal(r.period.endMs, Date.parse('2026-03-05T18:00:00Z'), 'the period ends at the last whole step')
+  t.equal(r.period.endMs - r.period.startMs, 6 * 3_600_000)
+  t.equal(src.calls.length, Math.ceil((8 * 1440 + 360 + 1) / 5000), 'long ranges are read in chunks under the point limit')
+  t.same(r.runs.map((x) => x.name), ['reactive', 'holt-winters', 'fft-periodic', 'foresight'])
+  t.match(r.table, /strategy\s+under-prov min/)
+  t.match(r.table, /foresight: .*% .* under-provisioned minutes than reactive/)
+  t.match(r.warnings, [/week-ago/], 'missing weekly context is reported, not an error')
+  t.equal(r.runs[0]?.metrics.evaluatedMinutes, 360)
+  t.ok(r.svg.startsWith('<svg') && r.daySvg.startsWith('<svg'))
+  t.ok(progress.some((p) => p.phase === 'fetch') && progress.some((p) => p.phase === 'simulate'))
+  const lastSim = progress.filter((p) => p.phase === 'simulate').at(-1)
+  t.equal(lastSim?.done, lastSim?.total, 'progress reaches the end')
+})
+
+t.test('clear errors for too little history and bad arguments', async (t) => {
+  const none = synthetic(0)
+  await t.rejects(runBacktest({ history: none.fetch, policy, sinceSeconds: 6 * 3600, model, nowMs: NOW }), /no load samples in the last 6h for shop\/web/)
+  const recent = synthetic(0.5 / 24)
+  await t.rejects(runBacktest({ history: recent.fetch, policy, sinceSeconds: 6 * 3600, model, nowMs: NOW }), /too little history for shop\/web.*\d+ samples in the last 6h.*at least 60/)
+  await t.rejects(runBacktest({ history: none.fetch, policy, sinceSeconds: 600, model, nowMs: NOW }), /--since must be at least 1h/)
+  const failing = async (): Promise<Window> => { throw new Error('connection refused') }
+  await t.rejects(runBacktest({ history: failing, policy, sinceSeconds: 3600, model, nowMs: NOW }), new BacktestError('unable to read the load history: connection refused'))
+  const reader = { read: async () => new Map([['shop/web', { ok: false as const, error: 'query returned 2 series' }]]) }
+  await t.rejects(runBacktest({ history: reader, policy, sinceSeconds: 3600, model, nowMs: NOW }), /unable to read the load history: query returned 2 series/, 'a HistoryReader is accepted as the source')
+})

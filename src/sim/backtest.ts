@@ -1,0 +1,169 @@
+/**
+ * `foresight backtest`: replays the user's own load history through a reactive HPA, the predictive baselines and
+ * the real engine with the policy's settings, and reports what each would have done. Read-only: nothing is scaled.
+ */
+import { HORIZON_STEPS, RECENT_STEPS } from '../forecast/windows.js'
+import type { HistoryReader, Window } from '../engine/types.js'
+import type { LoadedModel } from '../model/runtime.js'
+import { policyKey, type Policy } from '../policy/schema.js'
+import { comparisonCharts } from './charts.js'
+import { compareStrategies, STRATEGY } from './compare.js'
+import type { LoadSeries } from './load.js'
+import { comparisonTable } from './report.js'
+import type { StrategyRun } from './simulate.js'
+
+/** A range query of the policy's load query: samples at startMs + i * stepSeconds up to endMs, NaN for gaps. */
+export type FetchLoadRange = (startMs: number, endMs: number, stepSeconds: number) => Promise<Window>
+
+export interface BacktestProgress {
+  phase: 'fetch' | 'simulate'
+  done: number
+  total: number
+}
+
+export interface BacktestOptions {
+  /** Where the load history comes from: the engine's HistoryReader (queried for this one policy) or a range fetcher. */
+  history: HistoryReader | FetchLoadRange
+  policy: Policy
+  /** Length of the replayed period, ending now. */
+  sinceSeconds: number
+  model: LoadedModel
+  nowMs?: number
+  /** Pod creation to Ready. */
+  startupDelaySeconds?: number
+  /** History read before the period for the forecasters: a week-ago window and a day to spare by default. */
+  lookbackSeconds?: number
+  /** Prometheus refuses range queries over 11,000 points; longer ranges are read in chunks. */
+  maxPointsPerQuery?: number
+  /** Include the Holt-Winters and FFT baselines (they need two days of history to be themselves). */
+  baselines?: boolean
+  onProgress?: (p: BacktestProgress) => void
+}
+
+export interface BacktestResult {
+  /** Header lines, the comparison table and a one-line verdict. */
+  table: string
+  /** Whole period. */
+  svg: string
+  /** The busiest day of it. */
+  daySvg: string
+  runs: StrategyRun[]
+  warnings: string[]
+  period: { startMs: number; endMs: number; stepSeconds: number }
+}
+
+export class BacktestError extends Error {
+  override name = 'BacktestError'
+}
+
+const DAY_SECONDS = 86_400
+export const MIN_SINCE_SECONDS = 3600
+export const MAX_SINCE_SECONDS = 31 * DAY_SECONDS
+const DEFAULT_LOOKBACK_SECONDS = 8 * DAY_SECONDS
+/** Below this many samples in the period the comparison says nothing. */
+const MIN_PERIOD_SAMPLES = 60
+
+function isReader(h: HistoryReader | FetchLoadRange): h is HistoryReader {
+  return typeof (h as Partial<HistoryReader>).read === 'function'
+}
+
+function fetcherFor(h: HistoryReader | FetchLoadRange, policy: Policy): FetchLoadRange {
+  if (!isReader(h)) return h
+  return async (startMs, endMs, stepSeconds) => {
+    const r = (await h.read([policy], { startMs, endMs, stepSeconds })).get(policyKey(policy))
+    if (r === undefined) throw new BacktestError(`the history source returned nothing for ${policyKey(policy)}`)
+    if (!r.ok) throw new BacktestError(r.error)
+    return r.window
+  }
+}
+
+function humanSeconds(s: number): string {
+  if (s >= DAY_SECONDS && s % DAY_SECONDS === 0) return `${s / DAY_SECONDS}d`
+  if (s >= 3600) return `${(s / 3600).toFixed(s % 3600 === 0 ? 0 : 1)}h`
+  return `${Math.round(s / 60)}m`
+}
+
+/** Reads [startMs, endMs] onto one grid, in chunks of at most `maxPoints` samples. */
+async function readHistory(fetch: FetchLoadRange, startMs: number, endMs: number, stepSeconds: number, maxPoints: number, onProgress?: (p: BacktestProgress) => void): Promise<LoadSeries> {
+  const stepMs = stepSeconds * 1000
+  const n = Math.round((endMs - startMs) / stepMs) + 1
+  const values = new Float64Array(n).fill(NaN)
+  const chunks = Math.ceil(n / maxPoints)
+  for (let c = 0; c < chunks; c++) {
+    const first = c * maxPoints
+    const last = Math.min(n - 1, first + maxPoints - 1)
+    let w: Window
+    try {
+      w = await fetch(startMs + first * stepMs, startMs + last * stepMs, stepSeconds)
+    } catch (err) {
+      throw new BacktestError(`unable to read the load history: ${(err as Error).message}`)
+    }
+    // Place samples by time: a source may answer a shorter or shifted grid.
+    w.values.forEach((v, i) => {
+      const k = Math.round((w.startMs + i * w.stepMs - startMs) / stepMs)
+      if (k >= first && k <= last && Number.isFinite(v)) values[k] = v
+    })
+    onProgress?.({ phase: 'fetch', done: c + 1, total: chunks })
+  }
+  return { values, startMs, stepMs }
+}
+
+function countValid(values: Float64Array, from: number, to: number): number {
+  let n = 0
+  for (let i = Math.max(0, from); i < Math.min(values.length, to); i++) if (Number.isFinite(values[i] ?? NaN)) n++
+  return n
+}
+
+export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
+  const spec = o.policy.spec
+  const stepSeconds = spec.stepSeconds
+  const stepMs = stepSeconds * 1000
+  if (!(o.sinceSeconds >= MIN_SINCE_SECONDS)) throw new BacktestError(`--since must be at least ${humanSeconds(MIN_SINCE_SECONDS)} (got ${humanSeconds(o.sinceSeconds)})`)
+  if (o.sinceSeconds > MAX_SINCE_SECONDS) throw new BacktestError(`--since must be at most ${humanSeconds(MAX_SINCE_SECONDS)} (got ${humanSeconds(o.sinceSeconds)})`)
+  const endMs = Math.floor((o.nowMs ?? Date.now()) / stepMs) * stepMs
+  const periodSteps = Math.floor(o.sinceSeconds / stepSeconds)
+  const fromMs = endMs - periodSteps * stepMs
+  const lookbackSteps = Math.ceil((o.lookbackSeconds ?? DEFAULT_LOOKBACK_SECONDS) / stepSeconds)
+  const load = await readHistory(fetcherFor(o.history, o.policy), fromMs - lookbackSteps * stepMs, endMs, stepSeconds, o.maxPointsPerQuery ?? 10_000, o.onProgress)
+
+  const periodValid = countValid(load.values, lookbackSteps, load.values.length)
+  const label = `${policyKey(o.policy)} (spec.load.query ${JSON.stringify(spec.load.query.length > 80 ? spec.load.query.slice(0, 77) + '...' : spec.load.query)})`
+  if (periodValid === 0) throw new BacktestError(`no load samples in the last ${humanSeconds(o.sinceSeconds)} for ${label}: check that the query returns one series and that Prometheus keeps that much data`)
+  if (periodValid < MIN_PERIOD_SAMPLES) throw new BacktestError(`too little history for ${label}: ${periodValid} samples in the last ${humanSeconds(o.sinceSeconds)} at a ${stepSeconds}s step; the backtest needs at least ${MIN_PERIOD_SAMPLES}`)
+  const warnings: string[] = []
+  const before = countValid(load.values, 0, lookbackSteps)
+  if (before < RECENT_STEPS) warnings.push(`only ${before} samples before the period: Foresight answers from the present (cold start) for about its first ${humanSeconds(RECENT_STEPS * stepSeconds)}; a shorter --since gives it a warm start`)
+  const daySteps = Math.round(DAY_SECONDS / stepSeconds)
+  if (countValid(load.values, lookbackSteps - 7 * daySteps, lookbackSteps - 6 * daySteps) < daySteps / 2) warnings.push('no week-ago history for the start of the period: the model forecasts without its weekly context there')
+  if (before < 2 * daySteps && (o.baselines ?? true)) warnings.push('less than two days of history before the period: the Holt-Winters and FFT baselines start as last-value forecasters')
+  const missing = periodSteps - periodValid
+  if (missing > periodSteps * 0.05) warnings.push(`${missing} of ${periodSteps} samples in the period are missing: those minutes are not scored`)
+  if (spec.horizonSeconds / stepSeconds > HORIZON_STEPS) warnings.push(`horizonSeconds ${spec.horizonSeconds} exceeds the model's ${HORIZON_STEPS} steps; the engine caps it`)
+
+  const result = await compareStrategies({
+    load,
+    fromMs,
+    toMs: endMs,
+    policy: o.policy,
+    model: o.model,
+    startupDelaySeconds: o.startupDelaySeconds ?? 60,
+    baselines: o.baselines ?? true,
+    onProgress: (done, total) => o.onProgress?.({ phase: 'simulate', done, total }),
+  })
+  const reactive = result.runs.find((r) => r.name === STRATEGY.reactive)?.metrics
+  const foresight = result.runs.find((r) => r.name === STRATEGY.foresight)?.metrics
+  const lines = [
+    `# backtest of ${policyKey(o.policy)} over ${humanSeconds(o.sinceSeconds)}: ${new Date(fromMs).toISOString()} .. ${new Date(endMs).toISOString()}, ${stepSeconds}s step`,
+    `# capacityPerReplica ${spec.load.capacityPerReplica}, horizonSeconds ${spec.horizonSeconds}, replicas ${spec.minReplicas}..${spec.maxReplicas}, pod start-up ${o.startupDelaySeconds ?? 60}s; HPA defaults (sync 15s, tolerance 0.1, down window 300s)`,
+    `# reactive: an HPA on the load query with AverageValue = capacityPerReplica; foresight: the engine with this policy and model ${o.model.meta.version}`,
+    ...result.notes.map((n) => `# ${n}`),
+    ...warnings.map((w) => `# warning: ${w}`),
+    '',
+    comparisonTable(result.runs, STRATEGY.reactive),
+  ]
+  if (reactive !== undefined && foresight !== undefined && reactive.underProvisionedMinutes > 0 && reactive.replicaMinutes > 0) {
+    lines.push('', `foresight: ${(100 * (1 - foresight.underProvisionedMinutes / reactive.underProvisionedMinutes)).toFixed(1)}% fewer under-provisioned minutes than reactive at ${(100 * foresight.replicaMinutes / reactive.replicaMinutes).toFixed(1)}% of its replica-minutes`)
+  }
+  const charts = comparisonCharts(result.runs, { title: `${policyKey(o.policy)}: demand and ready capacity`, loadUnit: 'load' })
+  return { table: lines.join('\n'), svg: charts.full, daySvg: charts.day, runs: result.runs, warnings, period: { startMs: fromMs, endMs, stepSeconds } }
+}

@@ -1,0 +1,81 @@
+/**
+ * The comparison the bench and `foresight backtest` both run: reactive HPA, two predictive baselines and the real
+ * Foresight engine, on one load series, through identical simulated HPAs and workloads.
+ */
+import { FftPeriodic, fitHoltWinters, HoltWinters } from '../forecast/baselines.js'
+import type { LoadedModel } from '../model/runtime.js'
+import { policyKey, type Policy } from '../policy/schema.js'
+import type { HpaSpec } from './hpa.js'
+import { lastSampleIndex, SeriesHistory, type LoadSeries } from './load.js'
+import { simulate, type StrategyRun } from './simulate.js'
+import { EngineDriver, ForecasterStrategy, ForesightStrategy, ReactiveStrategy, type Strategy } from './strategies.js'
+
+export const STRATEGY = { reactive: 'reactive', holtWinters: 'holt-winters', fft: 'fft-periodic', foresight: 'foresight' } as const
+
+export interface ComparisonOptions {
+  load: LoadSeries
+  fromMs: number
+  toMs: number
+  /** The Foresight policy; its capacity, horizon and bounds apply to every strategy. */
+  policy: Policy
+  /** More Foresight policies over the same load, simulated in the same engine (one batched inference per refresh). */
+  variants?: readonly Policy[]
+  model: LoadedModel
+  startupDelaySeconds: number
+  /** Window of the reactive HPA's rate metric. */
+  reactiveRateWindowSeconds?: number
+  /**
+   * Extra reactive HPAs that target this share of the capacity (0.8: AverageValue = 0.8 x capacity), the usual
+   * way to buy headroom without prediction: they show what the reactive HPA gets for the same cost.
+   */
+  reactiveUtilizations?: readonly number[]
+  /** Include the Holt-Winters and FFT baselines. */
+  baselines?: boolean
+  refreshEverySeconds?: number
+  hpa?: (strategy: string) => HpaSpec
+  onProgress?: (doneMs: number, totalMs: number) => void
+}
+
+export interface Comparison {
+  runs: StrategyRun[]
+  /** How the strategies were configured, for the report. */
+  notes: string[]
+  engineRefreshes: number
+}
+
+export async function compareStrategies(o: ComparisonOptions): Promise<Comparison> {
+  const spec = o.policy.spec
+  const stepSeconds = o.load.stepMs / 1000
+  const daySteps = Math.round(86_400 / stepSeconds)
+  const horizonSteps = Math.max(1, Math.ceil(spec.horizonSeconds / stepSeconds))
+  const cap = spec.load.capacityPerReplica
+  const notes: string[] = []
+  const strategies: Strategy[] = [new ReactiveStrategy(STRATEGY.reactive, o.load, cap, o.reactiveRateWindowSeconds ?? stepSeconds)]
+  for (const u of o.reactiveUtilizations ?? []) strategies.push(new ReactiveStrategy(`${STRATEGY.reactive}@${Math.round(u * 100)}%`, o.load, cap * u, o.reactiveRateWindowSeconds ?? stepSeconds))
+  if (o.baselines ?? true) {
+    // Holt-Winters parameters are fitted on the history before the simulated period only.
+    const historyEnd = Math.max(0, lastSampleIndex(o.load, o.fromMs) + 1)
+    const hw = fitHoltWinters(o.load.values, daySteps, historyEnd)
+    notes.push(`holt-winters: day season of ${daySteps} steps, alpha ${hw.alpha} beta ${hw.beta} gamma ${hw.gamma} (fitted on the ${historyEnd} samples before the period)`)
+    strategies.push(new ForecasterStrategy(STRATEGY.holtWinters, o.load, new HoltWinters(daySteps, hw), horizonSteps, cap))
+    const fft = new FftPeriodic({ historySteps: 7 * daySteps, minHistorySteps: 2 * daySteps, minPeriodSteps: Math.max(2, Math.round(daySteps / 24)), candidatePeriods: [daySteps, 7 * daySteps], refitEverySteps: daySteps, minPowerShare: 0.05 })
+    strategies.push(new ForecasterStrategy(STRATEGY.fft, o.load, fft, horizonSteps, cap))
+    notes.push(`baselines provision for max(forecast over ${horizonSteps} steps, present)`)
+  }
+  const policies = [o.policy, ...(o.variants ?? [])]
+  const driver = new EngineDriver({ model: o.model, history: new SeriesHistory(o.load), policies, ...(o.refreshEverySeconds !== undefined ? { refreshEverySeconds: o.refreshEverySeconds } : {}) })
+  strategies.push(new ForesightStrategy(STRATEGY.foresight, driver, o.policy))
+  for (const v of o.variants ?? []) strategies.push(new ForesightStrategy(`foresight:${policyKey(v).split('/')[1] ?? ''}`, driver, v))
+  const runs = await simulate({
+    load: o.load,
+    fromMs: o.fromMs,
+    toMs: o.toMs,
+    strategies,
+    workload: { capacityPerReplica: cap, startupDelaySeconds: o.startupDelaySeconds },
+    minReplicas: spec.minReplicas,
+    maxReplicas: spec.maxReplicas,
+    ...(o.hpa !== undefined ? { hpa: o.hpa } : {}),
+    ...(o.onProgress !== undefined ? { onProgress: o.onProgress } : {}),
+  })
+  return { runs, notes, engineRefreshes: driver.refreshes }
+}
