@@ -25,7 +25,8 @@ const invalid: ReadonlyArray<[string, string, RegExp]> = [
   ['unknown function', 'foo_bar(x)', /line 1, column 8/],
   ['dangling operator', '1 +', /unexpected end of query/],
   ['grouping without parens', 'sum by pod (x)', /line 1, column 8/],
-  ['error on a later line', 'sum(\n  rate(x[5m]\n', /line 3, column 1|line 2/],
+  ['unclosed call across lines', 'sum(\n  rate(x[5m]\n', /^syntax error at line 3, column 1: unexpected end of query$/],
+  ['error on a later line', 'sum(\n  rate(x{a="b"[5m])\n)', /^syntax error at line 2, column 15: unexpected input near "\[5m\]\) \)"$/],
 ]
 
 t.test('valid queries', async (t) => {
