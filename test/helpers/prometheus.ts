@@ -117,6 +117,13 @@ function traceTail(minutes: number): number[] {
   return out.reverse()
 }
 
+/**
+ * Runs Prometheus under a tiny shell that holds our pipe on its stdin: when the pipe closes (stop(), or the test
+ * process dying in any way, even SIGKILL) Prometheus gets SIGTERM, so no test leaves one behind. The shell prints
+ * Prometheus's pid (for kill()) and exits when Prometheus does, with its status.
+ */
+const WATCHDOG = 'exec 3<&0; prometheus "$@" </dev/null >&2 & p=$!; echo "$p"; { read _ <&3; kill -TERM "$p" 2>/dev/null; } & wait "$p"'
+
 export async function startPrometheus(opts: StartPrometheusOptions = {}): Promise<RunningPrometheus> {
   const days = opts.days ?? 8
   const endMs = opts.endMs ?? Math.floor(Date.now() / STEP_MS) * STEP_MS
@@ -165,34 +172,38 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
   const url = `http://127.0.0.1:${port}`
   const logFile = join(dir, 'prometheus.log')
   const readyTimeoutMs = opts.readyTimeoutMs ?? 20_000
-  let child: ChildProcess | undefined
+  let child: { proc: ChildProcess; pid: number | undefined } | undefined
 
   const launch = async (): Promise<void> => {
     const fd = openSync(logFile, 'a')
-    const proc = spawn(
-      'prometheus',
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${tsdb}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--storage.tsdb.retention.time=60d',
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', fd, fd] },
-    )
+    const args = [`--config.file=${config}`, `--storage.tsdb.path=${tsdb}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=60d', '--log.level=warn']
+    const proc = spawn('sh', ['-c', WATCHDOG, 'prometheus-watchdog', ...args], { stdio: ['pipe', 'pipe', fd] })
     closeSync(fd)
     proc.on('error', (err) => writeFileSync(logFile, `unable to start prometheus: ${err.message}\n`, { flag: 'a' }))
-    child = proc
+    if (proc.stdout === null) throw new Error('unable to read the watchdog\'s output')
+    const [line] = (await Promise.race([once(proc.stdout, 'data'), once(proc, 'exit').then(() => [''])])) as [Buffer | string]
+    const pid = Number(String(line).trim())
+    child = { proc, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined }
     await waitReady(url, proc, readyTimeoutMs, logFile)
   }
 
-  const halt = async (signal: NodeJS.Signals): Promise<void> => {
-    const proc = child
+  const halt = async (signal: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
+    const c = child
     child = undefined
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
-    const exited = once(proc, 'exit')
-    proc.kill(signal)
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+    if (c === undefined) return
+    const { proc, pid } = c
+    const exited = proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : once(proc, 'exit')
+    const killPrometheus = (sig: NodeJS.Signals): void => {
+      try {
+        if (pid !== undefined) process.kill(pid, sig)
+      } catch {
+        // already gone
+      }
+    }
+    if (signal === 'SIGKILL') killPrometheus('SIGKILL')
+    // Closing the watchdog's stdin makes it send SIGTERM (a no-op after SIGKILL) and wait for Prometheus.
+    proc.stdin?.end()
+    const timer = setTimeout(() => killPrometheus('SIGKILL'), 10_000)
     await exited
     clearTimeout(timer)
   }
