@@ -6,6 +6,8 @@ import { loadConfig } from '../src/config/load.js'
 import { adapterConfigSchema } from '../src/config/schema.js'
 import { localUsage } from '../src/adapter/usage.js'
 import { explainPolicy } from '../src/adapter/explain.js'
+import { webhookConfigSchema } from '../src/config/webhook.js'
+import { startWebhook } from '../src/webhook/server.js'
 import { createLogger } from '../src/telemetry/logger.js'
 
 const program = new Command()
@@ -14,6 +16,19 @@ const program = new Command()
   .showHelpAfterError()
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
+
+/** Closes the servers on SIGTERM or SIGINT, then exits: 0 when everything closed, 1 when not. */
+function onSignal(log: ReturnType<typeof createLogger>, close: () => Promise<void>): void {
+  const stop = (signal: string): void => {
+    log.info({ signal }, 'shutting down')
+    close().then(() => process.exit(0), (err: unknown) => {
+      log.error({ err }, 'unclean shutdown')
+      process.exit(1)
+    })
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}
 
 program
   .command('adapter')
@@ -30,15 +45,20 @@ program
     await adapter.ready
     const first = deps.policies?.list()[0]?.metadata
     if (cfg.auth.mode === 'local') process.stdout.write(localUsage(adapter.apiUrl, adapter.metricsUrl, first))
-    const stop = (signal: string): void => {
-      log.info({ signal }, 'shutting down')
-      adapter.close().then(() => process.exit(0), (err: unknown) => {
-        log.error({ err }, 'unclean shutdown')
-        process.exit(1)
-      })
-    }
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
+    onSignal(log, () => adapter.close())
+  })
+
+program
+  .command('webhook')
+  .description('Serve the admission webhook: validate and default ForesightPolicies, check HPAs that use foresight metrics')
+  .option('-c, --config <file>', 'configuration file (YAML or JSON)')
+  .option('--set <key=value>', 'set one configuration value, e.g. listen.port=9443 (repeatable)', collect, [])
+  .action(async (opts: { config?: string; set: string[] }) => {
+    const cfg = loadConfig(webhookConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
+    const log = createLogger(cfg.logLevel)
+    const webhook = await startWebhook(cfg, log)
+    log.info({ url: webhook.url }, 'webhook started')
+    onSignal(log, () => webhook.close())
   })
 
 program

@@ -11,6 +11,7 @@ export interface CallOptions {
   cert?: string
   key?: string
   agent?: Agent
+  body?: string
 }
 
 /** One HTTPS request with real TLS verification against `ca`; client certificate optional. */
@@ -41,6 +42,6 @@ export function call(url: string, opts: CallOptions): Promise<Reply> {
     })
     req.on('error', reject)
     req.setTimeout(10_000, () => req.destroy(new Error('test request timed out')))
-    req.end()
+    req.end(opts.body)
   })
 }

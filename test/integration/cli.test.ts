@@ -76,3 +76,21 @@ t.test('explain shows how the demo policy is derived; unknown policies are a cle
   t.equal(await r.exit, 1)
   t.match(r.stderr(), /expected <namespace>\/<policy>/)
 })
+
+t.test('webhook starts on a self-signed loopback certificate, answers a real AdmissionReview, stops on SIGTERM', async (t) => {
+  const p = run(['webhook', '--set', 'listen.port=0', '--set', 'tls.selfSigned=true', '--set', 'lookups.enabled=false', '--set', 'logLevel=info'])
+  t.teardown(() => { p.child.kill('SIGKILL') })
+  const until = Date.now() + 20_000
+  let url: string | undefined
+  while (url === undefined && Date.now() < until) {
+    url = /"url":"(https:\/\/[^"]+)"/.exec(p.stdout())?.[1]
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  t.ok(url, 'logs its URL')
+  const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u-1', kind: { group: 'foresight.dev', version: 'v1alpha1', kind: 'ForesightPolicy' }, resource: { group: 'foresight.dev', version: 'v1alpha1', resource: 'foresightpolicies' }, operation: 'CREATE', namespace: 'default', name: 'x', object: { apiVersion: 'foresight.dev/v1alpha1', kind: 'ForesightPolicy', metadata: { name: 'x', namespace: 'default' }, spec: { scaleTargetRef: { name: 'web' }, load: { query: 'sum(rate(x[2m]', capacityPerReplica: 1 }, maxReplicas: 5 } }, userInfo: { username: 'u' }, dryRun: false } }
+  const res = await call(`${url ?? ''}/validate/foresightpolicies`, { ca: undefined, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(review) })
+  t.equal(res.status, 200)
+  t.match(res.json(), { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'u-1', allowed: false, status: { message: /load\.query/ } } })
+  p.child.kill('SIGTERM')
+  t.equal(await p.exit, 0, 'exit code 0 after SIGTERM')
+})
