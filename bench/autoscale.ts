@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
     capacity: { type: 'string', default: '0.1' },
     startup: { type: 'string', default: '60' },
     grid: { type: 'boolean', default: false },
-    charts: { type: 'boolean', default: true },
+    'no-charts': { type: 'boolean', default: false },
   },
 })
 
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   console.log(target(STRATEGY.foresight))
   if (!args.grid) console.log(target(`${STRATEGY.foresight}:tuned`))
 
-  if (args.charts && !args.grid && args.segment === 'heldout') {
+  if (!args['no-charts'] && !args.grid && args.segment === 'heldout') {
     const charts = comparisonCharts(result.runs, {
       title: `NASA HTTP trace, ${args.segment} segment: demand and ready capacity`,
       loadUnit: 'requests/s',

@@ -70,3 +70,9 @@ t.test('clear errors for too little history and bad arguments', async (t) => {
   const reader = { read: async () => new Map([['shop/web', { ok: false as const, error: 'query returned 2 series' }]]) }
   await t.rejects(runBacktest({ history: reader, policy, sinceSeconds: 3600, model, nowMs: NOW }), /unable to read the load history: query returned 2 series/, 'a HistoryReader is accepted as the source')
 })
+
+t.test('without a model argument the packaged model is used', async (t) => {
+  const r = await runBacktest({ history: synthetic(4).fetch, policy, sinceSeconds: 3600, nowMs: NOW, baselines: false })
+  t.same(r.runs.map((x) => x.name), ['reactive', 'foresight'])
+  t.match(r.table, `model ${model.meta.version}`)
+})

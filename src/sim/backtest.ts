@@ -2,10 +2,12 @@
  * `foresight backtest`: replays the user's own load history through a reactive HPA, the predictive baselines and
  * the real engine with the policy's settings, and reports what each would have done. Read-only: nothing is scaled.
  */
+import { join } from 'node:path'
 import { HORIZON_STEPS, RECENT_STEPS } from '../forecast/windows.js'
 import type { HistoryReader, Window } from '../engine/types.js'
-import type { LoadedModel } from '../model/runtime.js'
+import { loadModel, type LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
+import { packageRoot } from '../util/paths.js'
 import { comparisonCharts } from './charts.js'
 import { compareStrategies, STRATEGY } from './compare.js'
 import type { LoadSeries } from './load.js'
@@ -27,7 +29,8 @@ export interface BacktestOptions {
   policy: Policy
   /** Length of the replayed period, ending now. */
   sinceSeconds: number
-  model: LoadedModel
+  /** The forecaster; the packaged model when absent (loaded and closed by the call). */
+  model?: LoadedModel
   nowMs?: number
   /** Pod creation to Ready. */
   startupDelaySeconds?: number
@@ -140,22 +143,28 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   if (missing > periodSteps * 0.05) warnings.push(`${missing} of ${periodSteps} samples in the period are missing: those minutes are not scored`)
   if (spec.horizonSeconds / stepSeconds > HORIZON_STEPS) warnings.push(`horizonSeconds ${spec.horizonSeconds} exceeds the model's ${HORIZON_STEPS} steps; the engine caps it`)
 
-  const result = await compareStrategies({
-    load,
-    fromMs,
-    toMs: endMs,
-    policy: o.policy,
-    model: o.model,
-    startupDelaySeconds: o.startupDelaySeconds ?? 60,
-    baselines: o.baselines ?? true,
-    onProgress: (done, total) => o.onProgress?.({ phase: 'simulate', done, total }),
-  })
+  const model = o.model ?? (await loadModel(join(packageRoot(), 'models/foresight-forecaster.onnx'), join(packageRoot(), 'models/foresight-forecaster.json')))
+  let result: Awaited<ReturnType<typeof compareStrategies>>
+  try {
+    result = await compareStrategies({
+      load,
+      fromMs,
+      toMs: endMs,
+      policy: o.policy,
+      model,
+      startupDelaySeconds: o.startupDelaySeconds ?? 60,
+      baselines: o.baselines ?? true,
+      onProgress: (done, total) => o.onProgress?.({ phase: 'simulate', done, total }),
+    })
+  } finally {
+    if (o.model === undefined) await model.close()
+  }
   const reactive = result.runs.find((r) => r.name === STRATEGY.reactive)?.metrics
   const foresight = result.runs.find((r) => r.name === STRATEGY.foresight)?.metrics
   const lines = [
     `# backtest of ${policyKey(o.policy)} over ${humanSeconds(o.sinceSeconds)}: ${new Date(fromMs).toISOString()} .. ${new Date(endMs).toISOString()}, ${stepSeconds}s step`,
     `# capacityPerReplica ${spec.load.capacityPerReplica}, horizonSeconds ${spec.horizonSeconds}, replicas ${spec.minReplicas}..${spec.maxReplicas}, pod start-up ${o.startupDelaySeconds ?? 60}s; HPA defaults (sync 15s, tolerance 0.1, down window 300s)`,
-    `# reactive: an HPA on the load query with AverageValue = capacityPerReplica; foresight: the engine with this policy and model ${o.model.meta.version}`,
+    `# reactive: an HPA on the load query with AverageValue = capacityPerReplica; foresight: the engine with this policy and model ${model.meta.version}`,
     ...result.notes.map((n) => `# ${n}`),
     ...warnings.map((w) => `# warning: ${w}`),
     '',
