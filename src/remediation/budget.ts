@@ -89,7 +89,7 @@ export function lastActionMs(status: PolicyStatus): number | undefined {
   return fromRecord === undefined ? last : Math.max(fromRecord, last)
 }
 
-export type EvictionResultAction = 'Evicted' | 'EvictionBlocked' | 'EvictionFailed'
+export type EvictionResultAction = 'Evicted' | 'EvictionBlocked' | 'EvictionFailed' | 'PodGone'
 
 /**
  * After the eviction: records how it ended in lastRemediation. The restartsInWindow entry stays whatever the

@@ -63,14 +63,13 @@ export const DEFAULT_STALE_AFTER_MS = 60_000
 /** At this share of the workload's pods anomalous together, a shared dependency is the likelier cause. */
 export const MOST_PODS_SHARE = 0.5
 
-interface Streak { outlier: boolean; startMs: number; score: number; class: ScoreClass | undefined }
+interface Streak { outlier: boolean; startMs: number; score: number; class: ScoreClass | undefined; stale?: boolean }
 
 /** The pod's current outlier streak: since when its score has stayed at or above threshold without gaps. */
 function streakOf(obs: readonly ScoreObservation[], nowMs: number, threshold: number, staleAfterMs: number): Streak {
   const last = obs[obs.length - 1]
-  if (last === undefined || nowMs - last.timeMs > staleAfterMs || last.score < threshold) {
-    return { outlier: false, startMs: nowMs, score: last?.score ?? 0, class: last?.class }
-  }
+  if (last === undefined || nowMs - last.timeMs > staleAfterMs) return { outlier: false, startMs: nowMs, score: 0, class: undefined, stale: true }
+  if (last.score < threshold) return { outlier: false, startMs: nowMs, score: last.score, class: last.class }
   let startMs = last.timeMs
   let remediable = REMEDIABLE_CLASSES.has(last.class)
   for (let i = obs.length - 2; i >= 0; i--) {
@@ -134,7 +133,7 @@ export function decide(input: DecideInput): Decision[] {
     const blocked = input.blockedUntilMs?.get(p.name)
     let d: Decision | undefined
     if (isTerminating(p)) d = skip(p.name, 'Terminating', 'the pod is already terminating', s)
-    else if (!s.outlier) d = skip(p.name, 'NotOutlier', `score ${s.score.toFixed(2)} below ${threshold}`, s)
+    else if (!s.outlier) d = skip(p.name, 'NotOutlier', s.stale === true ? `no score in the last ${Math.round(staleAfterMs / 1000)}s` : `score ${s.score.toFixed(2)} below ${threshold}`, s)
     else if (mostFailing) d = skip(p.name, 'MostPodsFailing', `${anomalous} of ${live.length} pods are anomalous together: a shared dependency is the likelier cause`, s)
     else if (s.class === undefined || !REMEDIABLE_CLASSES.has(s.class)) d = skip(p.name, 'ClassNotRemediable', `a restart does not cure ${s.class ?? 'an unknown'} anomalies`, s)
     else if (sustainedMs < r.sustainedSeconds * 1000) d = skip(p.name, 'NotSustained', `outlier for ${Math.round(sustainedMs / 1000)}s of ${r.sustainedSeconds}s`, s)

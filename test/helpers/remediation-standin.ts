@@ -43,6 +43,8 @@ export interface RemediationStandIn {
   deployments: Map<string, Record<string, unknown>>
   scores: Map<string, ScoreItem[]>
   scoreCode: number | undefined
+  /** Timestamp put on score items (now by default), for tests that drive their own clock. */
+  scoreTime: () => string
   scoreRequests: string[]
   policies: Map<string, { resourceVersion: number; status: unknown }>
   statusPatches: unknown[]
@@ -99,6 +101,7 @@ export async function startRemediationStandIn(): Promise<RemediationStandIn> {
     deployments: new Map(),
     scores: new Map(),
     scoreCode: undefined,
+    scoreTime: () => new Date().toISOString(),
     scoreRequests: [],
     policies: new Map(),
     statusPatches: [],
@@ -180,7 +183,7 @@ export async function startRemediationStandIn(): Promise<RemediationStandIn> {
       .map((i) => ({
         metricName: req.params.metric,
         metricLabels: { 'foresight.dev/policy': i.policy, pod: i.pod, class: i.class, reason: i.reason ?? '' },
-        timestamp: new Date().toISOString(),
+        timestamp: s.scoreTime(),
         value: i.value,
       }))
     return { kind: 'ExternalMetricValueList', apiVersion: 'external.metrics.k8s.io/v1beta1', metadata: {}, items }

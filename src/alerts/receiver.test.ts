@@ -1,0 +1,133 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import t from 'tap'
+import { alertFixture } from '../../test/helpers/alertmanager-fixtures.js'
+import { post } from '../../test/helpers/https-post.js'
+import { makeTestPki } from '../../test/helpers/pki.js'
+import { createCA, issueCert } from '../auth/pki.js'
+import type { RestartRequest } from './payload.js'
+import { startAlertReceiver, type AlertOutcome, type RunningReceiver } from './receiver.js'
+
+const log = pino({ level: 'silent' })
+const pki = makeTestPki()
+const dir = mkdtempSync(join(tmpdir(), 'foresight-alerts-'))
+const tokenFile = join(dir, 'token')
+writeFileSync(tokenFile, 's3cret-token\n')
+const clientCA = createCA('alertmanager-client-ca')
+const amClient = issueCert(clientCA, { commonName: 'alertmanager', usage: 'client' })
+const stranger = issueCert(createCA('someone-else'), { commonName: 'alertmanager', usage: 'client' })
+
+const requests: RestartRequest[] = []
+let answer: AlertOutcome = { status: 'decided', action: 'restart', reason: 'Alert', outcome: 'Evicted' }
+const sink = { async requestRestart(r: RestartRequest): Promise<AlertOutcome> { requests.push(r); return answer } }
+
+let tokenOnly: RunningReceiver
+let mtls: RunningReceiver
+t.before(async () => {
+  tokenOnly = await startAlertReceiver({ host: '127.0.0.1', port: 0, certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, bearerTokenFile: tokenFile, log, sink })
+  mtls = await startAlertReceiver({ host: '127.0.0.1', port: 0, certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, clientCAPem: clientCA.certPem, log, sink })
+})
+t.teardown(async () => { await tokenOnly.close(); await mtls.close() })
+t.beforeEach(() => { requests.length = 0; answer = { status: 'decided', action: 'restart', reason: 'Alert', outcome: 'Evicted' } })
+
+const ca = pki.servingCA.certPem
+const bearer = { authorization: 'Bearer s3cret-token' }
+const send = (body: string, headers: Record<string, string> = bearer): ReturnType<typeof post> => post(`${tokenOnly.url}/alertmanager`, body, { ca, headers })
+
+t.test('authentication', async (t) => {
+  const body = alertFixture('firing-pod')
+  const rows: Array<{ name: string; headers: Record<string, string>; status: number }> = [
+    { name: 'no token', headers: {}, status: 401 },
+    { name: 'wrong token', headers: { authorization: 'Bearer s3cret-tokeN' }, status: 401 },
+    { name: 'a prefix of the token', headers: { authorization: 'Bearer s3cret' }, status: 401 },
+    { name: 'basic auth', headers: { authorization: 'Basic czNjcmV0LXRva2Vu' }, status: 401 },
+    { name: 'right token', headers: bearer, status: 200 },
+    { name: 'right token, lower-case scheme', headers: { authorization: 'bearer s3cret-token' }, status: 200 },
+  ]
+  for (const r of rows) {
+    const res = await send(body, r.headers)
+    t.equal(res.status, r.status, r.name)
+    if (r.status === 401) t.match(res.json(), { kind: 'Status', code: 401, reason: 'Unauthorized' })
+  }
+  t.equal(requests.length, 2, 'only authenticated deliveries reach the controller')
+})
+
+t.test('a rotated token file is picked up', async (t) => {
+  writeFileSync(tokenFile, 'rotated')
+  t.teardown(() => writeFileSync(tokenFile, 's3cret-token\n'))
+  t.equal((await send(alertFixture('firing-pod'))).status, 401)
+  t.equal((await send(alertFixture('firing-pod'), { authorization: 'Bearer rotated' })).status, 200)
+})
+
+t.test('mTLS: a client certificate of the configured CA, nothing else', async (t) => {
+  const body = alertFixture('firing-pod')
+  t.equal((await post(`${mtls.url}/alertmanager`, body, { ca, cert: amClient.certPem, key: amClient.keyPem })).status, 200)
+  t.equal((await post(`${mtls.url}/alertmanager`, body, { ca, cert: stranger.certPem, key: stranger.keyPem })).status, 401, 'another CA')
+  t.equal((await post(`${mtls.url}/alertmanager`, body, { ca })).status, 401, 'no certificate')
+  t.equal((await post(`${mtls.url}/alertmanager`, body, { ca, headers: bearer })).status, 401, 'no token configured on this one')
+})
+
+t.test('a firing alert with namespace, pod and foresight_policy asks for a restart', async (t) => {
+  const res = await send(alertFixture('firing-pod'))
+  t.equal(res.status, 200)
+  t.same(requests, [{ namespace: 'shop', policy: 'web', pod: 'web-7c9f8d6b5-x2x4q', alertname: 'PodHighErrorRate', fingerprint: '6f0d3c1e2a9b8c47' }])
+  t.match(res.json(), { status: 'ok', results: [{ result: 'restart', reason: 'Alert', outcome: 'Evicted', pod: 'web-7c9f8d6b5-x2x4q' }] })
+})
+
+t.test('a group: only the alert that names its policy acts; the rest is acknowledged', async (t) => {
+  const res = await send(alertFixture('mixed-group'))
+  t.equal(res.status, 200)
+  t.same(requests.map((r) => r.pod), ['web-7c9f8d6b5-abcde'])
+  t.match(res.json(), {
+    results: [
+      { result: 'restart', pod: 'web-7c9f8d6b5-abcde' },
+      { result: 'ignored', reason: 'missing label(s) foresight_policy' },
+      { result: 'ignored', reason: 'resolved' },
+    ],
+  })
+})
+
+t.test('resolved and unrelated alerts are acknowledged and ignored', async (t) => {
+  for (const name of ['resolved', 'watchdog']) {
+    const res = await send(alertFixture(name))
+    t.equal(res.status, 200, name)
+    t.match(res.json(), { status: 'ok', results: [{ result: 'ignored' }] })
+  }
+  t.equal(requests.length, 0)
+})
+
+t.test('what the controller said is passed on; not the leader is a 503 so Alertmanager retries', async (t) => {
+  answer = { status: 'decided', action: 'skip', reason: 'BudgetExhausted', outcome: 'BudgetExhausted' }
+  t.match((await send(alertFixture('firing-pod'))).json(), { results: [{ result: 'skip', reason: 'BudgetExhausted' }] })
+  answer = { status: 'unknown-policy' }
+  const unknown = await send(alertFixture('firing-pod'))
+  t.equal(unknown.status, 200)
+  t.match(unknown.json(), { results: [{ result: 'ignored', reason: 'unknown-policy' }] })
+  answer = { status: 'not-leader' }
+  const res = await send(alertFixture('firing-pod'))
+  t.equal(res.status, 503)
+  t.match(res.json(), { status: 'not-leader' })
+})
+
+t.test('malformed payloads: 400 with a reason', async (t) => {
+  const rows: Array<{ name: string; body: string; message: RegExp }> = [
+    { name: 'version 3', body: alertFixture('bad-version'), message: /version: only webhook payload version "4"/ },
+    { name: 'unknown alert status', body: alertFixture('bad-alert-status'), message: /alerts\.0\.status/ },
+    { name: 'no alerts array', body: JSON.stringify({ version: '4', status: 'firing' }), message: /alerts:/ },
+    { name: 'not JSON', body: '{"version": "4", ', message: /malformed request/ },
+    { name: 'a JSON array', body: '[]', message: /invalid Alertmanager payload/ },
+    { name: 'labels not strings', body: JSON.stringify({ version: '4', status: 'firing', alerts: [{ status: 'firing', labels: { pod: 1 } }] }), message: /alerts\.0\.labels\.pod/ },
+  ]
+  for (const r of rows) {
+    const res = await send(r.body)
+    t.equal(res.status, 400, r.name)
+    t.match((res.json() as { message: string }).message, r.message, r.name)
+  }
+  t.equal(requests.length, 0)
+})
+
+t.test('refuses to start without any authentication', async (t) => {
+  await t.rejects(startAlertReceiver({ host: '127.0.0.1', port: 0, certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, log, sink }), /bearer token file or a client CA/)
+})

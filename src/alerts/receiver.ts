@@ -1,0 +1,134 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify'
+import type { Logger } from 'pino'
+import { statusBody } from '../api/errors.js'
+import { describePayloadError, restartRequestOf, webhookPayloadSchema, type RestartRequest } from './payload.js'
+
+// The Alertmanager webhook receiver: a firing alert naming a pod and its ForesightPolicy asks for a restart,
+// which then goes through exactly the same decision, budget and eviction path as the controller's own
+// outliers. An alert is a signal, never an order: budgets, cooldowns and most-pods-failing still apply.
+
+export type AlertOutcome =
+  | { status: 'not-leader' }
+  | { status: 'unknown-policy' }
+  | { status: 'unknown-pod' }
+  | { status: 'decided'; action: 'restart' | 'skip'; reason: string; outcome: string }
+
+export interface AlertSink {
+  requestRestart(req: RestartRequest): Promise<AlertOutcome>
+}
+
+export interface AlertReceiverOptions {
+  host: string
+  port: number
+  certPem: string
+  keyPem: string
+  /** File with the bearer token (a mounted Secret); read per request so a rotated Secret is picked up. */
+  bearerTokenFile?: string
+  /** CA of accepted client certificates (mTLS), instead of or besides the token. */
+  clientCAPem?: string
+  log: Logger
+  sink: AlertSink
+}
+
+export interface RunningReceiver { url: string; close(): Promise<void> }
+
+/** Equal-length digests keep the comparison constant-time whatever the token lengths. */
+function sameToken(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest()
+  const b = createHash('sha256').update(expected).digest()
+  return timingSafeEqual(a, b) && expected.length > 0
+}
+
+export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<RunningReceiver> {
+  if (opts.bearerTokenFile === undefined && opts.clientCAPem === undefined) throw new Error('the alert receiver needs a bearer token file or a client CA')
+  const log: FastifyBaseLogger = opts.log.child({ component: 'alerts' })
+  const app = Fastify({
+    loggerInstance: log,
+    logController: new LogController({ disableRequestLogging: true }),
+    https: {
+      cert: opts.certPem,
+      key: opts.keyPem,
+      ...(opts.clientCAPem !== undefined ? { ca: opts.clientCAPem, requestCert: true } : {}),
+      // Checked per request: a caller without a certificate may still present the token.
+      rejectUnauthorized: false,
+    },
+    bodyLimit: 4 * 1024 * 1024,
+  })
+
+  const authenticated = (authorization: string | undefined, socket: TLSSocket): boolean => {
+    if (opts.clientCAPem !== undefined && socket.authorized) return true
+    if (opts.bearerTokenFile === undefined || authorization === undefined) return false
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+    if (m === null) return false
+    let expected: string
+    try {
+      expected = readFileSync(opts.bearerTokenFile, 'utf8').trim()
+    } catch (err) {
+      log.error({ err }, 'cannot read the bearer token file: refusing every token')
+      return false
+    }
+    return sameToken(m[1] ?? '', expected)
+  }
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const code = err.statusCode ?? 500
+    if (code >= 400 && code < 500) {
+      // Fastify's own client errors: unparseable JSON, wrong content type, body too large.
+      void reply.code(code).send(statusBody(code, `malformed request: ${err.message}`))
+      return
+    }
+    req.log.error({ err }, 'alert handling failed')
+    void reply.code(500).send(statusBody(500, 'Internal error occurred: the alerts could not be handled'))
+  })
+
+  // Authentication before the body is even parsed.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!authenticated(req.headers.authorization, req.raw.socket as TLSSocket)) {
+      log.warn({ remote: req.ip }, 'unauthenticated alert delivery refused')
+      await reply.code(401).header('www-authenticate', 'Bearer').send(statusBody(401, 'Unauthorized'))
+    }
+  })
+
+  app.post('/alertmanager', async (req, reply) => {
+    const parsed = webhookPayloadSchema.safeParse(req.body)
+    if (!parsed.success) return reply.code(400).send(statusBody(400, `invalid Alertmanager payload: ${describePayloadError(parsed.error)}`))
+    const results: Array<Record<string, string>> = []
+    let notLeader = false
+    for (const alert of parsed.data.alerts) {
+      const req2 = restartRequestOf(alert)
+      const id = { alertname: alert.labels.alertname ?? '', fingerprint: alert.fingerprint ?? '' }
+      if ('ignored' in req2) {
+        log.info({ ...id, why: req2.ignored }, 'alert ignored')
+        results.push({ ...id, result: 'ignored', reason: req2.ignored })
+        continue
+      }
+      const out = await opts.sink.requestRestart(req2)
+      const target = { namespace: req2.namespace, policy: req2.policy, pod: req2.pod }
+      if (out.status === 'decided') {
+        log.info({ ...id, ...target, action: out.action, reason: out.reason, outcome: out.outcome }, 'alert handled')
+        results.push({ ...id, ...target, result: out.action, reason: out.reason, outcome: out.outcome })
+      } else {
+        if (out.status === 'not-leader') notLeader = true
+        log.info({ ...id, ...target, why: out.status }, 'alert ignored')
+        results.push({ ...id, ...target, result: 'ignored', reason: out.status })
+      }
+    }
+    // Alertmanager retries a 5xx: with luck (or a Service that only routes to the leader) it reaches the leader.
+    if (notLeader) return reply.code(503).send({ status: 'not-leader', results })
+    return { status: 'ok', results }
+  })
+
+  try {
+    await app.listen({ host: opts.host, port: opts.port })
+  } catch (err) {
+    await app.close()
+    throw new Error(`unable to start the alert receiver: ${(err as Error).message}`)
+  }
+  const addr = app.server.address() as AddressInfo
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+  return { url: `https://${host}:${addr.port}`, close: () => app.close() }
+}
