@@ -137,7 +137,8 @@ class Store:
             start_local = local - back - (WINDOW - 1)
             inside = start_local >= 0
             idx = np.where(inside[:, None], (g - back)[:, None] + rel, 0)
-            ok = inside & self.valid[idx].all(1)
+            # a row reaching t or later would hold future values: treat it as unavailable (P <= 30, e.g. hourly day)
+            ok = inside & (back >= AHEAD + 1) & self.valid[idx].all(1)
             seas[:, k, :] = np.where(ok[:, None], self.x[idx], 0.0)
             mask[:, k] = ok
         return recent, seas, mask, target

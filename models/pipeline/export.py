@@ -59,7 +59,16 @@ def build_graph(model, metadata: dict) -> onnx.ModelProto:
                axes=[2], keepdims=0)
     const("cerr", CLIP_ERR)
     err = node("Mul", [node("Min", [err, "cerr"], "err_c"), "seasonal_mask"], "err")
-    f = node("Concat", [zr, zs2, "seasonal_mask", rel, nonneg, err], "features", axis=1)
+    for j in range(2):
+        const(f"r_s{j}", [j], np.int64); const(f"r_e{j}", [j + 1], np.int64)
+    z_day = node("Slice", [zs, "r_s0", "r_e0", "ax1"], "z_day")
+    z_week = node("Slice", [zs, "r_s1", "r_e1", "ax1"], "z_week")
+    dw = node("ReduceMean", [node("Abs", [node("Sub", [z_day, z_week], "dw_d")], "dw_a")], "dw_m",
+              axes=[2], keepdims=0)
+    m_day = node("Slice", ["seasonal_mask", "r_s0", "r_e0", "ax1"], "m_day")
+    m_week = node("Slice", ["seasonal_mask", "r_s1", "r_e1", "ax1"], "m_week")
+    dw = node("Mul", [node("Min", [dw, "cerr"], "dw_c"), node("Mul", [m_day, m_week], "m_both")], "dw")
+    f = node("Concat", [zr, zs2, "seasonal_mask", rel, nonneg, err, dw], "features", axis=1)
 
     # ---- ensemble of MLPs with linear skip; each: p50 + softplus deltas ----
     zs_k = []

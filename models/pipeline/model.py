@@ -10,7 +10,7 @@ CLIP_IN = 20.0  # clip normalised inputs
 CLIP_TGT = 50.0  # clip normalised targets in the loss
 CLIP_SEAS = 5.0  # clip normalised seasonal rows (a past anomaly cannot push the forecast arbitrarily far)
 CLIP_ERR = 10.0
-N_FEAT = WINDOW + 2 * SEASONAL_LEN + 2 + 2 + 2
+N_FEAT = WINDOW + 2 * SEASONAL_LEN + 2 + 2 + 2 + 1
 
 
 def normalise(recent: np.ndarray):
@@ -36,7 +36,10 @@ def features(recent: np.ndarray, seasonal: np.ndarray, mask: np.ndarray):
     nonneg = (recent.min(1, keepdims=True) >= 0).astype(np.float32)
     # how well each seasonal row's first 60 values match the recent window (0 when the row is masked)
     err = np.minimum(np.abs(zs[:, :, :WINDOW] - zr[:, None, :]).mean(2, dtype=np.float32), CLIP_ERR) * mask
-    f = np.concatenate([zr, zs.reshape(len(recent), -1), mask, rel, nonneg, err], axis=1).astype(np.float32)
+    # day row vs week row agreement (0 unless both rows are available)
+    both = mask[:, :1] * mask[:, 1:]
+    dw = np.minimum(np.abs(zs[:, 0, :] - zs[:, 1, :]).mean(1, keepdims=True, dtype=np.float32), CLIP_ERR) * both
+    f = np.concatenate([zr, zs.reshape(len(recent), -1), mask, rel, nonneg, err, dw], axis=1).astype(np.float32)
     return f, loc, scale, nonneg
 
 

@@ -22,7 +22,8 @@ CFG = {
     "family_weights": {"nasa": 0.25, "nasa5": 0.10, "nyc_taxi": 0.10, "aws": 0.30, "known_cause": 0.12,
                        "artificial": 0.05, "synthetic": 0.08},
     "aug": {"drop_day": 0.15, "drop_week": 0.3, "scale_prob": 0.5, "noise_prob": 0.15, "burst_prob": 0.05,
-            "shift_prob": 0.2, "shift_max": 3},
+            "shift_prob": 0.2, "shift_max": 3,
+            "corrupt_prob": 0.1},
     "synthetic_series": 24, "members": 3, "calibrate": True,
 }
 AWS = ("ec2_cpu", "elb", "rds", "ec2_network", "ec2_disk", "grok", "iio")
@@ -68,6 +69,14 @@ def train_member(cfg: dict, seed: int, store: Store, log=print):
             sh = rng.random(B) < a["shift_prob"]
             ds = np.where(sh, rng.integers(-a["shift_max"], a["shift_max"] + 1, B), 0)
             ws = np.where(sh, rng.integers(-a["shift_max"], a["shift_max"] + 1, B), 0)
+            # misaligned seasonal rows (mask still 1): the model must check a row against the recent window
+            # before trusting it. Shift magnitude P/6..P/2 with random sign (rows never reach t: see gather).
+            sid = store.sid_of[g]
+            for k, (arr, per) in enumerate(((ds, store.pday[sid]), (ws, store.pweek[sid]))):
+                bad = rng.random(B) < a["corrupt_prob"]
+                mag = (rng.uniform(1 / 6, 1 / 2, B) * per).astype(np.int64)
+                sign = np.where(rng.random(B) < 0.5, -1, 1)
+                arr[bad] = (mag * sign)[bad]
             r, se, m, y = store.gather(g, ds, ws)
             r, se, m, y = augment.augment_batch(rng, r, se, m, y, a)
             f, loc, scale, _ = features(r, se, m)
@@ -221,7 +230,7 @@ def main() -> None:
         "seed": SEED,
         "opset": 17,
         "architecture": f"mean of {cfg['members']} MLPs ({cfg['layers']}x{cfg['hidden']} ReLU + linear skip, "
-                        f"246 features, p50 + softplus deltas); spread calibration c_lo={float(model.c_lo)}, "
+                        f"247 features, p50 + softplus deltas); spread calibration c_lo={float(model.c_lo)}, "
                         f"c_hi={float(model.c_hi)}",
     }
     m = build_graph(model, meta)
