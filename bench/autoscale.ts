@@ -38,7 +38,7 @@ const DEFAULTS: Variant = { horizonSeconds: 300, stabilizationSeconds: 300, maxD
  * the shortest horizon, no engine stabilization, and the HPA's own scale-down window set to 0 so the two
  * dampers do not add up.
  */
-const TUNED: Variant = { horizonSeconds: 60, stabilizationSeconds: 0, maxDecreasePercentPerMinute: 20, hpaDownWindowSeconds: 0 }
+const TUNED: Variant = { horizonSeconds: 60, stabilizationSeconds: 0, maxDecreasePercentPerMinute: 100, hpaDownWindowSeconds: 0 }
 const MAX_REPLICAS = 100
 /** NASA's validation segment starts here (models/split.json validation_start_index). */
 const VALIDATION_START_ROW = 62_495
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     load, fromMs, toMs, policy: policy('foresight', cap, DEFAULTS), variants, model, hpa,
     startupDelaySeconds: Number(args.startup),
     baselines: !args.grid,
-    reactiveUtilizations: [0.9, 0.8, 0.7],
+    reactiveVariants: [{ rateWindowSeconds: 120 }, { utilization: 0.9 }, { utilization: 0.8 }, { utilization: 0.7 }],
   })
   const seconds = (performance.now() - t0) / 1000
   await model.close()
@@ -107,10 +107,10 @@ async function main(): Promise<void> {
   console.log(`# Autoscaling simulation on the NASA 1995 HTTP trace, ${args.segment} segment: rows ${fromRow}..${toRow - 1}, ${new Date(fromMs).toISOString()} .. ${new Date(toMs).toISOString()}`)
   console.log(`# ${reactive?.evaluatedMinutes.toFixed(0) ?? '?'} scored minutes; the history before the segment is available to every forecaster; masked gap/outage rows are neither scored nor fed as load`)
   console.log(`# workload: capacityPerReplica ${cap} req/s, pod start-up ${args.startup}s, replicas 1..${MAX_REPLICAS}; every strategy scaled by a simulated HPA (sync 15s, tolerance 0.1, scale-up max(100%, 4 pods)/15s, scale-down 100%/15s)`)
-  console.log(`# reactive: HPA on the observed rate over the last 1m, AverageValue = capacityPerReplica (reactive@N%: AverageValue = N% of it), HPA down window 300s`)
+  console.log(`# reactive: HPA on the observed rate over the last 1m (reactive(2m): 2m), AverageValue = capacityPerReplica (reactive@N%: N% of it, bought headroom), HPA down window 300s`)
   for (const n of result.notes) console.log(`# ${n}`)
   console.log('# the baselines\' HPAs keep the 300s down window')
-  console.log(`# foresight: the real engine and model ${model.meta.version}, refreshed every 60s, HPA on foresight_desired_replicas with AverageValue 1`)
+  console.log(`# foresight: the real engine and model ${model.meta.version} (onnx sha256 ${model.meta.onnx_sha256.slice(0, 12)}), refreshed every 60s, HPA on foresight_desired_replicas with AverageValue 1`)
   console.log(`#   foresight       = policy defaults: horizonSeconds ${DEFAULTS.horizonSeconds}, scaleDown.stabilizationSeconds ${DEFAULTS.stabilizationSeconds}, maxDecreasePercentPerMinute ${DEFAULTS.maxDecreasePercentPerMinute}; HPA down window ${DEFAULTS.hpaDownWindowSeconds}s`)
   if (!args.grid) console.log(`#   foresight:tuned = horizonSeconds ${TUNED.horizonSeconds}, scaleDown.stabilizationSeconds ${TUNED.stabilizationSeconds}, maxDecreasePercentPerMinute ${TUNED.maxDecreasePercentPerMinute}; HPA down window ${TUNED.hpaDownWindowSeconds}s (chosen on the validation segment)`)
   console.log(`# ${result.engineRefreshes} engine refreshes, ${seconds.toFixed(1)}s`)

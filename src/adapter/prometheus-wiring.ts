@@ -13,6 +13,7 @@ export function prometheusFromConfig(cfg: PrometheusSourceConfig, log: Logger): 
     url: cfg.url,
     timeoutMs: cfg.timeoutMs,
     maxInFlight: cfg.maxConcurrentQueries,
+    maxGroupSize: cfg.maxGroupSize,
     log: log.child({ component: 'prometheus' }),
     ...(tokenFile !== undefined ? { bearerToken: () => readFileSync(tokenFile, 'utf8').trim() } : {}),
     ...(cfg.username !== undefined && passwordFile !== undefined ? { basicAuth: { username: cfg.username, password: readFileSync(passwordFile, 'utf8').trim() } } : {}),

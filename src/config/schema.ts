@@ -57,6 +57,7 @@ export const prometheusSourceSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).describe('Base URL of the Prometheus HTTP API'),
   timeoutMs: z.number().int().min(100).default(10_000).describe('Deadline of one Prometheus query'),
   maxConcurrentQueries: z.number().int().min(1).max(64).default(4).describe('Most Prometheus queries in flight at once'),
+  maxGroupSize: z.number().int().min(1).max(1000).default(200).describe('Most policies whose load queries are merged into one grouped query'),
   bearerTokenFile: filePath().optional().describe('File holding a bearer token for Prometheus'),
   username: z.string().min(1).optional().describe('Basic-auth user for Prometheus'),
   passwordFile: filePath().optional().describe('File holding the basic-auth password'),
