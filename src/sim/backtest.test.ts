@@ -47,7 +47,9 @@ t.test('replays the policy through reactive, baselines and the engine', async (t
   const r = await runBacktest({ history: src.fetch, policy, sinceSeconds: 6 * 3600, model, nowMs: NOW, maxPointsPerQuery: 5000, onProgress: (p) => progress.push(p) })
   t.equal(r.period.endMs, Date.parse('2026-03-05T18:00:00Z'), 'the period ends at the last whole step')
   t.equal(r.period.endMs - r.period.startMs, 6 * 3_600_000)
-  t.equal(src.calls.length, Math.ceil((8 * 1440 + 360 + 1) / 5000), 'long ranges are read in chunks under the point limit')
+  t.equal(src.calls.length, Math.ceil((8 * 1440) / 5000) + 1, 'the lookback in chunks under the point limit, then the period')
+  t.ok(src.calls.every((c) => (c.endMs - c.startMs) / 60_000 + 1 <= 5000), 'no chunk above the limit')
+  t.same(src.calls.at(-1), { startMs: r.period.startMs, endMs: r.period.endMs }, 'the period is read on its own')
   t.same(r.runs.map((x) => x.name), ['reactive', 'holt-winters', 'fft-periodic', 'foresight'])
   t.match(r.table, /strategy\s+under-prov min/)
   t.match(r.table, /foresight: .*% .* under-provisioned minutes than reactive/)
@@ -67,6 +69,13 @@ t.test('clear errors for too little history and bad arguments', async (t) => {
   await t.rejects(runBacktest({ history: none.fetch, policy, sinceSeconds: 600, model, nowMs: NOW }), /--since must be at least 1h/)
   const failing = async (): Promise<Window> => { throw new Error('connection refused') }
   await t.rejects(runBacktest({ history: failing, policy, sinceSeconds: 3600, model, nowMs: NOW }), new BacktestError('unable to read the load history: connection refused'))
+  const young = synthetic(4)
+  const youngFetch = async (startMs: number, endMs: number, step: number): Promise<Window> => {
+    if (endMs < NOW - 4 * DAY_MS) throw new Error('no series matched')
+    return young.fetch(startMs, endMs, step)
+  }
+  const ok = await runBacktest({ history: youngFetch, policy, sinceSeconds: 3600, model, nowMs: NOW, baselines: false, maxPointsPerQuery: 5000 })
+  t.ok(ok.warnings.some((w) => /could not be read and counts as missing: no series matched/.test(w)), 'a failed read before the period is a gap, not an error')
   const reader = { read: async () => new Map([['shop/web', { ok: false as const, error: 'query returned 2 series' }]]) }
   await t.rejects(runBacktest({ history: reader, policy, sinceSeconds: 3600, model, nowMs: NOW }), /unable to read the load history: query returned 2 series/, 'a HistoryReader is accepted as the source')
 })

@@ -86,28 +86,38 @@ function humanSeconds(s: number): string {
   return `${Math.round(s / 60)}m`
 }
 
-/** Reads [startMs, endMs] onto one grid, in chunks of at most `maxPoints` samples. */
-async function readHistory(fetch: FetchLoadRange, startMs: number, endMs: number, stepSeconds: number, maxPoints: number, onProgress?: (p: BacktestProgress) => void): Promise<LoadSeries> {
+/**
+ * Reads [startMs, endMs] onto one grid, in chunks of at most `maxPoints` samples, the period and the history
+ * before it separately: a failed chunk of the period is an error, a failed chunk of the history before it (the
+ * workload may be younger than the lookback, so Prometheus has no series there) is only a gap.
+ */
+async function readHistory(fetch: FetchLoadRange, startMs: number, periodStartMs: number, endMs: number, stepSeconds: number, maxPoints: number, warnings: string[], onProgress?: (p: BacktestProgress) => void): Promise<LoadSeries> {
   const stepMs = stepSeconds * 1000
   const n = Math.round((endMs - startMs) / stepMs) + 1
+  const periodStart = Math.round((periodStartMs - startMs) / stepMs)
   const values = new Float64Array(n).fill(NaN)
-  const chunks = Math.ceil(n / maxPoints)
-  for (let c = 0; c < chunks; c++) {
-    const first = c * maxPoints
-    const last = Math.min(n - 1, first + maxPoints - 1)
-    let w: Window
+  const chunks: Array<[number, number]> = []
+  for (const [a, b] of [[0, periodStart - 1], [periodStart, n - 1]] as const) {
+    for (let first = a; first <= b; first += maxPoints) chunks.push([first, Math.min(b, first + maxPoints - 1)])
+  }
+  let lookbackFailure: string | undefined
+  for (const [c, [first, last]] of chunks.entries()) {
+    let w: Window | undefined
     try {
       w = await fetch(startMs + first * stepMs, startMs + last * stepMs, stepSeconds)
     } catch (err) {
-      throw new BacktestError(`unable to read the load history: ${(err as Error).message}`)
+      const why = (err as Error).message
+      if (first >= periodStart) throw new BacktestError(`unable to read the load history: ${why}`)
+      lookbackFailure ??= why
     }
     // Place samples by time: a source may answer a shorter or shifted grid.
-    w.values.forEach((v, i) => {
+    w?.values.forEach((v, i) => {
       const k = Math.round((w.startMs + i * w.stepMs - startMs) / stepMs)
       if (k >= first && k <= last && Number.isFinite(v)) values[k] = v
     })
-    onProgress?.({ phase: 'fetch', done: c + 1, total: chunks })
+    onProgress?.({ phase: 'fetch', done: c + 1, total: chunks.length })
   }
+  if (lookbackFailure !== undefined) warnings.push(`part of the history before the period could not be read and counts as missing: ${lookbackFailure}`)
   return { values, startMs, stepMs }
 }
 
@@ -127,13 +137,13 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const periodSteps = Math.floor(o.sinceSeconds / stepSeconds)
   const fromMs = endMs - periodSteps * stepMs
   const lookbackSteps = Math.ceil((o.lookbackSeconds ?? DEFAULT_LOOKBACK_SECONDS) / stepSeconds)
-  const load = await readHistory(fetcherFor(o.history, o.policy), fromMs - lookbackSteps * stepMs, endMs, stepSeconds, o.maxPointsPerQuery ?? 10_000, o.onProgress)
+  const warnings: string[] = []
+  const load = await readHistory(fetcherFor(o.history, o.policy), fromMs - lookbackSteps * stepMs, fromMs, endMs, stepSeconds, o.maxPointsPerQuery ?? 10_000, warnings, o.onProgress)
 
   const periodValid = countValid(load.values, lookbackSteps, load.values.length)
   const label = `${policyKey(o.policy)} (spec.load.query ${JSON.stringify(spec.load.query.length > 80 ? spec.load.query.slice(0, 77) + '...' : spec.load.query)})`
   if (periodValid === 0) throw new BacktestError(`no load samples in the last ${humanSeconds(o.sinceSeconds)} for ${label}: check that the query returns one series and that Prometheus keeps that much data`)
   if (periodValid < MIN_PERIOD_SAMPLES) throw new BacktestError(`too little history for ${label}: ${periodValid} samples in the last ${humanSeconds(o.sinceSeconds)} at a ${stepSeconds}s step; the backtest needs at least ${MIN_PERIOD_SAMPLES}`)
-  const warnings: string[] = []
   const before = countValid(load.values, 0, lookbackSteps)
   if (before < RECENT_STEPS) warnings.push(`only ${before} samples before the period: Foresight answers from the present (cold start) for about its first ${humanSeconds(RECENT_STEPS * stepSeconds)}; a shorter --since gives it a warm start`)
   const daySteps = Math.round(DAY_SECONDS / stepSeconds)

@@ -25,10 +25,11 @@ export interface ComparisonOptions {
   /** Window of the reactive HPA's rate metric. */
   reactiveRateWindowSeconds?: number
   /**
-   * Extra reactive HPAs that target this share of the capacity (0.8: AverageValue = 0.8 x capacity), the usual
-   * way to buy headroom without prediction: they show what the reactive HPA gets for the same cost.
+   * Extra reactive HPAs: a utilization below 1 targets that share of the capacity (0.8: AverageValue = 0.8 x
+   * capacity), the usual way to buy headroom without prediction, which shows what reactive scaling gets for the
+   * same cost; a longer rate window shows the cost of metric lag.
    */
-  reactiveUtilizations?: readonly number[]
+  reactiveVariants?: ReadonlyArray<{ utilization?: number; rateWindowSeconds?: number }>
   /** Include the Holt-Winters and FFT baselines. */
   baselines?: boolean
   refreshEverySeconds?: number
@@ -51,7 +52,12 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
   const cap = spec.load.capacityPerReplica
   const notes: string[] = []
   const strategies: Strategy[] = [new ReactiveStrategy(STRATEGY.reactive, o.load, cap, o.reactiveRateWindowSeconds ?? stepSeconds)]
-  for (const u of o.reactiveUtilizations ?? []) strategies.push(new ReactiveStrategy(`${STRATEGY.reactive}@${Math.round(u * 100)}%`, o.load, cap * u, o.reactiveRateWindowSeconds ?? stepSeconds))
+  for (const v of o.reactiveVariants ?? []) {
+    const u = v.utilization ?? 1
+    const w = v.rateWindowSeconds ?? o.reactiveRateWindowSeconds ?? stepSeconds
+    const name = `${STRATEGY.reactive}${v.rateWindowSeconds !== undefined ? `(${w / 60}m)` : ''}${u !== 1 ? `@${Math.round(u * 100)}%` : ''}`
+    strategies.push(new ReactiveStrategy(name, o.load, cap * u, w))
+  }
   if (o.baselines ?? true) {
     // Holt-Winters parameters are fitted on the history before the simulated period only.
     const historyEnd = Math.max(0, lastSampleIndex(o.load, o.fromMs) + 1)
