@@ -128,6 +128,19 @@ async function main(): Promise<void> {
   }
   console.log(target(STRATEGY.foresight))
   if (!args.grid) console.log(target(`${STRATEGY.foresight}:tuned`))
+  // Headroom is what reactive users buy instead of prediction: compare at equal cost on the reactive@N% curve.
+  const curve = result.runs.filter((r) => r.name === STRATEGY.reactive || r.name.startsWith(`${STRATEGY.reactive}@`)).map((r) => r.metrics).sort((a, b) => a.replicaMinutes - b.replicaMinutes)
+  for (const name of args.grid ? [STRATEGY.foresight] : [STRATEGY.foresight, `${STRATEGY.foresight}:tuned`]) {
+    const m = result.runs.find((r) => r.name === name)?.metrics
+    if (m === undefined) continue
+    const i = curve.findIndex((c) => c.replicaMinutes >= m.replicaMinutes)
+    const hi = curve[i]
+    const lo = curve[i - 1]
+    if (i <= 0 || hi === undefined || lo === undefined) continue
+    const f = (m.replicaMinutes - lo.replicaMinutes) / (hi.replicaMinutes - lo.replicaMinutes)
+    const reactiveUnder = lo.underProvisionedMinutes + f * (hi.underProvisionedMinutes - lo.underProvisionedMinutes)
+    console.log(`${name}: at the same replica-minutes a reactive HPA with more headroom (interpolated on reactive@N%) is under-provisioned ${reactiveUnder.toFixed(0)} min, foresight ${m.underProvisionedMinutes.toFixed(0)} min`)
+  }
 
   if (!args['no-charts'] && !args.grid && args.segment === 'heldout') {
     const charts = comparisonCharts(result.runs, {
