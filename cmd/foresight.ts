@@ -6,6 +6,8 @@ import { loadConfig } from '../src/config/load.js'
 import { adapterConfigSchema } from '../src/config/schema.js'
 import { localUsage } from '../src/adapter/usage.js'
 import { explainPolicy } from '../src/adapter/explain.js'
+import { controllerConfigSchema } from '../src/config/controller.js'
+import { startController } from '../src/remediation/controller.js'
 import { webhookConfigSchema } from '../src/config/webhook.js'
 import { startWebhook } from '../src/webhook/server.js'
 import { createLogger } from '../src/telemetry/logger.js'
@@ -46,6 +48,19 @@ program
     const first = deps.policies?.list()[0]?.metadata
     if (cfg.auth.mode === 'local') process.stdout.write(localUsage(adapter.apiUrl, adapter.metricsUrl, first))
     onSignal(log, () => adapter.close())
+  })
+
+program
+  .command('controller')
+  .description('Run the leader-elected remediation controller: restart outlier pods through the Eviction API, within budgets')
+  .option('-c, --config <file>', 'configuration file (YAML or JSON)')
+  .option('--set <key=value>', 'set one configuration value, e.g. reconcile.intervalMs=15000 (repeatable)', collect, [])
+  .action(async (opts: { config?: string; set: string[] }) => {
+    const cfg = loadConfig(controllerConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
+    const log = createLogger(cfg.logLevel)
+    const controller = await startController(cfg, log)
+    log.info({ metrics: controller.metricsUrl, alerts: controller.alertsUrl }, 'controller started')
+    onSignal(log, () => controller.close())
   })
 
 program
