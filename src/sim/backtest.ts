@@ -10,6 +10,7 @@ import { policyKey, type Policy } from '../policy/schema.js'
 import { packageRoot } from '../util/paths.js'
 import { comparisonCharts } from './charts.js'
 import { compareStrategies, STRATEGY } from './compare.js'
+import type { HpaSpec } from './hpa.js'
 import type { LoadSeries } from './load.js'
 import { comparisonTable } from './report.js'
 import type { StrategyRun } from './simulate.js'
@@ -38,6 +39,8 @@ export interface BacktestOptions {
   lookbackSeconds?: number
   /** Prometheus refuses range queries over 11,000 points; longer ranges are read in chunks. */
   maxPointsPerQuery?: number
+  /** The HPA each strategy drives, by strategy name (reactive, holt-winters, fft-periodic, foresight); the API server's defaults otherwise. */
+  hpa?: (strategy: string) => HpaSpec
   /** Include the Holt-Winters and FFT baselines (they need two days of history to be themselves). */
   baselines?: boolean
   onProgress?: (p: BacktestProgress) => void
@@ -164,6 +167,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       model,
       startupDelaySeconds: o.startupDelaySeconds ?? 60,
       baselines: o.baselines ?? true,
+      ...(o.hpa !== undefined ? { hpa: o.hpa } : {}),
       onProgress: (done, total) => o.onProgress?.({ phase: 'simulate', done, total }),
     })
   } finally {
@@ -173,7 +177,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const foresight = result.runs.find((r) => r.name === STRATEGY.foresight)?.metrics
   const lines = [
     `# backtest of ${policyKey(o.policy)} over ${humanSeconds(o.sinceSeconds)}: ${new Date(fromMs).toISOString()} .. ${new Date(endMs).toISOString()}, ${stepSeconds}s step`,
-    `# capacityPerReplica ${spec.load.capacityPerReplica}, horizonSeconds ${spec.horizonSeconds}, replicas ${spec.minReplicas}..${spec.maxReplicas}, pod start-up ${o.startupDelaySeconds ?? 60}s; HPA defaults (sync 15s, tolerance 0.1, down window 300s)`,
+    `# capacityPerReplica ${spec.load.capacityPerReplica}, horizonSeconds ${spec.horizonSeconds}, replicas ${spec.minReplicas}..${spec.maxReplicas}, pod start-up ${o.startupDelaySeconds ?? 60}s; HPA sync 15s, tolerance 0.1, ${o.hpa === undefined ? 'default behavior (scale-down window 300s)' : 'behavior as given'}`,
     `# reactive: an HPA on the load query with AverageValue = capacityPerReplica; foresight: the engine with this policy and model ${model.meta.version}`,
     ...result.notes.map((n) => `# ${n}`),
     ...warnings.map((w) => `# warning: ${w}`),
