@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Shared settings for hack/build-control-plane.sh, hack/cluster-up.sh and hack/cluster-down.sh.
+# Source it; it only defines variables and functions.
+
+# Versions (override through the environment).
+K8S_VERSION="${K8S_VERSION:-v1.34.4}"
+ETCD_VERSION="${ETCD_VERSION:-v3.5.35}"
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+
+# Binary cache, outside the work tree, keyed by version.
+FORESIGHT_CACHE="${FORESIGHT_CACHE:-${HOME}/.cache/foresight}"
+K8S_DIR="${FORESIGHT_CACHE}/k8s-${K8S_VERSION}"
+K8S_BIN="${K8S_DIR}/bin"
+ETCD_DIR="${FORESIGHT_CACHE}/etcd-${ETCD_VERSION}"
+ETCD_BIN="${ETCD_DIR}/bin"
+KWOK_DIR="${FORESIGHT_CACHE}/kwok-${KWOK_VERSION}"
+KWOK_BIN="${KWOK_DIR}/bin"
+
+# Cluster state (kubeconfig, PKI, etcd data, logs, pids).
+FORESIGHT_E2E_DIR="${FORESIGHT_E2E_DIR:-/tmp/foresight-e2e}"
+KUBECONFIG_PATH="${FORESIGHT_E2E_DIR}/kubeconfig"
+
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { printf '[%s] ERROR: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; exit 1; }
+
+# Run a (build) command politely on a shared machine.
+polite() { GOMAXPROCS="${GOMAXPROCS:-2}" nice -n 19 "$@"; }
+
+have_all() { # have_all dir name...
+  local d="$1"; shift
+  local n
+  for n in "$@"; do [[ -x "${d}/${n}" ]] || return 1; done
+}
