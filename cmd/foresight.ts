@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config/load.js'
 import { adapterConfigSchema } from '../src/config/schema.js'
 import { localUsage } from '../src/adapter/usage.js'
 import { explainPolicy } from '../src/adapter/explain.js'
+import { backtestCommand } from '../src/cli/backtest.js'
 import { controllerConfigSchema } from '../src/config/controller.js'
 import { startController } from '../src/remediation/controller.js'
 import { webhookConfigSchema } from '../src/config/webhook.js'
@@ -74,6 +75,20 @@ program
     const webhook = await startWebhook(cfg, log)
     log.info({ url: webhook.url }, 'webhook started')
     onSignal(log, () => webhook.close())
+  })
+
+program
+  .command('backtest')
+  .description('Replay your own Prometheus history through a simulated HPA: reactive, Holt-Winters, FFT and Foresight side by side')
+  .requiredOption('--prometheus <url>', 'Prometheus base URL')
+  .requiredOption('--policy <file>', 'ForesightPolicy YAML to test')
+  .option('--name <policy>', 'which policy of the file, when it holds several')
+  .option('--since <duration>', 'length of the replayed period, ending now (90m, 36h, 7d, 2w)', '7d')
+  .option('--chart <file>', 'where to write the SVG chart (the busiest day goes beside it)', 'backtest.svg')
+  .option('--bearer-token-file <file>', 'bearer token for a secured Prometheus')
+  .option('--ca-file <file>', 'CA bundle of a Prometheus served over HTTPS')
+  .action(async (opts: { prometheus: string; policy: string; name?: string; since: string; chart: string; bearerTokenFile?: string; caFile?: string }) => {
+    process.stdout.write(await backtestCommand(opts, createLogger('error')))
   })
 
 program

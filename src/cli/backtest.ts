@@ -1,0 +1,88 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import type { Logger } from 'pino'
+import { parsePolicyFile, PolicyFileError } from '../policy/file-source.js'
+import type { Policy } from '../policy/schema.js'
+import { createPrometheusSource } from '../prometheus/source.js'
+import { runBacktest, type BacktestProgress } from '../sim/backtest.js'
+
+export class BacktestCliError extends Error {
+  override name = 'BacktestCliError'
+}
+
+const UNITS: Readonly<Record<string, number>> = { m: 60, h: 3600, d: 86_400, w: 604_800 }
+
+/** "7d", "36h", "90m", "2w" -> seconds. */
+export function parseDurationSeconds(text: string): number {
+  const m = /^(\d+)(m|h|d|w)$/.exec(text.trim())
+  if (m === null) throw new BacktestCliError(`invalid --since "${text}": use a number and a unit, such as 90m, 36h, 7d or 2w`)
+  return Number(m[1]) * (UNITS[m[2] ?? 'd'] ?? 86_400)
+}
+
+/** The one policy of a file, or the one named; a precise error otherwise. */
+export function policyFromFile(file: string, name: string | undefined): Policy {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    throw new BacktestCliError(`unable to read policy ${file}: file not found or unreadable`)
+  }
+  let parsed: ReturnType<typeof parsePolicyFile>
+  try {
+    parsed = parsePolicyFile(text)
+  } catch (err) {
+    throw new BacktestCliError(`invalid policy ${file}: ${err instanceof PolicyFileError ? err.message : String(err)}`)
+  }
+  const problems = [...parsed.invalid].map(([k, why]) => `${k}: ${why}`)
+  const candidates = [...parsed.valid.values()].filter((p) => name === undefined || p.metadata.name === name)
+  if (candidates.length === 1 && candidates[0] !== undefined) return candidates[0]
+  if (candidates.length === 0) {
+    const why = problems.length > 0 ? `: ${problems.join('; ')}` : name !== undefined ? `: no policy named ${name}` : ': it holds no ForesightPolicy'
+    throw new BacktestCliError(`invalid policy ${file}${why}`)
+  }
+  throw new BacktestCliError(`policy ${file} holds ${candidates.length} policies: choose one with --name`)
+}
+
+export interface BacktestCliOptions {
+  prometheus: string
+  policy: string
+  name?: string
+  since: string
+  chart: string
+  bearerTokenFile?: string
+  caFile?: string
+}
+
+/** A one-line progress bar on stderr (redrawn in place on a terminal, one line per phase otherwise). */
+function progress(stream: NodeJS.WriteStream): (p: BacktestProgress) => void {
+  let lastPhase = ''
+  return (p) => {
+    const width = 30
+    const filled = p.total > 0 ? Math.round((p.done / p.total) * width) : width
+    const bar = `${p.phase.padEnd(8)} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${p.done}/${p.total}`
+    if (stream.isTTY) stream.write(`\r${bar}${p.done === p.total ? '\n' : ''}`)
+    else if (p.phase !== lastPhase || p.done === p.total) stream.write(`${bar}\n`)
+    lastPhase = p.phase
+  }
+}
+
+export async function backtestCommand(o: BacktestCliOptions, log: Logger): Promise<string> {
+  const policy = policyFromFile(o.policy, o.name)
+  const sinceSeconds = parseDurationSeconds(o.since)
+  const tokenFile = o.bearerTokenFile
+  const { source, client } = createPrometheusSource({
+    url: o.prometheus,
+    log,
+    ...(tokenFile !== undefined ? { bearerToken: () => readFileSync(tokenFile, 'utf8').trim() } : {}),
+    ...(o.caFile !== undefined ? { caFile: o.caFile } : {}),
+  })
+  try {
+    const result = await runBacktest({ history: source, policy, sinceSeconds, onProgress: progress(process.stderr) })
+    writeFileSync(o.chart, result.svg)
+    const dayChart = o.chart.replace(/(\.svg)?$/, '-day.svg')
+    writeFileSync(dayChart, result.daySvg)
+    const warnings = result.warnings.map((w) => `warning: ${w}\n`).join('')
+    return `${warnings}${result.table}\ncharts: ${o.chart}, ${dayChart}\n`
+  } finally {
+    client.close()
+  }
+}

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { freePort, startPrometheus } from '../helpers/prometheus.js'
+
+// `foresight backtest` as a user runs it, against a real Prometheus backfilled with 8 days of the NASA trace.
+
+const prom = await startPrometheus()
+t.teardown(() => prom.stop())
+const dir = mkdtempSync(join(tmpdir(), 'foresight-backtest-'))
+const policyFile = join(dir, 'policy.yaml')
+writeFileSync(policyFile, `apiVersion: foresight.dev/v1alpha1
+kind: ForesightPolicy
+metadata: { name: web, namespace: default }
+spec:
+  scaleTargetRef: { name: web }
+  load: { query: 'sum(rate(http_requests_total{namespace="default",service="web"}[2m]))', capacityPerReplica: 0.1 }
+  maxReplicas: 100
+`)
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/foresight.ts', 'backtest', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
+  return new Promise((resolve) => child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) }))
+}
+
+t.test('compares the strategies on the real history and writes the charts', async (t) => {
+  const chart = join(dir, 'web.svg')
+  const r = await run(['--prometheus', prom.url, '--policy', policyFile, '--since', '1d', '--chart', chart])
+  t.equal(r.code, 0, r.stderr)
+  for (const strategy of ['reactive', 'holt-winters', 'fft-periodic', 'foresight']) t.match(r.stdout, new RegExp(`^${strategy}\\s+[\\d.]+`, 'm'), strategy)
+  t.match(r.stdout, /under-prov/)
+  t.match(r.stderr, /fetch\s+\[#+\] \d+\/\d+/, 'progress while it reads')
+  t.ok(existsSync(chart) && readFileSync(chart, 'utf8').startsWith('<svg'), 'chart written')
+  t.ok(existsSync(join(dir, 'web-day.svg')), 'the busiest day beside it')
+})
+
+t.test('clear errors', async (t) => {
+  const closed = `http://127.0.0.1:${await freePort()}`
+  const down = await run(['--prometheus', closed, '--policy', policyFile, '--since', '1d', '--chart', join(dir, 'x.svg')])
+  t.equal(down.code, 1)
+  t.match(down.stderr, /unable to (read the load history|query Prometheus)/)
+  t.notMatch(down.stderr, /\n\s+at /, 'no stack trace')
+
+  const bad = join(dir, 'bad.yaml')
+  writeFileSync(bad, 'apiVersion: foresight.dev/v1alpha1\nkind: ForesightPolicy\nmetadata: { name: web }\nspec: { maxReplicas: 0 }\n')
+  const invalid = await run(['--prometheus', prom.url, '--policy', bad])
+  t.equal(invalid.code, 1)
+  t.match(invalid.stderr, /^invalid policy .*bad\.yaml: default\/web: /m)
+
+  const short = await run(['--prometheus', prom.url, '--policy', policyFile, '--since', '20d', '--chart', join(dir, 'y.svg')])
+  t.equal(short.code, 1)
+  t.match(short.stderr, /too little history|no load samples|unable to read the load history/)
+
+  const since = await run(['--prometheus', prom.url, '--policy', policyFile, '--since', 'week'])
+  t.equal(since.code, 1)
+  t.match(since.stderr, /invalid --since "week"/)
+})
