@@ -153,6 +153,16 @@ build_kwok() {
   log "kwok ${KWOK_VERSION}: built in $(elapsed "${start}")"
 }
 
+# One build at a time per cache (parallel CI jobs on one machine): the others wait, then find the cache.
+mkdir -p "${FORESIGHT_CACHE}"
+if command -v flock >/dev/null; then
+  exec 9>"${FORESIGHT_CACHE}/.build.lock"
+  if ! flock -n 9; then
+    log "another build is running in ${FORESIGHT_CACHE}; waiting for it to finish"
+    flock 9
+  fi
+fi
+
 only="${1:-all}"
 case "${only}" in
   all) build_etcd; build_kwok; build_k8s ;;

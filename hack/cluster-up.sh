@@ -13,7 +13,8 @@
 #   FORESIGHT_KCM_SA_CREDENTIALS  kube-controller-manager --use-service-account-credentials (default true)
 #   FORESIGHT_SKIP_VERIFY=1  skip the smoke checks (hack/lib/verify-cluster.sh, hack/lib/verify-aggregation.sh)
 #   plus the version/cache variables of hack/lib/common.sh.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'rc=$?; printf "[%s] ERROR: %s line %d: command failed (exit %d): %s\n" "$(date -u +%H:%M:%S)" "${BASH_SOURCE[0]##*/}" "${LINENO}" "${rc}" "${BASH_COMMAND}" >&2' ERR
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib/common.sh
 source "${HACK_DIR}/lib/common.sh"

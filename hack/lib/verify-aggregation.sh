@@ -6,7 +6,8 @@
 #   <- the HPA controller reads an External metric (AverageValue) and scales a Deployment.
 # Usage: verify-aggregation.sh <kubeconfig>. Removes everything it created; refuses to run when an
 # APIService for external.metrics.k8s.io/v1beta1 already exists.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'rc=$?; printf "[%s] ERROR: %s line %d: command failed (exit %d): %s\n" "$(date -u +%H:%M:%S)" "${BASH_SOURCE[0]##*/}" "${LINENO}" "${rc}" "${BASH_COMMAND}" >&2' ERR
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=common.sh
 source "${HACK_DIR}/lib/common.sh"
@@ -122,10 +123,14 @@ wait_for 90 "the HPA to scale deployment smoke to 3 ready replicas (metric 3, av
 ok "HPA scaled the deployment 1 -> 3 from the external metric"
 
 grep -q '"cn": "front-proxy-client"' "${WORK}/server.log" || die "backend never saw the front-proxy client certificate"
+# (the server may be writing a line right now: skip lines that do not parse)
 users="$(python3 -c 'import json,sys
 seen=set()
 for line in open(sys.argv[1]):
-    d=json.loads(line)
+    try:
+        d=json.loads(line)
+    except ValueError:
+        continue
     if d.get("user"): seen.add(d["user"])
 print(",".join(sorted(seen)))' "${WORK}/server.log")"
 [[ -n "${users}" ]] || die "backend never saw X-Remote-User"

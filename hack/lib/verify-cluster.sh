@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke checks of a cluster started by hack/cluster-up.sh. Usage: verify-cluster.sh <kubeconfig> [nodes]
 # Every wait is bounded; the first failing check exits non-zero with a message.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'rc=$?; printf "[%s] ERROR: %s line %d: command failed (exit %d): %s\n" "$(date -u +%H:%M:%S)" "${BASH_SOURCE[0]##*/}" "${LINENO}" "${rc}" "${BASH_COMMAND}" >&2' ERR
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=common.sh
 source "${HACK_DIR}/lib/common.sh"
