@@ -163,9 +163,24 @@ if [[ "${FORESIGHT_SKIP_VERIFY:-0}" != 1 ]]; then
   KUBECTL="${KUBECTL}" "${HACK_DIR}/lib/verify-aggregation.sh" "${KUBECONFIG_PATH}"
 fi
 
+# 8. Machine-readable summary for test harnesses (KEY=value lines, shell-sourceable).
+cluster_ca="$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority}')"
+cat >"${FORESIGHT_E2E_DIR}/cluster.env" <<EOF
+KUBECONFIG=${KUBECONFIG_PATH}
+FORESIGHT_APISERVER_URL=${server}
+FORESIGHT_CLUSTER_CA=${cluster_ca}
+FORESIGHT_FRONT_PROXY_CA=${PKI_DIR}/front-proxy-ca.crt
+FORESIGHT_FRONT_PROXY_CLIENT_CERT=${PKI_DIR}/front-proxy-client.crt
+FORESIGHT_FRONT_PROXY_CLIENT_KEY=${PKI_DIR}/front-proxy-client.key
+FORESIGHT_FRONT_PROXY_ALLOWED_NAMES=${FRONT_PROXY_CLIENT_CN}
+FORESIGHT_CLUSTER_LOGS=${CLUSTER_DIR}/logs
+FORESIGHT_KUBERNETES_VERSION=${K8S_VERSION}
+EOF
+
 trap - EXIT
 log "cluster ${CLUSTER_NAME} is up: API server ${server}"
 echo "front-proxy CA (requestheader-client-ca-file): ${PKI_DIR}/front-proxy-ca.crt"
-echo "cluster CA: $(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority}')"
+echo "cluster CA: ${cluster_ca}"
+echo "summary: ${FORESIGHT_E2E_DIR}/cluster.env"
 echo "component logs: ${CLUSTER_DIR}/logs/"
 echo "KUBECONFIG=${KUBECONFIG_PATH}"
