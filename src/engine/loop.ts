@@ -29,6 +29,7 @@ export class RefreshLoop {
   private readonly forecast: Gauge<'namespace' | 'policy' | 'quantile' | 'horizon'>
   private readonly observed: Gauge<'namespace' | 'policy'>
   private readonly anomaly: Gauge<'namespace' | 'policy' | 'class'>
+  private readonly podAnomaly: Gauge<'namespace' | 'policy' | 'pod' | 'class'>
   private readonly duration: Histogram<'phase'>
 
   constructor(private readonly o: RefreshLoopOptions) {
@@ -37,6 +38,7 @@ export class RefreshLoop {
     this.forecast = new Gauge({ name: 'foresight_forecast_load', help: 'Forecast load at the policy horizon', labelNames: ['namespace', 'policy', 'quantile', 'horizon'], registers })
     this.observed = new Gauge({ name: 'foresight_observed_load', help: 'Newest observed load', labelNames: ['namespace', 'policy'], registers })
     this.anomaly = new Gauge({ name: 'foresight_anomaly_score', help: 'Workload anomaly score in [0,1]', labelNames: ['namespace', 'policy', 'class'], registers })
+    this.podAnomaly = new Gauge({ name: 'foresight_pod_anomaly_score', help: 'Pod anomaly score in [0,1] against its siblings', labelNames: ['namespace', 'policy', 'pod', 'class'], registers })
     this.duration = new Histogram({ name: 'foresight_refresh_duration_seconds', help: 'Time of one refresh by phase', labelNames: ['phase'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30], registers })
   }
 
@@ -79,7 +81,7 @@ export class RefreshLoop {
   }
 
   private export(policies: readonly Policy[]): void {
-    for (const g of [this.desired, this.forecast, this.observed, this.anomaly]) g.reset()
+    for (const g of [this.desired, this.forecast, this.observed, this.anomaly, this.podAnomaly]) g.reset()
     for (const p of policies) {
       const r = this.o.engine.result(policyKey(p))
       if (r === undefined) continue
@@ -93,6 +95,7 @@ export class RefreshLoop {
         this.forecast.set({ ...base, quantile: '0.9', horizon }, r.forecast.p90)
       }
       if (r.anomaly !== undefined) this.anomaly.set({ ...base, class: r.anomaly.class }, r.anomaly.score)
+      for (const pod of r.pods ?? []) this.podAnomaly.set({ ...base, pod: pod.pod, class: pod.class }, pod.score)
     }
   }
 
