@@ -1,0 +1,79 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js'
+import { clusterDown, ensureCluster, readClusterEnv, REPO, type ClusterEnv } from './lib/cluster.js'
+import { apply, kubectl, kubectlOk, KUBECONFIG } from './lib/kube.js'
+import { killAll } from './lib/procs.js'
+import { adapterSuite } from './steps/adapter.js'
+import { scalingSuite } from './steps/scaling.js'
+import { authSuite } from './steps/auth.js'
+import { webhookSuite } from './steps/webhook.js'
+import { remediationSuite } from './steps/remediation.js'
+
+// The whole product against a real control plane (hack/cluster-up.sh): kube-apiserver's aggregation layer, RBAC,
+// admission webhooks, the HPA controller and the Eviction API; adapter, webhook and controller run as local
+// processes of the CLI on 127.0.0.1. The steps share state (the adapter serves every later step), so they run
+// in order in one file and a failure stops the steps after it.
+
+export interface Suite {
+  dir: string
+  env: ClusterEnv
+  prom: RunningPrometheus
+  /** Filled by the adapter step; later steps skip without it. */
+  adapter?: { port: number; caPem: string }
+}
+
+// Files in test/e2e that are not *.test.ts are helpers: tap (given the directory) still loads them and reports
+// "no tests found" (SKIP); importing them has no side effects.
+
+const started = Date.now()
+const dir = mkdtempSync(join(tmpdir(), 'foresight-e2e-run-'))
+let startedCluster = false
+let prom: RunningPrometheus | undefined
+
+t.teardown(async () => {
+  await killAll()
+  await prom?.stop()
+  if (startedCluster && process.env.FORESIGHT_E2E_KEEP_CLUSTER !== '1') await clusterDown()
+  else {
+    // A cluster we did not start stays up: remove what we registered so it is reusable.
+    await kubectl(['delete', 'apiservice', 'v1beta1.external.metrics.k8s.io', '--ignore-not-found'])
+    await kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'foresight-e2e', '--ignore-not-found'])
+    await kubectl(['delete', 'ns', '-l', 'foresight.dev/e2e=true', '--wait=false'])
+  }
+  t.comment(`e2e suite: ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${dir}`)
+})
+
+const [clusterStarted, runningProm] = await Promise.all([ensureCluster(), startPrometheus({ days: 2 })])
+startedCluster = clusterStarted
+prom = runningProm
+const suite: Suite = { dir, env: readClusterEnv(), prom }
+t.comment(`cluster ${startedCluster ? 'started' : 'reused'} (${KUBECONFIG}), prometheus ${prom.url}, setup ${((Date.now() - started) / 1000).toFixed(1)} s`)
+
+t.test('deploy/base passes server-side dry-run', async (t) => {
+  // The CRD and the namespace for real first: a dry-run cannot create objects in a namespace it only dry-created.
+  await kubectlOk(['apply', '-f', join(REPO, 'deploy', 'base', 'crd.yaml')])
+  await kubectlOk(['wait', '--for=condition=Established', '--timeout=30s', 'crd/foresightpolicies.foresight.dev'])
+  await apply('apiVersion: v1\nkind: Namespace\nmetadata: {name: foresight}\n')
+  const r = await kubectl(['apply', '--dry-run=server', '-k', join(REPO, 'deploy', 'base')])
+  t.equal(r.code, 0, `kubectl apply --dry-run=server -k deploy/base: ${r.stderr.trim()}`)
+  t.match(r.stdout, /apiservice.apiregistration.k8s.io\/v1beta1.external.metrics.k8s.io created \(server dry run\)/)
+  t.match(r.stdout, /validatingwebhookconfiguration.admissionregistration.k8s.io\/foresight created \(server dry run\)/)
+  // The RBAC for real (not through kustomize, see below): the adapter's and the HPA's permissions as shipped.
+  await kubectlOk(['apply', '-f', join(REPO, 'deploy', 'base', 'rbac.yaml')])
+})
+
+t.test('kustomize keeps the auth-reader RoleBinding in kube-system', { todo: 'deploy/base/kustomization.yaml sets namespace: foresight, which moves it out of kube-system' }, async (t) => {
+  const out = await kubectlOk(['kustomize', join(REPO, 'deploy', 'base')])
+  const doc = out.split('\n---\n').find((d) => d.includes('name: foresight-adapter-auth-reader'))
+  t.match(doc, /namespace: kube-system/, 'the Role extension-apiserver-authentication-reader exists only in kube-system')
+})
+
+await adapterSuite(t, suite)
+await scalingSuite(t, suite)
+await authSuite(t, suite)
+await webhookSuite(t, suite)
+await remediationSuite(t, suite)
+
