@@ -3,10 +3,10 @@
  * profiles). Rows are kept as they are in the files (row index = step), as the model split and NAB scoring
  * both count rows; the step is the most common spacing.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { CostProfile, IndexWindow } from '../nab/scorer.js'
+import { packageRoot } from '../util/paths.js'
 
 export interface Series {
   /** Path relative to the data dir, or the file name for ad-hoc files. */
@@ -23,23 +23,8 @@ export class DataError extends Error {
   override name = 'DataError'
 }
 
-let rootCache: string | undefined
-
-/** The repo root: the nearest folder above this module with the foresight package.json (src/ or dist/src/). */
-export function repoRoot(): string {
-  if (rootCache !== undefined) return rootCache
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    const manifest = join(dir, 'package.json')
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'foresight') {
-      rootCache = dir
-      return dir
-    }
-    const parent = dirname(dir)
-    if (parent === dir) throw new DataError('unable to locate the foresight repo root above ' + fileURLToPath(import.meta.url))
-    dir = parent
-  }
-}
+/** The repo root (kept under this name for the data modules; one implementation in util/paths). */
+export const repoRoot = packageRoot
 
 /** `<repo>/../shared/data`, where the read-only traces and NAB subset live. */
 export function sharedDataDir(): string {
