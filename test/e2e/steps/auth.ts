@@ -1,3 +1,38 @@
 import type { Test } from 'tap'
 import type { Suite } from '../e2e.test.js'
-export async function authSuite(_t: Test, _suite: Suite): Promise<void> {}
+import { createCA, issueCert } from '../../../src/auth/pki.js'
+import { call } from '../../helpers/https-client.js'
+import { getRaw } from '../lib/kube.js'
+import { askAdapter, metricPath, SCALE_NS } from './adapter.js'
+
+// Step 3: the adapter's delegated authentication/authorization, both straight and through kube-apiserver.
+
+const HPA_SA = 'system:serviceaccount:kube-system:horizontal-pod-autoscaler'
+
+export async function authSuite(t: Test, suite: Suite): Promise<void> {
+  await t.test('auth: no credentials 401, no RBAC 403, the HPA service account allowed', { skip: suite.adapter === undefined ? 'no adapter' : false }, async (t) => {
+    const adapter = suite.adapter
+    if (adapter === undefined) return
+    const path = metricPath(SCALE_NS, 'foresight_desired_replicas', 'web')
+    const anon = await call(`https://127.0.0.1:${adapter.port}${path}`, { ca: adapter.caPem })
+    t.equal(anon.status, 401, `straight to the adapter without a client certificate: ${anon.status} ${anon.text.slice(0, 200)}`)
+
+    // The right CN and headers, but a client certificate from a CA the adapter does not trust.
+    const impostorCA = createCA('front-proxy-ca')
+    const impostor = issueCert(impostorCA, { commonName: 'front-proxy-client', usage: 'client' })
+    const forged = await call(`https://127.0.0.1:${adapter.port}${path}`, { ca: adapter.caPem, cert: impostor.certPem, key: impostor.keyPem, headers: { 'X-Remote-User': 'kwok-admin', 'X-Remote-Group': 'system:masters' } })
+    t.equal(forged.status, 401, `an impostor front-proxy certificate asserting kwok-admin: ${forged.status}`)
+
+    const nobody = await getRaw(path, 'nobody')
+    t.not(nobody.code, 0, 'kubectl --as=nobody fails')
+    t.match(nobody.stderr, /Forbidden|forbidden/, `through kube-apiserver as nobody: ${nobody.stderr.trim()}`)
+    const nobodyDirect = await askAdapter(suite, path, 'nobody', [])
+    t.equal(nobodyDirect.status, 403, `the adapter's own SubjectAccessReview refuses nobody (front-proxy cert, X-Remote-User nobody): ${nobodyDirect.text.slice(0, 200)}`)
+
+    const hpa = await getRaw(path, HPA_SA)
+    t.equal(hpa.code, 0, `kubectl --as=${HPA_SA}: ${hpa.stderr.trim()}`)
+    t.match(hpa.stdout, /"foresight_desired_replicas"/)
+    const hpaDirect = await askAdapter(suite, path, HPA_SA, ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'])
+    t.equal(hpaDirect.status, 200, `the adapter allows the HPA service account: ${hpaDirect.text.slice(0, 200)}`)
+  })
+}
