@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js'
-import { clusterDown, ensureCluster, readClusterEnv, REPO, type ClusterEnv } from './lib/cluster.js'
+import { clusterAnswers, clusterDown, clusterUp, readClusterEnv, REPO, type ClusterEnv } from './lib/cluster.js'
 import { apply, kubectl, kubectlOk, KUBECONFIG } from './lib/kube.js'
 import { killAll } from './lib/procs.js'
 import { adapterSuite } from './steps/adapter.js'
@@ -41,39 +41,51 @@ t.teardown(async () => {
     // A cluster we did not start stays up: remove what we registered so it is reusable.
     await kubectl(['delete', 'apiservice', 'v1beta1.external.metrics.k8s.io', '--ignore-not-found'])
     await kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'foresight-e2e', '--ignore-not-found'])
-    await kubectl(['delete', 'ns', '-l', 'foresight.dev/e2e=true', '--wait=false'])
+    await kubectl(['delete', 'ns', '-l', 'foresight.dev/e2e=true', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 })
   }
   t.comment(`e2e suite: ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${dir}`)
 })
 
-const [clusterStarted, runningProm] = await Promise.all([ensureCluster(), startPrometheus({ days: 2 })])
-startedCluster = clusterStarted
-prom = runningProm
-const suite: Suite = { dir, env: readClusterEnv(), prom }
-t.comment(`cluster ${startedCluster ? 'started' : 'reused'} (${KUBECONFIG}), prometheus ${prom.url}, setup ${((Date.now() - started) / 1000).toFixed(1)} s`)
+// Owned (and so stopped in teardown) as soon as we try to start it: a half-started cluster must go down too.
+startedCluster = !(await clusterAnswers())
+const [up, promStarted] = await Promise.allSettled([startedCluster ? clusterUp() : Promise.resolve(), startPrometheus({ days: 2 })])
+if (promStarted.status === 'fulfilled') prom = promStarted.value
+// A setup failure is reported as a failure (not thrown) so the teardown above still runs and stops everything.
+if (up.status === 'rejected') t.fail(`cluster setup: ${String(up.reason)}`)
+else if (promStarted.status === 'rejected') t.fail(`prometheus setup: ${String(promStarted.reason)}`)
+else await runSteps(promStarted.value)
 
-t.test('deploy/base passes server-side dry-run', async (t) => {
-  // The CRD and the namespace for real first: a dry-run cannot create objects in a namespace it only dry-created.
-  await kubectlOk(['apply', '-f', join(REPO, 'deploy', 'base', 'crd.yaml')])
-  await kubectlOk(['wait', '--for=condition=Established', '--timeout=30s', 'crd/foresightpolicies.foresight.dev'])
-  await apply('apiVersion: v1\nkind: Namespace\nmetadata: {name: foresight}\n')
-  const r = await kubectl(['apply', '--dry-run=server', '-k', join(REPO, 'deploy', 'base')])
-  t.equal(r.code, 0, `kubectl apply --dry-run=server -k deploy/base: ${r.stderr.trim()}`)
-  t.match(r.stdout, /apiservice.apiregistration.k8s.io\/v1beta1.external.metrics.k8s.io created \(server dry run\)/)
-  t.match(r.stdout, /validatingwebhookconfiguration.admissionregistration.k8s.io\/foresight created \(server dry run\)/)
-  // The RBAC for real (not through kustomize, see below): the adapter's and the HPA's permissions as shipped.
-  await kubectlOk(['apply', '-f', join(REPO, 'deploy', 'base', 'rbac.yaml')])
-})
+async function runSteps(running: RunningPrometheus): Promise<void> {
+  if (!startedCluster) {
+    // A reused cluster may still hold a previous run's namespaces (e.g. after a killed run).
+    await kubectl(['delete', 'ns', '-l', 'foresight.dev/e2e=true', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 })
+    await kubectl(['delete', 'apiservice', 'v1beta1.external.metrics.k8s.io', '--ignore-not-found'])
+  }
+  const suite: Suite = { dir, env: readClusterEnv(), prom: running }
+  t.comment(`cluster ${startedCluster ? 'started' : 'reused'} (${KUBECONFIG}), prometheus ${running.url}, setup ${((Date.now() - started) / 1000).toFixed(1)} s`)
 
-t.test('kustomize keeps the auth-reader RoleBinding in kube-system', { todo: 'deploy/base/kustomization.yaml sets namespace: foresight, which moves it out of kube-system' }, async (t) => {
-  const out = await kubectlOk(['kustomize', join(REPO, 'deploy', 'base')])
-  const doc = out.split('\n---\n').find((d) => d.includes('name: foresight-adapter-auth-reader'))
-  t.match(doc, /namespace: kube-system/, 'the Role extension-apiserver-authentication-reader exists only in kube-system')
-})
+  await t.test('deploy/base passes server-side dry-run', async (t) => {
+    // The CRD and the namespace for real first: a dry-run cannot create objects in a namespace it only dry-created.
+    await kubectlOk(['apply', '-f', join(REPO, 'deploy', 'base', 'crd.yaml')])
+    await kubectlOk(['wait', '--for=condition=Established', '--timeout=30s', 'crd/foresightpolicies.foresight.dev'])
+    await apply('apiVersion: v1\nkind: Namespace\nmetadata: {name: foresight}\n')
+    const r = await kubectl(['apply', '--dry-run=server', '-k', join(REPO, 'deploy', 'base')])
+    t.equal(r.code, 0, `kubectl apply --dry-run=server -k deploy/base: ${r.stderr.trim()}`)
+    t.match(r.stdout, /apiservice.apiregistration.k8s.io\/v1beta1.external.metrics.k8s.io created \(server dry run\)/)
+    t.match(r.stdout, /validatingwebhookconfiguration.admissionregistration.k8s.io\/foresight created \(server dry run\)/)
+    // The RBAC for real (not through kustomize, see below): the adapter's and the HPA's permissions as shipped.
+    await kubectlOk(['apply', '-f', join(REPO, 'deploy', 'base', 'rbac.yaml')])
+  })
 
-await adapterSuite(t, suite)
-await scalingSuite(t, suite)
-await authSuite(t, suite)
-await webhookSuite(t, suite)
-await remediationSuite(t, suite)
+  await t.test('kustomize keeps the auth-reader RoleBinding in kube-system', { todo: 'deploy/base/kustomization.yaml sets namespace: foresight, which moves it out of kube-system' }, async (t) => {
+    const out = await kubectlOk(['kustomize', join(REPO, 'deploy', 'base')])
+    const doc = out.split('\n---\n').find((d) => d.includes('name: foresight-adapter-auth-reader'))
+    t.match(doc, /namespace: kube-system/, 'the Role extension-apiserver-authentication-reader exists only in kube-system')
+  })
 
+  await adapterSuite(t, suite)
+  await scalingSuite(t, suite)
+  await authSuite(t, suite)
+  await webhookSuite(t, suite)
+  await remediationSuite(t, suite)
+}

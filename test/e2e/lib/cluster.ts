@@ -32,11 +32,8 @@ export async function clusterAnswers(): Promise<boolean> {
   return r.code === 0 && r.stdout.trim() === 'ok'
 }
 
-/** Starts the cluster unless it already answers; returns whether this call started it (and so must stop it). */
-export async function ensureCluster(): Promise<boolean> {
-  if (await clusterAnswers()) return false
+export async function clusterUp(): Promise<void> {
   await run('cluster-up.sh', 240_000)
-  return true
 }
 
 export async function clusterDown(): Promise<void> {

@@ -45,15 +45,15 @@ export async function getRaw(path: string, as?: string): Promise<KubectlResult> 
  */
 export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs
-  let last: unknown
+  let last: string | undefined
   for (;;) {
     try {
       const v = await check()
       if (v !== undefined) return v
     } catch (err) {
-      last = err instanceof Error ? err.message : err
+      last = err instanceof Error ? err.message : JSON.stringify(err)
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last !== undefined ? ` (last error: ${String(last)})` : ''}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last !== undefined ? ` (last error: ${last})` : ''}`)
     await new Promise((r) => setTimeout(r, intervalMs))
   }
 }

@@ -76,7 +76,6 @@ spec:
 `)
     await apply(scalePolicy(0.01))
     await adapter.waitForLog(/adapter started/, 60_000)
-    suite.adapter = { port, caPem: cert.ca.certPem }
     const t0 = Date.now()
     await waitFor('APIService v1beta1.external.metrics.k8s.io Available', 60_000, async () => {
       const s = await getJson<{ status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }>(['get', 'apiservice', 'v1beta1.external.metrics.k8s.io'])
@@ -85,6 +84,8 @@ spec:
       return true
     })
     t.pass(`APIService Available after ${Date.now() - t0} ms`)
+    // Later steps need a working adapter and skip without it.
+    suite.adapter = { port, caPem: cert.ca.certPem }
 
     const discovery = JSON.parse(await kubectlOk(['get', '--raw', '/apis/external.metrics.k8s.io/v1beta1'])) as { resources: Array<{ name: string }> }
     t.ok(discovery.resources.some((r) => r.name === 'foresight_desired_replicas'), 'discovery through the aggregator lists foresight_desired_replicas')
