@@ -29,6 +29,9 @@ export interface Suite {
 // "no tests found" (SKIP); importing them has no side effects.
 
 const started = Date.now()
+// The backfilled series end this far in the future: an instant query only looks back 5 minutes, so series that
+// ended when the suite started would vanish mid-run (the per-pod scores did, on a slow run, before step 6).
+const PROM_FUTURE_MS = 20 * 60_000
 const dir = mkdtempSync(join(tmpdir(), 'foresight-e2e-run-'))
 let startedCluster = false
 let prom: RunningPrometheus | undefined
@@ -48,7 +51,7 @@ t.teardown(async () => {
 
 // Owned (and so stopped in teardown) as soon as we try to start it: a half-started cluster must go down too.
 startedCluster = !(await clusterAnswers())
-const [up, promStarted] = await Promise.allSettled([startedCluster ? clusterUp() : Promise.resolve(), startPrometheus({ days: 2 })])
+const [up, promStarted] = await Promise.allSettled([startedCluster ? clusterUp() : Promise.resolve(), startPrometheus({ days: 2, endMs: Math.floor(Date.now() / 60_000) * 60_000 + PROM_FUTURE_MS })])
 if (promStarted.status === 'fulfilled') prom = promStarted.value
 // A setup failure is reported as a failure (not thrown) so the teardown above still runs and stops everything.
 if (up.status === 'rejected') t.fail(`cluster setup: ${String(up.reason)}`)
