@@ -44,7 +44,9 @@ export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetric
     config: {
       authz: (req: FastifyRequest) => {
         const p = req.params as Params
-        return { kind: 'resource', verb: 'get', group: GROUP, version: VERSION, resource: p.metric, namespace: p.namespace }
+        // kube-apiserver authorizes this path (a namespace and a resource, no object name) as "list"; asking the
+        // same question keeps one RBAC rule meaning the same thing on both sides of the aggregation layer.
+        return { kind: 'resource', verb: 'list', group: GROUP, version: VERSION, resource: p.metric, namespace: p.namespace }
       },
     },
   }, async (req): Promise<ExternalMetricValueList> => {

@@ -129,7 +129,7 @@ t.test('authentication', async (t) => {
 
   t.equal((await call(`${base}${metricPath}${selector}`, asProxy(hpa, ['system:authenticated']))).status, 200, 'front proxy with an allowed name')
   const sar = standIn.calls.accessReviews.find((s) => s.user === hpa && JSON.stringify(s.groups) === '["system:authenticated"]')
-  t.match(sar, { resourceAttributes: { verb: 'get', group: 'external.metrics.k8s.io', resource: 'foresight_desired_replicas', namespace: 'default' } }, 'request-header identity reaches the SubjectAccessReview')
+  t.match(sar, { resourceAttributes: { verb: 'list', group: 'external.metrics.k8s.io', resource: 'foresight_desired_replicas', namespace: 'default' } }, 'request-header identity reaches the SubjectAccessReview')
 
   const impostor = await call(`${base}${metricPath}${selector}`, { ca, cert: pki.impostor.certPem, key: pki.impostor.keyPem, headers: { 'x-remote-user': hpa } })
   expectStatus(t, impostor, 401, 'Unauthorized')
@@ -144,7 +144,7 @@ t.test('authentication', async (t) => {
   const before = standIn.calls.accessReviews.length
   const spoof = await call(`${base}${metricPath}${selector}`, { ca, headers: { authorization: 'Bearer nobody-token', 'x-remote-user': hpa } })
   expectStatus(t, spoof, 403, 'Forbidden')
-  t.match((spoof.json() as { message: string }).message, 'User "nobody" cannot get resource "foresight_desired_replicas"')
+  t.match((spoof.json() as { message: string }).message, 'User "nobody" cannot list resource "foresight_desired_replicas"')
   t.equal(standIn.calls.accessReviews.at(before)?.user, 'nobody')
 
   const reviews = standIn.calls.tokenReviews
@@ -155,7 +155,7 @@ t.test('authentication', async (t) => {
 t.test('authorization', async (t) => {
   const denied = await call(`${base}${metricPath}${selector}`, asProxy('mallory'))
   expectStatus(t, denied, 403, 'Forbidden')
-  t.match((denied.json() as { message: string }).message, /User "mallory" cannot get resource "foresight_desired_replicas" in API group "external.metrics.k8s.io" in the namespace "default"/)
+  t.match((denied.json() as { message: string }).message, /User "mallory" cannot list resource "foresight_desired_replicas" in API group "external.metrics.k8s.io" in the namespace "default"/)
   expectStatus(t, await call(`${base}/apis`, asProxy('mallory')), 403, 'Forbidden')
   t.equal((await call(`${base}/apis`, asProxy('system:kube-aggregator', ['system:masters']))).status, 200, 'the aggregator availability check identity')
 
