@@ -11,7 +11,8 @@ COPY cmd cmd
 COPY src src
 COPY bench bench
 COPY test/helpers test/helpers
-RUN npm run build && npm prune --omit=dev
+# Benchmarks and test helpers are compiled with the rest but have no place in the image.
+RUN npm run build && rm -rf dist/bench dist/test && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -78,6 +78,17 @@ async function runSteps(running: RunningPrometheus): Promise<void> {
     t.match(r.stdout, /validatingwebhookconfiguration.admissionregistration.k8s.io\/foresight created \(server dry run\)/)
     // The RBAC for real (not through kustomize, see below): the adapter's and the HPA's permissions as shipped.
     await kubectlOk(['apply', '-f', join(REPO, 'deploy', 'base', 'rbac.yaml')])
+  })
+
+  await t.test('deploy/examples and deploy/overlays/local pass server-side dry-run', async (t) => {
+    const examples = await kubectl(['apply', '--dry-run=server', '-k', join(REPO, 'deploy', 'examples')])
+    t.equal(examples.code, 0, `deploy/examples: ${examples.stderr.trim()}`)
+    t.match(examples.stdout, /horizontalpodautoscaler.autoscaling\/web created \(server dry run\)/)
+    // The local overlay ships a caBundle placeholder on purpose; fill it as docs/deploy.md tells users to.
+    const rendered = (await kubectlOk(['kustomize', join(REPO, 'deploy', 'overlays', 'local')]))
+      .replaceAll('CABUNDLE-PLACEHOLDER', Buffer.from(readFileSync(suite.env.frontProxyCA, 'utf8')).toString('base64'))
+    const local = await kubectl(['apply', '--dry-run=server', '-f', '-'], { input: rendered })
+    t.equal(local.code, 0, `deploy/overlays/local: ${local.stderr.trim()}`)
   })
 
   await t.test('kustomize keeps the auth-reader RoleBinding in kube-system', async (t) => {
