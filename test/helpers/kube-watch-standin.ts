@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import type { ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import Fastify from 'fastify'
-import { createCA, issueCert } from '../../src/auth/pki.js'
+import { dirname } from 'node:path'
+import { listenWithKubeconfig, standInApp } from './standin.js'
 
 // A small HTTPS stand-in for kube-apiserver's list, watch and status endpoints of ForesightPolicy, so the
 // informer's reconnect and 410 paths can be forced at will. The real kube-apiserver proves them end to end.
@@ -69,16 +66,8 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 export async function startKubeWatchStandIn(): Promise<KubeWatchStandIn> {
-  const ca = createCA('watch-standin-ca')
-  const serving = issueCert(ca, { commonName: 'watch-standin', ipAddresses: ['127.0.0.1'], usage: 'server' })
-  const app = Fastify({ https: { cert: serving.certPem, key: serving.keyPem }, forceCloseConnections: true })
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string))
-    } catch (err) {
-      done(err as Error, undefined)
-    }
-  })
+  const standIn = standInApp('watch-standin')
+  const { app } = standIn
 
   const objects = new Map<string, StoredObject>()
   let log: WatchEvent[] = []
@@ -205,18 +194,7 @@ export async function startKubeWatchStandIn(): Promise<KubeWatchStandIn> {
     return stored
   })
 
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const url = `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-  const dir = mkdtempSync(join(tmpdir(), 'foresight-kubeconfig-'))
-  const kubeconfigFile = join(dir, 'kubeconfig')
-  writeFileSync(kubeconfigFile, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'standin', cluster: { server: url, 'certificate-authority-data': Buffer.from(ca.certPem).toString('base64') } }],
-    users: [{ name: 'foresight', user: { token: 'foresight-sa-token' } }],
-    contexts: [{ name: 'standin', context: { cluster: 'standin', user: 'foresight' } }],
-    'current-context': 'standin',
-  }))
+  const { url, kubeconfigFile } = await listenWithKubeconfig(standIn, 'foresight')
   return Object.assign(state, {
     url,
     kubeconfigFile,
@@ -224,7 +202,7 @@ export async function startKubeWatchStandIn(): Promise<KubeWatchStandIn> {
       for (const w of watchers) w.res.end()
       watchers.clear()
       await app.close()
-      rmSync(dir, { recursive: true, force: true })
+      rmSync(dirname(kubeconfigFile), { recursive: true, force: true })
     },
   })
 }

@@ -1,9 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import Fastify from 'fastify'
-import { createCA, issueCert } from '../../src/auth/pki.js'
+import { listenWithKubeconfig, standInApp } from './standin.js'
 
 // A small HTTPS stand-in for the slices of kube-apiserver the remediation controller talks to: pods (list and
 // eviction), Deployments, Leases, Events, ForesightPolicy status and the external metrics route. Every endpoint
@@ -77,16 +72,8 @@ function matches(selector: string | undefined, labels: Record<string, string> | 
 }
 
 export async function startRemediationStandIn(): Promise<RemediationStandIn> {
-  const ca = createCA('remediation-standin-ca')
-  const serving = issueCert(ca, { commonName: 'remediation-standin', ipAddresses: ['127.0.0.1'], usage: 'server' })
-  const app = Fastify({ https: { cert: serving.certPem, key: serving.keyPem }, forceCloseConnections: true })
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string))
-    } catch (err) {
-      done(err as Error, undefined)
-    }
-  })
+  const standIn = standInApp('remediation-standin')
+  const { app } = standIn
   let rv = 100
   const s: Omit<RemediationStandIn, 'url' | 'kubeconfigFile' | 'close'> = {
     evictionCodes: [],
@@ -208,16 +195,6 @@ export async function startRemediationStandIn(): Promise<RemediationStandIn> {
     return { metadata: { resourceVersion: String(p.resourceVersion) }, status: p.status }
   })
 
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const url = `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-  const kubeconfigFile = join(mkdtempSync(join(tmpdir(), 'foresight-remediation-kubeconfig-')), 'kubeconfig')
-  writeFileSync(kubeconfigFile, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'standin', cluster: { server: url, 'certificate-authority-data': Buffer.from(ca.certPem).toString('base64') } }],
-    users: [{ name: 'controller', user: { token: 'controller-sa-token' } }],
-    contexts: [{ name: 'standin', context: { cluster: 'standin', user: 'controller' } }],
-    'current-context': 'standin',
-  }))
+  const { url, kubeconfigFile } = await listenWithKubeconfig(standIn, 'controller')
   return Object.assign(s, { url, kubeconfigFile, close: () => app.close() })
 }

@@ -1,9 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import Fastify from 'fastify'
-import { createCA, issueCert } from '../../src/auth/pki.js'
+import { listenWithKubeconfig, standInApp } from './standin.js'
 
 // A small HTTPS stand-in for the two review endpoints of kube-apiserver (and the authentication ConfigMap), so
 // the delegated auth paths can be driven into every branch. The real kube-apiserver proves them end to end.
@@ -31,9 +26,8 @@ interface SarSpec {
 }
 
 export async function startReviewStandIn(): Promise<ReviewStandIn> {
-  const ca = createCA('standin-ca')
-  const serving = issueCert(ca, { commonName: 'standin', ipAddresses: ['127.0.0.1'], usage: 'server' })
-  const app = Fastify({ https: { cert: serving.certPem, key: serving.keyPem } })
+  const standIn = standInApp('review-standin')
+  const { app } = standIn
   const state: Omit<ReviewStandIn, 'url' | 'kubeconfigFile' | 'close'> = {
     tokens: new Map(),
     allow: new Set(),
@@ -61,16 +55,6 @@ export async function startReviewStandIn(): Promise<ReviewStandIn> {
     if (state.configMap === undefined) return reply.code(404).send({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 })
     return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system' }, data: state.configMap }
   })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const url = `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-  const kubeconfigFile = join(mkdtempSync(join(tmpdir(), 'foresight-kubeconfig-')), 'kubeconfig')
-  writeFileSync(kubeconfigFile, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'standin', cluster: { server: url, 'certificate-authority-data': Buffer.from(ca.certPem).toString('base64') } }],
-    users: [{ name: 'adapter', user: { token: 'adapter-sa-token' } }],
-    contexts: [{ name: 'standin', context: { cluster: 'standin', user: 'adapter' } }],
-    'current-context': 'standin',
-  }))
+  const { url, kubeconfigFile } = await listenWithKubeconfig(standIn, 'adapter')
   return Object.assign(state, { url, kubeconfigFile, close: () => app.close() })
 }
