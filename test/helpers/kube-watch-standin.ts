@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import type { ServerResponse } from 'node:http'
 import { dirname } from 'node:path'
-import { listenWithKubeconfig, standInApp } from './standin.js'
+import { applyMergePatch as mergePatch, listenWithKubeconfig, standInApp } from './standin.js'
 
 // A small HTTPS stand-in for kube-apiserver's list, watch and status endpoints of ForesightPolicy, so the
 // informer's reconnect and 410 paths can be forced at will. The real kube-apiserver proves them end to end.
@@ -54,16 +54,6 @@ function status(code: number, reason: string, message: string): object {
 }
 
 const REASONS: Record<number, string> = { 404: 'NotFound', 409: 'Conflict', 410: 'Expired', 500: 'InternalError', 503: 'ServiceUnavailable', 403: 'Forbidden' }
-
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {}
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k]
-    else out[k] = mergePatch(out[k], v)
-  }
-  return out
-}
 
 export async function startKubeWatchStandIn(): Promise<KubeWatchStandIn> {
   const standIn = standInApp('watch-standin')

@@ -1,4 +1,4 @@
-import { listenWithKubeconfig, standInApp } from './standin.js'
+import { applyMergePatch as mergePatch, listenWithKubeconfig, standInApp } from './standin.js'
 
 // A small HTTPS stand-in for the slices of kube-apiserver the remediation controller talks to: pods (list and
 // eviction), Deployments, Leases, Events, ForesightPolicy status and the external metrics route. Every endpoint
@@ -50,16 +50,6 @@ export interface RemediationStandIn {
 
 function status(code: number, reason: string, message: string, details?: Record<string, unknown>): object {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code, ...(details !== undefined ? { details } : {}) }
-}
-
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {}
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k]
-    else out[k] = mergePatch(out[k], v)
-  }
-  return out
 }
 
 /** Equality terms only (k=v, k==v), comma = AND: all the controller's selectors need. */

@@ -43,3 +43,14 @@ export async function listenWithKubeconfig(s: StandIn, user: string): Promise<{ 
   }))
   return { url, kubeconfigFile }
 }
+
+/** Applies a JSON merge patch (RFC 7386) as kube-apiserver does: null removes a key, objects merge, the rest replaces. */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch
+  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {}
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k]
+    else out[k] = applyMergePatch(out[k], v)
+  }
+  return out
+}
