@@ -3,10 +3,11 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler  (k8s.io/kubernetes ${K8S_VERSION})
 #   etcd                                                     (go.etcd.io/etcd/server/v3 ${ETCD_VERSION})
 #   kwok, kwokctl                                            (sigs.k8s.io/kwok ${KWOK_VERSION})
+# and fetches (does not build) the cert-manager and Prometheus Operator CRDs the e2e dry-run applies.
 # into ${FORESIGHT_CACHE:-~/.cache/foresight}/<component>-<version>/bin/ (outside the work tree).
 # Idempotent: when the binaries are present it builds nothing and prints the paths.
 #
-# Environment: K8S_VERSION, ETCD_VERSION, KWOK_VERSION, FORESIGHT_CACHE,
+# Environment: K8S_VERSION, ETCD_VERSION, KWOK_VERSION, CERT_MANAGER_VERSION, PROMETHEUS_OPERATOR_VERSION, FORESIGHT_CACHE,
 #   FORESIGHT_BUILD_P (go build -p, default 2; use 1 if the machine thrashes), GOMAXPROCS (default 2).
 set -euo pipefail
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -153,6 +154,29 @@ build_kwok() {
   log "kwok ${KWOK_VERSION}: built in $(elapsed "${start}")"
 }
 
+# --- third-party CRDs ---------------------------------------------------------------------------
+# Only the CustomResourceDefinitions (nothing is built or run from these modules): they let kube-apiserver
+# validate Certificates, Issuers, PodMonitors and PrometheusRules in a server-side dry-run.
+fetch_crds() {
+  if [[ -f "${CRDS_DIR}/.complete" ]]; then
+    log "cert-manager ${CERT_MANAGER_VERSION} / prometheus-operator ${PROMETHEUS_OPERATOR_VERSION} CRDs: cached"
+    return 0
+  fi
+  log "cert-manager ${CERT_MANAGER_VERSION} / prometheus-operator ${PROMETHEUS_OPERATOR_VERSION} CRDs: fetching"
+  rm -rf "${CRDS_DIR}" && mkdir -p "${CRDS_DIR}"
+  local cm po f
+  cm=$(go mod download -json "github.com/cert-manager/cert-manager@${CERT_MANAGER_VERSION}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  po=$(go mod download -json "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  for f in certificates issuers clusterissuers certificaterequests; do
+    cp "${cm}/deploy/crds/cert-manager.io_${f}.yaml" "${CRDS_DIR}/"
+  done
+  for f in podmonitors servicemonitors prometheusrules; do
+    cp "${po}/example/prometheus-operator-crd/monitoring.coreos.com_${f}.yaml" "${CRDS_DIR}/"
+  done
+  chmod 0644 "${CRDS_DIR}"/*.yaml
+  touch "${CRDS_DIR}/.complete"
+}
+
 # One build at a time per cache (parallel CI jobs on one machine): the others wait, then find the cache.
 mkdir -p "${FORESIGHT_CACHE}"
 if command -v flock >/dev/null; then
@@ -165,11 +189,12 @@ fi
 
 only="${1:-all}"
 case "${only}" in
-  all) build_etcd; build_kwok; build_k8s ;;
+  all) fetch_crds; build_etcd; build_kwok; build_k8s ;;
+  crds) fetch_crds ;;
   k8s|kubernetes) build_k8s ;;
   etcd) build_etcd ;;
   kwok) build_kwok ;;
-  *) die "usage: $0 [all|kubernetes|etcd|kwok]" ;;
+  *) die "usage: $0 [all|kubernetes|etcd|kwok|crds]" ;;
 esac
 
 echo "kube-apiserver          ${K8S_BIN}/kube-apiserver"
@@ -178,6 +203,7 @@ echo "kube-scheduler          ${K8S_BIN}/kube-scheduler"
 echo "etcd                    ${ETCD_BIN}/etcd"
 echo "kwok                    ${KWOK_BIN}/kwok"
 echo "kwokctl                 ${KWOK_BIN}/kwokctl"
+echo "third-party CRDs        ${CRDS_DIR}"
 for f in "${K8S_DIR}/build-time.txt" "${ETCD_DIR}/build-time.txt" "${KWOK_DIR}/build-time.txt"; do
   [[ -f "${f}" ]] && echo "first build: $(cat "${f}")"
 done

@@ -6,6 +6,10 @@
 K8S_VERSION="${K8S_VERSION:-v1.34.4}"
 ETCD_VERSION="${ETCD_VERSION:-v3.5.35}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+# Third-party CRDs that deploy/overlays/production (cert-manager) and deploy/monitoring (Prometheus Operator)
+# need for a server-side dry-run; fetched as Go modules, installed as CRDs only (no controllers run).
+CERT_MANAGER_VERSION="${CERT_MANAGER_VERSION:-v1.19.1}"
+PROMETHEUS_OPERATOR_VERSION="${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
 
 # Binary cache, outside the work tree, keyed by version.
 FORESIGHT_CACHE="${FORESIGHT_CACHE:-${HOME}/.cache/foresight}"
@@ -15,6 +19,7 @@ ETCD_DIR="${FORESIGHT_CACHE}/etcd-${ETCD_VERSION}"
 ETCD_BIN="${ETCD_DIR}/bin"
 KWOK_DIR="${FORESIGHT_CACHE}/kwok-${KWOK_VERSION}"
 KWOK_BIN="${KWOK_DIR}/bin"
+CRDS_DIR="${FORESIGHT_CACHE}/crds-cert-manager-${CERT_MANAGER_VERSION}-prometheus-operator-${PROMETHEUS_OPERATOR_VERSION}"
 
 # Cluster state (kubeconfig, PKI, etcd data, logs, pids).
 FORESIGHT_E2E_DIR="${FORESIGHT_E2E_DIR:-/tmp/foresight-e2e}"

@@ -16,6 +16,8 @@ export interface ClusterEnv {
   frontProxyCA: string
   frontProxyClientCert: string
   frontProxyClientKey: string
+  /** cert-manager and Prometheus Operator CRDs fetched by hack/build-control-plane.sh (absent in older clusters). */
+  thirdPartyCrds: string | undefined
 }
 
 function run(script: string, timeoutMs: number): Promise<void> {
@@ -55,5 +57,6 @@ export function readClusterEnv(): ClusterEnv {
     frontProxyCA: need('FORESIGHT_FRONT_PROXY_CA'),
     frontProxyClientCert: need('FORESIGHT_FRONT_PROXY_CLIENT_CERT'),
     frontProxyClientKey: need('FORESIGHT_FRONT_PROXY_CLIENT_KEY'),
+    thirdPartyCrds: kv.FORESIGHT_THIRD_PARTY_CRDS,
   }
 }
