@@ -36,13 +36,16 @@ function pod(ns: string, name: string, extra: Partial<StandInPod['metadata']> = 
 interface Harness { ctl: RunningController; advance(seconds: number): void; registry: Registry; ns: string; status(): PolicyStatus }
 
 /** A namespace of its own: a Deployment `web` with pods web-1..web-N, its policy, and a controller with its own clock. */
-async function harness(t: Test, ns: string, remediation: Record<string, unknown>, opts: { pods?: number; set?: string[] } = {}): Promise<Harness> {
+async function harness(t: Test, ns: string, remediation: Record<string, unknown>, opts: { pods?: number; set?: string[]; podSignals?: boolean } = {}): Promise<Harness> {
   standIn.deployments.set(`${ns}/web`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: ns }, spec: { selector: { matchLabels: { app: 'web' } } } })
   for (let i = 1; i <= (opts.pods ?? 5); i++) standIn.pods.push(pod(ns, `web-${i}`))
   standIn.policies.set(`${ns}/web`, { resourceVersion: 1, status: {} })
   const policy = policySchema.parse({
     apiVersion: 'foresight.dev/v1alpha1', kind: 'ForesightPolicy', metadata: { name: 'web', namespace: ns, uid: `policy-${ns}`, generation: 3 },
-    spec: { scaleTargetRef: { name: 'web' }, load: { query: 'up', capacityPerReplica: 5 }, maxReplicas: 10, remediation },
+    spec: {
+      scaleTargetRef: { name: 'web' }, load: { query: 'up', capacityPerReplica: 5 }, maxReplicas: 10, remediation,
+      ...(opts.podSignals === false ? {} : { podSignals: { errorRatioQuery: 'sum by (pod) (rate(errors[2m]))' } }),
+    },
   })
   let offsetMs = 0
   const now = (): number => Date.now() + offsetMs
@@ -198,6 +201,18 @@ t.test('unreadable scores are no outliers', async (t) => {
   t.ok(await metric(h, 'foresight_remediation_errors_total', { stage: 'scores' }) >= 1)
 })
 
+t.test('a policy without podSignals asks for no pod scores (the adapter has none) and records no error', async (t) => {
+  const h = await harness(t, 'nosignals', { mode: 'Enforce', sustainedSeconds: 0 }, { podSignals: false })
+  score('nosignals', { ...calm, 'web-1': '990m' })
+  h.advance(1)
+  const before = standIn.scoreRequests.filter((u) => u.includes('/namespaces/nosignals/')).length
+  const [round] = await h.ctl.reconcileNow()
+  t.equal(standIn.scoreRequests.filter((u) => u.includes('/namespaces/nosignals/')).length, before)
+  t.same(evictionsIn('nosignals'), [])
+  t.equal(round?.error, undefined)
+  t.equal(await metric(h, 'foresight_remediation_errors_total', { stage: 'scores' }), 0)
+})
+
 t.test('Alertmanager: a firing alert restarts its pod through the same path, budgets included', async (t) => {
   const pki = makeTestPki()
   const dir = mkdtempSync(join(tmpdir(), 'foresight-ctl-alerts-'))
@@ -236,7 +251,7 @@ t.test('with leader election: only the leader acts; a clean close hands over at 
   standIn.policies.set('le/web', { resourceVersion: 1, status: {} })
   score('le', { ...calm, 'web-5': '990m' })
   standIn.scoreTime = () => new Date().toISOString()
-  const policy = policySchema.parse({ apiVersion: 'foresight.dev/v1alpha1', kind: 'ForesightPolicy', metadata: { name: 'web', namespace: 'le' }, spec: { scaleTargetRef: { name: 'web' }, load: { query: 'up', capacityPerReplica: 5 }, maxReplicas: 10, remediation: { mode: 'Enforce', sustainedSeconds: 0 } } })
+  const policy = policySchema.parse({ apiVersion: 'foresight.dev/v1alpha1', kind: 'ForesightPolicy', metadata: { name: 'web', namespace: 'le' }, spec: { scaleTargetRef: { name: 'web' }, load: { query: 'up', capacityPerReplica: 5 }, maxReplicas: 10, podSignals: {}, remediation: { mode: 'Enforce', sustainedSeconds: 0 } } })
   const start = async (identity: string): Promise<RunningController> => {
     const cfg = loadConfig(controllerConfigSchema, {
       env: {},

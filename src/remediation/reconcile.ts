@@ -113,14 +113,18 @@ export class Remediator {
       await this.writeCondition(policy, 'False', 'PodsUnavailable', `cannot list the pods of ${policy.spec.scaleTargetRef.kind} ${policy.spec.scaleTargetRef.name}`)
       return { ...result, error: 'PodsUnavailable' }
     }
-    try {
-      const read = await this.deps.readScores(ref.namespace, ref.name)
-      if (read.dropped > 0) log.warn({ dropped: read.dropped }, 'pod score items dropped as malformed')
-      this.history.record(key, read.samples, now, (r.sustainedSeconds * 1000) + 2 * this.deps.staleAfterMs)
-    } catch (err) {
-      // No fresh scores: the old ones go stale and stop counting; alerts still apply.
-      this.deps.metrics.errors.inc({ stage: 'scores' })
-      log.warn({ err: firstLine(err) }, 'cannot read pod anomaly scores')
+    // Without spec.podSignals the adapter computes no per-pod scores (asking would only return 404 every round):
+    // such a policy restarts pods for Alertmanager alerts only.
+    if (policy.spec.podSignals !== undefined) {
+      try {
+        const read = await this.deps.readScores(ref.namespace, ref.name)
+        if (read.dropped > 0) log.warn({ dropped: read.dropped }, 'pod score items dropped as malformed')
+        this.history.record(key, read.samples, now, (r.sustainedSeconds * 1000) + 2 * this.deps.staleAfterMs)
+      } catch (err) {
+        // No fresh scores: the old ones go stale and stop counting; alerts still apply.
+        this.deps.metrics.errors.inc({ stage: 'scores' })
+        log.warn({ err: firstLine(err) }, 'cannot read pod anomaly scores')
+      }
     }
 
     let status: PolicyStatus
