@@ -24,18 +24,32 @@ const replicaBounds: PolicyRule = (p) => {
   return s.minReplicas > s.maxReplicas ? [deny(`spec.minReplicas: ${s.minReplicas} exceeds maxReplicas ${s.maxReplicas}`)] : []
 }
 
-const queries: PolicyRule = (p) => {
-  const list: Array<[string, string | undefined]> = [
-    ['spec.load.query', p.spec.load.query],
-    ['spec.podSignals.errorRatioQuery', p.spec.podSignals?.errorRatioQuery],
-    ['spec.podSignals.latencyQuery', p.spec.podSignals?.latencyQuery],
-    ['spec.podSignals.saturationQuery', p.spec.podSignals?.saturationQuery],
-  ]
-  return list.flatMap(([path, q]) => {
-    if (q === undefined) return []
+const QUERY_PATHS = [
+  ['load', 'query'],
+  ['podSignals', 'errorRatioQuery'],
+  ['podSignals', 'latencyQuery'],
+  ['podSignals', 'saturationQuery'],
+] as const
+
+function queryDenials(spec: unknown): string[] {
+  const at = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined)
+  return QUERY_PATHS.flatMap(([group, field]) => {
+    const q = at(at(spec, group), field)
+    if (typeof q !== 'string') return []
     const r = checkPromQL(q)
-    return r.ok ? [] : [deny(`${path}: invalid PromQL: ${r.message}`)]
+    return r.ok ? [] : [`spec.${group}.${field}: invalid PromQL: ${r.message}`]
   })
+}
+
+const queries: PolicyRule = (p) => queryDenials(p.spec).map(deny)
+
+/**
+ * The PromQL problems of a policy that failed its schema, so that one answer lists them together with the schema
+ * errors instead of making the user fix those first and only then learn the query is wrong. Non-strings are the
+ * schema's to report.
+ */
+export function rawQueryDenials(obj: unknown): string[] {
+  return queryDenials(typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>).spec : undefined)
 }
 
 const horizon: PolicyRule = (p) => {

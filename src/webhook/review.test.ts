@@ -71,6 +71,17 @@ t.test('schema errors are denied with every problem listed', async (t) => {
   t.match(res.status?.message, /spec\.bogus: unknown field/)
 })
 
+t.test('schema errors and PromQL errors come in one answer', async (t) => {
+  const bad = policy({ maxReplicas: 0, load: { query: 'sum(rate(x[5m])', capacityPerReplica: 50 }, podSignals: { latencyQuery: 42, errorRatioQuery: 'rate(errors[2m]' } })
+  const msg = response(await run(envelope(POLICY_KIND, bad))).status?.message ?? ''
+  t.match(msg, /spec\.maxReplicas: Too small/)
+  t.match(msg, /spec\.load\.query: invalid PromQL/)
+  t.match(msg, /spec\.podSignals\.errorRatioQuery: invalid PromQL/)
+  // A non-string is the schema's to report, once.
+  t.match(msg, /spec\.podSignals\.latencyQuery: /)
+  t.notMatch(msg, /latencyQuery: invalid PromQL/)
+})
+
 t.test('semantic errors are denied, warnings kept', async (t) => {
   const res = response(await run(envelope(POLICY_KIND, policy({ scaleTargetRef: { name: 'web' }, stepSeconds: 120 }))))
   t.equal(res.allowed, false)

@@ -6,7 +6,7 @@ import { parsePolicy } from '../policy/validate.js'
 import { parseEnvelope, reply, type AdmissionRequest, type AdmissionReviewReply, type Decision } from './envelope.js'
 import { checkHpa, hpaSchema, referencedPolicies } from './hpa-rules.js'
 import { defaultingPatch } from './mutate.js'
-import { checkPolicy } from './policy-rules.js'
+import { checkPolicy, rawQueryDenials } from './policy-rules.js'
 import { settle } from './settle.js'
 import type { PolicySummary, WebhookLookups } from './types.js'
 
@@ -107,7 +107,7 @@ const validatePolicy: Handler = async (req, deps) => {
   const parsed = parsePolicy(obj)
   const meta = asObject(obj.metadata)
   const label = `ForesightPolicy ${text(meta?.namespace, 'default')}/${text(meta?.name, req.name ?? '')}`
-  if (!parsed.ok) return { allowed: false, status: denial(label, parsed.errors) }
+  if (!parsed.ok) return { allowed: false, status: denial(label, [...parsed.errors, ...rawQueryDenials(obj)]) }
   const p = parsed.policy
   const ns = p.metadata.namespace
   const [others, exists] = await Promise.all([
