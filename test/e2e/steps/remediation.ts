@@ -23,15 +23,18 @@ export { LEASE }
 const eventOn = async (ns: string, reason: string, pod?: string): Promise<KubeEvent | undefined> =>
   (await events(ns)).find((e) => e.reason === reason && (pod === undefined || (e.regarding?.kind === 'Pod' && e.regarding.name === pod)))
 
-const NS = { enforce: 'heal-enforce', pdb: 'heal-pdb', dryrun: 'heal-dryrun', most: 'heal-most' }
+const NS = { enforce: 'heal-enforce', pdb: 'heal-pdb', dryrun: 'heal-dryrun', most: 'heal-most', all: 'heal-all' }
 
 // web-1's error ratio times 30 (~0.36): web-1 and web-2 are both outliers, 2 of 4 pods, "most pods failing".
 const TWO_BAD = 'max by (pod) (http_requests_errors_ratio{namespace="default",service="web",pod!="web-1"}) or max by (pod) (http_requests_errors_ratio{namespace="default",service="web",pod="web-1"}) * 30'
 
+// Every pod failing the same way (error ratio 0.9 each): a shared cause, so no pod stands out and none is restarted.
+const ALL_BAD = 'max by (pod) (http_requests_errors_ratio{namespace="default",service="web"}) * 0 + 0.9'
+
 export async function remediationSuite(t: Test, suite: Suite): Promise<void> {
   const skip = suite.adapter === undefined ? 'no adapter' : false
   let controller: ForesightProcess | undefined
-  await t.test('controller: outlier evicted, PDB blocks, DryRun reports, most-pods-failing restarts nothing', { skip }, async (t) => {
+  await t.test('controller: outlier evicted, PDB blocks, DryRun reports, most or all pods failing restarts nothing', { skip }, async (t) => {
     await healWorkload(NS.enforce, { mode: 'Enforce' })
     await healWorkload(NS.pdb, { mode: 'Enforce' })
     await apply(`apiVersion: policy/v1
@@ -41,6 +44,7 @@ spec: {maxUnavailable: 0, selector: {matchLabels: {app: web}}}
 `)
     await healWorkload(NS.dryrun, { mode: 'DryRun' })
     await healWorkload(NS.most, { mode: 'Enforce' }, TWO_BAD)
+    await healWorkload(NS.all, { mode: 'Enforce' }, ALL_BAD)
     const before: Record<string, Record<string, string>> = {}
     for (const ns of Object.values(NS)) {
       before[ns] = await waitFor(`4 pods of ${ns}/web`, 60_000, async () => {
@@ -54,6 +58,12 @@ spec: {maxUnavailable: 0, selector: {matchLabels: {app: web}}}
       const items = (JSON.parse(r.stdout) as { items: Array<{ metricLabels: Record<string, string>; value: string }> }).items
       return items.some((i) => i.metricLabels.pod === 'web-2') ? items : undefined
     })
+    const allScores = await waitFor('the adapter to score all 4 pods of heal-all', 30_000, async () => {
+      const r = await kubectl(['get', '--raw', `/apis/external.metrics.k8s.io/v1beta1/namespaces/${NS.all}/foresight_pod_anomaly_score?labelSelector=foresight.dev%2Fpolicy%3Dweb`])
+      const items = (JSON.parse(r.stdout) as { items: Array<{ metricLabels: Record<string, string>; value: string }> }).items
+      return items.length === 4 ? items : undefined
+    })
+    t.same(allScores.map((i) => i.value), ['0', '0', '0', '0'], 'all pods failing alike: every pod scores 0 against its peers')
     const t0 = Date.now()
     controller = startController(suite, 'ctl-a')
     await controller.waitForLog(/controller started/, 60_000)
@@ -86,8 +96,12 @@ spec: {maxUnavailable: 0, selector: {matchLabels: {app: web}}}
 
     // Several more rounds, then nothing else may have been evicted anywhere.
     await new Promise((r) => setTimeout(r, 3_000))
-    for (const ns of [NS.pdb, NS.dryrun, NS.most]) t.same(await podUids(ns), before[ns], `${ns}: no pod was evicted`)
+    for (const ns of [NS.pdb, NS.dryrun, NS.most, NS.all]) t.same(await podUids(ns), before[ns], `${ns}: no pod was evicted`)
     t.same((await policyStatus(NS.most)).restartsInWindow ?? [], [], 'most pods failing: nothing on the record')
+    const all = await policyStatus(NS.all)
+    t.same(all.restartsInWindow ?? [], [], 'all pods failing: nothing on the record')
+    t.equal(all.lastRemediation, undefined, 'all pods failing: no remediation at all')
+    t.same((await events(NS.all)).filter((e) => e.reason === 'Restarted' || e.reason === 'EvictionBlocked').map((e) => e.reason), [], 'all pods failing: no restart Events')
     const lease = await getJson<{ spec: { holderIdentity?: string } }>(['get', 'lease', 'foresight-controller', '-n', 'foresight'])
     t.equal(lease?.spec.holderIdentity, 'ctl-a', 'the only controller holds the Lease')
   })
