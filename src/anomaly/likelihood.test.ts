@@ -1,6 +1,6 @@
 import t from 'tap'
 import { RangeNovelty } from './range-novelty.js'
-import { AnomalyLikelihood, OnlineAnomalyScorer, erfc, gaussianTail, logScaledTail, rawSurprise, type LikelihoodOptions } from './likelihood.js'
+import { AnomalyLikelihood, OnlineAnomalyScorer, erfc, gaussianTail, intervalMiss, logScaledTail, rawSurprise, type LikelihoodOptions } from './likelihood.js'
 
 const close = (a: number, b: number, tol = 1e-6): boolean => Math.abs(a - b) <= tol
 
@@ -87,4 +87,21 @@ t.test('range novelty waits for its learning period and uses earlier values only
   t.equal(r.update(-5), false)
   t.equal(r.update(-17), true)
   t.equal(r.update(NaN), false)
+})
+
+t.test('interval miss is the raw surprise before squashing', async (t) => {
+  t.ok(close(intervalMiss(12, 8, 10, 12, 0, 0), 0.5, 1e-12))
+  const m = intervalMiss(15, 8, 10, 12)
+  t.ok(close(rawSurprise(15, 8, 10, 12), m / (1 + m), 1e-12))
+})
+
+t.test('suppression keeps the first of consecutive fires', async (t) => {
+  const run = (suppressSteps: number): number[] => {
+    const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05, suppressSteps })
+    for (let i = 0; i < 60; i++) s.score(i % 2 === 0 ? 0 : 10)
+    // Two new extremes in a row: each alone would score 1.
+    return [s.score(20), s.score(30)]
+  }
+  t.same(run(0), [1, 1])
+  t.same(run(10), [1, 0])
 })

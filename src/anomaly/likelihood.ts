@@ -5,7 +5,10 @@
  * past and current rows only.
  */
 import { Ring } from '../forecast/ring.js'
+import { ContextNovelty, type ContextNoveltyOptions } from './context-novelty.js'
+import { ErrorRecord, type ErrorRecordOptions } from './error-record.js'
 import { RangeNovelty } from './range-novelty.js'
+import { RisingEdge } from './rising-edge.js'
 
 /**
  * |actual - p50| / (p90 - p10 + eps), squashed by s / (1 + s) into [0,1) so that a few huge misses cannot
@@ -13,8 +16,7 @@ import { RangeNovelty } from './range-novelty.js'
  * (zero-width intervals) from turning rounding noise into certainty; it scales with the level.
  */
 export function rawSurprise(actual: number, p10: number, p50: number, p90: number, epsRel = 1e-3, epsAbs = 1e-6): number {
-  const width = Math.max(0, p90 - p10) + epsAbs + epsRel * Math.abs(p50)
-  const s = Math.abs(actual - p50) / width
+  const s = intervalMiss(actual, p10, p50, p90, epsRel, epsAbs)
   return s / (1 + s)
 }
 
@@ -116,32 +118,63 @@ export interface ScorerOptions {
   likelihood: LikelihoodOptions
   /** Range-novelty tolerance (share of the seen range); undefined turns the range check off. */
   rangeTolerance: number | undefined
+  /** Record of the model's misses; undefined turns it off. */
+  errorRecord?: ErrorRecordOptions | undefined
+  /** Contextual novelty of the values; undefined turns it off. */
+  context?: ContextNoveltyOptions | undefined
+  /** Rows a fired score must be beaten over before another counts (see RisingEdge); 0 turns this off. */
+  suppressSteps?: number
 }
 
-export const DEFAULT_SCORER: ScorerOptions = { likelihood: DEFAULT_LIKELIHOOD, rangeTolerance: 0.05 }
+/** Components and suppression chosen by 2-fold cross-validation over the NAB files (bench/nab.ts --cv). */
+export const DEFAULT_SCORER: ScorerOptions = {
+  likelihood: DEFAULT_LIKELIHOOD,
+  rangeTolerance: 0.05,
+  errorRecord: { averagingSteps: 10, historySteps: 2000 },
+  context: { bins: 8, order: 3, gapSteps: 300 },
+  suppressSteps: 200,
+}
+
+/** |actual - p50| in units of the forecast's 80% interval, with rawSurprise's floor on the width. */
+export function intervalMiss(actual: number, p10: number, p50: number, p90: number, epsRel = 1e-3, epsAbs = 1e-6): number {
+  return Math.abs(actual - p50) / (Math.max(0, p90 - p10) + epsAbs + epsRel * Math.abs(p50))
+}
 
 /**
  * Pairs each actual with the horizon-1 forecast made one step earlier. Call `score(actual)` for row t, then
  * `expect(...)` with the forecast made at t for row t+1. A value outside the range seen so far scores 1;
- * otherwise rows with no forecast or a missing actual score 0 and leave the statistics untouched.
+ * otherwise the score is the largest of the anomaly likelihood, the miss record and the contextual novelty,
+ * passed through the rising-edge suppression. Rows with no forecast or a missing actual leave the forecast
+ * statistics untouched.
  */
 export class OnlineAnomalyScorer {
   private readonly likelihood: AnomalyLikelihood
   private readonly range: RangeNovelty | undefined
+  private readonly record: ErrorRecord | undefined
+  private readonly context: ContextNovelty | undefined
+  private readonly edge: RisingEdge
   private pending: [number, number, number] | undefined
 
   constructor(opts: ScorerOptions = DEFAULT_SCORER) {
+    const learning = opts.likelihood.learningSteps
     this.likelihood = new AnomalyLikelihood(opts.likelihood)
-    this.range = opts.rangeTolerance === undefined ? undefined : new RangeNovelty(opts.rangeTolerance, opts.likelihood.learningSteps)
+    this.range = opts.rangeTolerance === undefined ? undefined : new RangeNovelty(opts.rangeTolerance, learning)
+    this.record = opts.errorRecord === undefined ? undefined : new ErrorRecord(opts.errorRecord, learning)
+    this.context = opts.context === undefined ? undefined : new ContextNovelty(opts.context, learning)
+    this.edge = new RisingEdge(opts.suppressSteps ?? 0)
   }
 
   score(actual: number): number {
     const f = this.pending
     this.pending = undefined
     const novel = this.range?.update(actual) ?? false
-    const usable = f !== undefined && Number.isFinite(actual) && f.every(Number.isFinite)
-    const likelihood = usable ? this.likelihood.update(rawSurprise(actual, f[0], f[1], f[2])) : 0
-    return novel ? 1 : likelihood
+    const contextual = this.context?.update(actual) ?? 0
+    let forecastScore = 0
+    if (f !== undefined && Number.isFinite(actual) && f.every(Number.isFinite)) {
+      forecastScore = this.likelihood.update(rawSurprise(actual, f[0], f[1], f[2]))
+      if (this.record !== undefined) forecastScore = Math.max(forecastScore, this.record.update(intervalMiss(actual, f[0], f[1], f[2])))
+    }
+    return this.edge.update(novel ? 1 : Math.max(forecastScore, contextual))
   }
 
   expect(p10: number, p50: number, p90: number): void {

@@ -1,0 +1,31 @@
+import t from 'tap'
+import { ContextNovelty } from './context-novelty.js'
+
+t.test('a repeating pattern stops being novel; a new shape is, scaled by the quiet time', async (t) => {
+  const c = new ContextNovelty({ bins: 4, order: 2, gapSteps: 10 }, 0)
+  // 0 and 4 fix the range, so the cycle 0,1,2,3 maps to levels 0,1,2,3.
+  const values = [0, 4, ...Array.from({ length: 40 }, (_, i) => i % 4)]
+  const scores = values.map((v) => c.update(v))
+  t.ok(scores.slice(10).every((s) => s === 0), 'a learnt cycle is never novel again')
+  const lastNovel = scores.reduce((last, s, i) => (s > 0 ? i : last), -1)
+  t.ok(lastNovel >= 2 && lastNovel < 10)
+  // ...2, 3 then 1 forms the context (2, 3, 1), never met in the cycle.
+  const row = values.length
+  const gap = row - lastNovel
+  t.ok(Math.abs(c.update(1) - gap / (gap + 10)) < 1e-12)
+  t.equal(c.update(1), 0, 'dwelling on a level forms no new context')
+})
+
+t.test('learning rows and missing values score 0', async (t) => {
+  const c = new ContextNovelty({ bins: 4, order: 1, gapSteps: 10 }, 4)
+  // Levels 0, 3, 0, 3: pairs (0,3) and (3,0) are novel at rows 1 and 2 but still learning.
+  t.same([0, 3, 0, 3].map((v) => c.update(v)), [0, 0, 0, 0])
+  t.equal(c.update(NaN), 0)
+  // Row 4: 1 is level 1 of [0, 3], so (3,1) is new; the previous novel pair was at row 2: gap 2 -> 2 / 12.
+  t.ok(Math.abs(c.update(1) - 2 / 12) < 1e-12)
+})
+
+t.test('rejects degenerate options', async (t) => {
+  t.throws(() => new ContextNovelty({ bins: 1, order: 1, gapSteps: 1 }, 0), RangeError)
+  t.throws(() => new ContextNovelty({ bins: 4, order: 0, gapSteps: 1 }, 0), RangeError)
+})

@@ -1,0 +1,54 @@
+/**
+ * Contextual novelty in the spirit of CAD OSE: values are quantised into a few levels of the range seen so far
+ * and the last `order + 1` distinct levels form a context. A context never met before is evidence of new
+ * behaviour; how much depends on how long the series has gone without one, so noisy series that keep producing
+ * new contexts stay quiet and settled ones speak up. Pure, online and a few hundred bytes of state.
+ */
+export interface ContextNoveltyOptions {
+  /** Quantisation levels across the seen range. */
+  bins: number
+  /** Earlier distinct levels that make up a context (plus the current one). */
+  order: number
+  /** A novel context after `gapSteps` quiet rows scores 0.5; the score is gap / (gap + gapSteps). */
+  gapSteps: number
+}
+
+export class ContextNovelty {
+  private min = Infinity
+  private max = -Infinity
+  /** Last distinct levels, oldest first. */
+  private readonly levels: number[] = []
+  private readonly seenContexts: Uint8Array
+  private rows = 0
+  private lastNovelRow = -1
+
+  constructor(private readonly opts: ContextNoveltyOptions, private readonly learningSteps: number) {
+    if (!(opts.bins >= 2 && opts.order >= 1 && opts.gapSteps > 0)) throw new RangeError('context novelty needs bins >= 2, order >= 1, gapSteps > 0')
+    this.seenContexts = new Uint8Array(Math.ceil(opts.bins ** (opts.order + 1) / 8))
+  }
+
+  /** Score in [0,1) for `value` given earlier rows; NaN is ignored and scores 0. */
+  update(value: number): number {
+    if (!Number.isFinite(value)) return 0
+    const row = this.rows++
+    if (value < this.min) this.min = value
+    if (value > this.max) this.max = value
+    const span = this.max - this.min
+    const { bins, order, gapSteps } = this.opts
+    const level = span > 0 ? Math.min(bins - 1, Math.floor(((value - this.min) / span) * bins)) : 0
+    // Repeats are folded so that a context describes the shape of the path, not how long it dwelt on a level.
+    if (this.levels[this.levels.length - 1] === level) return 0
+    this.levels.push(level)
+    if (this.levels.length > order + 1) this.levels.shift()
+    if (this.levels.length < order + 1) return 0
+    let key = 0
+    for (const l of this.levels) key = key * bins + l
+    const byte = key >> 3
+    const bit = 1 << (key & 7)
+    if (((this.seenContexts[byte] ?? 0) & bit) !== 0) return 0
+    this.seenContexts[byte] = (this.seenContexts[byte] ?? 0) | bit
+    const gap = row - this.lastNovelRow
+    this.lastNovelRow = row
+    return row >= this.learningSteps ? gap / (gap + gapSteps) : 0
+  }
+}
