@@ -19,8 +19,15 @@ const MAX_TAIL_FILL_STEPS = 2
 /**
  * Serving keeps 12 hours of surprise history per policy (at a 1-minute step) instead of the NAB benchmark's 30
  * days: 10,000 policies then hold about 58 MB of scorer state instead of 690 MB (see bench:engine).
+ * Served scores keep a level rather than an edge: NAB counts only the first detection, so suppressing repeats
+ * pays there, but an alert such as "above 0.9 for 10 minutes" needs the score to stay up while the anomaly lasts.
  */
-export const SERVING_SCORER: ScorerOptions = { ...DEFAULT_SCORER, likelihood: { ...DEFAULT_LIKELIHOOD, historySteps: 720, learningSteps: 120 }, errorRecord: { averagingSteps: 10, historySteps: 720 } }
+export const SERVING_SCORER: ScorerOptions = {
+  ...DEFAULT_SCORER,
+  likelihood: { ...DEFAULT_LIKELIHOOD, historySteps: 720, learningSteps: 120 },
+  errorRecord: { averagingSteps: 10, historySteps: 720 },
+  suppressSteps: 0,
+}
 
 interface PolicyState {
   damping: DampingState
