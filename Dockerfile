@@ -11,8 +11,13 @@ COPY cmd cmd
 COPY src src
 COPY bench bench
 COPY test/helpers test/helpers
-# Benchmarks and test helpers are compiled with the rest but have no place in the image.
-RUN npm run build && rm -rf dist/bench dist/test && npm prune --omit=dev
+# Benchmarks and test helpers are compiled with the rest but have no place in the image. onnxruntime-node ships
+# prebuilt libraries for every OS and CPU (about 245 MB of 290): keep only linux/<this image's arch>.
+RUN npm run build && rm -rf dist/bench dist/test && npm prune --omit=dev \
+ && arch="$(node -p process.arch)" \
+ && test -d "node_modules/onnxruntime-node/bin/napi-v6/linux/${arch}" \
+ && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 -type d ! -path "*/linux/${arch}" -exec rm -rf {} + \
+ && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 1 -maxdepth 1 -type d -empty -delete
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production

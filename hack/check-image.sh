@@ -11,7 +11,7 @@
 # prompt exit 0. Every wait is bounded.
 #
 # Environment: STORAGE_DRIVER (vfs), FORESIGHT_OCI_RUNTIME (runc if installed, else crun),
-#   FORESIGHT_IMAGE_MAX_MB (size limit, 800), FORESIGHT_READY_TIMEOUT (s, 90), FORESIGHT_STOP_TIMEOUT (s, 10),
+#   FORESIGHT_IMAGE_MAX_MB (size limit, 450), FORESIGHT_READY_TIMEOUT (s, 90), FORESIGHT_STOP_TIMEOUT (s, 10),
 #   FORESIGHT_PODMAN_ULIMITS (default "nofile=N:N nproc=M:M" from this shell's hard limits, capped).
 set -uo pipefail
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,7 +23,7 @@ source "${HACK_DIR}/lib/image.sh"
 IMAGE="${1:-${IMAGE}}"
 READY_TIMEOUT="${FORESIGHT_READY_TIMEOUT:-90}"
 STOP_TIMEOUT="${FORESIGHT_STOP_TIMEOUT:-10}"
-MAX_MB="${FORESIGHT_IMAGE_MAX_MB:-800}"
+MAX_MB="${FORESIGHT_IMAGE_MAX_MB:-450}"
 RUNTIME="${FORESIGHT_OCI_RUNTIME:-$(command -v runc >/dev/null && echo runc || echo crun)}"
 NAME="foresight-check-$$"
 
@@ -142,6 +142,8 @@ devs="$(P exec "${NAME}" node -e '
 rc=$?
 check "every devDependency left in node_modules is a production dependency's dependency" test "${rc}" == 0
 [[ -n "${devs}" ]] && sed 's/^/      /' <<<"${devs}"
+check "onnxruntime-node keeps only its linux/$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/') library" \
+  P exec "${NAME}" sh -c 'test "$(ls -d node_modules/onnxruntime-node/bin/napi-v6/*/*)" = "node_modules/onnxruntime-node/bin/napi-v6/linux/$(node -p process.arch)"'
 check "models/*.onnx and assets/policies/demo.yaml present" \
   P exec "${NAME}" sh -c 'ls models/*.onnx >/dev/null && test -f assets/policies/demo.yaml'
 

@@ -4,8 +4,9 @@
 _image_repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 _image_version="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "${_image_repo_dir}/package.json" | head -n1)"
 IMAGE="${FORESIGHT_IMAGE:-localhost/foresight:${_image_version:-dev}}"
-# The Dockerfile's FROM, fully qualified (the name a stand-in is committed under).
-BASE_IMAGE="docker.io/library/$(sed -n 's/^FROM \([^ ]*\).*/\1/p' "${_image_repo_dir}/Dockerfile" | head -n1)"
+# The name a stand-in for the Dockerfile's FROM is committed under: with --pull=never buildah resolves the short
+# name in FROM to this localhost/ image in local storage.
+BASE_IMAGE="localhost/$(sed -n 's/^FROM \([^ ]*\).*/\1/p' "${_image_repo_dir}/Dockerfile" | head -n1)"
 STORAGE_DRIVER="${STORAGE_DRIVER:-vfs}"
 BUILDAH_ISOLATION="${BUILDAH_ISOLATION:-chroot}"
 
