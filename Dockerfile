@@ -31,5 +31,7 @@ COPY models/*.onnx models/*.json models/
 USER 65532:65532
 EXPOSE 6443 9464
 # Node is PID 1 here: the CLI handles SIGTERM and SIGINT itself and exits after closing its servers.
-ENTRYPOINT ["node", "--enable-source-maps", "dist/cmd/foresight.js"]
+# A smaller young generation (8 MB semi-spaces instead of 16): each refresh parses many short-lived Prometheus
+# samples, and with the default most of that churn shows up as peak RSS (bench:engine, docs/benchmarks.md).
+ENTRYPOINT ["node", "--enable-source-maps", "--max-semi-space-size=8", "dist/cmd/foresight.js"]
 CMD ["adapter"]

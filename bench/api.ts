@@ -13,7 +13,8 @@ const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? '20')
 const connections = Number(process.env.BENCH_CONNECTIONS ?? '32')
 
 const pki = makeTestPki()
-const target = spawn(process.execPath, [join(import.meta.dirname, 'api-target.js'), pki.servingFiles.certFile, pki.servingFiles.keyFile, pki.requestHeaderCAFile], { stdio: ['pipe', 'pipe', 'inherit'] })
+// The server runs with this process's Node flags (package.json passes the ones the image's entrypoint uses).
+const target = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'api-target.js'), pki.servingFiles.certFile, pki.servingFiles.keyFile, pki.requestHeaderCAFile], { stdio: ['pipe', 'pipe', 'inherit'] })
 const lines = createInterface({ input: target.stdout })
 const nextLine = async (): Promise<Record<string, unknown>> => JSON.parse(String((await once(lines, 'line'))[0])) as Record<string, unknown>
 const { url } = await nextLine() as { url: string }

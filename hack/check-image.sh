@@ -60,8 +60,8 @@ cfg() { buildah_ inspect --type image --format "$1" "${IMAGE}"; }
 user="$(cfg '{{.OCIv1.Config.User}}')"
 check "config User is 65532:65532 (got '${user}')" test "${user}" == "65532:65532"
 ep="$(cfg '{{range .OCIv1.Config.Entrypoint}}{{.}} {{end}}')"
-check "config Entrypoint is 'node --enable-source-maps dist/cmd/foresight.js' (got '${ep% }')" \
-  test "${ep% }" == "node --enable-source-maps dist/cmd/foresight.js"
+check "config Entrypoint is 'node --enable-source-maps --max-semi-space-size=8 dist/cmd/foresight.js' (got '${ep% }')" \
+  test "${ep% }" == "node --enable-source-maps --max-semi-space-size=8 dist/cmd/foresight.js"
 cmd="$(cfg '{{range .OCIv1.Config.Cmd}}{{.}} {{end}}')"
 check "config Cmd is 'adapter' (got '${cmd% }')" test "${cmd% }" == "adapter"
 env_="$(cfg '{{range .OCIv1.Config.Env}}{{.}} {{end}}')"
@@ -118,7 +118,7 @@ check "the container listens on loopback only (${listen% })" \
 uid="$(P exec "${NAME}" id -u 2>&1)"
 check "id -u in the container is 65532 (got '${uid}')" test "${uid}" == 65532
 pid1="$(P exec "${NAME}" cat /proc/1/cmdline 2>/dev/null | tr '\0' ' ')"
-check "PID 1 is node itself (got '${pid1% }')" test "${pid1% }" == "node --enable-source-maps dist/cmd/foresight.js adapter"
+check "PID 1 is node itself (got '${pid1% }')" test "${pid1% }" == "node --enable-source-maps --max-semi-space-size=8 dist/cmd/foresight.js adapter"
 help="$(P exec "${NAME}" node dist/cmd/foresight.js --help 2>&1)"
 check "node dist/cmd/foresight.js --help prints the usage" grep -q '^Usage: foresight' <<<"${help}"
 check "no dist/bench, no dist/test; dist/cmd/foresight.js present" \

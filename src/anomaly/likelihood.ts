@@ -83,7 +83,8 @@ export class AnomalyLikelihood {
 
   constructor(private readonly opts: LikelihoodOptions = DEFAULT_LIKELIHOOD) {
     this.short = new Ring(opts.averagingSteps)
-    this.history = new Ring(opts.historySteps)
+    // Averaged surprises in [0,1): float32 is ample for their mean and deviation, at half the memory.
+    this.history = new Ring(opts.historySteps, true)
   }
 
   update(raw: number): number {
