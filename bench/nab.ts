@@ -77,6 +77,8 @@ async function main(): Promise<void> {
     ['without range novelty', { ...DEFAULT_SCORER, rangeTolerance: undefined }],
     ['without miss record', { ...DEFAULT_SCORER, errorRecord: undefined }],
     ['without contextual novelty', { ...DEFAULT_SCORER, context: undefined }],
+    ['context at one resolution (8 bins, gap 300)', { ...DEFAULT_SCORER, context: { bins: [8], order: 3, gapSteps: 300 } }],
+    ['context at one resolution (8 bins, same gap)', { ...DEFAULT_SCORER, context: { bins: [8], order: 3, gapSteps: DEFAULT_SCORER.context?.gapSteps ?? 1000 } }],
     ['model only: likelihood + miss record (suppressed)', { ...DEFAULT_SCORER, rangeTolerance: undefined, context: undefined }],
     ['likelihood only', { likelihood: DEFAULT_SCORER.likelihood, rangeTolerance: undefined }],
     ['previous detector: likelihood + range novelty', { likelihood: DEFAULT_SCORER.likelihood, rangeTolerance: DEFAULT_SCORER.rangeTolerance }],
@@ -103,7 +105,10 @@ async function main(): Promise<void> {
       [['range check only (no model)', ...brief(rangeOnly)], ...ablations.map(([label, opts]): string[] => [label, ...brief(detect(opts).files)])],
     ),
   )
-  if (process.argv.includes('--cv')) crossValidation(detect, profiles, profileNames)
+  if (process.argv.includes('--cv')) {
+    crossValidation(detect, profiles, profileNames)
+    crossValidation(detect, profiles, profileNames, true)
+  }
   console.log('\n== Detector: the default OnlineAnomalyScorer on all files')
   const table: string[][] = []
   let standard: ReturnType<typeof scoreCorpus> | undefined
@@ -128,24 +133,27 @@ async function main(): Promise<void> {
 }
 
 /**
- * Settings grid for the cross-validation: the suppression span and the contextual novelty's resolution and
- * quiet-time scale; likelihood, miss record and range tolerance stay at their defaults. Simpler first (ties).
+ * Settings grid for the cross-validation: the suppression span and the contextual novelty's resolutions (several
+ * bin counts combined by their largest score) and quiet-time scale; likelihood, miss record and range tolerance
+ * stay at their defaults. Simpler first (ties). `singleResolution` adds the earlier one-bin-count settings, to show
+ * what the choice of several resolutions is worth when the folds may also pick a single one.
  */
-function cvSettings(): ScorerOptions[] {
+function cvSettings(singleResolution = false): ScorerOptions[] {
   const out: ScorerOptions[] = []
+  const resolutions = [...(singleResolution ? [[6], [8], [10]] : []), [6, 8, 10], [4, 6, 8, 10], [4, 6, 8, 12, 16]]
   for (const suppressSteps of [0, 100, 200, 400]) {
-    for (const bins of [6, 8, 10]) {
+    for (const bins of resolutions) {
       for (const gapSteps of [100, 300, 1000]) out.push({ ...DEFAULT_SCORER, suppressSteps, context: { bins, order: 3, gapSteps } })
     }
   }
   return out
 }
 
-function crossValidation(detect: (opts: ScorerOptions) => { files: DetectorFile[] }, profiles: Map<string, CostProfile>, profileNames: string[]): void {
-  const settings = cvSettings()
+function crossValidation(detect: (opts: ScorerOptions) => { files: DetectorFile[] }, profiles: Map<string, CostProfile>, profileNames: string[], singleResolution = false): void {
+  const settings = cvSettings(singleResolution)
   const cv = crossValidate(settings, (o) => detect(o).files, profiles.get('standard') ?? NAB_PROFILES.standard)
-  const describe = (o: ScorerOptions): string => `suppress ${o.suppressSteps ?? 0}, bins ${o.context?.bins ?? '-'}, gap ${o.context?.gapSteps ?? '-'}`
-  console.log(`\n== 2-fold cross-validation (${settings.length} settings; folds: sorted file names dealt alternately; chosen on the standard profile)`)
+  const describe = (o: ScorerOptions): string => `suppress ${o.suppressSteps ?? 0}, bins ${o.context?.bins.join('+') ?? '-'}, gap ${o.context?.gapSteps ?? '-'}`
+  console.log(`\n== 2-fold cross-validation (${settings.length} settings${singleResolution ? ', single resolutions included' : ''}; folds: sorted file names dealt alternately; chosen on the standard profile)`)
   console.log(
     formatTable(
       ['tuned on', 'chosen setting', 'standard on tuning fold', 'standard on held-out fold'],

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ContextNovelty } from './context-novelty.js'
+import { ContextNovelty, MultiResolutionContext } from './context-novelty.js'
 
 t.test('a repeating pattern stops being novel; a new shape is, scaled by the quiet time', async (t) => {
   const c = new ContextNovelty({ bins: 4, order: 2, gapSteps: 10 }, 0)
@@ -28,4 +28,27 @@ t.test('learning rows and missing values score 0', async (t) => {
 t.test('rejects degenerate options', async (t) => {
   t.throws(() => new ContextNovelty({ bins: 1, order: 1, gapSteps: 1 }, 0), RangeError)
   t.throws(() => new ContextNovelty({ bins: 4, order: 0, gapSteps: 1 }, 0), RangeError)
+})
+
+t.test('several resolutions score the largest of their single-resolution scores, row by row', async (t) => {
+  const opts = { order: 2, gapSteps: 20 }
+  const multi = new MultiResolutionContext({ ...opts, bins: [3, 5, 8] }, 5)
+  const singles = [3, 5, 8].map((bins) => new ContextNovelty({ ...opts, bins }, 5))
+  const values = Array.from({ length: 300 }, (_, i) => Math.sin(i / 7) * 10 + (i > 200 && i < 210 ? 4 : 0) + (i === 250 ? NaN : 0))
+  let novel = 0
+  for (const v of values) {
+    const expected = Math.max(0, ...singles.map((c) => c.update(v)))
+    const got = multi.update(v)
+    t.equal(got, expected)
+    if (got > 0) novel++
+  }
+  t.ok(novel > 0, 'the bump forms new contexts at some resolution')
+})
+
+t.test('one resolution behaves as ContextNovelty; no resolution is rejected', async (t) => {
+  const multi = new MultiResolutionContext({ bins: [4], order: 2, gapSteps: 10 }, 0)
+  const single = new ContextNovelty({ bins: 4, order: 2, gapSteps: 10 }, 0)
+  for (const v of [0, 4, 1, 2, 3, 0, 1, 2, 3, 2, 0]) t.equal(multi.update(v), single.update(v))
+  t.throws(() => new MultiResolutionContext({ bins: [], order: 2, gapSteps: 10 }, 0), RangeError)
+  t.throws(() => new MultiResolutionContext({ bins: [4, 1], order: 2, gapSteps: 10 }, 0), RangeError)
 })
