@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs'
 import { DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../src/anomaly/likelihood.js'
 import { RangeNovelty } from '../src/anomaly/range-novelty.js'
+import { SERVING_SCORER } from '../src/engine/engine.js'
 import { forecastAtOrigins } from '../src/forecast/model-forecasts.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
 import { heldoutFor, loadSplit } from '../src/data/split.js'
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   // Each component removed in turn, then the model-only parts, to show what each one carries.
   const ablations: [string, ScorerOptions][] = [
     ['without rising-edge suppression', { ...DEFAULT_SCORER, suppressSteps: 0 }],
+    ['as the adapter serves it (SERVING_SCORER)', SERVING_SCORER],
     ['without range novelty', { ...DEFAULT_SCORER, rangeTolerance: undefined }],
     ['without miss record', { ...DEFAULT_SCORER, errorRecord: undefined }],
     ['without contextual novelty', { ...DEFAULT_SCORER, context: undefined }],

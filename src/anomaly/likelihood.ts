@@ -5,6 +5,7 @@
  * past and current rows only.
  */
 import { Ring } from '../forecast/ring.js'
+import { BlockStats } from './block-stats.js'
 import { MultiResolutionContext, type MultiContextOptions } from './context-novelty.js'
 import { ErrorRecord, type ErrorRecordOptions } from './error-record.js'
 import { RangeNovelty } from './range-novelty.js'
@@ -75,7 +76,7 @@ export const DEFAULT_LIKELIHOOD: LikelihoodOptions = {
 export class AnomalyLikelihood {
   private readonly short: Ring
   private shortSum = 0
-  private readonly history: Ring
+  private readonly history: BlockStats
   private seen = 0
   private mean = NaN
   private std = NaN
@@ -83,8 +84,8 @@ export class AnomalyLikelihood {
 
   constructor(private readonly opts: LikelihoodOptions = DEFAULT_LIKELIHOOD) {
     this.short = new Ring(opts.averagingSteps)
-    // Averaged surprises in [0,1): float32 is ample for their mean and deviation, at half the memory.
-    this.history = new Ring(opts.historySteps, true)
+    // Statistics per re-estimation period rather than every value: the same baseline in constant memory.
+    this.history = new BlockStats(opts.historySteps, opts.reestimateEverySteps)
   }
 
   update(raw: number): number {
@@ -104,15 +105,11 @@ export class AnomalyLikelihood {
 
   private estimate(): void {
     this.sinceEstimate = 0
-    const n = this.history.length
-    let sum = 0
-    for (let i = 0; i < n; i++) sum += this.history.at(i)
-    const mean = sum / n
-    let sq = 0
-    for (let i = 0; i < n; i++) sq += (this.history.at(i) - mean) ** 2
+    const { mean, std } = this.history.stats()
     this.mean = mean
-    this.std = Math.max(this.opts.minStd, Math.sqrt(sq / Math.max(1, n - 1)))
+    this.std = Math.max(this.opts.minStd, std)
   }
+
 }
 
 export interface ScorerOptions {
