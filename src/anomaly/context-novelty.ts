@@ -16,15 +16,19 @@ export interface ContextNoveltyOptions {
 export class ContextNovelty {
   private min = Infinity
   private max = -Infinity
-  /** Last distinct levels, oldest first. */
-  private readonly levels: number[] = []
+  /** Last `order + 1` distinct levels as one base-`bins` number (oldest level the most significant digit). */
+  private key = 0
+  private distinct = 0
+  private lastLevel = -1
+  private readonly keySpace: number
   private readonly seenContexts: Uint8Array
   private rows = 0
   private lastNovelRow = -1
 
   constructor(private readonly opts: ContextNoveltyOptions, private readonly learningSteps: number) {
     if (!(opts.bins >= 2 && opts.order >= 1 && opts.gapSteps > 0)) throw new RangeError('context novelty needs bins >= 2, order >= 1, gapSteps > 0')
-    this.seenContexts = new Uint8Array(Math.ceil(opts.bins ** (opts.order + 1) / 8))
+    this.keySpace = opts.bins ** (opts.order + 1)
+    this.seenContexts = new Uint8Array(Math.ceil(this.keySpace / 8))
   }
 
   /** Score in [0,1) for `value` given earlier rows; NaN is ignored and scores 0. */
@@ -37,12 +41,12 @@ export class ContextNovelty {
     const { bins, order, gapSteps } = this.opts
     const level = span > 0 ? Math.min(bins - 1, Math.floor(((value - this.min) / span) * bins)) : 0
     // Repeats are folded so that a context describes the shape of the path, not how long it dwelt on a level.
-    if (this.levels[this.levels.length - 1] === level) return 0
-    this.levels.push(level)
-    if (this.levels.length > order + 1) this.levels.shift()
-    if (this.levels.length < order + 1) return 0
-    let key = 0
-    for (const l of this.levels) key = key * bins + l
+    if (this.lastLevel === level) return 0
+    this.lastLevel = level
+    // A number rather than an array of levels: no allocation per policy beyond the bitmap.
+    this.key = (this.key * bins + level) % this.keySpace
+    if (++this.distinct < order + 1) return 0
+    const key = this.key
     const byte = key >> 3
     const bit = 1 << (key & 7)
     if (((this.seenContexts[byte] ?? 0) & bit) !== 0) return 0
