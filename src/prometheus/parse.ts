@@ -31,7 +31,6 @@ export interface AnswerLimits {
   maxPoints: number
 }
 
-const sampleSchema = z.tuple([z.number().finite(), z.string()])
 const matrixSchema = z.object({
   status: z.literal('success'),
   data: z.object({
@@ -64,10 +63,13 @@ export function parseRangeAnswer(body: unknown, limits: AnswerLimits): RawSeries
     const timestampsMs = new Float64Array(n)
     const values = new Float64Array(n)
     s.values.forEach((raw, i) => {
-      const sample = sampleSchema.safeParse(raw)
-      if (!sample.success) throw new PrometheusAnswerError(`sample ${i} of a series is not [time, "value"]`)
-      timestampsMs[i] = Math.round(sample.data[0] * 1000)
-      values[i] = parseSampleValue(sample.data[1])
+      // Checked by hand, not by a schema: this runs for every sample (about a million per refresh at 10,000
+      // policies) and a schema parse allocates a copy of each.
+      if (!Array.isArray(raw) || raw.length !== 2 || typeof raw[0] !== 'number' || !Number.isFinite(raw[0]) || typeof raw[1] !== 'string') {
+        throw new PrometheusAnswerError(`sample ${i} of a series is not [time, "value"]`)
+      }
+      timestampsMs[i] = Math.round(raw[0] * 1000)
+      values[i] = parseSampleValue(raw[1])
     })
     return { labels, timestampsMs, values }
   })
