@@ -40,5 +40,17 @@ if [[ -d "${CLUSTER_DIR}/pids" ]]; then
   done
 fi
 
+# The Prometheus cluster-up.sh started, if any: only if the pid is still a prometheus on our data dir.
+prom_pid_file="${FORESIGHT_E2E_DIR}/prometheus/prometheus.pid"
+if [[ -f "${prom_pid_file}" ]]; then
+  pid="$(tr -dc '0-9' <"${prom_pid_file}")"
+  if [[ -n "${pid}" && -r "/proc/${pid}/cmdline" ]] && tr '\0' ' ' <"/proc/${pid}/cmdline" | grep -q -- "--storage.tsdb.path=${FORESIGHT_E2E_DIR}/prometheus/"; then
+    log "stopping prometheus (pid ${pid})"
+    kill "${pid}" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "${pid}" 2>/dev/null && kill -9 "${pid}" 2>/dev/null || true
+  fi
+fi
+
 rm -rf "${FORESIGHT_E2E_DIR}"
 log "cluster ${CLUSTER_NAME} stopped; removed ${FORESIGHT_E2E_DIR}"

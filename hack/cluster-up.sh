@@ -45,6 +45,8 @@ if [[ -d "${CLUSTER_DIR}" ]]; then
     "${KUBECTL}" --kubeconfig "${KUBECONFIG_PATH}" --request-timeout=5s get --raw /readyz >/dev/null 2>&1; then
     log "cluster ${CLUSTER_NAME} is already running"
     echo "KUBECONFIG=${KUBECONFIG_PATH}"
+[[ -n "${prom_url}" ]] && echo "PROMETHEUS=${prom_url}"
+exit 0
     exit 0
   fi
   log "stale cluster state in ${FORESIGHT_E2E_DIR}: cleaning up"
@@ -163,7 +165,34 @@ if [[ "${FORESIGHT_SKIP_VERIFY:-0}" != 1 ]]; then
   KUBECTL="${KUBECTL}" "${HACK_DIR}/lib/verify-aggregation.sh" "${KUBECONFIG_PATH}"
 fi
 
-# 8. Machine-readable summary for test harnesses (KEY=value lines, shell-sourceable).
+# 8. Prometheus (Debian's) with real backfilled history, unless the caller runs its own (the e2e suite and the demo
+# do: FORESIGHT_CLUSTER_PROMETHEUS=0). Stopped by hack/cluster-down.sh.
+prom_url=""
+if [[ "${FORESIGHT_CLUSTER_PROMETHEUS:-1}" != 0 ]]; then
+  command -v prometheus >/dev/null && command -v promtool >/dev/null ||
+    die "prometheus and promtool are needed (Debian: apt-get install prometheus), or set FORESIGHT_CLUSTER_PROMETHEUS=0"
+  prom_dir="${FORESIGHT_E2E_DIR}/prometheus"
+  log "backfilling ${FORESIGHT_PROMETHEUS_DAYS:-2} days of the NASA trace into ${prom_dir}"
+  prom_json="$(timeout 300 node --import tsx "${HACK_DIR}/prometheus-history.ts" --dir "${prom_dir}" --days "${FORESIGHT_PROMETHEUS_DAYS:-2}")" ||
+    die "backfilling Prometheus failed"
+  prom_tsdb="$(node -e 'console.log(JSON.parse(process.argv[1]).tsdb)' "${prom_json}")"
+  prom_config="$(node -e 'console.log(JSON.parse(process.argv[1]).config)' "${prom_json}")"
+  prom_port="${FORESIGHT_PROMETHEUS_PORT:-$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })')}"
+  setsid nohup prometheus --config.file="${prom_config}" --storage.tsdb.path="${prom_tsdb}" \
+    --storage.tsdb.retention.time=60d --web.listen-address="127.0.0.1:${prom_port}" --log.level=warn \
+    >"${prom_dir}/prometheus.log" 2>&1 </dev/null &
+  echo "$!" >"${prom_dir}/prometheus.pid"
+  prom_url="http://127.0.0.1:${prom_port}"
+  for (( i = 0; i < 60; i++ )); do
+    curl -fsS --max-time 2 -o /dev/null "${prom_url}/-/ready" 2>/dev/null && break
+    kill -0 "$(cat "${prom_dir}/prometheus.pid")" 2>/dev/null || { tail -n 20 "${prom_dir}/prometheus.log" >&2; die "prometheus exited"; }
+    sleep 1
+  done
+  curl -fsS --max-time 2 -o /dev/null "${prom_url}/-/ready" || die "prometheus not ready within 60 s (log: ${prom_dir}/prometheus.log)"
+  log "prometheus ready at ${prom_url} (log: ${prom_dir}/prometheus.log)"
+fi
+
+# 9. Machine-readable summary for test harnesses (KEY=value lines, shell-sourceable).
 cluster_ca="$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority}')"
 cat >"${FORESIGHT_E2E_DIR}/cluster.env" <<EOF
 KUBECONFIG=${KUBECONFIG_PATH}
@@ -176,6 +205,7 @@ FORESIGHT_FRONT_PROXY_ALLOWED_NAMES=${FRONT_PROXY_CLIENT_CN}
 FORESIGHT_CLUSTER_LOGS=${CLUSTER_DIR}/logs
 FORESIGHT_KUBERNETES_VERSION=${K8S_VERSION}
 FORESIGHT_THIRD_PARTY_CRDS=${CRDS_DIR}
+FORESIGHT_PROMETHEUS_URL=${prom_url}
 EOF
 
 trap - EXIT
@@ -185,3 +215,5 @@ echo "cluster CA: ${cluster_ca}"
 echo "summary: ${FORESIGHT_E2E_DIR}/cluster.env"
 echo "component logs: ${CLUSTER_DIR}/logs/"
 echo "KUBECONFIG=${KUBECONFIG_PATH}"
+[[ -n "${prom_url}" ]] && echo "PROMETHEUS=${prom_url}"
+exit 0

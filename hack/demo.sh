@@ -29,6 +29,8 @@ STATE="${FORESIGHT_DEMO_DIR:-/tmp/foresight-demo}"
 # The demo's own cluster: cluster-up/down read these (two clusters can run side by side, ports are free ones).
 export FORESIGHT_E2E_DIR="${STATE}/cluster"
 export FORESIGHT_CLUSTER_NAME="foresight-demo"
+# The demo runs its own Prometheus (scraping the sample app), not the one cluster-up.sh would start.
+export FORESIGHT_CLUSTER_PROMETHEUS=0
 # shellcheck source=lib/common.sh
 source "${HACK_DIR}/lib/common.sh"
 

@@ -124,7 +124,22 @@ function traceTail(minutes: number): number[] {
  */
 const WATCHDOG = 'exec 3<&0; prometheus "$@" </dev/null >&2 & p=$!; echo "$p"; { read _ <&3; kill -TERM "$p" 2>/dev/null; } & wait "$p"'
 
-export async function startPrometheus(opts: StartPrometheusOptions = {}): Promise<RunningPrometheus> {
+export interface WrittenHistory {
+  /** TSDB directory holding the backfilled blocks, and a prometheus.yml with no scrape targets beside it. */
+  tsdb: string
+  config: string
+  startMs: number
+  endMs: number
+  trace: number[]
+  podStartMs: number
+  inGap: (tMs: number) => boolean
+}
+
+/**
+ * Backfills the services' and pods' history into `dir` with promtool (the part of startPrometheus that
+ * hack/prometheus-history.ts also uses for the long-running Prometheus of hack/cluster-up.sh).
+ */
+export async function writeHistory(opts: StartPrometheusOptions, dir: string): Promise<WrittenHistory> {
   const days = opts.days ?? 8
   const endMs = opts.endMs ?? Math.floor(Date.now() / STEP_MS) * STEP_MS
   const services = opts.services ?? DEFAULT_SERVICES
@@ -135,8 +150,6 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
   const inGap = (tMs: number): boolean =>
     opts.gap !== undefined && tMs >= endMs - opts.gap.fromMinutesAgo * STEP_MS && tMs <= endMs - opts.gap.toMinutesAgo * STEP_MS
   const podStartMs = endMs - ((opts.podHours ?? 6) * 60 - 1) * STEP_MS
-
-  const dir = mkdtempSync(join(tmpdir(), 'foresight-prom-'))
   const tsdb = join(dir, 'tsdb')
   const families: Family[] = [
     { name: 'http_requests', type: 'counter', series: [] },
@@ -165,9 +178,17 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
     families[2]?.series.push({ head: `http_requests_errors_ratio${labels({ job: 'demo', namespace: 'default', service: 'web', pod: p.pod })}`, samples })
   }
   await backfill(families, startMs, endMs, dir, tsdb)
-
   const config = join(dir, 'prometheus.yml')
   writeFileSync(config, 'global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs: []\n')
+  return { tsdb, config, startMs, endMs, trace, podStartMs, inGap }
+}
+
+export async function startPrometheus(opts: StartPrometheusOptions = {}): Promise<RunningPrometheus> {
+  const days = opts.days ?? 8
+  const services = opts.services ?? DEFAULT_SERVICES
+  const pods = opts.pods ?? DEFAULT_PODS
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-prom-'))
+  const { tsdb, config, startMs, endMs, trace, podStartMs, inGap } = await writeHistory(opts, dir)
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const logFile = join(dir, 'prometheus.log')

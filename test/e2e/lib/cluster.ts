@@ -22,7 +22,9 @@ export interface ClusterEnv {
 
 function run(script: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('bash', [join(REPO, 'hack', script)], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    // The suite runs its own Prometheus (with per-pod series ending in the future), not cluster-up's.
+    const env = { ...process.env, FORESIGHT_CLUSTER_PROMETHEUS: '0' }
+    execFile('bash', [join(REPO, 'hack', script)], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
       if (err !== null) reject(new Error(`hack/${script} failed: ${err.message}\n${String(stdout).slice(-2000)}\n${String(stderr).slice(-2000)}`))
       else resolve()
     })
