@@ -3,6 +3,7 @@ import { remediationSchema, type PolicyStatus } from '../policy/schema.js'
 import { updatePolicyStatus, type StatusClient } from '../policy/status.js'
 import { appendRestart, countInWindow, lastActionMs, lastRestartMs, pruneRecord, recordOutcome, reserveRestart, type RestartEntry } from './budget.js'
 import { decide } from './decide.js'
+import { applyMergePatch } from '../../test/helpers/standin.js'
 
 const NOW = Date.parse('2026-01-01T12:00:00Z')
 const at = (secondsAgo: number): string => new Date(NOW - secondsAgo * 1000).toISOString()
@@ -61,17 +62,6 @@ t.test('outcomes keep the entry: a failed attempt still counts', async (t) => {
   t.same(failed.lastRemediation, { pod: 'p1', time: new Date(NOW + 1000).toISOString(), action: 'EvictionFailed', reason: 'HTTP 500' })
   t.notOk(reserveRestart(failed, { pod: 'p2', nowMs: NOW + 2000, maxRestartsPerHour: 1, podCooldownSeconds: 0, workloadCooldownSeconds: 0 }).granted)
 })
-
-/** RFC 7386, as the apiserver applies a merge patch. */
-function applyMergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {}
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k]
-    else out[k] = applyMergePatch(out[k], v)
-  }
-  return out
-}
 
 /** A policy status held like the apiserver holds it: a resourceVersion that moves on every write. */
 function memoryStatus(): StatusClient & { status: unknown; rv: number; writes: number; conflictNext: boolean } {
