@@ -3,7 +3,7 @@
  * blocks of `blockSteps` (count, sum, sum of squares) and the oldest block is dropped as a new one starts. The
  * window then covers between historySteps - blockSteps and historySteps values. The anomaly likelihood
  * re-estimates once per block anyway, so this gives it a month-long baseline at about 2 KB per policy instead
- * of a ring of every value (35 KB at 8,640 float32 values).
+ * of a ring of every value (69 KB at 8,640 doubles).
  */
 export class BlockStats {
   private readonly count: Float64Array

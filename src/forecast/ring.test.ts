@@ -11,13 +11,3 @@ t.test('a ring keeps the newest values, addressed by lag', async (t) => {
   t.same([...r.last(2)], [3, 4])
   t.throws(() => new Ring(0), RangeError)
 })
-
-t.test('float32 storage rounds to single precision, float64 does not', async (t) => {
-  const f32 = new Ring(2, true)
-  const f64 = new Ring(2)
-  f32.push(0.1)
-  f64.push(0.1)
-  t.equal(f64.at(0), 0.1)
-  t.equal(f32.at(0), Math.fround(0.1))
-  t.not(f32.at(0), 0.1)
-})

@@ -1,16 +1,12 @@
 /** Fixed-capacity history of the most recent values, addressed by lag (0 = newest). */
 export class Ring {
-  private readonly buf: Float64Array | Float32Array
+  private readonly buf: Float64Array
   private head = 0
   private filled = 0
 
-  /**
-   * `float32` halves the memory of long histories whose values need no more than 7 significant digits (the
-   * serving engine keeps one per policy, 10,000 policies and more).
-   */
-  constructor(readonly capacity: number, float32 = false) {
+  constructor(readonly capacity: number) {
     if (!(capacity >= 1)) throw new RangeError('ring capacity must be >= 1')
-    this.buf = float32 ? new Float32Array(capacity) : new Float64Array(capacity)
+    this.buf = new Float64Array(capacity)
   }
 
   push(value: number): void {

@@ -63,8 +63,8 @@ export function parseRangeAnswer(body: unknown, limits: AnswerLimits): RawSeries
     const timestampsMs = new Float64Array(n)
     const values = new Float64Array(n)
     s.values.forEach((raw, i) => {
-      // Checked by hand, not by a schema: this runs for every sample (about a million per refresh at 10,000
-      // policies) and a schema parse allocates a copy of each.
+      // Checked by hand, not by a schema: this runs for every sample of every answer, and a schema parse
+      // allocates a copy of each.
       if (!Array.isArray(raw) || raw.length !== 2 || typeof raw[0] !== 'number' || !Number.isFinite(raw[0]) || typeof raw[1] !== 'string') {
         throw new PrometheusAnswerError(`sample ${i} of a series is not [time, "value"]`)
       }
