@@ -61,3 +61,10 @@ t.test('only the first detection in a window counts', async (t) => {
 t.test('rejects overlapping windows', async (t) => {
   t.throws(() => scoreCorpus([file('a', 100, [[40, 49], [45, 60]], {})], std), RangeError)
 })
+
+t.test('rejects scores that are not numbers in [0,1], naming the file and row', async (t) => {
+  for (const bad of [NaN, -0.1, 1.5]) {
+    const f = file('bad', 100, [[40, 49]], { 30: bad })
+    t.throws(() => scoreCorpus([f], std), { name: 'RangeError', message: `bad: score at row 30 is ${String(bad)}, not in [0,1]` })
+  }
+})

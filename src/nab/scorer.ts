@@ -68,8 +68,17 @@ function sortedWindows(file: DetectorFile, rowCount: number): IndexWindow[] {
   return ws
 }
 
+/** The threshold sweep groups rows by equal score, so a NaN (never equal to itself) must not get that far. */
+function checkScores(file: DetectorFile): void {
+  for (let i = 0; i < file.scores.length; i++) {
+    const v = file.scores[i]
+    if (!(v !== undefined && v >= 0 && v <= 1)) throw new RangeError(`${file.name}: score at row ${i} is ${String(v)}, not in [0,1]`)
+  }
+}
+
 /** Per-row sweep scores for one file; `firstWindowId` numbers its windows corpus-wide. */
 function sweepFile(file: DetectorFile, profile: CostProfile, firstWindowId: number): SweptFile {
+  checkScores(file)
   const n = file.scores.length
   const windows = sortedWindows(file, n)
   const probation = probationaryRows(n)
