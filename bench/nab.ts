@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs'
 import { DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../src/anomaly/likelihood.js'
 import { RangeNovelty } from '../src/anomaly/range-novelty.js'
+import type { RampOptions } from '../src/anomaly/rising-edge.js'
 import { SERVING_SCORER } from '../src/engine/engine.js'
 import { forecastAtOrigins } from '../src/forecast/model-forecasts.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   // Each component removed in turn, then the model-only parts, to show what each one carries.
   const ablations: [string, ScorerOptions][] = [
     ['without rising-edge suppression', { ...DEFAULT_SCORER, suppressSteps: 0 }],
+    ['suppression without the ramp', { ...DEFAULT_SCORER, ramp: undefined }],
     ['as the adapter serves it (SERVING_SCORER)', SERVING_SCORER],
     ['without range novelty', { ...DEFAULT_SCORER, rangeTolerance: undefined }],
     ['without miss record', { ...DEFAULT_SCORER, errorRecord: undefined }],
@@ -135,17 +137,21 @@ async function main(): Promise<void> {
 }
 
 /**
- * Settings grid for the cross-validation: the suppression span and the contextual novelty's resolutions (several
+ * Settings grid for the cross-validation: the suppression span and ramp, and the contextual novelty's resolutions (several
  * bin counts combined by their largest score) and quiet-time scale; likelihood, miss record and range tolerance
  * stay at their defaults. Simpler first (ties). `singleResolution` adds the earlier one-bin-count settings, to show
  * what the choice of several resolutions is worth when the folds may also pick a single one.
  */
+const RAMPS: (RampOptions | undefined)[] = [undefined, { steps: 5, margin: 0.1 }, { steps: 5, margin: 0.2 }, { steps: 10, margin: 0.1 }]
+
 function cvSettings(singleResolution = false): ScorerOptions[] {
   const out: ScorerOptions[] = []
   const resolutions = [...(singleResolution ? [[6], [8], [10]] : []), [6, 8, 10], [4, 6, 8, 10], [4, 6, 8, 12, 16]]
-  for (const suppressSteps of [0, 100, 200, 400]) {
-    for (const bins of resolutions) {
-      for (const gapSteps of [100, 300, 1000]) out.push({ ...DEFAULT_SCORER, suppressSteps, context: { bins, order: 3, gapSteps } })
+  for (const ramp of RAMPS) {
+    for (const suppressSteps of [0, 100, 200, 400]) {
+      for (const bins of resolutions) {
+        for (const gapSteps of [100, 300, 1000]) out.push({ ...DEFAULT_SCORER, suppressSteps, ramp, context: { bins, order: 3, gapSteps } })
+      }
     }
   }
   return out
@@ -154,7 +160,8 @@ function cvSettings(singleResolution = false): ScorerOptions[] {
 function crossValidation(detect: (opts: ScorerOptions) => { files: DetectorFile[] }, profiles: Map<string, CostProfile>, profileNames: string[], singleResolution = false): void {
   const settings = cvSettings(singleResolution)
   const cv = crossValidate(settings, (o) => detect(o).files, profiles.get('standard') ?? NAB_PROFILES.standard)
-  const describe = (o: ScorerOptions): string => `suppress ${o.suppressSteps ?? 0}, bins ${o.context?.bins.join('+') ?? '-'}, gap ${o.context?.gapSteps ?? '-'}`
+  const describe = (o: ScorerOptions): string =>
+    `suppress ${o.suppressSteps ?? 0}, ramp ${o.ramp === undefined ? '-' : `${o.ramp.steps}/${o.ramp.margin}`}, bins ${o.context?.bins.join('+') ?? '-'}, gap ${o.context?.gapSteps ?? '-'}`
   console.log(`\n== 2-fold cross-validation (${settings.length} settings${singleResolution ? ', single resolutions included' : ''}; folds: sorted file names dealt alternately; chosen on the standard profile)`)
   console.log(
     formatTable(

@@ -9,7 +9,7 @@ import { BlockStats } from './block-stats.js'
 import { MultiResolutionContext, type MultiContextOptions } from './context-novelty.js'
 import { ErrorRecord, type ErrorRecordOptions } from './error-record.js'
 import { RangeNovelty } from './range-novelty.js'
-import { RisingEdge } from './rising-edge.js'
+import { RisingEdge, type RampOptions } from './rising-edge.js'
 
 /**
  * |actual - p50| / (p90 - p10 + eps), squashed by s / (1 + s) into [0,1) so that a few huge misses cannot
@@ -122,6 +122,8 @@ export interface ScorerOptions {
   context?: MultiContextOptions | undefined
   /** Rows a fired score must be beaten over before another counts (see RisingEdge); 0 turns this off. */
   suppressSteps?: number
+  /** Within the suppression, how far a climbing score must rise to pass again (see RisingEdge). */
+  ramp?: RampOptions | undefined
 }
 
 /**
@@ -136,6 +138,7 @@ export const DEFAULT_SCORER: ScorerOptions = {
   errorRecord: { averagingSteps: 10, historySteps: 2000 },
   context: { bins: [4, 6, 8, 10], order: 3, gapSteps: 1000 },
   suppressSteps: 200,
+  ramp: { steps: 5, margin: 0.2 },
 }
 
 /** |actual - p50| in units of the forecast's 80% interval, with rawSurprise's floor on the width. */
@@ -164,7 +167,7 @@ export class OnlineAnomalyScorer {
     this.range = opts.rangeTolerance === undefined ? undefined : new RangeNovelty(opts.rangeTolerance, learning)
     this.record = opts.errorRecord === undefined ? undefined : new ErrorRecord(opts.errorRecord, learning)
     this.context = opts.context === undefined ? undefined : new MultiResolutionContext(opts.context, learning)
-    this.edge = new RisingEdge(opts.suppressSteps ?? 0)
+    this.edge = new RisingEdge(opts.suppressSteps ?? 0, opts.ramp)
   }
 
   score(actual: number): number {

@@ -19,14 +19,15 @@ const MAX_TAIL_FILL_STEPS = 2
 /**
  * Serving runs the benchmarked detector (bench:nab prints this exact setting) with two differences: it learns for
  * 120 rows instead of 300 (two hours at a 1-minute step, not five), and its scores keep a level rather than an
- * edge: NAB counts only the first detection, so suppressing repeats pays there, but an alert such as "above 0.9
- * for 10 minutes" needs the score to stay up while the anomaly lasts. The likelihood's month-long baseline costs
- * about 2 KB per policy (block sums, src/anomaly/block-stats.ts).
+ * edge (no suppression, hence no ramp): NAB counts only the first detection, so suppressing repeats pays there,
+ * but an alert such as "above 0.9 for 10 minutes" needs the score to stay up while the anomaly lasts. The
+ * likelihood's month-long baseline costs about 2 KB per policy (block sums, src/anomaly/block-stats.ts).
  */
 export const SERVING_SCORER: ScorerOptions = {
   ...DEFAULT_SCORER,
   likelihood: { ...DEFAULT_LIKELIHOOD, learningSteps: 120 },
   suppressSteps: 0,
+  ramp: undefined,
 }
 
 interface PolicyState {
