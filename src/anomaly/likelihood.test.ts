@@ -105,3 +105,14 @@ t.test('suppression keeps the first of consecutive fires', async (t) => {
   t.same(run(0), [1, 1])
   t.same(run(10), [1, 0])
 })
+
+t.test('a new high inside the range slack scores through the extreme record', async (t) => {
+  const run = (withExtremes: boolean): number => {
+    const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05, extremes: withExtremes ? { gapSteps: 60, maxScore: 0.8 } : undefined })
+    for (let i = 0; i < 120; i++) s.score(i % 2 === 0 ? 0 : 10)
+    // 10.3 is inside the range slack (10.5), a new high 119 rows after the last one (row 1): 0.8 * 119 / 179.
+    return s.score(10.3)
+  }
+  t.equal(run(false), 0)
+  t.ok(close(run(true), (0.8 * 119) / 179, 1e-12))
+})
