@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     ['without contextual novelty', { ...DEFAULT_SCORER, context: undefined }],
     ['context at one resolution (8 bins, gap 300)', { ...DEFAULT_SCORER, context: { bins: [8], order: 3, gapSteps: 300 } }],
     ['context at one resolution (8 bins, same gap)', { ...DEFAULT_SCORER, context: { bins: [8], order: 3, gapSteps: DEFAULT_SCORER.context?.gapSteps ?? 1000 } }],
-    ['model only: likelihood + miss record (suppressed)', { ...DEFAULT_SCORER, rangeTolerance: undefined, context: undefined }],
+    ['model only: likelihood + miss record (suppressed)', { ...DEFAULT_SCORER, rangeTolerance: undefined, context: undefined, extremes: undefined }],
     ['likelihood only', { likelihood: DEFAULT_SCORER.likelihood, rangeTolerance: undefined }],
     ['previous detector: likelihood + range novelty', { likelihood: DEFAULT_SCORER.likelihood, rangeTolerance: DEFAULT_SCORER.rangeTolerance }],
   ]
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const scoreMs = full.ms
 
   console.log(`NAB bench: ${files.length}-series subset (realKnownCause, artificialWithAnomaly, realAWSCloudwatch), ${rows} rows`)
-  console.log(`detector: model p10/p50/p90 at horizon 1 -> raw surprise -> online anomaly likelihood, with miss record, range and contextual novelty; model ${modelPath} (sha256 ${modelSha256(modelPath)})`)
+  console.log(`detector: model p10/p50/p90 at horizon 1 -> raw surprise -> online anomaly likelihood, with miss record, range, extreme-record and contextual novelty, rising-edge suppression with ramp; model ${modelPath} (sha256 ${modelSha256(modelPath)})`)
   console.log('note: these NAB series (except the wholly held-out files in models/split.json) contributed their early rows to model training')
   console.log('scores on this subset are not comparable one-to-one with the published 58-series scoreboard')
   console.log(`detector settings: ${JSON.stringify(DEFAULT_SCORER)}\n`)
