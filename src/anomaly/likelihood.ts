@@ -181,13 +181,14 @@ export class OnlineAnomalyScorer {
     const f = this.pending
     this.pending = undefined
     const novel = this.range?.update(actual) ?? false
-    const contextual = Math.max(this.context?.update(actual) ?? 0, this.extremes?.update(actual) ?? 0)
+    // Checks on the value alone: they score even on rows without a forecast.
+    const valueOnly = Math.max(this.context?.update(actual) ?? 0, this.extremes?.update(actual) ?? 0)
     let forecastScore = 0
     if (f !== undefined && Number.isFinite(actual) && f.every(Number.isFinite)) {
       forecastScore = this.likelihood.update(rawSurprise(actual, f[0], f[1], f[2]))
       if (this.record !== undefined) forecastScore = Math.max(forecastScore, this.record.update(intervalMiss(actual, f[0], f[1], f[2])))
     }
-    return this.edge.update(novel ? 1 : Math.max(forecastScore, contextual))
+    return this.edge.update(novel ? 1 : Math.max(forecastScore, valueOnly))
   }
 
   expect(p10: number, p50: number, p90: number): void {
