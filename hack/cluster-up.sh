@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start a local Kubernetes cluster (real etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 # built from source by hack/build-control-plane.sh) with simulated kwok nodes, fully offline and on
-# 127.0.0.1 only. Prints the kubeconfig path at the end.
+# 127.0.0.1 only. Prints the kubeconfig path (and the Prometheus URL) at the end.
 #
 # Environment:
 #   FORESIGHT_E2E_DIR        state directory (default /tmp/foresight-e2e); kubeconfig at $FORESIGHT_E2E_DIR/kubeconfig
@@ -12,6 +12,8 @@
 #   FORESIGHT_UP_TIMEOUT     seconds to wait for the control plane (default 300)
 #   FORESIGHT_KCM_SA_CREDENTIALS  kube-controller-manager --use-service-account-credentials (default true)
 #   FORESIGHT_SKIP_VERIFY=1  skip the smoke checks (hack/lib/verify-cluster.sh, hack/lib/verify-aggregation.sh)
+#   FORESIGHT_CLUSTER_PROMETHEUS=0  start no Prometheus (default: Debian's, with backfilled NASA-trace history)
+#   FORESIGHT_PROMETHEUS_DAYS days of backfilled history (default 2); FORESIGHT_PROMETHEUS_PORT (default: a free port)
 #   plus the version/cache variables of hack/lib/common.sh.
 set -Eeuo pipefail
 trap 'rc=$?; printf "[%s] ERROR: %s line %d: command failed (exit %d): %s\n" "$(date -u +%H:%M:%S)" "${BASH_SOURCE[0]##*/}" "${LINENO}" "${rc}" "${BASH_COMMAND}" >&2' ERR
@@ -45,8 +47,8 @@ if [[ -d "${CLUSTER_DIR}" ]]; then
     "${KUBECTL}" --kubeconfig "${KUBECONFIG_PATH}" --request-timeout=5s get --raw /readyz >/dev/null 2>&1; then
     log "cluster ${CLUSTER_NAME} is already running"
     echo "KUBECONFIG=${KUBECONFIG_PATH}"
-[[ -n "${prom_url}" ]] && echo "PROMETHEUS=${prom_url}"
-exit 0
+    prom_url="$(sed -n 's/^FORESIGHT_PROMETHEUS_URL=//p' "${FORESIGHT_E2E_DIR}/cluster.env" 2>/dev/null || true)"
+    if [[ -n "${prom_url}" ]]; then echo "PROMETHEUS=${prom_url}"; fi
     exit 0
   fi
   log "stale cluster state in ${FORESIGHT_E2E_DIR}: cleaning up"
@@ -215,5 +217,4 @@ echo "cluster CA: ${cluster_ca}"
 echo "summary: ${FORESIGHT_E2E_DIR}/cluster.env"
 echo "component logs: ${CLUSTER_DIR}/logs/"
 echo "KUBECONFIG=${KUBECONFIG_PATH}"
-[[ -n "${prom_url}" ]] && echo "PROMETHEUS=${prom_url}"
-exit 0
+if [[ -n "${prom_url}" ]]; then echo "PROMETHEUS=${prom_url}"; fi

@@ -17,7 +17,7 @@ const MIN_RECENT_SAMPLES = 45
 const MAX_BRIDGED_GAP_STEPS = 5
 const MAX_TAIL_FILL_STEPS = 2
 /**
- * Serving runs the benchmarked detector (bench:nab prints this exact setting) with two differences: it learns for
+ * Serving runs the benchmarked detector (bench:nab scores this exact setting) with two differences: it learns for
  * 120 rows instead of 300 (two hours at a 1-minute step, not five), and its scores keep a level rather than an
  * edge (no suppression, hence no ramp): NAB counts only the first detection, so suppressing repeats pays there,
  * but an alert such as "above 0.9 for 10 minutes" needs the score to stay up while the anomaly lasts. The
