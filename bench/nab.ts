@@ -5,7 +5,7 @@
  * the 2-fold cross-validation of the detector settings (folds fixed from the sorted file names).
  */
 import { existsSync } from 'node:fs'
-import { DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../src/anomaly/likelihood.js'
+import { DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../src/anomaly/scorer.js'
 import { RangeNovelty } from '../src/anomaly/range-novelty.js'
 import type { ExtremeRecordOptions } from '../src/anomaly/extreme-record.js'
 import type { RampOptions } from '../src/anomaly/rising-edge.js'

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
-import { DEFAULT_LIKELIHOOD, DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../anomaly/likelihood.js'
+import { DEFAULT_LIKELIHOOD } from '../anomaly/likelihood.js'
+import { DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../anomaly/scorer.js'
 import { allocateBatch, HORIZON_STEPS, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_ROWS, SEASONAL_STEPS } from '../forecast/windows.js'
 import type { LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'

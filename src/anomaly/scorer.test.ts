@@ -1,0 +1,66 @@
+import t from 'tap'
+import type { LikelihoodOptions } from './likelihood.js'
+import { OnlineAnomalyScorer } from './scorer.js'
+
+const close = (a: number, b: number, tol = 1e-6): boolean => Math.abs(a - b) <= tol
+
+const opts: LikelihoodOptions = { learningSteps: 50, averagingSteps: 10, historySteps: 1000, reestimateEverySteps: 20, minStd: 0.02, warmupScore: 0 }
+
+t.test('scores depend on the past only', async (t) => {
+  const run = (tail: number): number[] => {
+    const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05 })
+    const out: number[] = []
+    for (let i = 0; i < 120; i++) {
+      const actual = i < 100 ? 10 + (i % 3) : tail
+      out.push(s.score(actual))
+      s.expect(9, 11, 13)
+    }
+    return out
+  }
+  const a = run(10)
+  const b = run(1000)
+  t.same(a.slice(0, 100), b.slice(0, 100))
+  t.not(a[100], b[100], 'the differing row itself does change')
+})
+
+t.test('rows without a forecast or with a missing actual score 0', async (t) => {
+  const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: undefined })
+  t.equal(s.score(5), 0)
+  s.expect(1, 2, 3)
+  t.equal(s.score(NaN), 0)
+})
+
+t.test('a value beyond the seen range scores 1 once learning is over', async (t) => {
+  const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05 })
+  for (let i = 0; i < 60; i++) s.score(i % 2 === 0 ? 0 : 10)
+  // Range [0, 10], slack 0.5: 10.4 is inside and widens the range to [0, 10.4] (slack 0.52), so 10.9 is inside
+  // and 11.5 outside.
+  t.ok(s.score(10.4) < 1)
+  t.ok(s.score(10.9) < 1)
+  t.equal(s.score(11.5), 1)
+  const off = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: undefined })
+  for (let i = 0; i < 60; i++) off.score(i % 2 === 0 ? 0 : 10)
+  t.equal(off.score(100), 0, 'range check off and no forecast: nothing to score')
+})
+
+t.test('suppression keeps the first of consecutive fires', async (t) => {
+  const run = (suppressSteps: number): number[] => {
+    const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05, suppressSteps })
+    for (let i = 0; i < 60; i++) s.score(i % 2 === 0 ? 0 : 10)
+    // Two new extremes in a row: each alone would score 1.
+    return [s.score(20), s.score(30)]
+  }
+  t.same(run(0), [1, 1])
+  t.same(run(10), [1, 0])
+})
+
+t.test('a new high inside the range slack scores through the extreme record', async (t) => {
+  const run = (withExtremes: boolean): number => {
+    const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05, extremes: withExtremes ? { gapSteps: 60, maxScore: 0.8 } : undefined })
+    for (let i = 0; i < 120; i++) s.score(i % 2 === 0 ? 0 : 10)
+    // 10.3 is inside the range slack (10.5), a new high 119 rows after the last one (row 1): 0.8 * 119 / 179.
+    return s.score(10.3)
+  }
+  t.equal(run(false), 0)
+  t.ok(close(run(true), (0.8 * 119) / 179, 1e-12))
+})
