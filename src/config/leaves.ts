@@ -31,13 +31,17 @@ export function configLeaves(schema: z.ZodType): ConfigLeaf[] {
 function walk(node: JsonSchemaNode, path: string[], out: ConfigLeaf[]): void {
   const variants = node.anyOf ?? node.oneOf
   if (variants !== undefined) {
-    const seen = new Set<string>()
+    const seen = new Map<string, number>()
     for (const v of variants) {
       const sub: ConfigLeaf[] = []
       walk(v, path, sub)
       for (const leaf of sub) {
         const key = leaf.path.join('.')
-        if (!seen.has(key)) { seen.add(key); out.push(leaf) }
+        const at = seen.get(key)
+        if (at === undefined) { seen.set(key, out.length); out.push(leaf); continue }
+        // A discriminator (`kind`) is one constant per variant: the leaf accepts all of them.
+        const first = out[at]
+        if (first?.enum !== undefined && leaf.enum !== undefined) out[at] = { ...first, enum: [...new Set([...first.enum, ...leaf.enum])] }
       }
     }
     return

@@ -16,3 +16,7 @@ t.test('every setting is listed with its environment variable', async (t) => {
   t.match(table, '| `auth.mode` | `FORESIGHT_AUTH__MODE` | `local` \\| `kubernetes` | `"local"` |')
   t.match(table, '`auth.requestHeader.allowedNames` | `FORESIGHT_AUTH__REQUEST_HEADER__ALLOWED_NAMES` | array')
 })
+
+t.test('a discriminator lists every variant, not only the first', async (t) => {
+  t.match(configReference(adapterConfigSchema), '| `source.kind` | `FORESIGHT_SOURCE__KIND` | `replay` \\| `prometheus` |')
+})
