@@ -75,7 +75,8 @@ def origins(s: Series) -> None:
 
 def load_all(data_root: str | None = None, with_nasa_5min: bool = True) -> tuple[list[Series], dict]:
     split = load_split()
-    root = data_root or split["data_root"]
+    # The data folder beside the checkout (README, "Data"); split.json's data_root only records where it lay.
+    root = data_root or os.path.normpath(os.path.join(MODELS_DIR, "..", "..", "shared", "data"))
     out: list[Series] = []
     hashes = {}
     for f in split["files"]:

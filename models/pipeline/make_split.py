@@ -10,7 +10,8 @@ import json
 import os
 from datetime import datetime
 
-DATA_ROOT = os.environ.get("FORESIGHT_DATA", "/work/shared/data")
+# The data folder beside the checkout (README, "Data").
+DATA_ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data"))
 NASA = "traces/nasa_http_1995/nasa_http_requests_per_minute.csv"
 NAB_DIRS = ["nab/data/realAWSCloudwatch", "nab/data/realKnownCause", "nab/data/artificialWithAnomaly"]
 # One or two per family, chosen before tuning: ec2_cpu (2), rds (1; elb has only one series, it stays in
@@ -80,6 +81,8 @@ def main() -> None:
         })
     doc = {
         "version": 1,
+        # Where the data lay when the split was fixed; split_sha256 in the model metadata covers this file, so
+        # it stays as written. Loaders resolve ../shared/data from the repository root instead.
         "data_root": "/work/shared/data",
         "rule": ("rows [0, validation_start_index) = training; [validation_start_index, heldout_start_index) = "
                  "validation (model selection only); [heldout_start_index, rows) = held-out test, never used for "

@@ -3,7 +3,7 @@
  * profiles). Rows are kept as they are in the files (row index = step), as the model split and NAB scoring
  * both count rows; the step is the most common spacing.
  */
-import { readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CostProfile, IndexWindow } from '../nab/scorer.js'
 import { packageRoot } from '../util/paths.js'
@@ -26,9 +26,14 @@ export class DataError extends Error {
 /** The repo root (kept under this name for the data modules; one implementation in util/paths). */
 export const repoRoot = packageRoot
 
-/** `<repo>/../shared/data`, where the read-only traces and NAB subset live. */
+/**
+ * `<repo>/../shared/data`, where the full traces and the NAB subset live (README, "Data"): the tests, benchmarks
+ * and training read them; the product itself needs only the excerpt shipped under assets/.
+ */
 export function sharedDataDir(): string {
-  return join(repoRoot(), '..', 'shared', 'data')
+  const dir = join(repoRoot(), '..', 'shared', 'data')
+  if (!existsSync(dir)) throw new DataError(`unable to find the trace data: ${dir} does not exist (see README.md, "Data")`)
+  return dir
 }
 
 export const NASA_FILE = 'traces/nasa_http_1995/nasa_http_requests_per_minute.csv'
