@@ -2,7 +2,7 @@
 import { Command } from 'commander'
 import { startAdapter } from '../src/adapter/server.js'
 import { buildAdapterDeps } from '../src/adapter/wire.js'
-import { loadConfig } from '../src/config/load.js'
+import { ignoredEnvNames, loadConfig } from '../src/config/load.js'
 import { adapterConfigSchema } from '../src/config/schema.js'
 import { localUsage } from '../src/adapter/usage.js'
 import { explainPolicy } from '../src/adapter/explain.js'
@@ -11,6 +11,7 @@ import { controllerConfigSchema } from '../src/config/controller.js'
 import { startController } from '../src/remediation/controller.js'
 import { webhookConfigSchema } from '../src/config/webhook.js'
 import { startWebhook } from '../src/webhook/server.js'
+import type { ZodType } from 'zod'
 import { createLogger } from '../src/telemetry/logger.js'
 
 const program = new Command()
@@ -33,6 +34,11 @@ function onSignal(log: ReturnType<typeof createLogger>, close: () => Promise<voi
   process.once('SIGINT', stop)
 }
 
+function warnIgnoredEnv(log: ReturnType<typeof createLogger>, schema: ZodType): void {
+  const ignored = ignoredEnvNames(schema)
+  if (ignored.length > 0) log.warn({ ignored }, 'these FORESIGHT_ environment variables name no setting and are ignored')
+}
+
 program
   .command('adapter')
   .description('Serve ML-predicted metrics as the external.metrics.k8s.io/v1beta1 aggregated API')
@@ -42,6 +48,7 @@ program
   .action(async (opts: { config?: string; set: string[] }) => {
     const cfg = loadConfig(adapterConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
     const log = createLogger(cfg.logLevel)
+    warnIgnoredEnv(log, adapterConfigSchema)
     const deps = await buildAdapterDeps(cfg, log)
     const adapter = await startAdapter(deps)
     log.info({ api: adapter.apiUrl, metrics: adapter.metricsUrl, authMode: cfg.auth.mode }, 'adapter started')
@@ -59,6 +66,7 @@ program
   .action(async (opts: { config?: string; set: string[] }) => {
     const cfg = loadConfig(controllerConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
     const log = createLogger(cfg.logLevel)
+    warnIgnoredEnv(log, controllerConfigSchema)
     const controller = await startController(cfg, log)
     log.info({ metrics: controller.metricsUrl, alerts: controller.alertsUrl }, 'controller started')
     onSignal(log, () => controller.close())
@@ -72,6 +80,7 @@ program
   .action(async (opts: { config?: string; set: string[] }) => {
     const cfg = loadConfig(webhookConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
     const log = createLogger(cfg.logLevel)
+    warnIgnoredEnv(log, webhookConfigSchema)
     const webhook = await startWebhook(cfg, log)
     log.info({ url: webhook.url }, 'webhook started')
     onSignal(log, () => webhook.close())

@@ -2,7 +2,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { loadConfig, ConfigError } from './load.js'
+import { loadConfig, ConfigError, ignoredEnvNames } from './load.js'
 import { adapterConfigSchema } from './schema.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'foresight-config-'))
@@ -65,3 +65,9 @@ for (const [name, sources, re] of failures) {
     t.match((err as Error).message, re)
   })
 }
+
+t.test('FORESIGHT_ variables that name no setting are reported, known ones and other prefixes are not', async (t) => {
+  const env = { FORESIGHT_LISTEN__PORT: '8443', FORESIGHT_LISTEN__PROT: '1', FORESIGHT_AUTH__MODE: 'local', HOME: '/root', FORESIGHTX: '1' }
+  t.same(ignoredEnvNames(adapterConfigSchema, env), ['FORESIGHT_LISTEN__PROT'])
+  t.same(ignoredEnvNames(adapterConfigSchema, {}), [])
+})

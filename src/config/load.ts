@@ -39,6 +39,16 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
   return deepFreeze(result.data)
 }
 
+/**
+ * FORESIGHT_* variables that name no setting of `schema`. They are ignored, so a misspelt one
+ * (FORESIGHT_LEADERELECTION__ENABLED for FORESIGHT_LEADER_ELECTION__ENABLED) would otherwise go unnoticed. Not an
+ * error: scripts around the CLI keep variables of their own under the same prefix.
+ */
+export function ignoredEnvNames(schema: z.ZodType, env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = new Set(configLeaves(schema).map((l) => envName(l.path)))
+  return Object.keys(env).filter((name) => name.startsWith('FORESIGHT_') && !known.has(name)).sort()
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.map(String).join('.')
   if (issue.code === 'unrecognized_keys') {
