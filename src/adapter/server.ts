@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { authHook } from '../api/auth-hook.js'
 import { discoveryRoutes } from '../api/discovery.js'
-import { statusErrors } from '../api/errors.js'
+import { frameworkErrors, MAX_PATH_SEGMENT_LENGTH, statusErrors } from '../api/errors.js'
 import { externalMetricsRoutes } from '../api/external-metrics.js'
 import { healthRoutes, type ReadinessCheck } from '../api/health.js'
 import { openapiRoutes } from '../api/openapi.js'
@@ -64,6 +64,8 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
       rejectUnauthorized: false,
     },
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_SEGMENT_LENGTH },
+    frameworkErrors,
   })
   await api.register(statusErrors)
   await api.register(httpMetrics, { registry: deps.registry, server: 'api' })

@@ -51,6 +51,18 @@ export function toStatus(err: FastifyError): Status {
   return statusBody(500, 'Internal error occurred: the request could not be served')
 }
 
+/**
+ * Fastify's `frameworkErrors`: a URL it cannot decode, or a path segment beyond the router's limit, is refused
+ * before routing (so before the authentication hook) with a 400 Status that echoes nothing of the request.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path segment is longer than ${MAX_PATH_SEGMENT_LENGTH} characters` : 'the request path is not a valid URL'
+  void reply.code(400).type('application/json').send(statusBody(400, message))
+}
+
+/** Longest path segment the router accepts: a metric name may be a DNS subdomain (253). */
+export const MAX_PATH_SEGMENT_LENGTH = 253
+
 export const statusErrors = fp(
   (app: FastifyInstance, _opts: object, done: (err?: Error) => void): void => {
     app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {

@@ -108,6 +108,17 @@ t.test('error statuses', async (t) => {
   expectStatus(t, await call(`${base}/nope`, { ca, headers: bearer }), 404, 'NotFound')
   const noAuth405 = await call(`${base}${metricPath}`, { ca, method: 'DELETE' })
   expectStatus(t, noAuth405, 401, 'Unauthorized')
+  // A malformed escape never reaches a route (nor authentication): a Status that echoes nothing.
+  const badUrl = await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/default/foresight_%zz`, { ca, headers: bearer })
+  expectStatus(t, badUrl, 400, 'BadRequest')
+  t.equal((badUrl.json() as { message: string }).message, 'the request path is not a valid URL')
+  // Metric names up to 253 characters are names the route validates (here: allowed, unknown); longer ones are 400.
+  const long = 'foresight_' + 'x'.repeat(243)
+  standIn.allow.add(`${hpa}|default|${long}`)
+  expectStatus(t, await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/default/${long}`, { ca, headers: bearer }), 404, 'NotFound')
+  const tooLong = long + 'x'
+  standIn.allow.add(`${hpa}|default|${tooLong}`)
+  expectStatus(t, await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/default/${tooLong}`, { ca, headers: bearer }), 400, 'BadRequest')
 })
 
 t.test('openapi', async (t) => {
