@@ -15,11 +15,23 @@ export function prometheusFromConfig(cfg: PrometheusSourceConfig, log: Logger): 
     maxInFlight: cfg.maxConcurrentQueries,
     maxGroupSize: cfg.maxGroupSize,
     log: log.child({ component: 'prometheus' }),
-    ...(tokenFile !== undefined ? { bearerToken: () => readFileSync(tokenFile, 'utf8').trim() } : {}),
-    ...(cfg.username !== undefined && passwordFile !== undefined ? { basicAuth: { username: cfg.username, password: readFileSync(passwordFile, 'utf8').trim() } } : {}),
+    ...(tokenFile !== undefined ? { bearerToken: () => readSecret(tokenFile, 'source.bearerTokenFile') } : {}),
+    ...(cfg.username !== undefined && passwordFile !== undefined ? { basicAuth: { username: cfg.username, password: () => readSecret(passwordFile, 'source.passwordFile') } } : {}),
     ...(cfg.caFile !== undefined ? { caFile: cfg.caFile } : {}),
   })
   return source
+}
+
+/**
+ * A secret file's content. The failure names the setting, not the path or errno: it becomes the policy's data
+ * error, which policy authors see in its status.
+ */
+export function readSecret(file: string, setting: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch {
+    throw new Error(`unable to read the Prometheus credentials (${setting})`)
+  }
 }
 
 const CLASS: Readonly<Record<PodSignalName, 'error' | 'latency' | 'saturation'>> = { errorRatio: 'error', latency: 'latency', saturation: 'saturation' }

@@ -25,7 +25,8 @@ export interface PrometheusClientOptions {
   url: string
   /** Sent as `Authorization: Bearer`; a function is called per request so a rotated token file is picked up. */
   bearerToken?: string | (() => string)
-  basicAuth?: { username: string; password: string }
+  /** The password may be a function: it is then called per request (a rotated secret file needs no restart). */
+  basicAuth?: { username: string; password: string | (() => string) }
   /** PEM CA bundle for an https endpoint (text), or a file to read it from once. */
   ca?: string
   caFile?: string
@@ -86,6 +87,7 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
     const headers: Record<string, string> = { ...opts.headers }
     const token = typeof opts.bearerToken === 'function' ? opts.bearerToken() : opts.bearerToken
     if (token !== undefined && token !== '') headers.Authorization = `Bearer ${token}`
+    const auth = basicAuth === undefined ? undefined : { username: basicAuth.username, password: typeof basicAuth.password === 'function' ? basicAuth.password() : basicAuth.password }
     const abort = new AbortController()
     let timedOut = false
     const timer = setTimeout(() => {
@@ -99,7 +101,7 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
       endpoint: base.toString().replace(/\/$/, ''),
       baseURL: '/api/v1/',
       headers,
-      ...(basicAuth !== undefined ? { auth: basicAuth } : {}),
+      ...(auth !== undefined ? { auth } : {}),
       timeout: timeoutMs,
       // POST keeps long grouped queries out of URL length limits.
       preferPost: true,

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { createServer, type Socket } from 'node:net'
 import { pino } from 'pino'
 import t from 'tap'
+import { prometheusFromConfig } from '../../src/adapter/prometheus-wiring.js'
 import { createCA, issueCert } from '../../src/auth/pki.js'
 import { policySchema, type Policy } from '../../src/policy/schema.js'
 import { createPrometheusClient } from '../../src/prometheus/client.js'
@@ -291,6 +292,19 @@ t.test('https with a private CA, bearer token and basic auth', async (t) => {
   const basic = await startCountingProxy(prom.url, { authorization: `Basic ${Buffer.from('reader:pa55').toString('base64')}` })
   t.teardown(() => basic.close())
   t.ok((await source(t, basic.url, { basicAuth: { username: 'reader', password: 'pa55' } }).source.fetchLoadHistory(p, range)).get('default/web')?.ok, 'basic auth accepted')
+
+  // As configured: secret files are read per request, so a rotated password works without a restart, and a
+  // missing file names the setting, never the path.
+  const passwordFile = join(dir, 'password')
+  writeFileSync(passwordFile, 'old-password\n')
+  const configured = prometheusFromConfig({ kind: 'prometheus', url: basic.url, timeoutMs: 5000, maxConcurrentQueries: 2, maxGroupSize: 10, username: 'reader', passwordFile }, pino({ level: 'silent' }))
+  t.equal(failure((await configured.fetchLoadHistory(p, range)).get('default/web')).kind, 'unauthorized', 'the old password is refused')
+  writeFileSync(passwordFile, 'pa55\n')
+  t.ok((await configured.fetchLoadHistory(p, range)).get('default/web')?.ok, 'the rotated password is read on the next request')
+  const tokenFile = join(dir, 'no-such-token')
+  const missing = failure((await prometheusFromConfig({ kind: 'prometheus', url: proxy.url, timeoutMs: 5000, maxConcurrentQueries: 2, maxGroupSize: 10, bearerTokenFile: tokenFile, caFile }, pino({ level: 'silent' })).fetchLoadHistory(p, range)).get('default/web'))
+  t.match(missing.message, 'unable to read the Prometheus credentials (source.bearerTokenFile)')
+  t.notMatch(missing.message, tokenFile)
 })
 
 t.test('no more than maxInFlight queries reach Prometheus at once', async (t) => {
