@@ -77,9 +77,10 @@ export class DelegatedAuthenticator implements Authenticator {
   async authenticate(req: IncomingMessage): Promise<AuthnResult> {
     const rh = authenticateRequestHeader(req, this.opts.requestHeader())
     if (rh.kind === 'user') return { ok: true, user: rh.user }
-    if (rh.kind === 'rejected') return { ok: false, reason: rh.reason }
+    // As kube-apiserver's union of authenticators: a client certificate the request-header check refuses does not
+    // stop a bearer token on the same request from being tried.
     const header = req.headers.authorization
-    if (header === undefined) return { ok: false, reason: 'no credentials' }
+    if (header === undefined) return { ok: false, reason: rh.kind === 'rejected' ? rh.reason : 'no credentials' }
     const token = BEARER.exec(header)?.[1]
     if (token === undefined) return { ok: false, reason: 'unsupported authorization scheme' }
     const key = createHash('sha256').update(token).digest('hex')

@@ -30,7 +30,12 @@ export function authenticateRequestHeader(req: IncomingMessage, opts: RequestHea
   for (const [name, values] of Object.entries(headers)) {
     const prefix = opts.extraHeaderPrefixes.find((p) => name.startsWith(p.toLowerCase()))
     if (prefix === undefined || values === undefined) continue
-    const key = decodeURIComponent(name.slice(prefix.length))
+    let key: string
+    try {
+      key = decodeURIComponent(name.slice(prefix.length))
+    } catch {
+      return { kind: 'rejected', reason: `malformed extra header ${name}` }
+    }
     extra[key.toLowerCase()] = [...(extra[key.toLowerCase()] ?? []), ...values]
   }
   return { kind: 'user', user: { username, groups, extra } }

@@ -157,6 +157,13 @@ t.test('authentication', async (t) => {
   expectStatus(t, spoof, 403, 'Forbidden')
   t.match((spoof.json() as { message: string }).message, 'User "nobody" cannot list resource "foresight_desired_replicas"')
   t.equal(standIn.calls.accessReviews.at(before)?.user, 'nobody')
+  // A refused client certificate does not hide a bearer token on the same request (kube-apiserver's union of
+  // authenticators); the token, not the headers, then says who it is.
+  const impostorWithToken = await call(`${base}${metricPath}${selector}`, { ca, cert: pki.impostor.certPem, key: pki.impostor.keyPem, headers: { authorization: 'Bearer nobody-token', 'x-remote-user': hpa } })
+  expectStatus(t, impostorWithToken, 403, 'Forbidden')
+  t.match((impostorWithToken.json() as { message: string }).message, 'User "nobody"')
+  const badExtra = await call(`${base}${metricPath}${selector}`, { ...asProxy(hpa), headers: { 'x-remote-user': hpa, 'x-remote-extra-%zz': 'v' } })
+  expectStatus(t, badExtra, 401, 'Unauthorized')
 
   const reviews = standIn.calls.tokenReviews
   for (let i = 0; i < 5; i++) t.equal((await call(`${base}${metricPath}${selector}`, { ca, headers: bearer })).status, 200)
