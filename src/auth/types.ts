@@ -8,7 +8,7 @@ export interface UserInfo {
 }
 
 export type Attributes =
-  | { kind: 'resource'; verb: string; group: string; version: string; resource: string; namespace: string; name?: string }
+  | { kind: 'resource'; verb: string; group: string; version: string; resource: string; subresource?: string; namespace: string; name?: string }
   | { kind: 'nonResource'; verb: string; path: string }
 
 export type AuthnResult = { ok: true; user: UserInfo } | { ok: false; reason: string }

@@ -16,18 +16,27 @@ export function kubeReviewClient(kc: KubeConfig): ReviewClient {
         user: { username: u.username, ...(u.uid !== undefined ? { uid: u.uid } : {}), groups: u.groups ?? [], extra: u.extra ?? {} },
       }
     },
-    async subjectAccessReview(user: UserInfo, attrs: Attributes, signal: AbortSignal): Promise<AuthzDecision> {
-      const spec = {
-        user: user.username,
-        ...(user.uid !== undefined ? { uid: user.uid } : {}),
-        groups: [...user.groups],
-        extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])),
-        ...(attrs.kind === 'resource'
-          ? { resourceAttributes: { verb: attrs.verb, group: attrs.group, version: attrs.version, resource: attrs.resource, namespace: attrs.namespace, ...(attrs.name !== undefined ? { name: attrs.name } : {}) } }
-          : { nonResourceAttributes: { verb: attrs.verb, path: attrs.path } }),
-      }
-      const res = await authz.createSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec } }, withSignal(signal))
-      return { allowed: res.status?.allowed === true, reason: res.status?.reason ?? '' }
-    },
+    subjectAccessReview: (user: UserInfo, attrs: Attributes, signal: AbortSignal): Promise<AuthzDecision> => subjectAccessReview(authz, user, attrs, signal),
   }
+}
+
+/** One SubjectAccessReview: may `user` do `attrs`? Shared by the adapter's authorizer and the webhook. */
+export async function subjectAccessReview(authz: AuthorizationV1Api, user: UserInfo, attrs: Attributes, signal: AbortSignal): Promise<AuthzDecision> {
+  const spec = {
+    user: user.username,
+    ...(user.uid !== undefined ? { uid: user.uid } : {}),
+    groups: [...user.groups],
+    extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])),
+    ...(attrs.kind === 'resource'
+      ? {
+          resourceAttributes: {
+            verb: attrs.verb, group: attrs.group, version: attrs.version, resource: attrs.resource, namespace: attrs.namespace,
+            ...(attrs.subresource !== undefined ? { subresource: attrs.subresource } : {}),
+            ...(attrs.name !== undefined ? { name: attrs.name } : {}),
+          },
+        }
+      : { nonResourceAttributes: { verb: attrs.verb, path: attrs.path } }),
+  }
+  const res = await authz.createSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec } }, withSignal(signal))
+  return { allowed: res.status?.allowed === true && res.status.denied !== true, reason: res.status?.reason ?? '' }
 }

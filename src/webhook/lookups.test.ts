@@ -17,10 +17,12 @@ t.test('unavailable lookups reject with the reason', async (t) => {
   await t.rejects(l.policiesInNamespace('x'), /no cluster configured/)
   await t.rejects(l.findPolicy('x', 'y'), /no cluster configured/)
   await t.rejects(l.targetExists('x', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'y' }), /no cluster configured/)
+  await t.rejects(l.reviewAccess({ username: 'a', groups: [], extra: {} }, { verb: 'create', group: '', version: 'v1', resource: 'pods', namespace: 'x' }), /no cluster configured/)
 })
 
 t.test('kubeLookups against a stand-in apiserver', async (t) => {
   const seen: string[] = []
+  const reviews: unknown[] = []
   const server = createServer((req, res) => {
     const url = req.url ?? ''
     seen.push(url)
@@ -34,6 +36,18 @@ t.test('kubeLookups against a stand-in apiserver', async (t) => {
       return
     }
     if (url.includes('/namespaces/locked/')) return status(403, 'Forbidden')
+    if (req.method === 'POST' && url.startsWith('/apis/authorization.k8s.io/v1/subjectaccessreviews')) {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { spec: { user: string; resourceAttributes: { namespace: string } } }
+        reviews.push(body.spec)
+        if (body.spec.resourceAttributes.namespace === 'locked') return status(403, 'Forbidden')
+        const allowed = body.spec.user === 'alice'
+        send(201, { ...body, status: { allowed, ...(allowed ? { reason: 'RBAC: allowed' } : { denied: body.spec.user === 'eve' }) } })
+      })
+      return
+    }
     if (url.startsWith('/apis/foresight.dev/v1alpha1/namespaces/shop/foresightpolicies')) {
       const items = [
         { apiVersion: 'foresight.dev/v1alpha1', kind: 'ForesightPolicy', metadata: { name: 'storefront', namespace: 'shop' }, spec: { scaleTargetRef: { name: 'storefront' } } },
@@ -68,4 +82,13 @@ t.test('kubeLookups against a stand-in apiserver', async (t) => {
   await t.rejects(l.targetExists('slow', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'x' }))
   t.ok(Date.now() - started < 1_500, 'the per-call timeout aborts the request')
   t.ok(seen.includes('/apis/apps/v1/namespaces/shop/statefulsets/db'))
+
+  const evict = { verb: 'create', group: '', version: 'v1', resource: 'pods', subresource: 'eviction', namespace: 'shop' }
+  const alice = { username: 'alice', uid: 'u-1', groups: ['dev'], extra: { scopes: ['a'] } }
+  t.same(await l.reviewAccess(alice, evict), { allowed: true, reason: 'RBAC: allowed' })
+  t.same(reviews[0], { user: 'alice', uid: 'u-1', groups: ['dev'], extra: { scopes: ['a'] }, resourceAttributes: evict }, 'the SubjectAccessReview names the user and pods/eviction')
+  t.same(await l.reviewAccess({ username: 'bob', groups: [], extra: {} }, evict), { allowed: false, reason: '' })
+  t.same(reviews[1], { user: 'bob', groups: [], extra: {}, resourceAttributes: evict }, 'no uid when there is none')
+  t.equal((await l.reviewAccess({ username: 'eve', groups: [], extra: {} }, evict)).allowed, false, 'denied')
+  await t.rejects(l.reviewAccess(alice, { ...evict, namespace: 'locked' }), /HTTP 403/, 'a review the webhook may not make is an error, not "no"')
 })

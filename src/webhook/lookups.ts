@@ -1,10 +1,11 @@
-import { AppsV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node'
+import { AppsV1Api, AuthorizationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node'
 import { withSignal } from '../kube/client.js'
+import { subjectAccessReview } from '../kube/reviews.js'
 import { GROUP, PLURAL, VERSION, scaleTargetRefSchema } from '../policy/schema.js'
 import type { PolicySummary, TargetRef, WebhookLookups } from './types.js'
 
 // The webhook's questions to the apiserver. Each call carries its own deadline; errors propagate so the review
-// can turn them into "could not check" warnings.
+// can turn them into "could not check" warnings (or, for the access review, a fail-closed denial).
 
 function isNotFound(err: unknown): boolean {
   const e = err as { code?: unknown; statusCode?: unknown }
@@ -30,6 +31,7 @@ export function summarize(item: unknown): PolicySummary | undefined {
 export function kubeLookups(kc: KubeConfig, timeoutMs: number): WebhookLookups {
   const custom = kc.makeApiClient(CustomObjectsApi)
   const apps = kc.makeApiClient(AppsV1Api)
+  const authz = kc.makeApiClient(AuthorizationV1Api)
   const opts = (): ReturnType<typeof withSignal> => withSignal(AbortSignal.timeout(timeoutMs))
   return {
     async policiesInNamespace(namespace) {
@@ -61,6 +63,13 @@ export function kubeLookups(kc: KubeConfig, timeoutMs: number): WebhookLookups {
         throw describe(err)
       }
     },
+    async reviewAccess(user, attrs) {
+      try {
+        return await subjectAccessReview(authz, user, { kind: 'resource', ...attrs }, AbortSignal.timeout(timeoutMs))
+      } catch (err) {
+        throw describe(err)
+      }
+    },
   }
 }
 
@@ -69,5 +78,5 @@ export function unavailableLookups(reason: string): WebhookLookups {
   const fail = async (): Promise<never> => {
     throw new Error(reason)
   }
-  return { policiesInNamespace: fail, findPolicy: fail, targetExists: fail }
+  return { policiesInNamespace: fail, findPolicy: fail, targetExists: fail, reviewAccess: fail }
 }

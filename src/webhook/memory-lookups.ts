@@ -1,4 +1,5 @@
-import { sameTarget, type PolicySummary, type TargetRef, type WebhookLookups } from './types.js'
+import type { UserInfo } from '../auth/types.js'
+import { sameTarget, type AccessAttributes, type PolicySummary, type TargetRef, type WebhookLookups } from './types.js'
 
 // In-memory cluster state for the webhook's lookups: tests, and local runs without a cluster.
 
@@ -7,6 +8,8 @@ export interface MemoryState {
   policies?: Record<string, PolicySummary[]>
   /** Workloads by namespace. */
   workloads?: Record<string, TargetRef[]>
+  /** The fake authorizer behind reviewAccess; unset, nobody may do anything. */
+  allow?: (user: UserInfo, attrs: AccessAttributes) => boolean
   /** Every lookup fails with this message (an unreachable or forbidden API). */
   failWith?: string
   /** Every lookup answers after this long (a slow API). */
@@ -23,5 +26,9 @@ export function memoryLookups(state: MemoryState): WebhookLookups {
     policiesInNamespace: (ns) => answer(() => [...(state.policies?.[ns] ?? [])]),
     findPolicy: (ns, name) => answer(() => state.policies?.[ns]?.find((p) => p.name === name)),
     targetExists: (ns, target) => answer(() => (state.workloads?.[ns] ?? []).some((w) => sameTarget(w, target))),
+    reviewAccess: (user, attrs) => answer(() => {
+      const allowed = state.allow?.(user, attrs) === true
+      return { allowed, reason: allowed ? 'allowed by the in-memory authorizer' : '' }
+    }),
   }
 }

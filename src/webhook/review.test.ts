@@ -1,8 +1,10 @@
 import { pino } from 'pino'
 import t from 'tap'
+import type { UserInfo } from '../auth/types.js'
 import type { AdmissionReviewReply } from './envelope.js'
 import { memoryLookups, type MemoryState } from './memory-lookups.js'
 import { review, type ReviewMode, type ReviewResult } from './review.js'
+import type { AccessAttributes, WebhookLookups } from './types.js'
 
 const log = pino({ level: 'silent' })
 const state: MemoryState = {
@@ -172,4 +174,62 @@ t.test('even a broken logger cannot make the review throw', async (t) => {
   const r = await review(envelope(POLICY_KIND, policy()), 'validate', { lookups: memoryLookups(state), lookupTimeoutMs: 100, log: broken })
   t.equal(r.httpStatus, 500)
   t.match(r.body, { kind: 'Status', code: 500, reason: 'InternalError' })
+})
+
+t.test('Enforce requires the author to be allowed to evict pods in the namespace', async (t) => {
+  const asked: Array<{ user: UserInfo; attrs: AccessAttributes }> = []
+  // The fake SubjectAccessReview: alice may evict in shop, nobody else anywhere.
+  const s: MemoryState = { ...state, allow: (user, attrs) => { asked.push({ user, attrs }); return user.username === 'alice' && attrs.namespace === 'shop' } }
+  const alice = { username: 'alice', uid: 'a-1', groups: ['dev', 'system:authenticated'], extra: { scopes: ['x'] } }
+  const mallory = { username: 'mallory', groups: ['system:authenticated'] }
+  const enforce = policy({ remediation: { mode: 'Enforce' } })
+
+  const allowed = response(await run(envelope(POLICY_KIND, enforce, { userInfo: alice }), 'validate', s))
+  t.equal(allowed.allowed, true, 'alice may create an Enforce policy')
+  t.same(asked, [{ user: alice, attrs: { verb: 'create', group: '', version: 'v1', resource: 'pods', subresource: 'eviction', namespace: 'shop' } }], 'one review, for the requesting user, pods/eviction create in the namespace')
+
+  asked.length = 0
+  const denied = response(await run(envelope(POLICY_KIND, enforce, { userInfo: mallory }), 'validate', s))
+  t.equal(denied.allowed, false)
+  t.same(denied.status, {
+    code: 403, reason: 'Forbidden',
+    message: 'ForesightPolicy shop/api is forbidden: User "mallory" cannot create resource "pods/eviction" in API group "" in the namespace "shop"; remediation mode Enforce makes the foresight controller evict pods on the policy\'s behalf (set mode DryRun, or get that permission)',
+  })
+  t.same(asked.map((a) => a.user), [{ username: 'mallory', groups: ['system:authenticated'], extra: {} }])
+
+  asked.length = 0
+  t.equal(response(await run(envelope(POLICY_KIND, policy({ remediation: { mode: 'DryRun' } }), { userInfo: mallory }), 'validate', s)).allowed, true, 'DryRun needs no permission')
+  t.equal(response(await run(envelope(POLICY_KIND, policy(), { userInfo: mallory }), 'validate', s)).allowed, true, 'nor the default mode')
+  t.equal(response(await run(envelope(POLICY_KIND, enforce, { operation: 'UPDATE', oldObject: enforce, userInfo: { ...mallory }, object: { ...enforce, metadata: { name: 'api', namespace: 'shop', labels: { a: 'b' } } } }), 'validate', s)).allowed, true, 'relabelling an Enforce policy')
+  t.equal(response(await run(envelope(POLICY_KIND, policy({ remediation: { mode: 'DryRun' } }), { operation: 'UPDATE', oldObject: enforce, userInfo: mallory }), 'validate', s)).allowed, true, 'lowering Enforce to DryRun')
+  t.same(asked, [], 'none of those asked')
+
+  const raised = response(await run(envelope(POLICY_KIND, policy({ remediation: { mode: 'Enforce', maxRestartsPerHour: 30 } }), { operation: 'UPDATE', oldObject: enforce, userInfo: mallory }), 'validate', s))
+  t.match(raised, { allowed: false, status: { code: 403 } }, 'changing the spec of an Enforce policy is checked too')
+  const promoted = response(await run(envelope(POLICY_KIND, enforce, { operation: 'UPDATE', oldObject: policy(), userInfo: mallory }), 'validate', s))
+  t.match(promoted, { allowed: false, status: { code: 403 } }, 'DryRun to Enforce is checked')
+
+  const nobody = response(await run(envelope(POLICY_KIND, enforce), 'validate', s))
+  t.match(nobody, { allowed: false, status: { code: 403, message: /the request names no user/ } }, 'a request without userInfo is refused')
+
+  const semantic = policy({ remediation: { mode: 'Enforce' }, stepSeconds: 120 })
+  t.match(response(await run(envelope(POLICY_KIND, semantic, { userInfo: mallory }), 'validate', s)).status, { code: 403 }, 'authorization is reported before the semantic rules')
+  t.match(response(await run(envelope(POLICY_KIND, semantic, { userInfo: alice }), 'validate', s)).status, { code: 422, message: /historySeconds/ })
+  asked.length = 0
+  const schemaInvalid = response(await run(envelope(POLICY_KIND, policy({ remediation: { mode: 'Enforce' }, minReplicas: 20 }), { userInfo: mallory }), 'validate', s))
+  t.match(schemaInvalid.status, { code: 422 }, 'a policy the schema refuses is refused as invalid, unreviewed')
+  t.same(asked, [])
+})
+
+t.test('a failing or slow access review denies Enforce without leaking why', async (t) => {
+  const enforce = envelope(POLICY_KIND, policy({ remediation: { mode: 'Enforce' } }), { userInfo: { username: 'alice', groups: [] } })
+  for (const s of [{ failWith: 'HTTP 403: subjectaccessreviews.authorization.k8s.io is forbidden: secret detail' }, { delayMs: 500, allow: () => true }] satisfies MemoryState[]) {
+    const res = response(await run(enforce, 'validate', s, 50))
+    t.equal(res.allowed, false)
+    t.match(res.status, { code: 500, reason: 'InternalError', message: /^ForesightPolicy shop\/api was not admitted \(fail closed\): the foresight webhook could not verify that user "alice" may create resource "pods\/eviction" in API group "" in the namespace "shop"/ })
+    t.notMatch(res.status?.message, /secret detail|forbidden|timed out/)
+  }
+  const throwing: WebhookLookups = { ...memoryLookups(state), reviewAccess: () => { throw new Error('sync throw') } }
+  const r = await review(enforce, 'validate', { lookups: throwing, lookupTimeoutMs: 100, log })
+  t.match(response(r), { allowed: false, status: { code: 500 } }, 'even a synchronous throw is a decision')
 })

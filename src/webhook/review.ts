@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { statusBody, type Status } from '../api/errors.js'
 import { GROUP, KIND } from '../policy/schema.js'
 import { parsePolicy } from '../policy/validate.js'
+import { evictionDenial } from './access.js'
 import { parseEnvelope, reply, type AdmissionRequest, type AdmissionReviewReply, type Decision } from './envelope.js'
 import { checkHpa, hpaSchema, referencedPolicies } from './hpa-rules.js'
 import { defaultingPatch } from './mutate.js'
@@ -110,9 +111,10 @@ const validatePolicy: Handler = async (req, deps) => {
   if (!parsed.ok) return { allowed: false, status: denial(label, [...parsed.errors, ...rawQueryDenials(obj)]) }
   const p = parsed.policy
   const ns = p.metadata.namespace
-  const [others, exists] = await Promise.all([
+  const [others, exists, forbidden] = await Promise.all([
     settle(() => deps.lookups.policiesInNamespace(ns), deps.lookupTimeoutMs),
     settle(() => deps.lookups.targetExists(ns, p.spec.scaleTargetRef), deps.lookupTimeoutMs),
+    evictionDenial(req, p, deps),
   ])
   if (!others.ok) deps.log.warn({ reason: others.reason, namespace: ns }, 'listing ForesightPolicies failed; duplicate target not checked')
   if (!exists.ok) deps.log.warn({ reason: exists.reason, namespace: ns }, 'reading the scale target failed; existence not checked')
@@ -120,6 +122,8 @@ const validatePolicy: Handler = async (req, deps) => {
     ...(others.ok ? { others: others.value } : {}),
     ...(exists.ok ? { targetExists: exists.value } : {}),
   })
+  // Authorization before validation, as in the apiserver: a user who may not evict learns that first.
+  if (forbidden !== undefined) return { allowed: false, status: forbidden, warnings: findings.warnings }
   if (findings.denials.length > 0) return { allowed: false, status: denial(label, findings.denials), warnings: findings.warnings }
   return { allowed: true, warnings: findings.warnings }
 }

@@ -1,3 +1,5 @@
+import type { Attributes, AuthzDecision, UserInfo } from '../auth/types.js'
+
 // Shared shapes of the admission webhook: what the rules report and what they need to know about the cluster.
 
 /** A workload reference, defaults applied (apps/v1 Deployment). */
@@ -14,8 +16,15 @@ export interface PolicySummary {
 }
 
 /**
+ * A namespaced resource request to authorize: the adapter's resource attributes (src/auth/types.ts) plus the
+ * subresource, which the webhook needs (pods/eviction) and the adapter's metric requests never have.
+ */
+export type AccessAttributes = Omit<Extract<Attributes, { kind: 'resource' }>, 'kind'>
+
+/**
  * What the webhook asks the cluster. Implementations throw when the API cannot answer (timeout, RBAC, outage);
- * the review turns that into a warning, so a cluster problem never becomes a denial or a crash.
+ * the review turns a failed lookup into a warning, so a cluster problem never becomes a crash. A failed access
+ * review is the exception: it denies the policy (see access.ts).
  */
 export interface WebhookLookups {
   /** Every ForesightPolicy in the namespace. */
@@ -24,6 +33,8 @@ export interface WebhookLookups {
   findPolicy(namespace: string, name: string): Promise<PolicySummary | undefined>
   /** Whether the workload exists. */
   targetExists(namespace: string, target: TargetRef): Promise<boolean>
+  /** A SubjectAccessReview: may `user` (the admission request's userInfo) do `attrs`? */
+  reviewAccess(user: UserInfo, attrs: AccessAttributes): Promise<AuthzDecision>
 }
 
 export interface Findings {
