@@ -19,8 +19,15 @@ export function dampen(state: DampingState, recommended: number, nowMs: number, 
   let served = Math.max(...history.map((h) => h.replicas))
   const last = state.lastServed
   if (last !== undefined && served < last.replicas) {
-    const minutes = Math.max(0, (nowMs - last.timeMs) / 60_000)
-    const maxDrop = Math.max(1, Math.floor(last.replicas * (cfg.maxDecreasePercentPerMinute / 100) * minutes))
+    const perMinute = last.replicas * (cfg.maxDecreasePercentPerMinute / 100)
+    // The allowance accumulates: while it is below one replica nothing is removed, and since lastServed keeps its
+    // time while the value holds, the next refreshes see the time built up (5 replicas at 20 %/min lose one per
+    // minute, not one per refresh). But only up to one minute's worth (or the time one replica takes): after a
+    // long hold, say the stabilization window, the drop is still a share per minute, not everything at once.
+    // The tolerance keeps 4 * 0.2 * 1.25 from rounding down to 0.
+    const capMinutes = perMinute > 0 ? Math.max(1, 1 / perMinute) : 0
+    const minutes = Math.min(capMinutes, Math.max(0, (nowMs - last.timeMs) / 60_000))
+    const maxDrop = Math.floor(perMinute * minutes + 1e-9)
     served = Math.max(served, last.replicas - maxDrop)
   }
   // lastServed only moves when the value changes, so the rate limit measures time since the last step down.

@@ -42,8 +42,9 @@ t.test('dampen: up at once, down only after the window and gradually', async (t)
   t.equal(step(5, 200), 15)
   t.equal(step(5, 310), 15, 'the 15 from t=15 s is still inside the window')
   // window passed (15 recorded at 15 s): from now on the drop is rate-limited to 20 %/min of 15 since t=15 s.
+  // The 5 minutes held in the window do not add up to one big drop: at most 20 % of 15 in the first minute.
   const at330 = step(5, 330)
-  t.ok(at330 < 15 && at330 >= 5, `starts stepping down (${at330})`)
+  t.equal(at330, 12, 'starts stepping down by one minute\'s share')
   let last = at330
   for (let sec = 345; sec <= 900; sec += 15) {
     const v = step(5, sec)
@@ -58,6 +59,43 @@ t.test('dampen: no window and 100 % per minute serve the recommendation', async 
   const r1 = dampen(EMPTY_DAMPING, 10, 0, { stabilizationSeconds: 0, maxDecreasePercentPerMinute: 100 })
   const r2 = dampen(r1.state, 3, 60_000, { stabilizationSeconds: 0, maxDecreasePercentPerMinute: 100 })
   t.equal(r2.served, 3)
+})
+
+t.test('dampen: the scale-down allowance accumulates between 15 s refreshes', async (t) => {
+  const cfg = { stabilizationSeconds: 0, maxDecreasePercentPerMinute: 20 }
+  const run = (from: number, to: number, untilSeconds: number): number[] => {
+    let s = dampen(EMPTY_DAMPING, from, 0, cfg).state
+    const served: number[] = []
+    for (let sec = 15; sec <= untilSeconds; sec += 15) {
+      const r = dampen(s, to, sec * 1000, cfg)
+      s = r.state
+      served.push(r.served)
+    }
+    return served
+  }
+  // 5 replicas at 20 %/min is one replica per minute; then 4 -> one per 75 s, 3 -> per 100 s (next 15 s tick), 2 -> per 150 s.
+  t.same(run(5, 1, 390), [
+    5, 5, 5, 4, // 15..60 s
+    4, 4, 4, 4, 3, // 75..135 s
+    3, 3, 3, 3, 3, 3, 2, // 150..240 s
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 1, // 255..390 s
+  ], '5 -> 1 loses one replica per minute at most, not one per refresh')
+  // A large deployment still steps down on every refresh: 20 % of 100 per minute is 5 per 15 s.
+  t.same(run(100, 1, 60), [95, 91, 87, 83])
+  // Below one replica per refresh the allowance is carried over, never lost.
+  let s = dampen(EMPTY_DAMPING, 7, 0, { stabilizationSeconds: 0, maxDecreasePercentPerMinute: 10 }).state
+  const slow: number[] = []
+  for (let sec = 15; sec <= 90; sec += 15) {
+    const r = dampen(s, 1, sec * 1000, { stabilizationSeconds: 0, maxDecreasePercentPerMinute: 10 })
+    s = r.state
+    slow.push(r.served)
+  }
+  t.same(slow, [7, 7, 7, 7, 7, 6], '7 * 10 % * 1.5 min = 1.05: the first replica goes at 90 s')
+  // A long hold at 20 replicas, then the recommendation collapses: one minute's share (4), not all 19.
+  const held = dampen(EMPTY_DAMPING, 20, 0, { stabilizationSeconds: 0, maxDecreasePercentPerMinute: 20 }).state
+  t.equal(dampen(held, 1, 3_600_000, { stabilizationSeconds: 0, maxDecreasePercentPerMinute: 20 }).served, 16)
+  // 0 %/min never scales down.
+  t.equal(dampen(held, 1, 3_600_000, { stabilizationSeconds: 0, maxDecreasePercentPerMinute: 0 }).served, 20)
 })
 
 t.test('onFailure', async (t) => {

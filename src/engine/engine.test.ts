@@ -1,13 +1,14 @@
 import { join } from 'node:path'
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
 import t from 'tap'
 import { loadModel, type LoadedModel } from '../model/runtime.js'
 import { policySchema, type Policy, type PolicyInput } from '../policy/schema.js'
 import { readTrace } from '../source/trace.js'
 import { packageRoot } from '../util/paths.js'
-import { Engine } from './engine.js'
+import { Engine, INFERENCE_FAILED, INTERNAL_ERROR } from './engine.js'
+import { formatExplanation } from './explain.js'
 import { EngineMetricSource } from './metric-source.js'
-import type { HistoryReader, WindowResult } from './types.js'
+import type { HistoryReader, PodSignals, WindowResult } from './types.js'
 
 // The engine's logic over a real trace and the real model; the history reader here is an in-memory slice of the
 // trace (the real Prometheus path is proved in test/integration).
@@ -28,10 +29,13 @@ function policy(name: string, over: Partial<PolicyInput['spec']> = {}): Policy {
 class TraceReader implements HistoryReader {
   calls = 0
   failing = new Set<string>()
+  /** The whole read rejects (a reader bug or an unexpected exception), rather than answering errors per policy. */
+  rejecting = false
   /** Per policy: samples before this time are absent (a new workload). */
   bornAtMs = new Map<string, number>()
   async read(policies: readonly Policy[], range: { startMs: number; endMs: number; stepSeconds: number }): Promise<Map<string, WindowResult>> {
     this.calls++
+    if (this.rejecting) throw new TypeError("Cannot read properties of undefined (reading 'values')")
     const stepMs = range.stepSeconds * 1000
     const out = new Map<string, WindowResult>()
     for (const p of policies) {
@@ -41,7 +45,8 @@ class TraceReader implements HistoryReader {
       const values = new Float64Array(n)
       for (let i = 0; i < n; i++) {
         const ts = range.startMs + i * stepMs
-        const idx = (ts - trace.startMs) / trace.stepMs
+        // Steps shorter than the trace's minute repeat its value.
+        const idx = Math.floor((ts - trace.startMs) / trace.stepMs)
         values[i] = ts < (this.bornAtMs.get(key) ?? -Infinity) || idx < 0 || idx >= rps.length ? NaN : rps[idx] ?? NaN
       }
       out.set(key, { ok: true, window: { values, startMs: range.startMs, stepMs } })
@@ -186,4 +191,206 @@ t.test('pod anomaly scores: the outlier pod is named with its class and served p
     t.equal(served.items.length, 4)
     t.match(served.items.find((i) => i.labels.pod === 'web-d')?.labels, { 'foresight.dev/policy': 'web', class: 'error' })
   }
+})
+
+/** The real model, or one whose inference fails as onnxruntime does, at the flip of `broken`. */
+function breakable(): { model: LoadedModel; broken: boolean } {
+  const m: { model: LoadedModel; broken: boolean } = {
+    broken: false,
+    model: {
+      meta: model.meta,
+      close: () => Promise.resolve(),
+      forecast: (b, c) => (m.broken ? Promise.reject(new Error('[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code returned while running MatMul node')) : model.forecast(b, c)),
+    } satisfies LoadedModel,
+  }
+  return m
+}
+
+/** A logger whose lines the test can read. */
+function capture(): { log: Logger; lines: () => Array<Record<string, unknown>> } {
+  const raw: string[] = []
+  return { log: pino({ level: 'warn' }, { write: (line: string) => { raw.push(line) } }), lines: () => raw.map((l) => JSON.parse(l) as Record<string, unknown>) }
+}
+
+t.test('inference failure: the affected policies go stale then fall back, with a clear reason and a log line', async (t) => {
+  let now = start
+  const reader = new TraceReader()
+  reader.bornAtMs.set('default/fresh', start - 10 * 60_000)
+  const m = breakable()
+  const logs = capture()
+  const engine = new Engine({ model: m.model, history: reader, log: logs.log, now: () => now })
+  const byThreshold = policy('web', { maxStalenessSeconds: 600, fallback: { failureThreshold: 3, behavior: 'static', replicas: 9 } })
+  const byStaleness = policy('api', { maxStalenessSeconds: 30, fallback: { failureThreshold: 100, behavior: 'static', replicas: 11 } })
+  const policies = [byThreshold, byStaleness, policy('fresh')]
+  await engine.refresh(policies)
+  const web = engine.result('default/web')?.desiredReplicas
+  const api = engine.result('default/api')?.desiredReplicas
+  t.equal(engine.result('default/web')?.reason, 'Predicted')
+  t.ok(web !== undefined && web !== 9 && api !== undefined && api !== 11, `good values ${web} and ${api} differ from the fallbacks`)
+
+  m.broken = true
+  now += 15_000
+  await engine.refresh(policies)
+  const r = engine.result('default/web')
+  t.match(r, { desiredReplicas: web, reason: 'StaleValue', message: `serving the last good value after 1 failed refresh(es): ${INFERENCE_FAILED}` })
+  t.same(r?.explain.errors, [INFERENCE_FAILED])
+  t.equal(r?.forecast, undefined, 'no forecast is served')
+  t.notMatch(r?.message, /ONNX|RUNTIME|MatMul/, 'no onnxruntime details in what is served')
+  t.match(engine.result('default/api'), { desiredReplicas: api, reason: 'StaleValue' })
+  t.equal(engine.result('default/fresh')?.reason, 'ColdStart', 'a policy that needed no inference is unaffected')
+  const logged = logs.lines().find((l) => l.msg === 'model inference failed: the affected policies are served as failed refreshes')
+  t.match(logged, { level: 50, policies: 2, err: { message: /RUNTIME_EXCEPTION/ } }, 'the error itself is logged')
+
+  const source = new EngineMetricSource(engine)
+  source.markRefreshed()
+  const served = source.query('default', 'foresight_desired_replicas')
+  t.same(served.state === 'ok' ? served.items.map((i) => [i.labels['foresight.dev/policy'], i.labels['foresight.dev/reason'], i.value]).sort() : [], [['api', 'StaleValue', api], ['fresh', 'ColdStart', engine.result('default/fresh')?.desiredReplicas], ['web', 'StaleValue', web]])
+  t.same(source.query('default', 'foresight_forecast_load'), { state: 'ok', items: [] }, 'no forecasts from a failed inference')
+
+  // api: the data behind its last good value is older than maxStalenessSeconds (30 s) -> its fallback.
+  now += 30_000
+  await engine.refresh(policies)
+  t.match(engine.result('default/api'), { desiredReplicas: 11, reason: 'Fallback', message: `serving the fallback after 2 failed refresh(es): ${INFERENCE_FAILED}` })
+  t.match(engine.result('default/web'), { desiredReplicas: web, reason: 'StaleValue' })
+  // web: the third failed refresh reaches its failureThreshold -> its fallback.
+  now += 15_000
+  await engine.refresh(policies)
+  t.match(engine.result('default/web'), { desiredReplicas: 9, reason: 'Fallback', message: `serving the fallback after 3 failed refresh(es): ${INFERENCE_FAILED}` })
+
+  m.broken = false
+  now += 15_000
+  await engine.refresh(policies)
+  t.equal(engine.result('default/web')?.reason, 'Predicted', 'recovers with the model')
+  t.equal(engine.result('default/api')?.reason, 'Predicted')
+  t.same(engine.result('default/web')?.explain.errors, [])
+})
+
+t.test('one policy failing inside the refresh does not stop the others, and nothing of it is half-applied', async (t) => {
+  let now = start
+  let podsBroken = false
+  const signals = (): PodSignals => ({ latency: new Map([['web-a', 0.1], ['web-b', 0.11], ['web-c', 0.1]]) })
+  const broken = Object.defineProperty({}, 'latency', { enumerable: true, get: () => { throw new TypeError('scorePods: bad input') } }) as PodSignals
+  const pods = { read: async (ps: readonly Policy[]) => new Map(ps.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, podsBroken ? broken : signals()])) }
+  const logs = capture()
+  // The failure path asks the cluster for the current replicas; here that call fails too.
+  const engine = new Engine({ model, history: new TraceReader(), pods, log: logs.log, now: () => now, currentReplicas: () => Promise.reject(new Error('scale subresource: connection reset')) })
+  const bad = policy('bad', { podSignals: { podLabel: 'pod', latencyQuery: 'histogram_quantile(0.9, sum by (pod, le) (rate(latency_bucket[2m])))' } })
+  const good = policy('good')
+  const gone = policy('gone')
+  await engine.refresh([bad, good, gone])
+  const before = engine.result('default/bad')
+  t.equal(before?.reason, 'Predicted')
+
+  podsBroken = true
+  now += 15_000
+  await engine.refresh([bad, good])
+  const r = engine.result('default/bad')
+  t.match(r, { desiredReplicas: before?.desiredReplicas, reason: 'StaleValue', message: `serving the last good value after 1 failed refresh(es): ${INTERNAL_ERROR}` })
+  t.same(r?.explain.errors, [INTERNAL_ERROR])
+  t.equal(r?.explain.dampedReplicas, undefined, 'no derivation of the aborted computation is shown')
+  t.equal(r?.pods, undefined)
+  t.match(engine.result('default/good'), { reason: 'Predicted', computedAtMs: now }, 'the other policy is computed')
+  t.equal(engine.result('default/gone'), undefined, 'and the refresh completed: deleted policies are dropped')
+  t.match(logs.lines().find((l) => l.msg === 'unable to compute the policy result'), { policy: 'default/bad', err: { message: 'scorePods: bad input' } })
+
+  // Every refresh fails for it; its fallback (currentReplicasIfHigher) cannot be computed since the current
+  // replicas cannot be read, and the last good value goes stale: nothing is served rather than a guess.
+  now += 120_000
+  await engine.refresh([bad, good])
+  t.match(engine.result('default/bad'), { desiredReplicas: undefined, reason: 'NoData' })
+  t.match(logs.lines().find((l) => l.msg === 'unable to read the current replicas'), { policy: 'default/bad', err: { message: /connection reset/ } })
+  podsBroken = false
+  now += 15_000
+  await engine.refresh([bad, good])
+  t.equal(engine.result('default/bad')?.reason, 'Predicted', 'recovers')
+  t.equal(engine.result('default/bad')?.explain.failures, 0)
+})
+
+t.test('a rejecting history or pod-signal reader is a failed step, not a failed refresh', async (t) => {
+  let now = start
+  const reader = new TraceReader()
+  const pods = { fail: false, read: async (ps: readonly Policy[]): Promise<Map<string, PodSignals>> => {
+    if (pods.fail) throw new Error('socket hang up')
+    return new Map(ps.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, { error: new Map([['a', 0.01], ['b', 0.01], ['c', 0.5]]) }]))
+  } }
+  const engine = new Engine({ model, history: reader, pods, log, now: () => now })
+  const p = policy('web', { podSignals: { podLabel: 'pod', errorRatioQuery: 'sum by (pod) (rate(errors[2m])) / sum by (pod) (rate(requests[2m]))' } })
+  await engine.refresh([p])
+  const good = engine.result('default/web')?.desiredReplicas
+  t.equal(engine.result('default/web')?.pods?.length, 3)
+
+  pods.fail = true
+  now += 15_000
+  await engine.refresh([p])
+  t.match(engine.result('default/web'), { reason: 'Predicted', pods: undefined }, 'the replica count does not need pod signals')
+  t.same(engine.result('default/web')?.explain.errors, ['pod signals: unable to read pod signals'])
+
+  pods.fail = false
+  reader.rejecting = true
+  now += 15_000
+  await engine.refresh([p])
+  t.match(engine.result('default/web'), { desiredReplicas: good, reason: 'StaleValue', message: 'serving the last good value after 1 failed refresh(es): load history: unable to read the load history' })
+})
+
+t.test('backstop: a result no refresh has replaced for longer than maxStalenessSeconds is not served as fresh', async (t) => {
+  let now = start
+  const logs = capture()
+  const engine = new Engine({ model, history: new TraceReader(), log: logs.log, now: () => now })
+  const web = policy('web', { maxStalenessSeconds: 120, fallback: { failureThreshold: 3, behavior: 'static', replicas: 9 } })
+  const api = policy('api', { maxStalenessSeconds: 120 })
+  await engine.refresh([web, api])
+  now += 15_000
+  await engine.refresh([web, api])
+  const computedAt = now
+  const good = engine.result('default/web')
+  t.equal(good?.reason, 'Predicted')
+
+  // Refreshes stop landing (a hung refresh). Up to maxStalenessSeconds plus one refresh interval (15 s) it is the
+  // newest result; a healthy refresh in progress must not flip it.
+  now = computedAt + 135_000
+  t.equal(engine.result('default/web'), good, 'unchanged at 135 s')
+  now = computedAt + 136_000
+  const web2 = engine.result('default/web')
+  t.match(web2, { desiredReplicas: 9, reason: 'Fallback', computedAtMs: computedAt, message: 'serving the fallback: refresh: no result for 136s, longer than maxStalenessSeconds (120s)' })
+  t.equal(web2?.forecast, undefined)
+  t.equal(web2?.observedLoad, undefined)
+  // currentReplicasIfHigher without a known current count or replicas: nothing, which the HPA holds on.
+  t.match(engine.result('default/api'), { desiredReplicas: undefined, reason: 'NoData' })
+  t.same([...engine.allResults()].map((r) => [r.name, r.reason, r.desiredReplicas]).sort(), [['api', 'NoData', undefined], ['web', 'Fallback', 9]])
+
+  const source = new EngineMetricSource(engine)
+  source.markRefreshed()
+  const served = source.query('default', 'foresight_desired_replicas')
+  t.same(served.state === 'ok' ? served.items.map((i) => [i.labels['foresight.dev/policy'], i.labels['foresight.dev/reason'], i.value]) : served, [['web', 'Fallback', 9]])
+  const forecast = source.query('default', 'foresight_forecast_load')
+  t.equal(forecast.state === 'ok' ? forecast.items.length : 0, 0, 'no forecast from the overdue refresh')
+
+  engine.result('default/web')
+  const warned = logs.lines().filter((l) => l.msg === 'policy result is overdue: no refresh has replaced it')
+  t.same(warned.map((l) => [l.policy, l.reason]).sort(), [['default/api', 'NoData'], ['default/web', 'Fallback']], 'logged once per policy, not on every read')
+
+  await engine.refresh([web, api])
+  t.equal(engine.result('default/web')?.reason, 'Predicted', 'a refresh that lands serves fresh values again')
+})
+
+t.test('horizon: a horizon longer than the model forecasts is reported as the one used', async (t) => {
+  const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
+  const long = policy('long', { stepSeconds: 15, horizonSeconds: 1800 })
+  await engine.refresh([long, policy('web')])
+  const r = engine.result('default/long')
+  t.equal(r?.reason, 'Predicted')
+  t.equal(r?.explain.horizonSteps, 30)
+  t.equal(r?.forecast?.horizonSeconds, 450, '30 steps of 15 s, not the 1800 s asked for')
+  t.equal(r?.explain.requestedHorizonSeconds, 1800)
+  t.match(r?.message, / over 450s needs /)
+  const source = new EngineMetricSource(engine)
+  source.markRefreshed()
+  const forecast = source.query('default', 'foresight_forecast_load')
+  const horizons = forecast.state === 'ok' ? forecast.items.map((i) => [i.labels['foresight.dev/policy'], i.labels.horizon]) : []
+  t.same(horizons, [['long', '450s'], ['long', '450s'], ['long', '450s'], ['web', '300s'], ['web', '300s'], ['web', '300s']])
+  if (r === undefined) return
+  t.match(formatExplanation(r), 'step            15s; horizon 30 steps (450s), clamped: spec.horizonSeconds is 1800s but the model forecasts 30 steps\n')
+  const web = engine.result('default/web')
+  t.equal(web?.explain.requestedHorizonSeconds, undefined)
+  if (web !== undefined) t.match(formatExplanation(web), 'step            60s; horizon 5 steps (300s)\n')
 })

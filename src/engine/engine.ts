@@ -11,6 +11,11 @@ import { bridgeGaps, fillTail, latestFinite } from './series.js'
 import { combinePodScores, scorePods, type PodSignalClass } from './pods.js'
 import type { Explanation, HistoryReader, PodSignalReader, PodSignals, PolicyResult, Window, WindowResult } from './types.js'
 
+/** What a failed inference puts in the served message: the onnxruntime error itself goes to the log only. */
+export const INFERENCE_FAILED = 'forecast: model inference failed'
+/** Likewise for an unexpected error while one policy's result is computed. */
+export const INTERNAL_ERROR = 'internal error while computing the result'
+
 const DAY_SECONDS = 86_400
 const WEEK_SECONDS = 7 * DAY_SECONDS
 /** The model needs a whole recent window; below this many real samples the engine answers from the present. */
@@ -63,6 +68,8 @@ interface Prepared {
   slot?: number
   /** Day-ago and week-ago windows, when read. */
   seasonal?: Array<WindowResult | undefined>
+  /** The forecast step failed (inference): the policy goes through the failure path although it has data. */
+  failed?: boolean
 }
 
 /**
@@ -72,6 +79,13 @@ interface Prepared {
 export class Engine {
   private readonly states = new Map<string, PolicyState>()
   private readonly results = new Map<string, PolicyResult>()
+  /** Spec of each policy as of its latest refresh, for the staleness backstop. */
+  private readonly specs = new Map<string, Policy['spec']>()
+  /** Policies whose overdue result was already logged (once per episode, not on every API read). */
+  private readonly overdue = new Set<string>()
+  private lastRefreshMs: number | undefined
+  /** Time between the last two refresh starts: results are that much older just before a healthy refresh lands. */
+  private cadenceMs = 0
   private readonly now: () => number
 
   constructor(private readonly opts: EngineOptions) {
@@ -79,35 +93,144 @@ export class Engine {
   }
 
   result(key: string): PolicyResult | undefined {
-    return this.results.get(key)
+    const r = this.results.get(key)
+    return r === undefined ? undefined : this.serve(r, this.now())
   }
 
-  allResults(): IterableIterator<PolicyResult> {
-    return this.results.values()
+  *allResults(): IterableIterator<PolicyResult> {
+    const nowMs = this.now()
+    for (const r of this.results.values()) yield this.serve(r, nowMs)
   }
 
   /** Drops state of policies that no longer exist. */
   retain(keys: ReadonlySet<string>): void {
-    for (const k of [...this.states.keys()]) if (!keys.has(k)) this.states.delete(k)
-    for (const k of [...this.results.keys()]) if (!keys.has(k)) this.results.delete(k)
+    for (const m of [this.states, this.results, this.specs]) for (const k of [...m.keys()]) if (!keys.has(k)) m.delete(k)
+    for (const k of [...this.overdue]) if (!keys.has(k)) this.overdue.delete(k)
   }
 
+  /**
+   * Never rejects for one policy's sake: a failed history read, inference or pod-signal read, or an error while
+   * one policy's result is computed, sends the policies it concerns through the failure path (last good value
+   * while fresh, then the fallback); the others are computed as usual and every policy gets a result.
+   */
   async refresh(policies: readonly Policy[]): Promise<{ timings: { historyMs: number; featuresMs: number; inferenceMs: number } }> {
     const nowMs = this.now()
+    if (this.lastRefreshMs !== undefined && nowMs > this.lastRefreshMs) this.cadenceMs = nowMs - this.lastRefreshMs
+    this.lastRefreshMs = nowMs
+    for (const p of policies) this.specs.set(policyKey(p), p.spec)
     const t0 = performance.now()
     const prepared = await this.readHistory(policies, nowMs)
     const t1 = performance.now()
     const batch = allocateBatch(Math.max(1, prepared.length))
     let count = 0
-    for (const p of prepared) if (this.pack(p, batch, count)) p.slot = count++
+    for (const p of prepared) {
+      try {
+        if (this.pack(p, batch, count)) p.slot = count++
+      } catch (err) {
+        this.opts.log.error({ err, policy: p.key }, 'unable to prepare the model inputs')
+        p.errors.push(INTERNAL_ERROR)
+        p.failed = true
+      }
+    }
     const t2 = performance.now()
-    const quantiles = count > 0 ? await this.opts.model.forecast(batch, count) : new Float32Array(0)
+    const quantiles = await this.infer(prepared, batch, count)
     const t3 = performance.now()
-    const withPods = policies.filter((p) => p.spec.podSignals !== undefined)
-    const podSignals = this.opts.pods !== undefined && withPods.length > 0 ? await this.opts.pods.read(withPods, nowMs) : new Map<string, PodSignals | { error: string }>()
-    for (const p of prepared) await this.finish(p, quantiles, nowMs, podSignals.get(p.key))
+    const podSignals = await this.readPods(policies, nowMs)
+    for (const p of prepared) {
+      try {
+        await this.finish(p, quantiles, nowMs, podSignals.get(p.key))
+      } catch (err) {
+        // Nothing of this policy's computation was committed (finish commits last): record a failed refresh.
+        this.opts.log.error({ err, policy: p.key }, 'unable to compute the policy result')
+        try {
+          p.errors.push(INTERNAL_ERROR)
+          await this.fail(p, nowMs)
+        } catch (err2) {
+          this.opts.log.error({ err: err2, policy: p.key }, 'unable to record the failed refresh')
+        }
+      }
+    }
     this.retain(new Set(policies.map(policyKey)))
     return { timings: { historyMs: t1 - t0, featuresMs: t2 - t1, inferenceMs: t3 - t2 } }
+  }
+
+  /** One batched inference; when it fails every policy in the batch is a failed forecast step for this refresh. */
+  private async infer(prepared: readonly Prepared[], batch: ReturnType<typeof allocateBatch>, count: number): Promise<Float32Array> {
+    if (count === 0) return new Float32Array(0)
+    try {
+      const quantiles = await this.opts.model.forecast(batch, count)
+      if (quantiles.length < count * HORIZON_STEPS * 3) throw new Error(`model returned ${quantiles.length} values for ${count} windows, expected ${count * HORIZON_STEPS * 3}`)
+      return quantiles
+    } catch (err) {
+      const affected = prepared.filter((p) => p.slot !== undefined)
+      this.opts.log.error({ err, policies: affected.length }, 'model inference failed: the affected policies are served as failed refreshes')
+      for (const p of affected) {
+        p.errors.push(INFERENCE_FAILED)
+        p.failed = true
+      }
+      return new Float32Array(0)
+    }
+  }
+
+  /** Pod signals are extra: when they cannot be read the replica count is still computed, without pod scores. */
+  private async readPods(policies: readonly Policy[], nowMs: number): Promise<Map<string, PodSignals | { error: string }>> {
+    const withPods = policies.filter((p) => p.spec.podSignals !== undefined)
+    if (this.opts.pods === undefined || withPods.length === 0) return new Map()
+    try {
+      return await this.opts.pods.read(withPods, nowMs)
+    } catch (err) {
+      this.opts.log.warn({ err, policies: withPods.length }, 'unable to read pod signals')
+      return new Map(withPods.map((p) => [policyKey(p), { error: 'unable to read pod signals' }]))
+    }
+  }
+
+  /**
+   * The backstop behind the failure path: a result that no refresh has replaced for longer than the policy's
+   * maxStalenessSeconds (plus one refresh interval, so a healthy refresh in progress does not count) is not served
+   * as fresh. The same decision as a failed refresh is taken (onFailure), with the current replicas unknown: the
+   * static fallback where there is one, else nothing, which the HPA treats as a metric error and holds on.
+   */
+  private serve(r: PolicyResult, nowMs: number): PolicyResult {
+    const spec = this.specs.get(r.policy)
+    if (spec === undefined) return r
+    const ageMs = nowMs - r.computedAtMs
+    if (ageMs <= spec.maxStalenessSeconds * 1000 + this.cadenceMs) return r
+    const s = this.states.get(r.policy)
+    const d = onFailure({ consecutiveFailures: (s?.failures ?? 0) + 1, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s?.lastGood !== undefined ? { lastGood: s.lastGood } : {}) })
+    const what = d.kind === 'serve' ? (d.reason === 'Fallback' ? 'serving the fallback' : 'serving the last good value') : 'nothing safe to serve'
+    const error = `refresh: no result for ${Math.round(ageMs / 1000)}s, longer than maxStalenessSeconds (${spec.maxStalenessSeconds}s)`
+    if (!this.overdue.has(r.policy)) {
+      this.overdue.add(r.policy)
+      this.opts.log.warn({ policy: r.policy, ageSeconds: Math.round(ageMs / 1000), reason: d.reason }, 'policy result is overdue: no refresh has replaced it')
+    }
+    return {
+      policy: r.policy,
+      namespace: r.namespace,
+      name: r.name,
+      computedAtMs: r.computedAtMs,
+      modelVersion: r.modelVersion,
+      explain: { ...r.explain, errors: [...r.explain.errors, error] },
+      ...(d.kind === 'serve' ? { desiredReplicas: d.replicas } : {}),
+      reason: d.reason,
+      message: `${what}: ${error}`,
+      dataTimeMs: r.dataTimeMs,
+    }
+  }
+
+  /** Replaces a policy's result (the only place results are written). */
+  private commit(key: string, r: PolicyResult): void {
+    this.results.set(key, r)
+    this.overdue.delete(key)
+  }
+
+  /** The scale target's current replicas; unknown when there is no cluster or it cannot be read. */
+  private async currentReplicas(p: Policy): Promise<number | undefined> {
+    try {
+      return await this.opts.currentReplicas?.(p)
+    } catch (err) {
+      this.opts.log.warn({ err, policy: policyKey(p) }, 'unable to read the current replicas')
+      return undefined
+    }
   }
 
   private state(key: string): PolicyState {
@@ -132,17 +255,26 @@ export class Engine {
         endMs: tEndMs - periodSeconds * 1000 + SEASONAL_LEAD_STEPS * stepMs,
         stepSeconds,
       })
+      // The readers report errors per policy; one that rejects fails the whole group's read the same way.
+      const read = (range: { startMs: number; endMs: number; stepSeconds: number }): Promise<Map<string, WindowResult>> =>
+        this.opts.history.read(group, range).catch((err: unknown) => {
+          this.opts.log.error({ err, stepSeconds, policies: group.length }, 'load history read failed')
+          return new Map(group.map((p): [string, WindowResult] => [policyKey(p), { ok: false, error: 'unable to read the load history' }]))
+        })
       const [recent, day, week] = await Promise.all([
-        this.opts.history.read(group, { startMs: recentStart, endMs: tEndMs, stepSeconds }),
-        this.opts.history.read(group, seasonalRange(DAY_SECONDS)),
-        this.opts.history.read(group, seasonalRange(WEEK_SECONDS)),
+        read({ startMs: recentStart, endMs: tEndMs, stepSeconds }),
+        read(seasonalRange(DAY_SECONDS)),
+        read(seasonalRange(WEEK_SECONDS)),
       ])
       for (const policy of group) {
         const key = policyKey(policy)
         const r = recent.get(key)
+        // The model forecasts HORIZON_STEPS steps: a longer spec.horizonSeconds is clamped, and said so.
+        const wantedSteps = Math.ceil(policy.spec.horizonSeconds / stepSeconds)
         const explain: Explanation = {
           stepSeconds,
-          horizonSteps: Math.min(HORIZON_STEPS, Math.ceil(policy.spec.horizonSeconds / stepSeconds)),
+          horizonSteps: Math.min(HORIZON_STEPS, wantedSteps),
+          ...(wantedSteps > HORIZON_STEPS ? { requestedHorizonSeconds: policy.spec.horizonSeconds } : {}),
           capacityPerReplica: policy.spec.load.capacityPerReplica,
           bounds: { minReplicas: policy.spec.minReplicas, maxReplicas: policy.spec.maxReplicas },
           failures: 0,
@@ -192,31 +324,34 @@ export class Engine {
     return true
   }
 
-  private async finish(p: Prepared, quantiles: Float32Array, nowMs: number, signals: PodSignals | { error: string } | undefined): Promise<void> {
+  private base(p: Prepared, nowMs: number): Pick<PolicyResult, 'policy' | 'namespace' | 'name' | 'computedAtMs' | 'modelVersion'> {
+    return { policy: p.key, namespace: p.policy.metadata.namespace, name: p.policy.metadata.name, computedAtMs: nowMs, modelVersion: this.opts.model.meta.version }
+  }
+
+  /** A failed refresh of one policy: what onFailure decides (last good value while fresh, then the fallback). */
+  private async fail(p: Prepared, nowMs: number): Promise<void> {
     const s = this.state(p.key)
     const spec = p.policy.spec
-    const base = {
-      policy: p.key,
-      namespace: p.policy.metadata.namespace,
-      name: p.policy.metadata.name,
-      computedAtMs: nowMs,
-      modelVersion: this.opts.model.meta.version,
-      explain: p.explain,
+    s.failures++
+    p.explain.failures = s.failures
+    const current = spec.fallback.behavior === 'static' ? undefined : await this.currentReplicas(p.policy)
+    const d = onFailure({ consecutiveFailures: s.failures, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s.lastGood !== undefined ? { lastGood: s.lastGood } : {}), ...(current !== undefined ? { currentReplicas: current } : {}) })
+    const message = d.kind === 'serve' ? `serving ${d.reason === 'Fallback' ? 'the fallback' : 'the last good value'} after ${s.failures} failed refresh(es): ${p.errors.join('; ')}` : `no data to compute from: ${p.errors.join('; ')}`
+    this.opts.log.warn({ policy: p.key, failures: s.failures, errors: p.errors, reason: d.reason }, 'policy refresh failed')
+    this.commit(p.key, { ...this.base(p, nowMs), explain: p.explain, ...(d.kind === 'serve' ? { desiredReplicas: d.replicas } : {}), reason: d.reason, message, dataTimeMs: s.lastGood?.dataTimeMs ?? 0 })
+  }
+
+  /** Computes one policy's result and only then commits it with its state, so an error leaves nothing half-applied. */
+  private async finish(p: Prepared, quantiles: Float32Array, nowMs: number, signals: PodSignals | { error: string } | undefined): Promise<void> {
+    if (p.observed === undefined || p.failed === true) {
+      if (p.observed === undefined && p.recent !== undefined) p.explain.errors.push('load history: no sample in the last minutes')
+      return this.fail(p, nowMs)
     }
-    if (p.observed === undefined) {
-      s.failures++
-      p.explain.failures = s.failures
-      if (p.recent !== undefined) p.explain.errors.push('load history: no sample in the last minutes')
-      const current = spec.fallback.behavior === 'static' ? undefined : await this.opts.currentReplicas?.(p.policy)
-      const d = onFailure({ consecutiveFailures: s.failures, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s.lastGood !== undefined ? { lastGood: s.lastGood } : {}), ...(current !== undefined ? { currentReplicas: current } : {}) })
-      const message = d.kind === 'serve' ? `serving ${d.reason === 'Fallback' ? 'the fallback' : 'the last good value'} after ${s.failures} failed refresh(es): ${p.errors.join('; ')}` : `no data to compute from: ${p.errors.join('; ')}`
-      this.opts.log.warn({ policy: p.key, failures: s.failures, errors: p.errors }, 'policy refresh failed')
-      this.results.set(p.key, { ...base, ...(d.kind === 'serve' ? { desiredReplicas: d.replicas } : {}), reason: d.reason, message, dataTimeMs: s.lastGood?.dataTimeMs ?? 0 })
-      return
-    }
-    s.failures = 0
+    const s = this.state(p.key)
+    const spec = p.policy.spec
     const bounds = { minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas, capacityPerReplica: spec.load.capacityPerReplica }
     const observed = p.observed
+    const horizonSeconds = p.explain.horizonSteps * p.explain.stepSeconds
     let upper: Float32Array | undefined
     let forecast: PolicyResult['forecast']
     if (p.slot !== undefined) {
@@ -224,35 +359,42 @@ export class Engine {
       upper = new Float32Array(HORIZON_STEPS)
       for (let h = 0; h < HORIZON_STEPS; h++) upper[h] = quantiles[off + h * 3 + 2] ?? NaN
       const hi = off + (p.explain.horizonSteps - 1) * 3
-      forecast = { horizonSeconds: spec.horizonSeconds, p10: quantiles[hi] ?? NaN, p50: quantiles[hi + 1] ?? NaN, p90: quantiles[hi + 2] ?? NaN }
+      // The horizon the numbers are for, not spec.horizonSeconds: it is clamped to what the model forecasts.
+      forecast = { horizonSeconds, p10: quantiles[hi] ?? NaN, p50: quantiles[hi + 1] ?? NaN, p90: quantiles[hi + 2] ?? NaN }
     }
     const rec = recommend(upper ?? [], p.explain.horizonSteps, observed.value, bounds)
     const damped = dampen(s.damping, rec.replicas, nowMs, spec.scaleDown)
-    s.damping = damped.state
-    s.lastGood = { replicas: damped.served, dataTimeMs: observed.timeMs }
-    Object.assign(p.explain, {
+    const explain: Explanation = {
+      ...p.explain,
+      errors: [...p.explain.errors],
       observedLoad: observed.value,
       peakForecastLoad: rec.peakForecastLoad,
-      forecastReplicas: upper !== undefined ? rec.forecastReplicas : undefined,
+      ...(upper !== undefined ? { forecastReplicas: rec.forecastReplicas } : {}),
       presentReplicas: rec.presentReplicas,
       recommendedReplicas: rec.replicas,
       dampedReplicas: damped.served,
-    })
-    const anomaly = this.score(s, p, quantiles, observed)
+    }
+    const pods = podResults(signals, explain)
     const coldStart = p.slot === undefined
-    this.results.set(p.key, {
-      ...base,
+    const anomaly = this.score(s, p, quantiles, observed)
+    const result: PolicyResult = {
+      ...this.base(p, nowMs),
+      explain,
       desiredReplicas: damped.served,
       reason: coldStart ? 'ColdStart' : 'Predicted',
       message: coldStart
         ? `too little history for a forecast (${p.explain.recentWindow?.samples ?? 0} of ${RECENT_STEPS} samples): serving what the observed load needs`
-        : `forecast peak ${rec.peakForecastLoad.toPrecision(4)} over ${spec.horizonSeconds}s needs ${rec.forecastReplicas}; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}`,
+        : `forecast peak ${rec.peakForecastLoad.toPrecision(4)} over ${horizonSeconds}s needs ${rec.forecastReplicas}; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}`,
       dataTimeMs: observed.timeMs,
       observedLoad: observed.value,
       ...(forecast !== undefined ? { forecast } : {}),
       ...(anomaly !== undefined ? { anomaly } : {}),
-      ...podResults(signals, p.explain),
-    })
+      ...pods,
+    }
+    s.failures = 0
+    s.damping = damped.state
+    s.lastGood = { replicas: damped.served, dataTimeMs: observed.timeMs }
+    this.commit(p.key, result)
   }
 
   /** Feeds the scorer once per new sample: the horizon-1 forecast made a step earlier against what arrived. */

@@ -14,7 +14,7 @@ export function formatExplanation(r: PolicyResult): string {
     `data time         ${when(r.dataTimeMs)} (computed ${when(r.computedAtMs)})`,
     '',
     'inputs',
-    `  step            ${e.stepSeconds}s; horizon ${e.horizonSteps} steps (${e.horizonSteps * e.stepSeconds}s)`,
+    `  step            ${e.stepSeconds}s; horizon ${e.horizonSteps} steps (${e.horizonSteps * e.stepSeconds}s)${e.requestedHorizonSeconds !== undefined ? `, clamped: spec.horizonSeconds is ${e.requestedHorizonSeconds}s but the model forecasts ${e.horizonSteps} steps` : ''}`,
     `  recent window   ${e.recentWindow !== undefined ? `${e.recentWindow.samples} samples from ${when(e.recentWindow.startMs)}, ${e.recentWindow.missing} missing after bridging gaps` : 'not read'}`,
     `  seasonal        day ${e.seasonalAvailable?.day === true ? 'yes' : 'no'}, week ${e.seasonalAvailable?.week === true ? 'yes' : 'no'}`,
     '',

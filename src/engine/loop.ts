@@ -65,19 +65,32 @@ export class RefreshLoop {
     const policies = this.o.policies()
     const started = performance.now()
     try {
+      // The engine handles failures per policy; a rejection here is a bug, and the engine's staleness backstop
+      // keeps the old results from being served as fresh. /metrics and the status below still show that.
       const { timings } = await this.o.engine.refresh(policies)
       this.duration.observe({ phase: 'history' }, timings.historyMs / 1000)
       this.duration.observe({ phase: 'features' }, timings.featuresMs / 1000)
       this.duration.observe({ phase: 'inference' }, timings.inferenceMs / 1000)
       this.o.source.markRefreshed()
+    } catch (err) {
+      this.o.log.error({ err }, 'refresh failed')
+    }
+    try {
       this.export(policies)
+      // Deleted policies: a re-created one with the same name and view must be written again.
+      this.o.status?.forget(new Set(policies.map(policyKey)))
       // Status writes go on beside the next refreshes; the writer skips a round while one is in progress.
       this.statusWrite ??= (this.o.status?.write(this.o.engine.allResults(), Date.now()) ?? Promise.resolve()).finally(() => { this.statusWrite = undefined })
     } catch (err) {
-      this.o.log.error({ err }, 'refresh failed')
+      this.o.log.error({ err }, 'unable to publish the refresh results')
     } finally {
       this.duration.observe({ phase: 'total' }, (performance.now() - started) / 1000)
     }
+  }
+
+  /** Resolves when the status write in progress, if any, is done. */
+  async statusWritten(): Promise<void> {
+    await this.statusWrite
   }
 
   private export(policies: readonly Policy[]): void {

@@ -8,10 +8,14 @@ class MemoryStatus implements StatusClient {
   status = new Map<string, unknown>()
   patches = 0
   fail = false
+  /** Which call answers 404 Not Found, as the apiserver does for a deleted policy. */
+  gone: 'get' | 'patch' | undefined
   async get(ref: PolicyRef): Promise<{ resourceVersion: string; status: unknown }> {
+    if (this.gone === 'get') throw Object.assign(new Error('HTTP-Code: 404 Message: Not Found'), { code: 404 })
     return { resourceVersion: String(this.patches), status: this.status.get(`${ref.namespace}/${ref.name}`) }
   }
   async patch(ref: PolicyRef, body: Record<string, unknown>): Promise<void> {
+    if (this.gone === 'patch') throw Object.assign(new Error('HTTP-Code: 404 Message: Not Found'), { code: 404 })
     if (this.fail) throw Object.assign(new Error('apiserver down'), { code: 503 })
     this.patches++
     const key = `${ref.namespace}/${ref.name}`
@@ -50,4 +54,31 @@ t.test('bounded writes per round; failures are retried on the next round', async
   client.fail = false
   t.equal(await w.write([result('a', { desiredReplicas: 9 })], 0), 1, 'and attempted again, since it was not written')
   t.match(client.status.get('default/a'), { desiredReplicas: 9 })
+})
+
+t.test('a policy deleted and re-created under the same name gets its status written again', async (t) => {
+  for (const where of ['get', 'patch'] as const) {
+    const client = new MemoryStatus()
+    const w = new StatusWriter(client, pino({ level: 'silent' }))
+    t.equal(await w.write([result('web')], 0), 1)
+    t.equal(w.tracked, 1)
+    // Deleted: the write of the next visible change answers 404.
+    client.gone = where
+    t.equal(await w.write([result('web', { desiredReplicas: 5 })], 1_000), 1, `attempted (404 on ${where})`)
+    t.equal(w.tracked, 0, `a 404 on ${where} drops what was written`)
+    // Re-created with an empty status; the engine's view is the one first written.
+    client.gone = undefined
+    client.status.delete('default/web')
+    t.equal(await w.write([result('web')], 2_000), 1, `written after the 404 on ${where}`)
+    t.match(client.status.get('default/web'), { desiredReplicas: 4, conditions: [{ type: 'Ready', status: 'True', reason: 'Predicted' }] })
+  }
+})
+
+t.test('forget drops the policies that no longer exist', async (t) => {
+  const client = new MemoryStatus()
+  const w = new StatusWriter(client, pino({ level: 'silent' }))
+  t.equal(await w.write([result('a'), result('b'), result('c')], 0), 3)
+  w.forget(new Set(['default/b']))
+  t.equal(w.tracked, 1)
+  t.equal(await w.write([result('a'), result('b'), result('c')], 0), 2, 'a and c are written again, b is unchanged')
 })

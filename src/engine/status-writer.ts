@@ -56,7 +56,13 @@ export class StatusWriter {
           })
           this.written.set(r.policy, fp)
         } catch (err) {
-          this.log.warn({ policy: r.policy, err: (err as Error).message }, 'unable to write policy status')
+          if (isNotFound(err)) {
+            // The policy is gone (deleted since this refresh): a policy re-created under the same name must be written.
+            this.written.delete(r.policy)
+            this.log.debug({ policy: r.policy }, 'policy not found while writing its status')
+          } else {
+            this.log.warn({ policy: r.policy, err: (err as Error).message }, 'unable to write policy status')
+          }
         }
       }
     } finally {
@@ -65,7 +71,18 @@ export class StatusWriter {
     return count
   }
 
+  /** Policies whose last written view is remembered. */
+  get tracked(): number {
+    return this.written.size
+  }
+
+  /** Drops what was written for policies not in `keys` (deleted ones); the refresh loop calls it after each refresh. */
   forget(keys: ReadonlySet<string>): void {
     for (const k of [...this.written.keys()]) if (!keys.has(k)) this.written.delete(k)
   }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { code?: unknown; statusCode?: unknown } | undefined
+  return e?.code === 404 || e?.statusCode === 404
 }

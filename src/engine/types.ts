@@ -41,7 +41,10 @@ export interface PolicyResult {
 /** Everything needed to say why a replica count was served. */
 export interface Explanation {
   stepSeconds: number
+  /** Steps of the forecast provisioned for: ceil(spec.horizonSeconds / stepSeconds), at most the model's horizon. */
   horizonSteps: number
+  /** spec.horizonSeconds when it is longer than the model forecasts (horizonSteps was clamped). */
+  requestedHorizonSeconds?: number
   recentWindow?: { startMs: number; samples: number; missing: number }
   seasonalAvailable?: { day: boolean; week: boolean }
   observedLoad?: number
