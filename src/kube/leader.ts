@@ -6,6 +6,11 @@ import { withSignal } from './client.js'
 // takes the lease once it is free or expired, the leader renews it every retryPeriod, and gives up leading
 // when it could not renew for renewDeadline, which is shorter than the lease, so it has stopped acting before
 // anyone else may take over. Every write carries the resourceVersion it read: a 409 means someone else won.
+//
+// Time, not events, decides whether this replica leads: a renewal counts from when its attempt started (the
+// write can only have landed after that, and the others count the lease from when they saw it land), and
+// isLeader() is true only while less than renewDeadline has passed since then. So a slow answer, or a process
+// paused between rounds, can never make it believe it leads after someone else may have taken over.
 
 export interface LeaseRecord {
   holderIdentity: string
@@ -108,8 +113,11 @@ export class LeaderElector {
   private readonly now: () => number
   private readonly random: () => number
   private readonly abort = new AbortController()
+  /** Whether this replica won the lease and has not stepped down; isLeader() also checks the renew deadline. */
   private leader = false
   private running = false
+  /** Cleared by stopCampaigning: no more attempts to acquire; a leader keeps renewing until stop(). */
+  private campaigning = true
   private timer: NodeJS.Timeout | undefined
   private tick: Promise<void> | undefined
   private lastRenewMs = 0
@@ -129,14 +137,33 @@ export class LeaderElector {
     this.client = opts.client ?? kubeLeaseClient(opts.kc as KubeConfig, opts.namespace, opts.name)
   }
 
+  /**
+   * True only while the last successful renewal started less than renewDeadline ago: asked right before every
+   * action, it is false by the time another replica may take over, whether or not a round has noticed yet.
+   */
   isLeader(): boolean {
-    return this.leader
+    return this.leader && this.now() - this.lastRenewMs < this.renewDeadlineMs
   }
 
   start(): void {
     if (this.running) return
     this.running = true
+    this.campaigning = true
     this.schedule(0)
+  }
+
+  /**
+   * Shutdown, first step: never acquire the lease again. A candidate that does not lead stops electing (after the
+   * attempt in flight); a leader keeps renewing, so the work it has in flight finishes under a valid lease, until
+   * stop() hands the lease back.
+   */
+  async stopCampaigning(): Promise<void> {
+    if (!this.running) return
+    this.campaigning = false
+    if (this.leader) return
+    clearTimeout(this.timer)
+    this.timer = undefined
+    await this.tick
   }
 
   /**
@@ -152,7 +179,9 @@ export class LeaderElector {
     if (opts.release === false) this.abort.abort()
     await this.tick
     const wasLeader = this.leader
-    if (wasLeader && opts.release !== false) await this.release()
+    // Also when not leading: an acquire that landed while stopping left our name on the lease. release() only
+    // writes when the lease names this replica.
+    if (opts.release !== false) await this.release()
     this.abort.abort()
     if (wasLeader) this.stepDown('stopped')
   }
@@ -167,11 +196,17 @@ export class LeaderElector {
   }
 
   private async round(): Promise<void> {
-    const result = await this.tryAcquireOrRenew()
+    // A candidate that stopped campaigning has nothing to renew: it stops here.
+    if (!this.campaigning && !this.leader) return
+    // The attempt's start: the write cannot have landed before it, so the lease it renews cannot end earlier than
+    // it would counted from here. Counting from the answer instead would stretch our belief past the others'.
+    const startedMs = this.now()
+    const result = await this.tryAcquireOrRenew(startedMs)
     if (!this.running) return
     const now = this.now()
-    if (result === 'acquired' || result === 'renewed') {
-      this.lastRenewMs = now
+    // An answer that came back after the deadline is too late to lead on.
+    if ((result === 'acquired' || result === 'renewed') && now - startedMs < this.renewDeadlineMs) {
+      this.lastRenewMs = startedMs
       if (!this.leader) {
         this.leader = true
         this.opts.log.info({ lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity }, 'became leader')
@@ -183,6 +218,7 @@ export class LeaderElector {
     if (this.leader && (result === 'held' || now - this.lastRenewMs >= this.renewDeadlineMs)) {
       this.stepDown(result === 'held' ? 'another candidate holds the lease' : 'renew deadline passed')
     }
+    if (!this.campaigning && !this.leader) return
     this.schedule(this.leader ? this.retryPeriodMs : this.retryPeriodMs * (1 + JITTER_FACTOR * this.random()))
   }
 
@@ -212,31 +248,35 @@ export class LeaderElector {
     if (this.observed?.raw !== raw) this.observed = { raw, atMs: now, record }
   }
 
-  private heldByOther(record: LeaseRecord, now: number): boolean {
+  /**
+   * As client-go's isLeaseValid: another holder's lease is valid until leaseDuration after this replica last saw
+   * the record change, by its own clock. The holder's renewTime is another machine's clock and is not trusted:
+   * a holder whose clock runs ahead (or a record left behind with a renewTime in the future) would otherwise
+   * keep the lease long after it stopped renewing.
+   */
+  private heldByOther(record: LeaseRecord): boolean {
     if (record.holderIdentity === '' || record.holderIdentity === this.opts.identity) return false
-    const durationMs = record.leaseDurationSeconds * 1000
-    // Valid while either clock says so: our own (time since the record last changed, immune to skew) or the
-    // holder's renewTime. Taking over only when both agree it expired errs towards never two leaders.
-    const byObservation = (this.observed?.atMs ?? now) + durationMs > now
-    const byRenewTime = record.renewTimeMs !== undefined && record.renewTimeMs + durationMs > now
-    return byObservation || byRenewTime
+    const observedAt = this.observed?.atMs ?? this.now()
+    return observedAt + record.leaseDurationSeconds * 1000 > this.now()
   }
 
-  private async tryAcquireOrRenew(): Promise<Attempt> {
-    const now = this.now()
+  private async tryAcquireOrRenew(now: number): Promise<Attempt> {
     const signal = this.signal()
     const me = this.opts.identity
     const fresh: LeaseRecord = { holderIdentity: me, leaseDurationSeconds: this.leaseDurationMs / 1000, acquireTimeMs: now, renewTimeMs: now, leaseTransitions: 0 }
     try {
       const got = await this.client.get(signal)
       if (got === undefined) {
+        if (!this.campaigning) return 'failed'
         await this.client.create(fresh, signal)
         this.observe(fresh, now)
         return 'acquired'
       }
-      this.observe(got.record, now)
-      if (this.heldByOther(got.record, now)) return 'held'
+      // Observed when the answer came: the change happened no later than that.
+      this.observe(got.record, this.now())
+      if (this.heldByOther(got.record)) return 'held'
       const mine = got.record.holderIdentity === me
+      if (!mine && !this.campaigning) return 'failed'
       const next: LeaseRecord = mine
         ? { ...fresh, acquireTimeMs: got.record.acquireTimeMs ?? now, leaseTransitions: got.record.leaseTransitions }
         : { ...fresh, leaseTransitions: got.record.leaseTransitions + 1 }

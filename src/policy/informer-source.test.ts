@@ -181,3 +181,48 @@ t.test('close stops the watch', async (t) => {
   await waitFor('watch closed', () => standIn.liveWatches() === 0)
   t.pass()
 })
+
+t.test('a start that rejects (the watch cannot be set up) is retried through the failure path, not left unhandled', async (t) => {
+  const unhandled: unknown[] = []
+  const onUnhandled = (err: unknown): void => { unhandled.push(err) }
+  process.on('unhandledRejection', onUnhandled)
+  t.teardown(() => { process.off('unhandledRejection', onUnhandled) })
+
+  // The watch's credentials become unreadable once, right when the source restarts after a failure: client-node's
+  // informer.start() then rejects instead of emitting an error.
+  let armed = false
+  let thrown = 0
+  const warnings: string[] = []
+  const spy = pino({ level: 'warn' }, {
+    write: (line: string) => {
+      warnings.push(line)
+      if ((JSON.parse(line) as { msg?: string }).msg === 'policy watch failed; restarting' && thrown === 0) armed = true
+    },
+  })
+  const kc = new KubeConfig()
+  kc.loadFromFile(standIn.kubeconfigFile)
+  const original = kc.applyToFetchOptions.bind(kc)
+  kc.applyToFetchOptions = async (opts) => {
+    if (armed) {
+      armed = false
+      thrown++
+      throw new Error('token file unreadable')
+    }
+    return original(opts)
+  }
+  const src = new InformerPolicySource({ kc, log: spy, namespace: 'rejects', initialBackoffMs: 20, maxBackoffMs: 200, random: () => 0.5 })
+  t.teardown(() => src.close())
+  await src.start()
+  await waitFor('watch', () => standIn.liveWatches() > 0)
+
+  // A failed re-list starts the retry path.
+  standIn.failLists.push(500)
+  standIn.dropWatches()
+  standIn.put(policy('rejects', 'p'))
+  standIn.compact()
+  await waitFor('the watch set-up to fail once', () => thrown === 1)
+  standIn.put(policy('rejects', 'q'))
+  await waitFor('a working watch again', () => keys(src, 'rejects').join() === 'rejects/p,rejects/q')
+  t.same(unhandled, [], 'no unhandled rejection')
+  t.ok(warnings.some((w) => w.includes('token file unreadable')), 'reported as a watch failure')
+})

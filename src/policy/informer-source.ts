@@ -127,9 +127,17 @@ export class InformerPolicySource implements PolicySource {
     }
   }
 
+  /**
+   * One start of the informer. Its failures mostly arrive as 'error' events, but start() itself rejects when the
+   * watch cannot even be set up (no current cluster, credentials that cannot be read): that goes through the same
+   * failure and retry path, never out as an unhandled rejection (which would end the process).
+   */
   private run(): Promise<void> {
-    this.attempt = this.informer.start().finally(() => { this.attempt = undefined })
-    return this.attempt
+    const attempt = this.informer.start()
+      .catch((err: unknown) => this.failed(err))
+      .finally(() => { if (this.attempt === attempt) this.attempt = undefined })
+    this.attempt = attempt
+    return attempt
   }
 
   private listed(): void {

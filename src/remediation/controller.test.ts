@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { KubeConfig } from '@kubernetes/client-node'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import t, { type Test } from 'tap'
@@ -12,8 +13,11 @@ import { controllerConfigSchema } from '../config/controller.js'
 import { loadConfig } from '../config/load.js'
 import { policySchema, type Policy, type PolicyStatus } from '../policy/schema.js'
 import type { PolicySource } from '../policy/source.js'
+import { kubeStatusClient, type PolicyRef } from '../policy/status.js'
 import { startController, type RunningController } from './controller.js'
+import type { PolicyRecordClient } from './policy-record.js'
 import type { RoundResult } from './reconcile.js'
+import { kubeWorkloadApi, workloadPods, type WorkloadPodLister } from './workload-pods.js'
 
 const log = pino({ level: 'silent' })
 let standIn: RemediationStandIn
@@ -26,18 +30,59 @@ function staticSource(policies: Policy[]): PolicySource {
   return { start: async () => undefined, list: () => policies, invalid: () => new Map(), onChange: () => () => undefined, ready: () => true, close: async () => undefined }
 }
 
+/** The controlling reference the ReplicaSet controller puts on the pods of Deployment `web` in `ns`. */
+const rsRef = (ns: string): { apiVersion: string; kind: string; name: string; uid: string; controller: boolean } =>
+  ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7c9f8d6b5', uid: `rs-${ns}`, controller: true })
+
 function pod(ns: string, name: string, extra: Partial<StandInPod['metadata']> = {}, ready = true): StandInPod {
   return {
-    metadata: { name, namespace: ns, uid: `uid-${name}`, labels: { app: 'web' }, creationTimestamp: HOUR_AGO, ownerReferences: [{ kind: 'ReplicaSet', name: 'web-7c9f8d6b5' }], ...extra },
+    metadata: { name, namespace: ns, uid: `uid-${name}`, labels: { app: 'web' }, creationTimestamp: HOUR_AGO, ownerReferences: [rsRef(ns)], ...extra },
     status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
   }
 }
 
-interface Harness { ctl: RunningController; advance(seconds: number): void; registry: Registry; ns: string; status(): PolicyStatus }
+function deployment(ns: string): Record<string, unknown> {
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: ns, uid: `deploy-${ns}` }, spec: { selector: { matchLabels: { app: 'web' } } } }
+}
+
+function standInKubeConfig(): KubeConfig {
+  const kc = new KubeConfig()
+  kc.loadFromFile(standIn.kubeconfigFile)
+  return kc
+}
+
+/**
+ * Pods through the real lookup (Deployment and pods from the stand-in); the stand-in has no ReplicaSet list, so
+ * Deployment `web`'s one ReplicaSet is given here, controlled by the Deployment's uid.
+ */
+function standInPods(): WorkloadPodLister {
+  return workloadPods({
+    ...kubeWorkloadApi(standInKubeConfig(), 10_000),
+    listReplicaSets: async (ns) => [{ metadata: { name: 'web-7c9f8d6b5', namespace: ns, uid: `rs-${ns}`, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: `deploy-${ns}`, controller: true }] } }],
+  })
+}
+
+/** The spec as the policy's GET brings it now; `beforeRead` may change it, given the count of reads so far. */
+interface FreshSpec { spec: Record<string, unknown>; reads: number; beforeRead?: (reads: number) => void }
+
+/** The stand-in's status reads, with the spec the real status subresource's GET would also bring. */
+function recordClient(fresh: FreshSpec): PolicyRecordClient {
+  const inner = kubeStatusClient(standInKubeConfig())
+  return {
+    get: async (ref: PolicyRef, signal: AbortSignal) => {
+      fresh.beforeRead?.(fresh.reads)
+      fresh.reads++
+      return { ...(await inner.get(ref, signal)), spec: structuredClone(fresh.spec) }
+    },
+    patch: (ref, body, signal) => inner.patch(ref, body, signal),
+  }
+}
+
+interface Harness { ctl: RunningController; advance(seconds: number): void; registry: Registry; ns: string; status(): PolicyStatus; fresh: FreshSpec }
 
 /** A namespace of its own: a Deployment `web` with pods web-1..web-N, its policy, and a controller with its own clock. */
 async function harness(t: Test, ns: string, remediation: Record<string, unknown>, opts: { pods?: number; set?: string[]; podSignals?: boolean } = {}): Promise<Harness> {
-  standIn.deployments.set(`${ns}/web`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: ns }, spec: { selector: { matchLabels: { app: 'web' } } } })
+  standIn.deployments.set(`${ns}/web`, deployment(ns))
   for (let i = 1; i <= (opts.pods ?? 5); i++) standIn.pods.push(pod(ns, `web-${i}`))
   standIn.policies.set(`${ns}/web`, { resourceVersion: 1, status: {} })
   const policy = policySchema.parse({
@@ -55,10 +100,11 @@ async function harness(t: Test, ns: string, remediation: Record<string, unknown>
     set: [`kubeconfig=${standIn.kubeconfigFile}`, 'leaderElection.enabled=false', 'metrics.port=0', 'reconcile.intervalMs=600000', 'events.dedupeWindowMs=0', ...(opts.set ?? [])],
   })
   const registry = new Registry()
-  const ctl = await startController(cfg, log, { policies: staticSource([policy]), registry, now, random: () => 0.5 })
+  const fresh: FreshSpec = { spec: structuredClone(policy.spec), reads: 0 }
+  const ctl = await startController(cfg, log, { policies: staticSource([policy]), registry, now, random: () => 0.5, listPods: standInPods(), status: recordClient(fresh) })
   t.teardown(() => ctl.close())
   return {
-    ctl, registry, ns,
+    ctl, registry, ns, fresh,
     advance: (s) => { offsetMs += s * 1000 },
     status: () => (standIn.policies.get(`${ns}/web`)?.status ?? {}),
   }
@@ -246,7 +292,7 @@ t.test('telemetry: /metrics with foresight_leader, /readyz', async (t) => {
 })
 
 t.test('with leader election: only the leader acts; a clean close hands over at once', async (t) => {
-  standIn.deployments.set('le/web', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'le' }, spec: { selector: { matchLabels: { app: 'web' } } } })
+  standIn.deployments.set('le/web', deployment('le'))
   for (let i = 1; i <= 5; i++) standIn.pods.push(pod('le', `web-${i}`))
   standIn.policies.set('le/web', { resourceVersion: 1, status: {} })
   score('le', { ...calm, 'web-5': '990m' })
@@ -257,7 +303,7 @@ t.test('with leader election: only the leader acts; a clean close hands over at 
       env: {},
       set: [`kubeconfig=${standIn.kubeconfigFile}`, `leaderElection.identity=${identity}`, 'leaderElection.leaseName=ctl', 'leaderElection.leaseDurationSeconds=1', 'leaderElection.renewDeadlineMs=600', 'leaderElection.retryPeriodMs=100', 'metrics.port=0', 'reconcile.intervalMs=600000'],
     })
-    const c = await startController(cfg, log, { policies: staticSource([policy]), registry: new Registry() })
+    const c = await startController(cfg, log, { policies: staticSource([policy]), registry: new Registry(), listPods: standInPods(), status: recordClient({ spec: structuredClone(policy.spec), reads: 0 }) })
     t.teardown(() => c.close())
     return c
   }
@@ -275,4 +321,117 @@ t.test('with leader election: only the leader acts; a clean close hands over at 
   const handedOver = Date.now()
   while (!follower.isLeader() && Date.now() - handedOver < 2_000) await new Promise((r) => setTimeout(r, 20))
   t.ok(follower.isLeader(), `the follower leads ${Date.now() - handedOver} ms after a clean close`)
+})
+
+t.test('pods the workload does not control (a bare debug pod, a canary sharing the labels) are never restarted nor counted', async (t) => {
+  const h = await harness(t, 'owned', { mode: 'Enforce', sustainedSeconds: 0 }, { pods: 4 })
+  const canary = { ...rsRef('owned'), name: 'web-canary-5d4', uid: 'rs-canary' }
+  standIn.pods.push(pod('owned', 'debug', { ownerReferences: [] }), pod('owned', 'web-canary-1', { ownerReferences: [canary] }))
+  score('owned', { 'web-1': '990m', 'web-2': '100m', 'web-3': '90m', 'web-4': '110m', debug: '990m', 'web-canary-1': '990m' })
+  h.advance(1)
+  const [round] = await h.ctl.reconcileNow()
+  t.same(round?.decisions.map((d) => d.pod), ['web-1', 'web-2', 'web-3', 'web-4'], 'only the Deployment\'s pods are decided on')
+  t.equal(round?.outcomes.get('web-1'), 'Evicted', '1 of 4 pods anomalous: not "most pods failing"')
+  t.same(evictionsIn('owned'), ['web-1'], 'the bare and the canary pod are left alone')
+})
+
+t.test('mode and budgets: the fresh read of the policy wins over the watch cache', async (t) => {
+  const h = await harness(t, 'fresh', { mode: 'Enforce', sustainedSeconds: 0, podCooldownSeconds: 0, workloadCooldownSeconds: 0 })
+  score('fresh', { ...calm, 'web-2': '990m' })
+  const enforce = structuredClone(h.fresh.spec)
+  const withRemediation = (over: Record<string, unknown>): Record<string, unknown> => ({ ...enforce, remediation: { ...(enforce.remediation as Record<string, unknown>), ...over } })
+  /** From the round's second read on (the write-ahead step's), the spec is `over`. */
+  const atWriteAhead = (over: Record<string, unknown>): void => {
+    h.fresh.spec = enforce
+    const first = h.fresh.reads
+    h.fresh.beforeRead = (n) => { if (n === first + 1) h.fresh.spec = withRemediation(over) }
+  }
+  h.advance(1)
+
+  h.fresh.spec = withRemediation({ mode: 'Off' })
+  let [round] = await h.ctl.reconcileNow()
+  t.equal(round?.mode, 'Off', 'switched Off while the watch still says Enforce')
+  t.equal(round?.decisions.find((d) => d.pod === 'web-2')?.reason, 'ModeOff')
+
+  atWriteAhead({ mode: 'Off' })
+  ;[round] = await h.ctl.reconcileNow()
+  t.equal(round?.outcomes.get('web-2'), 'ModeOff', 'switched Off between the decision and the write-ahead read')
+
+  atWriteAhead({ mode: 'DryRun' })
+  ;[round] = await h.ctl.reconcileNow()
+  t.equal(round?.outcomes.get('web-2'), 'DryRun', 'DryRun in the write-ahead read does not evict either')
+
+  atWriteAhead({ maxRestartsPerHour: 0 })
+  ;[round] = await h.ctl.reconcileNow()
+  t.equal(round?.outcomes.get('web-2'), 'BudgetExhausted', 'a budget lowered to 0 holds at the write-ahead step')
+
+  // A spec that cannot be read back (here: an unknown mode) stops the round: nothing is checked, nothing evicted.
+  h.fresh.beforeRead = undefined
+  h.fresh.spec = withRemediation({ mode: 'Sometimes' })
+  ;[round] = await h.ctl.reconcileNow()
+  t.equal(round?.error, 'PolicyUnreadable')
+  t.equal(h.status().restartsInWindow, undefined, 'nothing was spent so far')
+  t.same(evictionsIn('fresh'), [], 'and nothing evicted')
+
+  // Enforce again in the fresh read: the restart goes ahead.
+  h.fresh.beforeRead = undefined
+  h.fresh.spec = enforce
+  ;[round] = await h.ctl.reconcileNow()
+  t.equal(round?.outcomes.get('web-2'), 'Evicted')
+  t.same(evictionsIn('fresh'), ['web-2'])
+})
+
+t.test('a fresh read with a lower maxUnavailable holds too', async (t) => {
+  const h = await harness(t, 'fresh-mu', { mode: 'Enforce', sustainedSeconds: 0, maxUnavailable: 2 })
+  standIn.pods.push(pod('fresh-mu', 'web-6', {}, false))
+  score('fresh-mu', { ...calm, 'web-2': '990m', 'web-6': '0' })
+  h.advance(1)
+  const enforce = structuredClone(h.fresh.spec)
+  h.fresh.spec = { ...enforce, remediation: { ...(enforce.remediation as Record<string, unknown>), maxUnavailable: 1 } }
+  let [round] = await h.ctl.reconcileNow()
+  t.equal(round?.decisions.find((d) => d.pod === 'web-2')?.reason, 'MaxUnavailable', 'decided with the lower value read at the round\'s start')
+  const first = h.fresh.reads
+  h.fresh.spec = enforce
+  h.fresh.beforeRead = (n) => { if (n === first + 1) h.fresh.spec = { ...enforce, remediation: { ...(enforce.remediation as Record<string, unknown>), maxUnavailable: 1 } } }
+  ;[round] = await h.ctl.reconcileNow()
+  t.equal(round?.outcomes.get('web-2'), 'MaxUnavailable', 'and re-checked at the write-ahead step')
+  t.same(evictionsIn('fresh-mu'), [])
+})
+
+t.test('close: stop campaigning, finish the policy in flight only, then release the lease', async (t) => {
+  const ns = 'closing'
+  for (const name of ['first', 'second']) standIn.policies.set(`${ns}/${name}`, { resourceVersion: 1, status: {} })
+  const policies = ['first', 'second'].map((name) => policySchema.parse({
+    apiVersion: 'foresight.dev/v1alpha1', kind: 'ForesightPolicy', metadata: { name, namespace: ns },
+    spec: { scaleTargetRef: { name }, load: { query: 'up', capacityPerReplica: 5 }, maxReplicas: 10, remediation: { mode: 'DryRun' } },
+  }))
+  const listed: string[] = []
+  let reached: () => void = () => undefined
+  const atGate = new Promise<void>((resolve) => { reached = resolve })
+  let open: () => void = () => undefined
+  const gate = new Promise<void>((resolve) => { open = resolve })
+  const listPods: WorkloadPodLister = async (p) => {
+    listed.push(p.metadata.name)
+    if (p.metadata.name === 'first') {
+      reached()
+      await gate
+    }
+    return []
+  }
+  const cfg = loadConfig(controllerConfigSchema, {
+    env: {},
+    set: [`kubeconfig=${standIn.kubeconfigFile}`, 'leaderElection.identity=ctl-closing', 'leaderElection.leaseName=ctl-closing', 'leaderElection.leaseDurationSeconds=1', 'leaderElection.renewDeadlineMs=600', 'leaderElection.retryPeriodMs=100', 'metrics.port=0', 'reconcile.intervalMs=600000'],
+  })
+  const c = await startController(cfg, log, { policies: staticSource(policies), registry: new Registry(), listPods, status: recordClient({ spec: {}, reads: 0 }) })
+  t.teardown(() => c.close())
+  await atGate
+  const closing = c.close()
+  t.equal(standIn.leases.get('foresight/ctl-closing')?.spec?.holderIdentity, 'ctl-closing', 'the lease is kept while a policy is in flight')
+  const later = c.reconcileNow()
+  open()
+  await closing
+  t.same(await later, [], 'no new round once closing')
+  t.same(listed, ['first'], 'the round stopped after the policy in flight')
+  t.equal(standIn.leases.get('foresight/ctl-closing')?.spec?.holderIdentity, '', 'then the lease was released')
+  t.notOk(c.isLeader())
 })

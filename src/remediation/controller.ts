@@ -16,10 +16,10 @@ import { LeaderElector } from '../kube/leader.js'
 import { InformerPolicySource } from '../policy/informer-source.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import type { PolicySource } from '../policy/source.js'
-import { kubeStatusClient, type StatusClient } from '../policy/status.js'
 import { Evictor } from './evict.js'
 import { remediationMetrics } from './metrics.js'
 import { kubePodScoreReader, type PodScoreReader } from './pod-scores.js'
+import { kubePolicyRecordClient, type PolicyRecordClient } from './policy-record.js'
 import { Remediator, type RoundResult } from './reconcile.js'
 import { kubeWorkloadPods, type WorkloadPodLister } from './workload-pods.js'
 
@@ -31,7 +31,8 @@ import { kubeWorkloadPods, type WorkloadPodLister } from './workload-pods.js'
 export interface ControllerDeps {
   kc?: KubeConfig
   policies?: PolicySource
-  status?: StatusClient
+  /** Reads must bring the policy's spec along with its status (the status subresource's GET does). */
+  status?: PolicyRecordClient
   readScores?: PodScoreReader
   listPods?: WorkloadPodLister
   registry?: Registry
@@ -63,17 +64,22 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
   const timeoutMs = cfg.reconcile.requestTimeoutMs
   const policies = deps.policies ?? new InformerPolicySource({ kc, log: log.child({ component: 'policies' }), ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
 
+  // `leading` follows the elector's callbacks (metrics, the first round); whether to act is asked of the elector
+  // itself right before each write and eviction, since its answer is bound to the renew deadline by the clock.
   let leading = !cfg.leaderElection.enabled
+  /** Set by close(): no round starts, and a round in flight stops before its next policy. */
+  let stopped = false
+  const isLeader = (): boolean => leading && (elector === undefined || elector.isLeader())
   metrics.leader.set(leading ? 1 : 0)
   const remediator = new Remediator({
     log: log.child({ component: 'remediation' }),
     listPods: deps.listPods ?? kubeWorkloadPods(kc, timeoutMs),
     readScores: deps.readScores ?? kubePodScoreReader(kc, { timeoutMs, ...(deps.now !== undefined ? { now: deps.now } : {}) }),
-    status: deps.status ?? kubeStatusClient(kc),
+    status: deps.status ?? kubePolicyRecordClient(kc),
     evictor: new Evictor({ kc, timeoutMs, initialBackoffMs: cfg.eviction.initialBackoffMs, maxBackoffMs: cfg.eviction.maxBackoffMs, ...(deps.random !== undefined ? { random: deps.random } : {}), ...(deps.now !== undefined ? { now: deps.now } : {}) }),
     events: new EventRecorder({ kc, log, controller: CONTROLLER_NAME, instance: identity, dedupeWindowMs: cfg.events.dedupeWindowMs, timeoutMs, ...(deps.now !== undefined ? { now: deps.now } : {}) }),
     metrics,
-    isLeader: () => leading,
+    isLeader,
     threshold: cfg.reconcile.outlierThreshold,
     staleAfterMs: cfg.reconcile.staleAfterMs,
     requestTimeoutMs: timeoutMs,
@@ -86,7 +92,8 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     remediator.retain(new Set(list.map(policyKey)))
     const results: RoundResult[] = []
     for (const p of list) {
-      if (!leading) break
+      // Between policies: a shutdown waits for the policy in flight only, not for the whole round.
+      if (stopped || !isLeader()) break
       try {
         results.push(await remediator.reconcile(p))
       } catch (err) {
@@ -96,10 +103,9 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     }
     return results
   }
-  const reconcileNow = (): Promise<RoundResult[]> => remediator.serialize(async () => (leading ? roundAll() : []))
+  const reconcileNow = (): Promise<RoundResult[]> => remediator.serialize(async () => (!stopped && isLeader() ? roundAll() : []))
 
   let timer: NodeJS.Timeout | undefined
-  let stopped = false
   const loop = (): void => {
     if (stopped) return
     timer = setTimeout(() => {
@@ -141,10 +147,13 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
 
   let receiver: RunningReceiver | undefined
   const close = async (): Promise<void> => {
+    // No new round from here on, and the round in flight stops after its current policy.
     stopped = true
     clearTimeout(timer)
+    // Never win the lease again while shutting down; a leader keeps renewing until its work in flight is done.
+    await elector?.stopCampaigning()
     await receiver?.close()
-    // Finish the round in flight (bounded by the call timeouts), then hand the lease over at once.
+    // Finish the policy in flight (bounded by the call timeouts), then hand the lease over at once.
     await remediator.idle()
     await elector?.stop({ release: true })
     leading = false
@@ -174,16 +183,19 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
   }
 
   async function requestRestart(req: RestartRequest): Promise<AlertOutcome> {
-    if (!leading) return { status: 'not-leader' }
+    if (stopped || !isLeader()) return { status: 'not-leader' }
     const policy: Policy | undefined = policies.list().find((p) => p.metadata.namespace === req.namespace && p.metadata.name === req.policy)
     if (policy === undefined) return { status: 'unknown-policy' }
     if (policy.spec.remediation.mode === 'Off') return { status: 'decided', action: 'skip', reason: 'ModeOff', outcome: 'ModeOff' }
     const key = policyKey(policy)
     // Raised inside the queued round, so that this round, and not one already running, answers the alert.
-    const result = await remediator.serialize(() => {
+    const result = await remediator.serialize(async () => {
+      // Queued behind a round that outlived the shutdown or the leadership: this replica no longer acts.
+      if (stopped || !isLeader()) return undefined
       remediator.signalAlert(key, req.pod)
       return remediator.reconcile(policy)
     })
+    if (result === undefined) return { status: 'not-leader' }
     const d = result.decisions.find((x) => x.pod === req.pod)
     if (d === undefined) {
       remediator.clearAlert(key, req.pod)
@@ -203,7 +215,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
   return {
     metricsUrl: `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`,
     ...(receiver !== undefined ? { alertsUrl: receiver.url } : {}),
-    isLeader: () => leading,
+    isLeader,
     reconcileNow,
     close,
   }

@@ -89,7 +89,8 @@ function isTerminating(p: PodInfo): boolean {
   return p.deletionTimestamp !== undefined
 }
 
-function isDisrupted(p: PodInfo, inFlight: ReadonlySet<string>): boolean {
+/** Terminating, not ready, not running, or evicted and not yet shown terminating: counts against maxUnavailable. */
+export function isDisrupted(p: PodInfo, inFlight: ReadonlySet<string>): boolean {
   return isTerminating(p) || !p.ready || p.phase !== 'Running' || inFlight.has(p.name)
 }
 

@@ -3,15 +3,19 @@ import type { EventRecorder, ObjectRef } from '../kube/events.js'
 import { policyKey, policyStatusSchema, type Policy, type PolicyStatus } from '../policy/schema.js'
 import { setCondition, updatePolicyStatus, type PolicyRef, type StatusClient } from '../policy/status.js'
 import { appendRestart, recordOutcome, reserveRestart, type EvictionResultAction, type ReserveResult } from './budget.js'
-import { decide, type Decision, type SkipReason } from './decide.js'
+import { decide, isDisrupted, type Decision, type Remediation, type SkipReason } from './decide.js'
 import type { Evictor } from './evict.js'
 import { ScoreHistory } from './history.js'
 import type { RemediationMetrics } from './metrics.js'
 import type { PodScoreReader } from './pod-scores.js'
+import { freshRemediation, stricter, type PolicyRecordClient } from './policy-record.js'
 import type { WorkloadPod, WorkloadPodLister } from './workload-pods.js'
 
 // One remediation round for one policy: pods -> scores -> decide -> record (write-ahead) -> evict -> report.
 // Rounds are serialized (the timer's and the Alertmanager receiver's), so two never decide on the same record.
+// The policy comes from the watch cache, which can be stale (a failing watch keeps serving the last good set):
+// in Enforce mode both the status read that starts the round and the write-ahead read before each eviction
+// bring the spec as it is now, and the stricter of the two readings applies (Off or a lower budget wins).
 
 export const CONDITION_TYPE = 'Remediation'
 
@@ -19,7 +23,8 @@ export interface RemediatorDeps {
   log: Logger
   listPods: WorkloadPodLister
   readScores: PodScoreReader
-  status: StatusClient
+  /** Reads bring the spec too: without one (or with one that does not parse), nothing is evicted. */
+  status: PolicyRecordClient
   evictor: Evictor
   events: EventRecorder
   metrics: RemediationMetrics
@@ -33,7 +38,7 @@ export interface RemediatorDeps {
   now?: () => number
 }
 
-export type PodOutcome = 'Evicted' | 'WouldRestart' | 'PodGone' | 'EvictionBlocked' | 'EvictionFailed' | 'RecordFailed' | 'NotLeader' | SkipReason
+export type PodOutcome = 'Evicted' | 'WouldRestart' | 'PodGone' | 'EvictionBlocked' | 'EvictionFailed' | 'RecordFailed' | 'NotLeader' | 'PolicyUnreadable' | SkipReason
 
 export interface RoundResult {
   policy: string
@@ -46,6 +51,9 @@ export interface RoundResult {
 
 /** An eviction the pod list does not reflect yet still counts as a pod being restarted, for this long at most. */
 const IN_FLIGHT_MS = 120_000
+
+/** Outcomes after which the pod may be down (evicted, gone, or an eviction whose fate is unknown): counted as disrupted. */
+const RESERVED: ReadonlySet<PodOutcome> = new Set<PodOutcome>(['Evicted', 'EvictionFailed', 'PodGone'])
 
 /** Skips worth an Event: a healthy pod being healthy is not news. */
 const QUIET_SKIPS: ReadonlySet<string> = new Set(['NotOutlier', 'ModeOff'])
@@ -97,7 +105,7 @@ export class Remediator {
 
   async reconcile(policy: Policy): Promise<RoundResult> {
     const key = policyKey(policy)
-    const r = policy.spec.remediation
+    let r = policy.spec.remediation
     const result: RoundResult = { policy: key, mode: r.mode, decisions: [], outcomes: new Map() }
     if (r.mode === 'Off') return result
     const ref: PolicyRef = { namespace: policy.metadata.namespace, name: policy.metadata.name }
@@ -127,19 +135,34 @@ export class Remediator {
       }
     }
 
-    let status: PolicyStatus
-    if (r.mode === 'DryRun') status = this.dryRunStatus.get(key) ?? {}
-    else {
+    let status: PolicyStatus = {}
+    if (r.mode === 'Enforce') {
+      let got: Awaited<ReturnType<PolicyRecordClient['get']>>
       try {
-        const got = await this.deps.status.get(ref, AbortSignal.timeout(this.deps.requestTimeoutMs))
-        const parsed = policyStatusSchema.safeParse(got.status ?? {})
-        status = parsed.success ? parsed.data : {}
+        got = await this.deps.status.get(ref, AbortSignal.timeout(this.deps.requestTimeoutMs))
       } catch (err) {
         this.deps.metrics.errors.inc({ stage: 'status' })
         log.warn({ err: firstLine(err) }, 'cannot read the policy status: nothing is restarted without the restart record')
         return { ...result, error: 'StatusUnavailable' }
       }
+      const fresh = freshRemediation(got.spec)
+      if (fresh === undefined) {
+        this.deps.metrics.errors.inc({ stage: 'status' })
+        log.warn('the policy read back has no readable spec.remediation: nothing is restarted')
+        return { ...result, error: 'PolicyUnreadable' }
+      }
+      r = stricter(r, fresh)
+      result.mode = r.mode
+      if (r.mode === 'Off') {
+        // Switched off since the watch last said: every pod is skipped, nothing is written.
+        result.decisions = decide({ remediation: r, pods, history: new Map(), status: {}, nowMs: now })
+        return result
+      }
+      const parsed = policyStatusSchema.safeParse(got.status ?? {})
+      status = parsed.success ? parsed.data : {}
     }
+    // DryRun keeps its own record (also when a fresh read just turned an Enforce policy into DryRun).
+    if (r.mode === 'DryRun') status = this.dryRunStatus.get(key) ?? {}
 
     const inFlight = this.pruneInFlight(key, pods, now)
     const alerted = this.liveAlerts(key, pods, now)
@@ -157,6 +180,8 @@ export class Remediator {
     })
     result.decisions = decisions
     const byName = new Map(pods.map((p) => [p.name, p]))
+    // Pods restarting or not ready, as decide counted them; each restart granted below adds one.
+    let disrupted = pods.filter((p) => isDisrupted(p, inFlight)).length
     for (const d of decisions) {
       const pod = byName.get(d.pod)
       if (pod === undefined) continue
@@ -176,30 +201,64 @@ export class Remediator {
         await this.report(policy, pod, 'DryRun', 'Skip', `would restart (mode DryRun): ${d.message}`, 'Normal')
         continue
       }
-      result.outcomes.set(d.pod, await this.enforce(policy, pod, d, now))
+      const others = disrupted - (isDisrupted(pod, inFlight) ? 1 : 0)
+      const outcome = await this.enforce(policy, r, pod, d, now, others)
+      result.outcomes.set(d.pod, outcome)
+      if (RESERVED.has(outcome) && !isDisrupted(pod, inFlight)) disrupted++
     }
     await this.summarize(policy, result, now)
     return result
   }
 
-  private async enforce(policy: Policy, pod: WorkloadPod, d: Decision, now: number): Promise<PodOutcome> {
-    const r = policy.spec.remediation
+  /**
+   * `r`: the settings the round decided with; `disruptedOthers`: the other pods restarting or not ready, restarts
+   * granted earlier in this round included.
+   */
+  private async enforce(policy: Policy, r: Remediation, pod: WorkloadPod, d: Decision, now: number, disruptedOthers: number): Promise<PodOutcome> {
     const ref: PolicyRef = { namespace: policy.metadata.namespace, name: policy.metadata.name }
     const key = policyKey(policy)
     const log = this.deps.log.child({ policy: key, pod: pod.name })
     if (!this.deps.isLeader()) return 'NotLeader'
     // Write-ahead: the restart is on the durable record before the eviction leaves, so neither a crash here nor
-    // a new leader can take the policy past its budget. The check is redone against the fresh record.
-    const box: { reserved?: ReserveResult } = {}
+    // a new leader can take the policy past its budget. The check is redone against the fresh record, and the
+    // mode and budgets against the spec that same read brought (a policy switched Off, or given a lower budget,
+    // since the watch last delivered it).
+    const box: { reserved?: ReserveResult; refused?: PodOutcome } = {}
+    const read: { spec?: unknown } = {}
+    // updatePolicyStatus calls `update` right after each of its reads: the spec seen there is the one this read brought.
+    const client: StatusClient = {
+      get: async (ref, signal) => {
+        const got = await this.deps.status.get(ref, signal)
+        read.spec = got.spec
+        return got
+      },
+      patch: (ref, body, signal) => this.deps.status.patch(ref, body, signal),
+    }
     try {
-      await updatePolicyStatus(this.deps.status, ref, (cur) => {
-        box.reserved = reserveRestart(cur, { pod: pod.name, nowMs: now, maxRestartsPerHour: r.maxRestartsPerHour, podCooldownSeconds: r.podCooldownSeconds, workloadCooldownSeconds: r.workloadCooldownSeconds })
+      await updatePolicyStatus(client, ref, (cur) => {
+        box.reserved = undefined
+        box.refused = undefined
+        const fresh = freshRemediation(read.spec)
+        const eff = fresh !== undefined ? stricter(r, fresh) : undefined
+        if (eff === undefined) box.refused = 'PolicyUnreadable'
+        else if (eff.mode !== 'Enforce') box.refused = eff.mode === 'Off' ? 'ModeOff' : 'DryRun'
+        else if (disruptedOthers >= eff.maxUnavailable) box.refused = 'MaxUnavailable'
+        if (eff === undefined || box.refused !== undefined) return cur
+        box.reserved = reserveRestart(cur, { pod: pod.name, nowMs: now, maxRestartsPerHour: eff.maxRestartsPerHour, podCooldownSeconds: eff.podCooldownSeconds, workloadCooldownSeconds: eff.workloadCooldownSeconds })
         return box.reserved.status
       }, { timeoutMs: this.deps.requestTimeoutMs })
     } catch (err) {
       this.deps.metrics.errors.inc({ stage: 'record' })
       log.error({ err: firstLine(err) }, 'cannot record the restart: not evicting')
       return 'RecordFailed'
+    }
+    if (box.refused !== undefined) {
+      const why = box.refused
+      if (why === 'PolicyUnreadable') this.deps.metrics.errors.inc({ stage: 'record' })
+      else this.deps.metrics.skips.inc({ reason: why })
+      log.info({ reason: why }, 'not restarted: the policy as read now does not allow it')
+      await this.report(policy, pod, why, 'Skip', `not restarted: ${why} on the policy as read now`, 'Normal')
+      return why
     }
     const reserved = box.reserved
     if (reserved === undefined) return 'RecordFailed'
