@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseAllDocuments, stringify } from 'yaml'
 import { REPO } from '../lib/cluster.js'
-import { apply, getRaw, waitFor } from '../lib/kube.js'
+import { apply, getRaw, kubectl, waitFor } from '../lib/kube.js'
 import { askAdapter, metricPath, SCALE_NS } from './adapter.js'
 
 // Step 3: the adapter's delegated authentication/authorization, both straight and through kube-apiserver.
@@ -50,5 +50,24 @@ export async function authSuite(t: Test, suite: Suite): Promise<void> {
       return x.code === 0 || !/forbidden/i.test(x.stderr) ? x : undefined
     }).catch((err: Error) => ({ code: 1, stdout: '', stderr: err.message }))
     t.notMatch(r.stderr, /forbidden|timed out/i, `kubectl --as=${sa} get --raw .../foresight_pod_anomaly_score is authorized: ${r.stderr.trim()}`)
+
+    // Every call the controller makes (it runs with an admin kubeconfig in this suite, so its own requests prove
+    // nothing about the shipped role), and a few it must not be able to make.
+    await apply(docs.filter((d) => ['Role', 'RoleBinding'].includes(d.kind)).map((d) => stringify(d)).join('---\n'))
+    const canI = async (args: string[]): Promise<boolean> => (await kubectl(['auth', 'can-i', `--as=${sa}`, ...args])).code === 0
+    const allowed: string[][] = [
+      ['list', 'pods', '-n', SCALE_NS], ['create', 'pods', '--subresource=eviction', '-n', SCALE_NS],
+      ['get', 'deployments.apps', '-n', SCALE_NS], ['get', 'statefulsets.apps', '-n', SCALE_NS], ['get', 'replicasets.apps', '-n', SCALE_NS], ['list', 'replicasets.apps', '-n', SCALE_NS],
+      ['list', 'foresightpolicies.foresight.dev', '-A'], ['watch', 'foresightpolicies.foresight.dev', '-A'],
+      ['get', 'foresightpolicies.foresight.dev', '--subresource=status', '-n', SCALE_NS], ['patch', 'foresightpolicies.foresight.dev', '--subresource=status', '-n', SCALE_NS],
+      ['list', 'foresight_pod_anomaly_score.external.metrics.k8s.io', '-n', SCALE_NS], ['create', 'events.events.k8s.io', '-n', SCALE_NS],
+      ['create', 'leases.coordination.k8s.io', '-n', 'foresight'], ['get', 'leases.coordination.k8s.io/foresight-controller', '-n', 'foresight'], ['update', 'leases.coordination.k8s.io/foresight-controller', '-n', 'foresight'],
+    ]
+    const denied: string[][] = [
+      ['delete', 'pods', '-n', SCALE_NS], ['get', 'pods', '-n', SCALE_NS], ['get', 'secrets', '-n', SCALE_NS], ['update', 'deployments.apps', '-n', SCALE_NS],
+      ['patch', 'foresightpolicies.foresight.dev', '-n', SCALE_NS], ['update', 'leases.coordination.k8s.io/other', '-n', 'foresight'], ['create', 'leases.coordination.k8s.io', '-n', SCALE_NS],
+    ]
+    for (const a of allowed) t.ok(await canI(a), `the controller may ${a.join(' ')}`)
+    for (const a of denied) t.notOk(await canI(a), `the controller may not ${a.join(' ')}`)
   })
 }

@@ -42,6 +42,41 @@ spec:
 const badQuery = badPolicy('bad-query', 'sum(rate(http_requests_total[2m]', 1, 2)
 const minOverMax = badPolicy('min-over-max', 'sum(rate(http_requests_total[2m]))', 5, 2)
 
+const WRITER = 'e2e-policy-writer'
+const writerRbac = `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ${WRITER}, namespace: ${SCALE_NS}}
+rules:
+- {apiGroups: [foresight.dev], resources: [foresightpolicies], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ${WRITER}, namespace: ${SCALE_NS}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${WRITER}}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${WRITER}}]
+`
+const writerEvictRbac = `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ${WRITER}-evict, namespace: ${SCALE_NS}}
+rules:
+- {apiGroups: [""], resources: [pods/eviction], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ${WRITER}-evict, namespace: ${SCALE_NS}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${WRITER}-evict}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${WRITER}}]
+`
+const enforcePolicy = `apiVersion: foresight.dev/v1alpha1
+kind: ForesightPolicy
+metadata: {name: enforce-by-writer, namespace: ${SCALE_NS}}
+spec:
+  scaleTargetRef: {name: enforce-target}
+  load: {query: '${LOAD_QUERY}', capacityPerReplica: 1}
+  maxReplicas: 3
+  remediation: {mode: Enforce}
+`
+
 const valueHpa = `apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata: {name: web-value, namespace: ${SCALE_NS}}
@@ -93,6 +128,23 @@ spec:
     const valid = await getJson<{ spec: { remediation?: { mode?: string } } }>(['get', 'foresightpolicy', 'valid', '-n', SCALE_NS])
     t.equal(valid?.spec.remediation?.mode, 'DryRun', 'stored with defaults')
     await kubectl(['delete', 'foresightpolicy', 'valid', '-n', SCALE_NS])
+
+    // Enforce borrows the controller's eviction right, so its author must hold it: a user who may only write
+    // policies is refused, and admitted once a RoleBinding lets them evict (server-side dry runs: nothing stored).
+    await apply(writerRbac)
+    const enforce = (): Promise<{ code: number; stderr: string }> => kubectl(['create', '--dry-run=server', `--as=${WRITER}`, '-f', '-'], { input: enforcePolicy })
+    const refused = await enforce()
+    t.not(refused.code, 0, 'an Enforce policy by a user who may not evict pods is refused')
+    t.match(refused.stderr, new RegExp(`denied the request: ForesightPolicy ${SCALE_NS}/enforce-by-writer is forbidden: User "${WRITER}" cannot create resource "pods/eviction"`), refused.stderr.trim())
+    const dryRun = await kubectl(['create', '--dry-run=server', `--as=${WRITER}`, '-f', '-'], { input: enforcePolicy.replace('mode: Enforce', 'mode: DryRun') })
+    t.equal(dryRun.code, 0, `the same policy in DryRun is admitted: ${dryRun.stderr.trim()}`)
+    await apply(writerEvictRbac)
+    const admitted = await waitFor('the eviction RoleBinding to reach the authorizer', 15_000, async () => {
+      const r = await enforce()
+      return r.code === 0 ? r : undefined
+    })
+    t.equal(admitted.code, 0, 'admitted once the user may evict pods')
+    await kubectl(['delete', 'role,rolebinding', 'e2e-policy-writer', 'e2e-policy-writer-evict', '-n', SCALE_NS, '--ignore-not-found'])
 
     const hpa = await kubectl(['apply', '-f', '-'], { input: valueHpa })
     t.equal(hpa.code, 0, `the Value HPA is admitted: ${hpa.stderr.trim()}`)
