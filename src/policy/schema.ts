@@ -54,7 +54,7 @@ export const policySpecSchema = z.strictObject({
   scaleTargetRef: scaleTargetRefSchema,
   load: loadSchema,
   horizonSeconds: z.number().int().min(60).max(1800).default(300).describe('How far ahead to provision: pod start-up time plus HPA lag'),
-  historySeconds: z.number().int().min(3600).max(86_400).default(3600).describe('Recent history read for each forecast'),
+  historySeconds: z.number().int().min(3600).max(86_400).default(3600).describe('Recent history kept for each forecast: at least the 60 steps the model reads (it reads only the newest 60)'),
   stepSeconds: z.number().int().min(15).max(600).default(60).describe('Resolution of the history read from Prometheus'),
   minReplicas: z.number().int().min(1).default(1).describe('Fewest replicas recommended'),
   maxReplicas: z.number().int().min(1).max(10_000).describe('Most replicas recommended'),
