@@ -75,6 +75,16 @@ t.test('an invalid document is reported by name and skipped; the others are kept
   ])
 })
 
+t.test('a policy the admission webhook would refuse is refused from a file too', async (t) => {
+  const coarse = policyYaml('coarse').replace('  maxReplicas: 10', '  maxReplicas: 10\n  stepSeconds: 600\n  horizonSeconds: 300\n  historySeconds: 36000')
+  const badQuery = policyYaml('bad-query').replace('query: up', "query: 'sum(rate(x[2m]'")
+  const { src } = source(`${policyYaml('good')}---\n${coarse}---\n${badQuery}`)
+  await src.start()
+  t.same(keys(src), ['default/good'])
+  t.match(src.invalid().get('default/coarse'), /^spec\.horizonSeconds: 300 is shorter than one step \(stepSeconds 600\)$/)
+  t.match(src.invalid().get('default/bad-query'), /^spec\.load\.query: invalid PromQL: /)
+})
+
 t.test('a later definition of the same policy wins, as with kubectl apply', async (t) => {
   const { src } = source(`${policyYaml('a', 5)}---\n${policyYaml('a', 7)}`)
   await src.start()

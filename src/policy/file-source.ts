@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml'
 import { policyKey, type Policy } from './schema.js'
 import type { PolicySource } from './source.js'
 import { PolicyStore } from './store.js'
-import { parsePolicy } from './validate.js'
+import { parseServablePolicy } from './validate.js'
 
 export interface FileSourceOptions {
   file: string
@@ -43,7 +43,7 @@ export function parsePolicyFile(text: string): ParsedPolicies {
   const valid = new Map<string, Policy>()
   const invalid = new Map<string, string>()
   objects.forEach((obj, i) => {
-    const result = parsePolicy(obj)
+    const result = parseServablePolicy(obj)
     if (result.ok) {
       const key = policyKey(result.policy)
       // Applied in order, like kubectl apply -f: a later definition of the same policy wins.

@@ -4,7 +4,7 @@ import { withSignal } from '../kube/client.js'
 import { GROUP, PLURAL, VERSION, type Policy } from './schema.js'
 import type { PolicySource } from './source.js'
 import { PolicyStore } from './store.js'
-import { parsePolicy } from './validate.js'
+import { parseServablePolicy } from './validate.js'
 
 export interface InformerSourceOptions {
   kc: KubeConfig
@@ -169,7 +169,7 @@ export class InformerPolicySource implements PolicySource {
     if (this.closed) return
     // Any event proves the watch works again.
     this.failures = 0
-    const result = parsePolicy(obj)
+    const result = parseServablePolicy(obj)
     if (result.ok) {
       this.store.upsert(result.policy)
       return

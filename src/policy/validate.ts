@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { checkPolicy } from '../webhook/policy-rules.js'
 import { policySchema, type Policy } from './schema.js'
 
 export type ParseResult = { ok: true; policy: Policy } | { ok: false; errors: string[] }
@@ -17,4 +18,17 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   const where = issue.path.map(String).join('.')
   if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${where === '' ? k : `${where}.${k}`}: unknown field`)
   return [`${where === '' ? '(root)' : where}: ${issue.message}`]
+}
+
+/**
+ * What the policy sources serve: the schema, then every rule of the admission webhook that needs no cluster
+ * lookup (PromQL, horizon and history against the step, remediation, fallback). A policy read from a file, or from
+ * a cluster without the webhook, is then held to what the webhook would have refused, instead of running with,
+ * say, a horizon shorter than one step.
+ */
+export function parseServablePolicy(obj: unknown): ParseResult {
+  const parsed = parsePolicy(obj)
+  if (!parsed.ok) return parsed
+  const { denials } = checkPolicy(parsed.policy, { others: [], targetExists: true })
+  return denials.length === 0 ? parsed : { ok: false, errors: denials }
 }
