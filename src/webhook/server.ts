@@ -71,12 +71,19 @@ export async function startWebhook(cfg: WebhookConfig, log: Logger, overrides: W
   app.setNotFoundHandler((_req, reply) => {
     void reply.code(404).type('application/json').send(statusBody(404, 'the server could not find the requested resource'))
   })
+  // An AdmissionReview is JSON; Fastify's built-in text/plain parser would let other bodies through to a 400.
+  app.removeContentTypeParser('text/plain')
   await app.register(healthRoutes, { checks: [] })
   const deps = { lookups, lookupTimeoutMs: cfg.lookups.timeoutMs, log: serverLog }
   for (const [path, mode] of ROUTES) {
     app.post(path, async (req, reply) => {
       const result = await review(req.body, mode, deps)
       return reply.code(result.httpStatus).type('application/json').send(result.body)
+    })
+    app.route({
+      method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'],
+      url: path,
+      handler: async (_req, reply) => reply.code(405).header('allow', 'POST').type('application/json').send(statusBody(405, 'the webhook answers POST only')),
     })
   }
 

@@ -142,8 +142,8 @@ t.test('transport errors are Status bodies', async (t) => {
   t.match(notJson.body, { kind: 'Status', code: 400, message: /not a JSON AdmissionReview/ })
 
   const text = await post('/validate/foresightpolicies', 'hello', 'text/plain')
-  t.equal(text.status, 400)
-  t.match(text.body, { kind: 'Status', code: 400, message: /expected an AdmissionReview object/ })
+  t.equal(text.status, 415)
+  t.match(text.body, { kind: 'Status', code: 415, reason: 'UnsupportedMediaType', message: /Content-Type application\/json/ })
 
   const xml = await post('/validate/foresightpolicies', '<review/>', 'application/xml')
   t.equal(xml.status, 415)
@@ -152,6 +152,19 @@ t.test('transport errors are Status bodies', async (t) => {
   const unknown = await post('/validate/pods', '{}')
   t.equal(unknown.status, 404)
   t.match(unknown.body, { kind: 'Status', code: 404 })
+
+  const get = await new Promise<{ status: number; allow: string | undefined; body: string }>((resolve, reject) => {
+    const req = request(`${webhook.url}/validate/foresightpolicies`, { method: 'GET', ca: pki.servingCA.certPem, agent: false }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body: Buffer.concat(chunks).toString('utf8') }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  t.equal(get.status, 405, 'GET on a review path')
+  t.equal(get.allow, 'POST')
+  t.match(JSON.parse(get.body), { kind: 'Status', code: 405, reason: 'MethodNotAllowed' })
 })
 
 t.test('probes', async (t) => {
