@@ -208,6 +208,11 @@ t.test('Enforce requires the author to be allowed to evict pods in the namespace
   t.match(raised, { allowed: false, status: { code: 403 } }, 'changing the spec of an Enforce policy is checked too')
   const promoted = response(await run(envelope(POLICY_KIND, enforce, { operation: 'UPDATE', oldObject: policy(), userInfo: mallory }), 'validate', s))
   t.match(promoted, { allowed: false, status: { code: 403 } }, 'DryRun to Enforce is checked')
+  // A finalizer keeps a deleted policy alive and its spec writable: its rules are moot, the eviction check is not.
+  const deleting = (p: Record<string, unknown>): Record<string, unknown> => ({ ...p, metadata: { name: 'api', namespace: 'shop', deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['x/hold'] } })
+  const promotedWhileDeleting = response(await run(envelope(POLICY_KIND, deleting(enforce), { operation: 'UPDATE', oldObject: deleting(policy()), userInfo: mallory }), 'validate', s))
+  t.match(promotedWhileDeleting, { allowed: false, status: { code: 403 } }, 'DryRun to Enforce on a policy being deleted is checked')
+  t.equal(response(await run(envelope(POLICY_KIND, deleting(enforce), { operation: 'UPDATE', oldObject: deleting(policy()), userInfo: alice }), 'validate', s)).allowed, true, 'and allowed for who may evict')
 
   const nobody = response(await run(envelope(POLICY_KIND, enforce), 'validate', s))
   t.match(nobody, { allowed: false, status: { code: 403, message: /the request names no user/ } }, 'a request without userInfo is refused')

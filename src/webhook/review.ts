@@ -88,14 +88,18 @@ function submitted(req: AdmissionRequest): Record<string, unknown> {
 }
 
 /**
- * An UPDATE that leaves the spec alone (labels, annotations, finalizers) or happens during deletion is always
- * allowed: otherwise an object that predates a stricter rule could never be relabelled or finally deleted.
+ * An UPDATE that leaves the spec alone (labels, annotations, finalizers) is always allowed: otherwise an object
+ * that predates a stricter rule could never be relabelled or finally deleted.
  */
 function specUntouched(req: AdmissionRequest, obj: Record<string, unknown>): boolean {
   if (req.operation !== 'UPDATE') return false
-  if (asObject(obj.metadata)?.deletionTimestamp != null) return true
   const old = asObject(req.oldObject)
   return old !== undefined && isDeepStrictEqual(old.spec, obj.spec)
+}
+
+/** An UPDATE of an object that is being deleted: its validation rules are not enforced any more. */
+function terminating(req: AdmissionRequest, obj: Record<string, unknown>): boolean {
+  return req.operation === 'UPDATE' && asObject(obj.metadata)?.deletionTimestamp != null
 }
 
 function denial(what: string, denials: readonly string[]): Decision['status'] {
@@ -108,6 +112,12 @@ const validatePolicy: Handler = async (req, deps) => {
   const parsed = parsePolicy(obj)
   const meta = asObject(obj.metadata)
   const label = `ForesightPolicy ${text(meta?.namespace, 'default')}/${text(meta?.name, req.name ?? '')}`
+  if (terminating(req, obj)) {
+    // Rules are moot for an object on its way out, but a spec change could still turn it into Enforce while a
+    // finalizer keeps it alive: the eviction check stays.
+    const forbidden = parsed.ok ? await evictionDenial(req, parsed.policy, deps) : undefined
+    return forbidden === undefined ? allow : { allowed: false, status: forbidden }
+  }
   if (!parsed.ok) return { allowed: false, status: denial(label, [...parsed.errors, ...rawQueryDenials(obj)]) }
   const p = parsed.policy
   const ns = p.metadata.namespace
