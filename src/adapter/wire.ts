@@ -119,6 +119,7 @@ export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<
     model,
     history,
     log: log.child({ component: 'engine' }),
+    refreshIntervalMs: cfg.engine.refreshIntervalMs,
     ...(pods !== undefined ? { pods } : {}),
     ...(currentReplicas !== undefined ? { currentReplicas } : {}),
   })

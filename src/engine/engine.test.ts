@@ -335,7 +335,7 @@ t.test('a rejecting history or pod-signal reader is a failed step, not a failed 
 t.test('backstop: a result no refresh has replaced for longer than maxStalenessSeconds is not served as fresh', async (t) => {
   let now = start
   const logs = capture()
-  const engine = new Engine({ model, history: new TraceReader(), log: logs.log, now: () => now })
+  const engine = new Engine({ model, history: new TraceReader(), log: logs.log, now: () => now, refreshIntervalMs: 15_000 })
   const web = policy('web', { maxStalenessSeconds: 120, fallback: { failureThreshold: 3, behavior: 'static', replicas: 9 } })
   const api = policy('api', { maxStalenessSeconds: 120 })
   await engine.refresh([web, api])
@@ -371,6 +371,24 @@ t.test('backstop: a result no refresh has replaced for longer than maxStalenessS
 
   await engine.refresh([web, api])
   t.equal(engine.result('default/web')?.reason, 'Predicted', 'a refresh that lands serves fresh values again')
+})
+
+t.test('backstop: a refresh interval longer than maxStalenessSeconds does not make healthy results overdue', async (t) => {
+  let now = start
+  const engine = new Engine({ model, history: new TraceReader(), log, now: () => now, refreshIntervalMs: 60_000 })
+  const web = policy('web', { maxStalenessSeconds: 30, fallback: { failureThreshold: 3, behavior: 'static', replicas: 9 } })
+  await engine.refresh([web])
+  const landed = now
+  now = landed + 45_000
+  t.equal(engine.result('default/web')?.reason, 'Predicted', 'the first result, 45 s later: the next refresh is not due yet')
+  now = landed + 90_000
+  t.equal(engine.result('default/web')?.reason, 'Predicted', 'at interval + maxStalenessSeconds')
+  now = landed + 91_000
+  t.equal(engine.result('default/web')?.reason, 'Fallback', 'past it')
+  // Age counts from when a result landed, not from when its refresh started.
+  now = landed + 95_000
+  await engine.refresh([web])
+  t.equal(engine.result('default/web')?.reason, 'Predicted')
 })
 
 t.test('horizon: a horizon longer than the model forecasts is reported as the one used', async (t) => {

@@ -55,6 +55,8 @@ export interface EngineOptions {
   now?: () => number
   /** Current replicas of the scale target, for the currentReplicas fallbacks; unknown without a cluster. */
   currentReplicas?: (p: Policy) => Promise<number | undefined>
+  /** How often refresh() is called: a result is overdue once older than maxStalenessSeconds plus this. */
+  refreshIntervalMs?: number
 }
 
 interface Prepared {
@@ -83,9 +85,8 @@ export class Engine {
   private readonly specs = new Map<string, Policy['spec']>()
   /** Policies whose overdue result was already logged (once per episode, not on every API read). */
   private readonly overdue = new Set<string>()
-  private lastRefreshMs: number | undefined
-  /** Time between the last two refresh starts: results are that much older just before a healthy refresh lands. */
-  private cadenceMs = 0
+  /** When each result was committed: its age, for the backstop, counts from there. */
+  private readonly committedAt = new Map<string, number>()
   private readonly now: () => number
 
   constructor(private readonly opts: EngineOptions) {
@@ -104,7 +105,7 @@ export class Engine {
 
   /** Drops state of policies that no longer exist. */
   retain(keys: ReadonlySet<string>): void {
-    for (const m of [this.states, this.results, this.specs]) for (const k of [...m.keys()]) if (!keys.has(k)) m.delete(k)
+    for (const m of [this.states, this.results, this.specs, this.committedAt]) for (const k of [...m.keys()]) if (!keys.has(k)) m.delete(k)
     for (const k of [...this.overdue]) if (!keys.has(k)) this.overdue.delete(k)
   }
 
@@ -115,8 +116,6 @@ export class Engine {
    */
   async refresh(policies: readonly Policy[]): Promise<{ timings: { historyMs: number; featuresMs: number; inferenceMs: number } }> {
     const nowMs = this.now()
-    if (this.lastRefreshMs !== undefined && nowMs > this.lastRefreshMs) this.cadenceMs = nowMs - this.lastRefreshMs
-    this.lastRefreshMs = nowMs
     for (const p of policies) this.specs.set(policyKey(p), p.spec)
     const t0 = performance.now()
     const prepared = await this.readHistory(policies, nowMs)
@@ -193,8 +192,10 @@ export class Engine {
   private serve(r: PolicyResult, nowMs: number): PolicyResult {
     const spec = this.specs.get(r.policy)
     if (spec === undefined) return r
-    const ageMs = nowMs - r.computedAtMs
-    if (ageMs <= spec.maxStalenessSeconds * 1000 + this.cadenceMs) return r
+    // Just before the next refresh lands a healthy result is one interval plus that refresh's duration old: only a
+    // result that no refresh has replaced for maxStalenessSeconds beyond the interval is overdue.
+    const ageMs = nowMs - (this.committedAt.get(r.policy) ?? nowMs)
+    if (ageMs <= spec.maxStalenessSeconds * 1000 + (this.opts.refreshIntervalMs ?? 0)) return r
     const s = this.states.get(r.policy)
     const d = onFailure({ consecutiveFailures: (s?.failures ?? 0) + 1, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s?.lastGood !== undefined ? { lastGood: s.lastGood } : {}) })
     const what = d.kind === 'serve' ? (d.reason === 'Fallback' ? 'serving the fallback' : 'serving the last good value') : 'nothing safe to serve'
@@ -220,6 +221,7 @@ export class Engine {
   /** Replaces a policy's result (the only place results are written). */
   private commit(key: string, r: PolicyResult): void {
     this.results.set(key, r)
+    this.committedAt.set(key, this.now())
     this.overdue.delete(key)
   }
 
