@@ -21,10 +21,9 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
 }
 
 /**
- * What the policy sources serve: the schema, then every rule of the admission webhook that needs no cluster
- * lookup (PromQL, horizon and history against the step, remediation, fallback). A policy read from a file, or from
- * a cluster without the webhook, is then held to what the webhook would have refused, instead of running with,
- * say, a horizon shorter than one step.
+ * What the file source serves: the schema, then every rule of the admission webhook that needs no cluster lookup
+ * (PromQL, horizon and history against the step, remediation, fallback). No webhook sees a policy file, so it is
+ * held here to what the webhook would have refused, instead of running with, say, a horizon shorter than a step.
  */
 export function parseServablePolicy(obj: unknown): ParseResult {
   const parsed = parsePolicy(obj)

@@ -97,7 +97,7 @@ t.test('Deployment: only pods of the ReplicaSets it controls, by uid; bare, fore
   const got = await kubeWorkloadPods(kc, 5_000)(policy(ns, 'Deployment', 'web'))
   t.same(got.map((p) => p.name).sort(), ['web-abc-1', 'web-abc-2', 'web-old-1'])
   t.match(got.find((p) => p.name === 'web-abc-1'), { uid: 'uid-web-abc-1', owner: 'web-abc', ready: false, phase: 'Unknown' })
-  t.ok(calls.includes('list replicasets app=web'), 'the ReplicaSets are listed with the Deployment\'s selector')
+  t.same(calls, ['get deployments', 'list pods app=web', 'list replicasets app=web'], 'pods before ReplicaSets (a ReplicaSet exists before its pods), both with the Deployment\'s selector')
 })
 
 t.test('StatefulSet and ReplicaSet targets: the pod\'s controller is the target itself, by uid', async (t) => {

@@ -95,10 +95,10 @@ export function workloadPods(api: WorkloadApi): WorkloadPodLister {
     if (uid === undefined || uid === '') throw new WorkloadError(`${kind} ${namespace}/${ref.name} has no uid: its pods cannot be told apart`)
     const labelSelector = selectorString(workload.spec?.selector)
     if (labelSelector === undefined) throw new WorkloadError(`${kind} ${namespace}/${ref.name} has an empty selector`)
-    const [pods, replicaSets] = await Promise.all([
-      api.listPods(namespace, labelSelector),
-      kind === 'Deployment' ? api.listReplicaSets(namespace, labelSelector) : Promise.resolve([]),
-    ])
+    // Pods first: a ReplicaSet exists before its pods, so every pod listed has its ReplicaSet in the later list
+    // (in parallel, a new ReplicaSet's first pods could be listed without it and go uncounted in maxUnavailable).
+    const pods = await api.listPods(namespace, labelSelector)
+    const replicaSets = kind === 'Deployment' ? await api.listReplicaSets(namespace, labelSelector) : []
     return ownedPods(kind, uid, pods, replicaSets).map(podInfo).filter((p): p is WorkloadPod => p !== undefined)
   }
 }
