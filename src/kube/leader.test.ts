@@ -259,8 +259,10 @@ t.test('isLeader is decided by the clock: a leader whose rounds stall stops lead
   const renewedAt = clock.ms
   clock.ms = renewedAt + 6_999
   t.ok(a.elector.isLeader(), 'still inside the renew deadline')
+  t.equal(a.elector.leadershipLeftMs(), 1, 'with 1 ms left (what an eviction may wait at most)')
   clock.ms = renewedAt + 7_000
   t.notOk(a.elector.isLeader(), 'past it: not leading, though no round has ended')
+  t.equal(a.elector.leadershipLeftMs(), 0)
   t.equal(a.stopped, 0, 'no round has noticed yet')
 })
 

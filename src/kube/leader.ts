@@ -145,6 +145,11 @@ export class LeaderElector {
     return this.leader && this.now() - this.lastRenewMs < this.renewDeadlineMs
   }
 
+  /** Milliseconds until isLeader() turns false unless a renewal lands first; 0 when not leading. */
+  leadershipLeftMs(): number {
+    return this.isLeader() ? this.lastRenewMs + this.renewDeadlineMs - this.now() : 0
+  }
+
   start(): void {
     if (this.running) return
     this.running = true

@@ -80,6 +80,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     events: new EventRecorder({ kc, log, controller: CONTROLLER_NAME, instance: identity, dedupeWindowMs: cfg.events.dedupeWindowMs, timeoutMs, ...(deps.now !== undefined ? { now: deps.now } : {}) }),
     metrics,
     isLeader,
+    leadershipLeftMs: () => elector?.leadershipLeftMs(),
     threshold: cfg.reconcile.outlierThreshold,
     staleAfterMs: cfg.reconcile.staleAfterMs,
     requestTimeoutMs: timeoutMs,

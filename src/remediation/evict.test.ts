@@ -81,3 +81,10 @@ t.test('no answer: an error with code 0 within the timeout', async (t) => {
   t.match(await ev.evict({ namespace: 'shop', pod: 'web-7', dryRun: false }), { outcome: 'error', code: 0, message: 'aborted' })
   t.ok(Date.now() - started < 2_000)
 })
+
+t.test('a shorter per-call deadline (the leader\'s time left) wins over the evictor\'s', async (t) => {
+  const ev = new Evictor({ call: (_ns, _pod, _body, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))), timeoutMs: 60_000 })
+  const started = Date.now()
+  t.match(await ev.evict({ namespace: 'shop', pod: 'web-8', dryRun: false, timeoutMs: 20 }), { outcome: 'error', code: 0, message: 'aborted' })
+  t.ok(Date.now() - started < 30_000, 'aborted long before the evictor\'s own 60 s')
+})

@@ -35,6 +35,8 @@ export interface EvictRequest {
   /** When set, the eviction only applies to this exact pod, not a StatefulSet replacement with the same name. */
   uid?: string
   dryRun: boolean
+  /** Deadline of this call when shorter than the evictor's (a leader's time left before its renew deadline). */
+  timeoutMs?: number
 }
 
 export function kubeEvictCall(kc: KubeConfig): EvictCall {
@@ -89,7 +91,7 @@ export class Evictor {
       ...(req.uid !== undefined ? { deleteOptions: { preconditions: { uid: req.uid } } } : {}),
     }
     try {
-      await this.call(req.namespace, req.pod, body, AbortSignal.timeout(this.timeoutMs))
+      await this.call(req.namespace, req.pod, body, AbortSignal.timeout(Math.max(1, Math.min(this.timeoutMs, req.timeoutMs ?? Infinity))))
       this.backoff.delete(key)
       return { outcome: 'evicted' }
     } catch (err) {

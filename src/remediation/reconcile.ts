@@ -30,6 +30,8 @@ export interface RemediatorDeps {
   metrics: RemediationMetrics
   /** Re-checked right before every write and eviction: only the leader acts. */
   isLeader: () => boolean
+  /** Time left before leadership lapses unless renewed (undefined: no election); bounds the eviction call. */
+  leadershipLeftMs?: () => number | undefined
   threshold: number
   staleAfterMs: number
   requestTimeoutMs: number
@@ -270,7 +272,8 @@ export class Remediator {
     // Leadership may have moved during the write; the spent budget is the safe side of that race.
     if (!this.deps.isLeader()) return 'NotLeader'
 
-    const res = await this.deps.evictor.evict({ namespace: ref.namespace, pod: pod.name, ...(pod.uid !== undefined ? { uid: pod.uid } : {}), dryRun: false })
+    const leftMs = this.deps.leadershipLeftMs?.()
+    const res = await this.deps.evictor.evict({ namespace: ref.namespace, pod: pod.name, ...(pod.uid !== undefined ? { uid: pod.uid } : {}), dryRun: false, ...(leftMs !== undefined ? { timeoutMs: leftMs } : {}) })
     let action: EvictionResultAction
     let note: string
     switch (res.outcome) {
