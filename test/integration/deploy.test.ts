@@ -411,6 +411,10 @@ t.test('deploy/monitoring', { skip }, async (t) => {
 
   const podMonitors = ofKind(objs, 'PodMonitor').map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name}`).sort()
   t.same(podMonitors, ['foresight/foresight-adapter', 'foresight/foresight-controller'], 'the jobs the alerts name are scraped')
+  // The alerts group by the policy's namespace and the workload's pod, which the series carry themselves.
+  for (const pm of ofKind<K8sObject & { spec: { podMetricsEndpoints: Array<{ honorLabels?: boolean }> } }>(objs, 'PodMonitor')) {
+    t.ok(pm.spec.podMetricsEndpoints.every((e) => e.honorLabels === true), `${pm.metadata.name} keeps the series' namespace and pod labels`)
+  }
 
   const cm = ofKind<ConfigMap>(objs, 'ConfigMap').find((c) => c.metadata.labels?.grafana_dashboard !== undefined)
   t.ok(cm, 'the dashboard ConfigMap carries the grafana_dashboard label')
