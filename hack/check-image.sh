@@ -75,7 +75,11 @@ metrics_port="$(free_port 9464)"
 port_env=()
 [[ "${api_port}" == 6443 ]] || port_env+=(-e "FORESIGHT_LISTEN__PORT=${api_port}")
 [[ "${metrics_port}" == 9464 ]] || port_env+=(-e "FORESIGHT_METRICS__PORT=${metrics_port}")
-read -r -a ulimits <<<"${FORESIGHT_PODMAN_ULIMITS:-nofile=$(( $(ulimit -Hn) < 65536 ? $(ulimit -Hn) : 65536 )):$(( $(ulimit -Hn) < 65536 ? $(ulimit -Hn) : 65536 )) nproc=$(( $(ulimit -Hu) < 32768 ? $(ulimit -Hu) : 32768 )):$(( $(ulimit -Hu) < 32768 ? $(ulimit -Hu) : 32768 ))}"
+# The host's hard limit, capped; "unlimited" is the cap (in $(( )) it would read as an unset variable: 0).
+capped_limit() { local v; v="$(ulimit "$1")"; if [[ "${v}" == unlimited || "${v}" -gt "$2" ]]; then echo "$2"; else echo "${v}"; fi; }
+nofile="$(capped_limit -Hn 65536)"
+nproc="$(capped_limit -Hu 32768)"
+read -r -a ulimits <<<"${FORESIGHT_PODMAN_ULIMITS:-nofile=${nofile}:${nofile} nproc=${nproc}:${nproc}}"
 ulimit_args=()
 for u in "${ulimits[@]}"; do ulimit_args+=(--ulimit "${u}"); done
 
