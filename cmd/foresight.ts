@@ -21,8 +21,20 @@ const program = new Command()
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
 
+// Until a command has something to close, a signal ends the process at once. Node runs as PID 1 in the image,
+// and the kernel drops signals to PID 1 that has no handler: without this, a pod stopped during start-up (loading
+// the model, the first policy list) would sit out its whole grace period.
+const exitDuringStartup = (signal: string): void => {
+  process.stderr.write(`${signal} during start-up: exiting\n`)
+  process.exit(0)
+}
+process.once('SIGTERM', exitDuringStartup)
+process.once('SIGINT', exitDuringStartup)
+
 /** Closes the servers on SIGTERM or SIGINT, then exits: 0 when everything closed, 1 when not. */
 function onSignal(log: ReturnType<typeof createLogger>, close: () => Promise<void>): void {
+  process.removeListener('SIGTERM', exitDuringStartup)
+  process.removeListener('SIGINT', exitDuringStartup)
   const stop = (signal: string): void => {
     log.info({ signal }, 'shutting down')
     close().then(() => process.exit(0), (err: unknown) => {
@@ -52,10 +64,10 @@ program
     const deps = await buildAdapterDeps(cfg, log)
     const adapter = await startAdapter(deps)
     log.info({ api: adapter.apiUrl, metrics: adapter.metricsUrl, authMode: cfg.auth.mode }, 'adapter started')
+    onSignal(log, () => adapter.close())
     await adapter.ready
     const first = deps.policies?.list()[0]?.metadata
     if (cfg.auth.mode === 'local') process.stdout.write(localUsage(adapter.apiUrl, adapter.metricsUrl, first))
-    onSignal(log, () => adapter.close())
   })
 
 program
