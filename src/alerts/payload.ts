@@ -36,12 +36,15 @@ export const REQUIRED_LABELS = ['namespace', 'pod', 'foresight_policy'] as const
 
 export interface RestartRequest { namespace: string; policy: string; pod: string; alertname: string; fingerprint: string }
 
-/** The restart an alert asks for, or why it asks for none. */
-export function restartRequestOf(alert: Alert): RestartRequest | { ignored: string } {
-  if (alert.status !== 'firing') return { ignored: 'resolved' }
+/**
+ * The restart a firing alert asks for; for a resolved one, the restart request it withdraws (`resolved: true`);
+ * or why it concerns no restart.
+ */
+export function restartRequestOf(alert: Alert): (RestartRequest & { resolved: boolean }) | { ignored: string } {
   const missing = REQUIRED_LABELS.filter((l) => alert.labels[l] === undefined || alert.labels[l] === '')
-  if (missing.length > 0) return { ignored: `missing label(s) ${missing.join(', ')}` }
+  if (missing.length > 0) return { ignored: alert.status === 'resolved' ? 'resolved' : `missing label(s) ${missing.join(', ')}` }
   return {
+    resolved: alert.status === 'resolved',
     namespace: alert.labels.namespace as string,
     policy: alert.labels.foresight_policy as string,
     pod: alert.labels.pod as string,

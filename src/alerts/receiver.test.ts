@@ -21,7 +21,8 @@ const stranger = issueCert(createCA('someone-else'), { commonName: 'alertmanager
 
 const requests: RestartRequest[] = []
 let answer: AlertOutcome = { status: 'decided', action: 'restart', reason: 'Alert', outcome: 'Evicted' }
-const sink = { async requestRestart(r: RestartRequest): Promise<AlertOutcome> { requests.push(r); return answer } }
+const withdrawn: RestartRequest[] = []
+const sink = { async requestRestart(r: RestartRequest): Promise<AlertOutcome> { requests.push(r); return answer }, withdrawRestart(r: RestartRequest): void { withdrawn.push(r) } }
 
 let tokenOnly: RunningReceiver
 let mtls: RunningReceiver
@@ -84,18 +85,22 @@ t.test('a group: only the alert that names its policy acts; the rest is acknowle
     results: [
       { result: 'restart', pod: 'web-7c9f8d6b5-abcde' },
       { result: 'ignored', reason: 'missing label(s) foresight_policy' },
-      { result: 'ignored', reason: 'resolved' },
+      { result: 'withdrawn', reason: 'resolved', pod: 'web-7c9f8d6b5-zzzzz' },
     ],
   })
 })
 
-t.test('resolved and unrelated alerts are acknowledged and ignored', async (t) => {
-  for (const name of ['resolved', 'watchdog']) {
-    const res = await send(alertFixture(name))
-    t.equal(res.status, 200, name)
-    t.match(res.json(), { status: 'ok', results: [{ result: 'ignored' }] })
-  }
-  t.equal(requests.length, 0)
+t.test('a resolved alert withdraws its restart request; unrelated alerts are acknowledged and ignored', async (t) => {
+  withdrawn.length = 0
+  const resolved = await send(alertFixture('resolved'))
+  t.equal(resolved.status, 200)
+  t.match(resolved.json(), { status: 'ok', results: [{ result: 'withdrawn', reason: 'resolved', namespace: 'shop', policy: 'web', pod: 'web-7c9f8d6b5-x2x4q' }] })
+  t.match(withdrawn, [{ namespace: 'shop', policy: 'web', pod: 'web-7c9f8d6b5-x2x4q' }])
+  const watchdog = await send(alertFixture('watchdog'))
+  t.equal(watchdog.status, 200)
+  t.match(watchdog.json(), { status: 'ok', results: [{ result: 'ignored' }] })
+  t.equal(requests.length, 0, 'neither asked for a restart')
+  t.equal(withdrawn.length, 1)
 })
 
 t.test('what the controller said is passed on; not the leader is a 503 so Alertmanager retries', async (t) => {

@@ -19,6 +19,8 @@ export type AlertOutcome =
 
 export interface AlertSink {
   requestRestart(req: RestartRequest): Promise<AlertOutcome>
+  /** The alert resolved: a restart it asked for and that has not happened yet is no longer wanted. */
+  withdrawRestart(req: RestartRequest): void
 }
 
 export interface AlertReceiverOptions {
@@ -106,8 +108,16 @@ export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<Ru
         results.push({ ...id, result: 'ignored', reason: req2.ignored })
         continue
       }
-      const out = await opts.sink.requestRestart(req2)
-      const target = { namespace: req2.namespace, policy: req2.policy, pod: req2.pod }
+      const { resolved, ...request } = req2
+      const target = { namespace: request.namespace, policy: request.policy, pod: request.pod }
+      if (resolved) {
+        // A skipped restart (cooldown, budget, blocked) stays asked for a while; once resolved it must not happen.
+        opts.sink.withdrawRestart(request)
+        log.info({ ...id, ...target }, 'alert resolved: restart request withdrawn')
+        results.push({ ...id, ...target, result: 'withdrawn', reason: 'resolved' })
+        continue
+      }
+      const out = await opts.sink.requestRestart(request)
       if (out.status === 'decided') {
         log.info({ ...id, ...target, action: out.action, reason: out.reason, outcome: out.outcome }, 'alert handled')
         results.push({ ...id, ...target, result: out.action, reason: out.reason, outcome: out.outcome })

@@ -264,7 +264,7 @@ t.test('Alertmanager: a firing alert restarts its pod through the same path, bud
   const dir = mkdtempSync(join(tmpdir(), 'foresight-ctl-alerts-'))
   const tokenFile = join(dir, 'token')
   writeFileSync(tokenFile, 'am-token')
-  const h = await harness(t, 'shop', { mode: 'Enforce' }, {
+  const h = await harness(t, 'shop', { mode: 'Enforce', workloadCooldownSeconds: 60 }, {
     set: ['alerts.enabled=true', 'alerts.host=127.0.0.1', 'alerts.port=0', `alerts.certFile=${pki.servingFiles.certFile}`, `alerts.keyFile=${pki.servingFiles.keyFile}`, `alerts.bearerTokenFile=${tokenFile}`],
   })
   standIn.pods.push(pod('shop', 'web-7c9f8d6b5-x2x4q'), pod('shop', 'web-7c9f8d6b5-abcde'))
@@ -275,8 +275,14 @@ t.test('Alertmanager: a firing alert restarts its pod through the same path, bud
   t.match(first.json(), { results: [{ pod: 'web-7c9f8d6b5-x2x4q', result: 'restart', reason: 'Alert', outcome: 'Evicted' }] })
   t.same(evictionsIn('shop'), ['web-7c9f8d6b5-x2x4q'], 'no sustained wait: the alert already held for its own duration')
   const second = await send('mixed-group')
-  t.match(second.json(), { results: [{ pod: 'web-7c9f8d6b5-abcde', result: 'skip', reason: 'WorkloadCooldown' }, { result: 'ignored' }, { result: 'ignored' }] })
+  t.match(second.json(), { results: [{ pod: 'web-7c9f8d6b5-abcde', result: 'skip', reason: 'WorkloadCooldown' }, { result: 'ignored' }, { result: 'withdrawn' }] })
   t.same(evictionsIn('shop'), ['web-7c9f8d6b5-x2x4q'])
+  // The skipped alert resolves before the cooldown ends: its restart must not happen afterwards.
+  const resolved = await send('resolved-abcde')
+  t.match(resolved.json(), { results: [{ pod: 'web-7c9f8d6b5-abcde', result: 'withdrawn', reason: 'resolved' }] })
+  h.advance(61)
+  await h.ctl.reconcileNow()
+  t.same(evictionsIn('shop'), ['web-7c9f8d6b5-x2x4q'], 'no restart for a resolved alert once the cooldown is over')
   const unauth = await post(`${h.ctl.alertsUrl ?? ''}/alertmanager`, alertFixture('firing-pod'), { ca: pki.servingCA.certPem })
   t.equal(unauth.status, 401)
 })

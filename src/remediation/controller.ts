@@ -175,7 +175,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
         ...(cfg.alerts.bearerTokenFile !== undefined ? { bearerTokenFile: cfg.alerts.bearerTokenFile } : {}),
         ...(cfg.alerts.clientCAFile !== undefined ? { clientCAPem: readFileSync(cfg.alerts.clientCAFile, 'utf8') } : {}),
         log,
-        sink: { requestRestart: (req) => requestRestart(req) },
+        sink: { requestRestart: (req) => requestRestart(req), withdrawRestart: (req) => remediator.clearAlert(policyKey({ metadata: { namespace: req.namespace, name: req.policy } }), req.pod) },
       })
     }
   } catch (err) {
