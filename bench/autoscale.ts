@@ -14,7 +14,7 @@ import { loadNasa, NASA_FILE, NASA_ZONE, repoRoot } from '../src/data/traces.js'
 import { loadModel } from '../src/model/runtime.js'
 import { policySchema, type Policy } from '../src/policy/schema.js'
 import { comparisonCharts } from '../src/sim/charts.js'
-import { compareStrategies, STRATEGY } from '../src/sim/compare.js'
+import { compareStrategies, reactiveAtEqualCost, STRATEGY } from '../src/sim/compare.js'
 import { defaultHpaSpec, type HpaSpec } from '../src/sim/hpa.js'
 import { fromRows } from '../src/sim/load.js'
 import { comparisonTable } from '../src/sim/report.js'
@@ -129,16 +129,10 @@ async function main(): Promise<void> {
   console.log(target(STRATEGY.foresight))
   if (!args.grid) console.log(target(`${STRATEGY.foresight}:tuned`))
   // Headroom is what reactive users buy instead of prediction: compare at equal cost on the reactive@N% curve.
-  const curve = result.runs.filter((r) => r.name === STRATEGY.reactive || r.name.startsWith(`${STRATEGY.reactive}@`)).map((r) => r.metrics).sort((a, b) => a.replicaMinutes - b.replicaMinutes)
   for (const name of args.grid ? [STRATEGY.foresight] : [STRATEGY.foresight, `${STRATEGY.foresight}:tuned`]) {
     const m = result.runs.find((r) => r.name === name)?.metrics
-    if (m === undefined) continue
-    const i = curve.findIndex((c) => c.replicaMinutes >= m.replicaMinutes)
-    const hi = curve[i]
-    const lo = curve[i - 1]
-    if (i <= 0 || hi === undefined || lo === undefined) continue
-    const f = (m.replicaMinutes - lo.replicaMinutes) / (hi.replicaMinutes - lo.replicaMinutes)
-    const reactiveUnder = lo.underProvisionedMinutes + f * (hi.underProvisionedMinutes - lo.underProvisionedMinutes)
+    const reactiveUnder = reactiveAtEqualCost(result.runs, name)
+    if (m === undefined || reactiveUnder === undefined) continue
     console.log(`${name}: at the same replica-minutes a reactive HPA with more headroom (interpolated on reactive@N%) is under-provisioned ${reactiveUnder.toFixed(0)} min, foresight ${m.underProvisionedMinutes.toFixed(0)} min`)
   }
 

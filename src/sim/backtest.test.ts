@@ -50,9 +50,12 @@ t.test('replays the policy through reactive, baselines and the engine', async (t
   t.equal(src.calls.length, Math.ceil((8 * 1440) / 5000) + 1, 'the lookback in chunks under the point limit, then the period')
   t.ok(src.calls.every((c) => (c.endMs - c.startMs) / 60_000 + 1 <= 5000), 'no chunk above the limit')
   t.same(src.calls.at(-1), { startMs: r.period.startMs, endMs: r.period.endMs }, 'the period is read on its own')
-  t.same(r.runs.map((x) => x.name), ['reactive', 'holt-winters', 'fft-periodic', 'foresight'])
+  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'holt-winters', 'fft-periodic', 'foresight'])
   t.match(r.table, /strategy\s+under-prov min/)
   t.match(r.table, /foresight: .*% .* under-provisioned minutes than reactive/)
+  // The verdict is also given at equal cost against bought headroom, not only against bare reactive.
+  t.match(r.table, /foresight: (at the same replica-minutes a reactive HPA with more headroom .* is under-provisioned \d+ min, foresight \d+ min|its replica-minutes lie outside the reactive@N% curve)/)
+  t.match(r.table, /0s for foresight, as deploy\/examples\/hpa\.yaml/)
   t.match(r.warnings, [/week-ago/], 'missing weekly context is reported, not an error')
   t.equal(r.runs[0]?.metrics.evaluatedMinutes, 360)
   t.ok(r.svg.startsWith('<svg') && r.daySvg.startsWith('<svg'))
@@ -82,6 +85,6 @@ t.test('clear errors for too little history and bad arguments', async (t) => {
 
 t.test('without a model argument the packaged model is used', async (t) => {
   const r = await runBacktest({ history: synthetic(4).fetch, policy, sinceSeconds: 3600, nowMs: NOW, baselines: false })
-  t.same(r.runs.map((x) => x.name), ['reactive', 'foresight'])
+  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'foresight'])
   t.match(r.table, `model ${model.meta.version}`)
 })

@@ -9,8 +9,8 @@ import { loadModel, type LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { packageRoot } from '../util/paths.js'
 import { comparisonCharts } from './charts.js'
-import { compareStrategies, STRATEGY } from './compare.js'
-import type { HpaSpec } from './hpa.js'
+import { compareStrategies, reactiveAtEqualCost, STRATEGY } from './compare.js'
+import { defaultHpaSpec, type HpaSpec } from './hpa.js'
 import type { LoadSeries } from './load.js'
 import { comparisonTable } from './report.js'
 import type { StrategyRun } from './simulate.js'
@@ -167,7 +167,13 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       model,
       startupDelaySeconds: o.startupDelaySeconds ?? 60,
       baselines: o.baselines ?? true,
-      ...(o.hpa !== undefined ? { hpa: o.hpa } : {}),
+      // As deployed (deploy/examples/hpa.yaml): the engine damps scale-down, so Foresight's HPA has no down window.
+      hpa: o.hpa ?? ((strategy) => {
+        const hpa = defaultHpaSpec(spec.minReplicas, spec.maxReplicas)
+        return strategy === STRATEGY.foresight ? { ...hpa, scaleDown: { ...hpa.scaleDown, stabilizationWindowSeconds: 0 } } : hpa
+      }),
+      // What reactive users buy instead of prediction: headroom. The verdict compares at equal cost too.
+      reactiveVariants: [{ utilization: 0.9 }, { utilization: 0.8 }, { utilization: 0.7 }],
       onProgress: (done, total) => o.onProgress?.({ phase: 'simulate', done, total }),
     })
   } finally {
@@ -177,8 +183,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const foresight = result.runs.find((r) => r.name === STRATEGY.foresight)?.metrics
   const lines = [
     `# backtest of ${policyKey(o.policy)} over ${humanSeconds(o.sinceSeconds)}: ${new Date(fromMs).toISOString()} .. ${new Date(endMs).toISOString()}, ${stepSeconds}s step`,
-    `# capacityPerReplica ${spec.load.capacityPerReplica}, horizonSeconds ${spec.horizonSeconds}, replicas ${spec.minReplicas}..${spec.maxReplicas}, pod start-up ${o.startupDelaySeconds ?? 60}s; HPA sync 15s, tolerance 0.1, ${o.hpa === undefined ? 'default behavior (scale-down window 300s)' : 'behavior as given'}`,
-    `# reactive: an HPA on the load query with AverageValue = capacityPerReplica; foresight: the engine with this policy and model ${model.meta.version}`,
+    `# capacityPerReplica ${spec.load.capacityPerReplica}, horizonSeconds ${spec.horizonSeconds}, replicas ${spec.minReplicas}..${spec.maxReplicas}, pod start-up ${o.startupDelaySeconds ?? 60}s; HPA sync 15s, tolerance 0.1, ${o.hpa === undefined ? 'default behavior (scale-down window 300s; 0s for foresight, as deploy/examples/hpa.yaml)' : 'behavior as given'}`,
+    `# reactive: an HPA on the load query with AverageValue = capacityPerReplica (reactive@N%: N% of it, bought headroom); foresight: the engine with this policy and model ${model.meta.version}`,
     ...result.notes.map((n) => `# ${n}`),
     ...warnings.map((w) => `# warning: ${w}`),
     '',
@@ -186,6 +192,12 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   ]
   if (reactive !== undefined && foresight !== undefined && reactive.underProvisionedMinutes > 0 && reactive.replicaMinutes > 0) {
     lines.push('', `foresight: ${(100 * (1 - foresight.underProvisionedMinutes / reactive.underProvisionedMinutes)).toFixed(1)}% fewer under-provisioned minutes than reactive at ${(100 * foresight.replicaMinutes / reactive.replicaMinutes).toFixed(1)}% of its replica-minutes`)
+  }
+  const equalCost = reactiveAtEqualCost(result.runs, STRATEGY.foresight)
+  if (foresight !== undefined) {
+    lines.push(equalCost !== undefined
+      ? `foresight: at the same replica-minutes a reactive HPA with more headroom (interpolated on reactive@N%) is under-provisioned ${equalCost.toFixed(0)} min, foresight ${foresight.underProvisionedMinutes.toFixed(0)} min`
+      : 'foresight: its replica-minutes lie outside the reactive@N% curve: compare with the rows above')
   }
   const charts = comparisonCharts(result.runs, { title: `${policyKey(o.policy)}: demand and ready capacity`, loadUnit: 'load' })
   return { table: lines.join('\n'), svg: charts.full, daySvg: charts.day, runs: result.runs, warnings, period: { startMs: fromMs, endMs, stepSeconds } }

@@ -85,3 +85,20 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
   })
   return { runs, notes, engineRefreshes: driver.refreshes }
 }
+
+/**
+ * Headroom is what reactive users buy instead of prediction: the under-provisioned minutes of a reactive HPA
+ * that spends the same replica-minutes as `name`, interpolated between the runs of the reactive@N% curve (and
+ * plain reactive); undefined when `name`'s cost lies outside that curve.
+ */
+export function reactiveAtEqualCost(runs: readonly StrategyRun[], name: string): number | undefined {
+  const m = runs.find((r) => r.name === name)?.metrics
+  if (m === undefined) return undefined
+  const curve = runs.filter((r) => r.name === STRATEGY.reactive || r.name.startsWith(`${STRATEGY.reactive}@`)).map((r) => r.metrics).sort((a, b) => a.replicaMinutes - b.replicaMinutes)
+  const i = curve.findIndex((c) => c.replicaMinutes >= m.replicaMinutes)
+  const hi = curve[i]
+  const lo = curve[i - 1]
+  if (i <= 0 || hi === undefined || lo === undefined) return undefined
+  const f = (m.replicaMinutes - lo.replicaMinutes) / (hi.replicaMinutes - lo.replicaMinutes)
+  return lo.underProvisionedMinutes + f * (hi.underProvisionedMinutes - lo.underProvisionedMinutes)
+}

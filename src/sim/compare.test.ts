@@ -1,0 +1,26 @@
+import t from 'tap'
+import { reactiveAtEqualCost } from './compare.js'
+import type { StrategyRun } from './simulate.js'
+
+// The equal-cost comparison: a reactive HPA given enough headroom to spend what the named strategy spends.
+const run = (name: string, underProvisionedMinutes: number, replicaMinutes: number): StrategyRun =>
+  ({ name, metrics: { underProvisionedMinutes, replicaMinutes }, timeline: {} }) as unknown as StrategyRun
+
+const curve = [run('reactive', 1000, 100), run('reactive@90%', 600, 120), run('reactive@80%', 200, 150), run('reactive(2m)', 5000, 90), run('holt-winters', 0, 130)]
+
+const cases: Array<[string, StrategyRun, number | undefined]> = [
+  ['between two headroom runs: linear in replica-minutes', run('foresight', 50, 135), 400],
+  ['exactly on a run', run('foresight', 50, 120), 600],
+  ['cheaper than plain reactive: outside the curve', run('foresight', 50, 95), undefined],
+  ['dearer than the most headroom: outside the curve', run('foresight', 50, 200), undefined],
+]
+for (const [name, foresight, want] of cases) {
+  t.test(name, async (t) => {
+    t.equal(reactiveAtEqualCost([...curve, foresight], 'foresight'), want)
+  })
+}
+
+t.test('other strategies (a longer rate window, the baselines) are not on the headroom curve', async (t) => {
+  t.equal(reactiveAtEqualCost([run('reactive', 1000, 100), run('reactive(2m)', 0, 200), run('foresight', 1, 150)], 'foresight'), undefined)
+  t.equal(reactiveAtEqualCost(curve, 'missing'), undefined)
+})
