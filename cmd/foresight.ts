@@ -109,7 +109,7 @@ program
   .option('--bearer-token-file <file>', 'bearer token for a secured Prometheus')
   .option('--ca-file <file>', 'CA bundle of a Prometheus served over HTTPS')
   .action(async (opts: { prometheus: string; policy: string; name?: string; since: string; chart: string; bearerTokenFile?: string; caFile?: string }) => {
-    process.stdout.write(await backtestCommand(opts, createLogger('error')))
+    process.stdout.write(await backtestCommand(opts, createLogger('error', 'stderr')))
   })
 
 program
@@ -120,7 +120,9 @@ program
   .option('--set <key=value>', 'set one configuration value (repeatable)', collect, [])
   .action(async (target: string, opts: { config?: string; set: string[] }) => {
     const cfg = loadConfig(adapterConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
-    process.stdout.write(await explainPolicy(cfg, target, createLogger('warn')))
+    const { text, served } = await explainPolicy(cfg, target, createLogger('warn', 'stderr'))
+    process.stdout.write(text)
+    if (!served) process.exitCode = 1
   })
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -11,7 +11,8 @@ export class ExplainError extends Error {
  * Recomputes one policy from the data source now and describes the derivation. A fresh computation has no
  * scale-down history, so while the adapter is still damping a scale-down it may serve a higher count than this.
  */
-export async function explainPolicy(cfg: AdapterConfig, target: string, log: Logger): Promise<string> {
+/** The explanation, and whether a replica count could be served at all (the CLI exits 1 when not). */
+export async function explainPolicy(cfg: AdapterConfig, target: string, log: Logger): Promise<{ text: string; served: boolean }> {
   const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(target)
   if (m === null) throw new ExplainError(`unable to explain "${target}": expected <namespace>/<policy>`)
   const { model, policies, engine } = await buildPrediction(cfg, log)
@@ -25,7 +26,7 @@ export async function explainPolicy(cfg: AdapterConfig, target: string, log: Log
     await engine.refresh([policy])
     const result = engine.result(target)
     if (result === undefined) throw new ExplainError(`unable to explain ${target}: the engine produced no result`)
-    return formatExplanation(result)
+    return { text: formatExplanation(result), served: result.desiredReplicas !== undefined }
   } finally {
     await policies.close()
     await model.close()

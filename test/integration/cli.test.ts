@@ -75,6 +75,13 @@ t.test('explain shows how the demo policy is derived; unknown policies are a cle
   const r = run(['explain', 'nope'])
   t.equal(await r.exit, 1)
   t.match(r.stderr(), /expected <namespace>\/<policy>/)
+  // Nothing to serve (Prometheus refuses the connection): the report still comes, on stdout without log lines, and
+  // the exit code says it failed.
+  const down = run(['explain', 'default/demo', '--set', 'source.kind=prometheus', '--set', 'source.url=http://127.0.0.1:1'])
+  t.equal(await down.exit, 1)
+  t.match(down.stdout(), /^policy\s+default\/demo$/m)
+  t.notMatch(down.stdout(), /"level":/, 'no JSON log lines in the report')
+  t.match(down.stderr(), /"level":\d+/, 'the logs went to stderr')
 })
 
 t.test('webhook starts on a self-signed loopback certificate, answers a real AdmissionReview, stops on SIGTERM', async (t) => {
