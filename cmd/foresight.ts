@@ -103,7 +103,7 @@ program
   .description('Replay your own Prometheus history through a simulated HPA: reactive, Holt-Winters, FFT and Foresight side by side')
   .requiredOption('--prometheus <url>', 'Prometheus base URL')
   .requiredOption('--policy <file>', 'ForesightPolicy YAML to test')
-  .option('--name <policy>', 'which policy of the file, when it holds several')
+  .option('--name <policy>', 'which policy of the file, when it holds several: <name> or <namespace>/<name>')
   .option('--since <duration>', 'length of the replayed period, ending now (90m, 36h, 7d, 2w)', '7d')
   .option('--chart <file>', 'where to write the SVG chart (the busiest day goes beside it)', 'backtest.svg')
   .option('--bearer-token-file <file>', 'bearer token for a secured Prometheus')

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { parsePolicyFile, PolicyFileError } from '../policy/file-source.js'
-import type { Policy } from '../policy/schema.js'
+import { policyKey, type Policy } from '../policy/schema.js'
 import { createPrometheusSource } from '../prometheus/source.js'
 import { runBacktest, type BacktestProgress } from '../sim/backtest.js'
 
@@ -33,13 +33,14 @@ export function policyFromFile(file: string, name: string | undefined): Policy {
     throw new BacktestCliError(`invalid policy ${file}: ${err instanceof PolicyFileError ? err.message : String(err)}`)
   }
   const problems = [...parsed.invalid].map(([k, why]) => `${k}: ${why}`)
-  const candidates = [...parsed.valid.values()].filter((p) => name === undefined || p.metadata.name === name)
+  // --name web, or namespace/web when two namespaces both have a web.
+  const candidates = [...parsed.valid.values()].filter((p) => name === undefined || p.metadata.name === name || policyKey(p) === name)
   if (candidates.length === 1 && candidates[0] !== undefined) return candidates[0]
   if (candidates.length === 0) {
     const why = problems.length > 0 ? `: ${problems.join('; ')}` : name !== undefined ? `: no policy named ${name}` : ': it holds no ForesightPolicy'
     throw new BacktestCliError(`invalid policy ${file}${why}`)
   }
-  throw new BacktestCliError(`policy ${file} holds ${candidates.length} policies: choose one with --name`)
+  throw new BacktestCliError(`policy ${file} holds ${candidates.length} policies${name !== undefined ? ` named ${name}` : ''}: choose one with --name ${name !== undefined ? '<namespace>/<name>' : '<name> or <namespace>/<name>'} (${candidates.map(policyKey).join(', ')})`)
 }
 
 export interface BacktestCliOptions {
