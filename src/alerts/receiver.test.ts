@@ -1,6 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { connect } from 'node:tls'
 import { pino } from 'pino'
 import t from 'tap'
 import { alertFixture } from '../../test/helpers/alertmanager-fixtures.js'
@@ -135,4 +136,42 @@ t.test('malformed payloads: 400 with a reason', async (t) => {
 
 t.test('refuses to start without any authentication', async (t) => {
   await t.rejects(startAlertReceiver({ host: '127.0.0.1', port: 0, certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, log, sink }), /bearer token file or a client CA/)
+})
+
+t.test('mTLS with clientNames: a certificate of the CA must also carry an allowed common name', async (t) => {
+  const named = await startAlertReceiver({ host: '127.0.0.1', port: 0, certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, clientCAPem: clientCA.certPem, clientNames: ['alertmanager'], log, sink })
+  t.teardown(() => named.close())
+  const kubelet = issueCert(clientCA, { commonName: 'system:node:worker-1', usage: 'client' })
+  const body = alertFixture('firing-pod')
+  t.equal((await post(`${named.url}/alertmanager`, body, { ca, cert: amClient.certPem, key: amClient.keyPem })).status, 200, 'alertmanager')
+  t.equal((await post(`${named.url}/alertmanager`, body, { ca, cert: kubelet.certPem, key: kubelet.keyPem })).status, 401, 'another client of the same CA')
+})
+
+t.test('a rotated serving certificate is picked up without a restart', async (t) => {
+  const files = join(dir, 'rotating')
+  mkdirSync(files)
+  const certFile = join(files, 'tls.crt')
+  const keyFile = join(files, 'tls.key')
+  writeFileSync(certFile, pki.serving.certPem)
+  writeFileSync(keyFile, pki.serving.keyPem)
+  const r = await startAlertReceiver({ host: '127.0.0.1', port: 0, certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, bearerTokenFile: tokenFile, certFiles: { certFile, keyFile, reloadIntervalMs: 100 }, log, sink })
+  t.teardown(() => r.close())
+  const servedSerial = (): Promise<string> => new Promise((resolve, reject) => {
+    const url = new URL(r.url)
+    const s = connect({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false }, () => {
+      resolve(s.getPeerCertificate().serialNumber)
+      s.end()
+    })
+    s.on('error', reject)
+  })
+  const before = await servedSerial()
+  const next = issueCert(pki.servingCA, { commonName: 'foresight', ipAddresses: ['127.0.0.1'], usage: 'server' })
+  writeFileSync(keyFile, next.keyPem)
+  writeFileSync(certFile, next.certPem)
+  let after = before
+  for (let i = 0; i < 100 && after === before; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    after = await servedSerial()
+  }
+  t.not(after, before, 'the new certificate is served')
 })

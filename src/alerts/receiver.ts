@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import type { TLSSocket } from 'node:tls'
+import type { Server as TlsServer, TLSSocket } from 'node:tls'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify'
 import type { Logger } from 'pino'
 import { statusBody } from '../api/errors.js'
+import { CertReloader, secureContextOptions } from '../auth/tls.js'
 import { describePayloadError, restartRequestOf, webhookPayloadSchema, type RestartRequest } from './payload.js'
 
 // The Alertmanager webhook receiver: a firing alert naming a pod and its ForesightPolicy asks for a restart,
@@ -32,6 +33,10 @@ export interface AlertReceiverOptions {
   bearerTokenFile?: string
   /** CA of accepted client certificates (mTLS), instead of or besides the token. */
   clientCAPem?: string
+  /** Common names a client certificate must carry; empty accepts any the CA signed. */
+  clientNames?: readonly string[]
+  /** Where certPem and keyPem came from: re-read on rotation, like the adapter's and the webhook's. */
+  certFiles?: { certFile: string; keyFile: string; reloadIntervalMs: number }
   log: Logger
   sink: AlertSink
 }
@@ -52,17 +57,22 @@ export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<Ru
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
     https: {
-      cert: opts.certPem,
-      key: opts.keyPem,
-      ...(opts.clientCAPem !== undefined ? { ca: opts.clientCAPem, requestCert: true } : {}),
+      ...secureContextOptions({ certPem: opts.certPem, keyPem: opts.keyPem, ...(opts.clientCAPem !== undefined ? { clientCAPem: opts.clientCAPem } : {}) }),
+      requestCert: opts.clientCAPem !== undefined,
       // Checked per request: a caller without a certificate may still present the token.
       rejectUnauthorized: false,
     },
     bodyLimit: 4 * 1024 * 1024,
   })
 
+  const names = opts.clientNames ?? []
+  const allowedName = (socket: TLSSocket): boolean => {
+    if (names.length === 0) return true
+    const cn = socket.getPeerCertificate().subject?.CN
+    return (Array.isArray(cn) ? cn : [cn]).some((n) => n !== undefined && names.includes(n))
+  }
   const authenticated = (authorization: string | undefined, socket: TLSSocket): boolean => {
-    if (opts.clientCAPem !== undefined && socket.authorized) return true
+    if (opts.clientCAPem !== undefined && socket.authorized && allowedName(socket)) return true
     if (opts.bearerTokenFile === undefined || authorization === undefined) return false
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
     if (m === null) return false
@@ -138,7 +148,22 @@ export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<Ru
     await app.close()
     throw new Error(`unable to start the alert receiver: ${(err as Error).message}`)
   }
+  let reloader: CertReloader | undefined
+  if (opts.certFiles !== undefined) {
+    const tlsServer: TlsServer = app.server
+    reloader = new CertReloader(tlsServer, {
+      certFile: opts.certFiles.certFile, keyFile: opts.certFiles.keyFile, intervalMs: opts.certFiles.reloadIntervalMs, log: opts.log.child({ component: 'alerts-tls' }),
+      ...(opts.clientCAPem !== undefined ? { clientCAPem: opts.clientCAPem } : {}),
+    }, { certPem: opts.certPem, keyPem: opts.keyPem })
+    reloader.start()
+  }
   const addr = app.server.address() as AddressInfo
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
-  return { url: `https://${host}:${addr.port}`, close: () => app.close() }
+  return {
+    url: `https://${host}:${addr.port}`,
+    close: async () => {
+      reloader?.stop()
+      await app.close()
+    },
+  }
 }

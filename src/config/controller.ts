@@ -47,6 +47,8 @@ export const alertsSchema = z.strictObject({
   keyFile: filePath().optional().describe('Its private key (PEM)'),
   bearerTokenFile: filePath().optional().describe('File (a mounted Secret) with the bearer token Alertmanager must send'),
   clientCAFile: filePath().optional().describe('CA whose client certificates are accepted instead of a token (mTLS)'),
+  clientNames: z.array(z.string().min(1)).default([]).describe('Common names of the accepted client certificates (empty: any the CA signed; set it when the CA is shared)'),
+  reloadIntervalMs: z.number().int().min(100).default(10_000).describe('How often certFile and keyFile are checked for rotation'),
   signalTtlMs: z.number().int().min(1_000).default(300_000).describe('How long a firing alert keeps asking for its pod\'s restart'),
 })
 

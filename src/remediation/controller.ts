@@ -173,7 +173,8 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
         certPem: readFileSync(cfg.alerts.certFile, 'utf8'),
         keyPem: readFileSync(cfg.alerts.keyFile, 'utf8'),
         ...(cfg.alerts.bearerTokenFile !== undefined ? { bearerTokenFile: cfg.alerts.bearerTokenFile } : {}),
-        ...(cfg.alerts.clientCAFile !== undefined ? { clientCAPem: readFileSync(cfg.alerts.clientCAFile, 'utf8') } : {}),
+        ...(cfg.alerts.clientCAFile !== undefined ? { clientCAPem: readFileSync(cfg.alerts.clientCAFile, 'utf8'), clientNames: cfg.alerts.clientNames } : {}),
+        certFiles: { certFile: cfg.alerts.certFile, keyFile: cfg.alerts.keyFile, reloadIntervalMs: cfg.alerts.reloadIntervalMs },
         log,
         sink: { requestRestart: (req) => requestRestart(req), withdrawRestart: (req) => remediator.clearAlert(policyKey({ metadata: { namespace: req.namespace, name: req.policy } }), req.pod) },
       })
