@@ -264,7 +264,7 @@ t.test('Alertmanager: a firing alert restarts its pod through the same path, bud
   const dir = mkdtempSync(join(tmpdir(), 'foresight-ctl-alerts-'))
   const tokenFile = join(dir, 'token')
   writeFileSync(tokenFile, 'am-token')
-  const h = await harness(t, 'shop', { mode: 'Enforce', workloadCooldownSeconds: 60 }, {
+  const h = await harness(t, 'shop', { mode: 'Enforce', workloadCooldownSeconds: 60, acceptAlerts: true }, {
     set: ['alerts.enabled=true', 'alerts.host=127.0.0.1', 'alerts.port=0', `alerts.certFile=${pki.servingFiles.certFile}`, `alerts.keyFile=${pki.servingFiles.keyFile}`, `alerts.bearerTokenFile=${tokenFile}`],
   })
   standIn.pods.push(pod('shop', 'web-7c9f8d6b5-x2x4q'), pod('shop', 'web-7c9f8d6b5-abcde'))
@@ -285,6 +285,22 @@ t.test('Alertmanager: a firing alert restarts its pod through the same path, bud
   t.same(evictionsIn('shop'), ['web-7c9f8d6b5-x2x4q'], 'no restart for a resolved alert once the cooldown is over')
   const unauth = await post(`${h.ctl.alertsUrl ?? ''}/alertmanager`, alertFixture('firing-pod'), { ca: pki.servingCA.certPem })
   t.equal(unauth.status, 401)
+})
+
+t.test('Alertmanager: a policy that has not opted in (acceptAlerts) is never restarted for an alert', async (t) => {
+  const pki = makeTestPki()
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-ctl-alerts-'))
+  const tokenFile = join(dir, 'token')
+  writeFileSync(tokenFile, 'am-token')
+  const h = await harness(t, 'shop', { mode: 'Enforce' }, {
+    pods: 0,
+    set: ['alerts.enabled=true', 'alerts.host=127.0.0.1', 'alerts.port=0', `alerts.certFile=${pki.servingFiles.certFile}`, `alerts.keyFile=${pki.servingFiles.keyFile}`, `alerts.bearerTokenFile=${tokenFile}`],
+  })
+  const before = evictionsIn('shop')
+  const res = await post(`${h.ctl.alertsUrl ?? ''}/alertmanager`, alertFixture('firing-pod'), { ca: pki.servingCA.certPem, headers: { authorization: 'Bearer am-token' } })
+  t.equal(res.status, 200)
+  t.match(res.json(), { results: [{ pod: 'web-7c9f8d6b5-x2x4q', result: 'skip', reason: 'AlertsNotAccepted' }] })
+  t.same(evictionsIn('shop'), before, 'nothing evicted')
 })
 
 t.test('telemetry: /metrics with foresight_leader, /readyz', async (t) => {

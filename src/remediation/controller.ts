@@ -189,6 +189,8 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     const policy: Policy | undefined = policies.list().find((p) => p.metadata.namespace === req.namespace && p.metadata.name === req.policy)
     if (policy === undefined) return { status: 'unknown-policy' }
     if (policy.spec.remediation.mode === 'Off') return { status: 'decided', action: 'skip', reason: 'ModeOff', outcome: 'ModeOff' }
+    // Alert labels are whatever the rule that raised it wrote: only a policy that opted in lets them ask.
+    if (!policy.spec.remediation.acceptAlerts) return { status: 'decided', action: 'skip', reason: 'AlertsNotAccepted', outcome: 'AlertsNotAccepted' }
     const key = policyKey(policy)
     // Raised inside the queued round, so that this round, and not one already running, answers the alert.
     const result = await remediator.serialize(async () => {
