@@ -57,6 +57,10 @@ export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetric
     if (result.state === 'unknown-metric') throw new ERR_NOT_FOUND(`the server could not find the metric "${metric}": it is not served by this adapter`)
     if (result.state === 'not-ready') throw new ERR_UNAVAILABLE(`metric "${metric}" is not ready yet: ${result.reason}`)
     const items = result.items.filter((i) => matches(selector, i.labels))
+    // A policy that has no data yet is "not ready" (the HPA retries), not "no such series".
+    if (items.length === 0 && result.pending?.some((labels) => matches(selector, labels)) === true) {
+      throw new ERR_UNAVAILABLE(`metric "${metric}" is not ready yet: the policy the selector "${formatSelector(selector)}" names has no data yet`)
+    }
     if (items.length === 0) {
       throw new ERR_NOT_FOUND(`no series of metric "${metric}" in namespace "${namespace}" matched the selector "${formatSelector(selector)}"`)
     }

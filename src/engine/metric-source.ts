@@ -45,18 +45,18 @@ export class EngineMetricSource implements MetricSource {
     if (render === undefined) return { state: 'unknown-metric' }
     if (!this.refreshed) return { state: 'not-ready', reason: 'the first refresh has not finished' }
     const items: MetricItem[] = []
-    let withoutData = 0
+    const pending: Array<Record<string, string>> = []
     for (const r of this.engine.allResults()) {
       if (r.namespace !== namespace) continue
       const rendered = render(r)
       // Only a policy without data makes the answer "not ready"; one that simply has no such series does not.
-      if (rendered.length === 0 && r.desiredReplicas === undefined) withoutData++
+      if (rendered.length === 0 && r.desiredReplicas === undefined) pending.push({ [POLICY_LABEL]: r.name })
       for (const { value, labels } of rendered) {
         if (!Number.isFinite(value)) continue
         items.push({ metricName, labels: { [POLICY_LABEL]: r.name, ...labels }, value, timestamp: new Date(r.dataTimeMs), windowSeconds: r.explain.stepSeconds })
       }
     }
-    if (items.length === 0 && withoutData > 0) return { state: 'not-ready', reason: 'no policy in this namespace has data yet' }
-    return { state: 'ok', items }
+    if (items.length === 0 && pending.length > 0) return { state: 'not-ready', reason: 'no policy in this namespace has data yet' }
+    return pending.length > 0 ? { state: 'ok', items, pending } : { state: 'ok', items }
   }
 }

@@ -8,11 +8,12 @@ export interface MetricItem {
 }
 
 export type QueryResult =
-  | { state: 'ok'; items: readonly MetricItem[] }
+  /** `pending`: label sets of series that exist but have no data yet (a selector that names one is a 503). */
+  | { state: 'ok'; items: readonly MetricItem[]; pending?: ReadonlyArray<Readonly<Record<string, string>>> }
   | { state: 'not-ready'; reason: string }
   | { state: 'unknown-metric' }
 
-/** What the external metrics API serves from; the replay source now, the prediction engine later. */
+/** What the external metrics API serves from: the prediction engine (EngineMetricSource), or a replay in tests. */
 export interface MetricSource {
   /** Metric names listed in discovery; never empty (kubectl stops caching discovery on an empty list). */
   readonly metricNames: readonly string[]

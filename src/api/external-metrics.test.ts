@@ -1,0 +1,31 @@
+import Fastify from 'fastify'
+import t from 'tap'
+import type { MetricItem, MetricSource, QueryResult } from '../source/types.js'
+import { statusErrors } from './errors.js'
+import { externalMetricsRoutes } from './external-metrics.js'
+
+// The route's choice between 200, 404 and 503 over what the source answers (authentication is the hook's job
+// and is tested with the server).
+const item = (policy: string, value: number): MetricItem => ({ metricName: 'foresight_desired_replicas', labels: { 'foresight.dev/policy': policy }, value, timestamp: new Date(0), windowSeconds: 60 })
+let answer: QueryResult = { state: 'ok', items: [] }
+const source: MetricSource = { metricNames: ['foresight_desired_replicas'], readiness: () => ({ ready: true, reason: 'test' }), query: () => answer }
+
+const app = Fastify()
+await app.register(statusErrors)
+await app.register(externalMetricsRoutes, { source })
+t.teardown(() => app.close())
+const get = async (selector: string): Promise<{ statusCode: number; body: { message?: string; items?: unknown[] } }> => {
+  const res = await app.inject({ url: `/apis/external.metrics.k8s.io/v1beta1/namespaces/shop/foresight_desired_replicas?labelSelector=${encodeURIComponent(selector)}` })
+  return { statusCode: res.statusCode, body: res.json() }
+}
+
+t.test('two policies in a namespace, one without data yet', async (t) => {
+  answer = { state: 'ok', items: [item('web', 4)], pending: [{ 'foresight.dev/policy': 'api' }] }
+  const web = await get('foresight.dev/policy=web')
+  t.equal(web.statusCode, 200)
+  t.equal(web.body.items?.length, 1)
+  const api = await get('foresight.dev/policy=api')
+  t.equal(api.statusCode, 503, 'the policy without data is not ready, not missing')
+  t.match(api.body.message, 'the policy the selector "foresight.dev/policy=api" names has no data yet')
+  t.equal((await get('foresight.dev/policy=nope')).statusCode, 404, 'a policy that does not exist is still a 404')
+})
