@@ -9,7 +9,7 @@ declare module 'fastify' {
     public?: boolean
     /** What the request asks to do, for the SubjectAccessReview; non-resource GET of the path when absent. */
     authz?: (req: FastifyRequest) => Attributes
-    /** A verb the route never serves: answered 405 once the caller is authenticated. */
+    /** A verb the route never serves: answered 405 once the caller is authenticated and authorized for it. */
     methodNotAllowed?: boolean
   }
   interface FastifyRequest {
@@ -17,10 +17,16 @@ declare module 'fastify' {
   }
 }
 
-const VERBS: Readonly<Record<string, string>> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete', OPTIONS: 'options' }
+/** kube-apiserver's verb for a collection of a resource (a namespace and a resource, no name). */
+const COLLECTION_VERBS: Readonly<Record<string, string>> = { GET: 'list', HEAD: 'list', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'deletecollection' }
 
+export function collectionVerb(method: string): string {
+  return COLLECTION_VERBS[method] ?? method.toLowerCase()
+}
+
+/** A non-resource path, with kube-apiserver's verb for it: the lowercase HTTP method (HEAD reads as get). */
 export function defaultAttributes(req: FastifyRequest): Attributes {
-  return { kind: 'nonResource', verb: VERBS[req.method] ?? req.method.toLowerCase(), path: req.url.split('?')[0] ?? '/' }
+  return { kind: 'nonResource', verb: req.method === 'HEAD' ? 'get' : req.method.toLowerCase(), path: req.url.split('?')[0] ?? '/' }
 }
 
 export function forbiddenMessage(user: UserInfo, attrs: Attributes): string {
@@ -48,10 +54,11 @@ export const authHook = fp(
           throw new ERR_UNAUTHORIZED()
         }
         req.user = authn.user
-        if (config.methodNotAllowed === true) throw new ERR_METHOD_NOT_ALLOWED()
         attrs = (config.authz ?? defaultAttributes)(req)
         const decision = await opts.authorizer.authorize(authn.user, attrs)
         if (!decision.allowed) throw new ERR_FORBIDDEN(forbiddenMessage(authn.user, attrs))
+        // As kube-apiserver: who may not do it learns 403; only who may learns that this server does not serve it.
+        if (config.methodNotAllowed === true) throw new ERR_METHOD_NOT_ALLOWED()
       } catch (err) {
         if (err instanceof ReviewUnavailableError) {
           req.log.warn({ err: err.message }, 'authentication or authorization review unavailable')

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Attributes } from '../auth/types.js'
 import type { MetricItem, MetricSource } from '../source/types.js'
+import { collectionVerb } from './auth-hook.js'
 import { ERR_BAD_REQUEST, ERR_METHOD_NOT_ALLOWED, ERR_NOT_FOUND, ERR_UNAVAILABLE } from './errors.js'
 import { formatQuantity } from './quantity.js'
 import { formatSelector, matches, parseSelector, SelectorError, type Selector } from './selector.js'
@@ -38,17 +40,20 @@ export function toExternalMetricValue(item: MetricItem): ExternalMetricValue {
   }
 }
 
+/**
+ * kube-apiserver authorizes this path (a namespace and a resource, no object name) as a collection: GET is "list",
+ * POST "create", DELETE "deletecollection". Asking the same question keeps one RBAC rule meaning the same thing on
+ * both sides of the aggregation layer.
+ */
+function metricAttributes(req: FastifyRequest): Attributes {
+  const p = req.params as Params
+  return { kind: 'resource', verb: collectionVerb(req.method), group: GROUP, version: VERSION, resource: p.metric, namespace: p.namespace }
+}
+
 export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetricsOptions, done: (err?: Error) => void): void {
   const url = `${API_PREFIX}/namespaces/:namespace/:metric`
   app.get<{ Params: Params; Querystring: Query }>(url, {
-    config: {
-      authz: (req: FastifyRequest) => {
-        const p = req.params as Params
-        // kube-apiserver authorizes this path (a namespace and a resource, no object name) as "list"; asking the
-        // same question keeps one RBAC rule meaning the same thing on both sides of the aggregation layer.
-        return { kind: 'resource', verb: 'list', group: GROUP, version: VERSION, resource: p.metric, namespace: p.namespace }
-      },
-    },
+    config: { authz: metricAttributes },
   }, async (req): Promise<ExternalMetricValueList> => {
     validateParams(req.params)
     const selector = selectorOf(req.query)
@@ -69,7 +74,7 @@ export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetric
   app.route({
     method: ['POST', 'PUT', 'PATCH', 'DELETE'],
     url,
-    config: { methodNotAllowed: true },
+    config: { methodNotAllowed: true, authz: metricAttributes },
     handler: (_req: FastifyRequest, _reply: FastifyReply): never => { throw new ERR_METHOD_NOT_ALLOWED() },
   })
   done()

@@ -108,6 +108,10 @@ t.test('error statuses', async (t) => {
   expectStatus(t, await call(`${base}/nope`, { ca, headers: bearer }), 404, 'NotFound')
   const noAuth405 = await call(`${base}${metricPath}`, { ca, method: 'DELETE' })
   expectStatus(t, noAuth405, 401, 'Unauthorized')
+  // Authorized before the 405, as kube-apiserver does: who may not learns 403, with the verb kube would ask.
+  const notAllowed405 = await call(`${base}${metricPath}`, { ca, method: 'DELETE', headers: { authorization: 'Bearer nobody-token' } })
+  expectStatus(t, notAllowed405, 403, 'Forbidden')
+  t.match((notAllowed405.json() as { message: string }).message, 'User "nobody" cannot deletecollection resource "foresight_desired_replicas"')
   // A malformed escape never reaches a route (nor authentication): a Status that echoes nothing.
   const badUrl = await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/default/foresight_%zz`, { ca, headers: bearer })
   expectStatus(t, badUrl, 400, 'BadRequest')
