@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { constants as osConstants } from 'node:os'
 import { Command } from 'commander'
 import { startAdapter } from '../src/adapter/server.js'
 import { buildAdapterDeps } from '../src/adapter/wire.js'
@@ -24,9 +25,11 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 // Until a command has something to close, a signal ends the process at once. Node runs as PID 1 in the image,
 // and the kernel drops signals to PID 1 that has no handler: without this, a pod stopped during start-up (loading
 // the model, the first policy list) would sit out its whole grace period.
-const exitDuringStartup = (signal: string): void => {
-  process.stderr.write(`${signal} during start-up: exiting\n`)
-  process.exit(0)
+// The exit code says it was interrupted (128 + the signal's number), also for explain and backtest, which never
+// install a shutdown handler: `foresight backtest > report && publish` must not go on after Ctrl-C.
+const exitDuringStartup = (signal: NodeJS.Signals): void => {
+  process.stderr.write(`${signal} received: exiting\n`)
+  process.exit(128 + (osConstants.signals[signal] ?? 0))
 }
 process.once('SIGTERM', exitDuringStartup)
 process.once('SIGINT', exitDuringStartup)

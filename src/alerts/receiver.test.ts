@@ -23,7 +23,8 @@ const stranger = issueCert(createCA('someone-else'), { commonName: 'alertmanager
 const requests: RestartRequest[] = []
 let answer: AlertOutcome = { status: 'decided', action: 'restart', reason: 'Alert', outcome: 'Evicted' }
 const withdrawn: RestartRequest[] = []
-const sink = { async requestRestart(r: RestartRequest): Promise<AlertOutcome> { requests.push(r); return answer }, withdrawRestart(r: RestartRequest): void { withdrawn.push(r) } }
+let leading = true
+const sink = { async requestRestart(r: RestartRequest): Promise<AlertOutcome> { requests.push(r); return answer }, async withdrawRestart(r: RestartRequest): Promise<boolean> { if (leading) withdrawn.push(r); return leading } }
 
 let tokenOnly: RunningReceiver
 let mtls: RunningReceiver
@@ -102,6 +103,12 @@ t.test('a resolved alert withdraws its restart request; unrelated alerts are ack
   t.match(watchdog.json(), { status: 'ok', results: [{ result: 'ignored' }] })
   t.equal(requests.length, 0, 'neither asked for a restart')
   t.equal(withdrawn.length, 1)
+  // A follower holds no signal to withdraw: 503, so that Alertmanager retries (through the Service, on the leader).
+  leading = false
+  t.teardown(() => { leading = true })
+  const onFollower = await send(alertFixture('resolved'))
+  t.equal(onFollower.status, 503)
+  t.match(onFollower.json(), { status: 'not-leader', results: [{ result: 'ignored', reason: 'not-leader' }] })
 })
 
 t.test('what the controller said is passed on; not the leader is a 503 so Alertmanager retries', async (t) => {

@@ -20,8 +20,11 @@ export type AlertOutcome =
 
 export interface AlertSink {
   requestRestart(req: RestartRequest): Promise<AlertOutcome>
-  /** The alert resolved: a restart it asked for and that has not happened yet is no longer wanted. */
-  withdrawRestart(req: RestartRequest): void
+  /**
+   * The alert resolved: a restart it asked for and that has not happened yet is no longer wanted. False when this
+   * replica does not lead (and so holds no signal to withdraw).
+   */
+  withdrawRestart(req: RestartRequest): Promise<boolean>
 }
 
 export interface AlertReceiverOptions {
@@ -122,9 +125,13 @@ export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<Ru
       const target = { namespace: request.namespace, policy: request.policy, pod: request.pod }
       if (resolved) {
         // A skipped restart (cooldown, budget, blocked) stays asked for a while; once resolved it must not happen.
-        opts.sink.withdrawRestart(request)
-        log.info({ ...id, ...target }, 'alert resolved: restart request withdrawn')
-        results.push({ ...id, ...target, result: 'withdrawn', reason: 'resolved' })
+        if (await opts.sink.withdrawRestart(request)) {
+          log.info({ ...id, ...target }, 'alert resolved: restart request withdrawn')
+          results.push({ ...id, ...target, result: 'withdrawn', reason: 'resolved' })
+        } else {
+          notLeader = true
+          results.push({ ...id, ...target, result: 'ignored', reason: 'not-leader' })
+        }
         continue
       }
       const out = await opts.sink.requestRestart(request)

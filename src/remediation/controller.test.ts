@@ -287,6 +287,34 @@ t.test('Alertmanager: a firing alert restarts its pod through the same path, bud
   t.equal(unauth.status, 401)
 })
 
+t.test('Alertmanager: one alert resolving does not withdraw another alert\'s request for the same pod', async (t) => {
+  const pki = makeTestPki()
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-ctl-alerts-'))
+  const tokenFile = join(dir, 'token')
+  writeFileSync(tokenFile, 'am-token')
+  const ns = 'shop2'
+  const h = await harness(t, ns, { mode: 'Enforce', workloadCooldownSeconds: 60, acceptAlerts: true }, {
+    set: ['alerts.enabled=true', 'alerts.host=127.0.0.1', 'alerts.port=0', `alerts.certFile=${pki.servingFiles.certFile}`, `alerts.keyFile=${pki.servingFiles.keyFile}`, `alerts.bearerTokenFile=${tokenFile}`],
+  })
+  standIn.pods.push(pod(ns, 'web-7c9f8d6b5-x2x4q'), pod(ns, 'web-7c9f8d6b5-abcde'))
+  score(ns, calm)
+  // The shop fixtures, moved to this test's namespace; `edit` changes the first alert.
+  const fixture = (name: string, edit: (a: { labels: Record<string, string>; fingerprint?: string }) => void = () => undefined): string => {
+    const body = JSON.parse(alertFixture(name).replaceAll('"shop"', `"${ns}"`)) as { alerts: Array<{ labels: Record<string, string>; fingerprint?: string }> }
+    if (body.alerts[0] !== undefined) edit(body.alerts[0])
+    return JSON.stringify(body)
+  }
+  const send = (body: string): ReturnType<typeof post> => post(`${h.ctl.alertsUrl ?? ''}/alertmanager`, body, { ca: pki.servingCA.certPem, headers: { authorization: 'Bearer am-token' } })
+  t.match((await send(fixture('firing-pod'))).json(), { results: [{ result: 'restart' }] })
+  t.match((await send(fixture('mixed-group'))).json(), { results: [{ pod: 'web-7c9f8d6b5-abcde', result: 'skip', reason: 'WorkloadCooldown' }] })
+  // Another alert on the same pod (another rule, another fingerprint) resolves; PodHighLatency still fires.
+  const other = await send(fixture('resolved-abcde', (a) => { a.fingerprint = 'ffff000011112222'; a.labels.alertname = 'PodHighErrorRate' }))
+  t.match(other.json(), { results: [{ pod: 'web-7c9f8d6b5-abcde', result: 'withdrawn' }] })
+  h.advance(61)
+  await h.ctl.reconcileNow()
+  t.same(evictionsIn(ns), ['web-7c9f8d6b5-x2x4q', 'web-7c9f8d6b5-abcde'], 'the alert still firing gets its restart once the cooldown is over')
+})
+
 t.test('Alertmanager: a policy that has not opted in (acceptAlerts) is never restarted for an alert', async (t) => {
   const pki = makeTestPki()
   const dir = mkdtempSync(join(tmpdir(), 'foresight-ctl-alerts-'))

@@ -176,12 +176,26 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
         ...(cfg.alerts.clientCAFile !== undefined ? { clientCAPem: readFileSync(cfg.alerts.clientCAFile, 'utf8'), clientNames: cfg.alerts.clientNames } : {}),
         certFiles: { certFile: cfg.alerts.certFile, keyFile: cfg.alerts.keyFile, reloadIntervalMs: cfg.alerts.reloadIntervalMs },
         log,
-        sink: { requestRestart: (req) => requestRestart(req), withdrawRestart: (req) => remediator.clearAlert(policyKey({ metadata: { namespace: req.namespace, name: req.policy } }), req.pod) },
+        sink: { requestRestart: (req) => requestRestart(req), withdrawRestart: (req) => withdrawRestart(req) },
       })
     }
   } catch (err) {
     await close().catch(() => undefined)
     throw new Error(`unable to start controller: ${(err as Error).message}`)
+  }
+
+  /**
+   * The leader withdraws the signal of this one alert, in turn with the rounds (so a restart request queued before
+   * it cannot set it again afterwards); another alert still firing for the pod keeps asking. A follower holds no
+   * signals: false, and the receiver answers 503 so that Alertmanager retries, hopefully on the leader.
+   */
+  async function withdrawRestart(req: RestartRequest): Promise<boolean> {
+    if (stopped || !isLeader()) return false
+    return remediator.serialize(async () => {
+      if (stopped || !isLeader()) return false
+      remediator.clearAlert(policyKey({ metadata: { namespace: req.namespace, name: req.policy } }), req.pod, alertId(req))
+      return true
+    })
   }
 
   async function requestRestart(req: RestartRequest): Promise<AlertOutcome> {
@@ -196,13 +210,13 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     const result = await remediator.serialize(async () => {
       // Queued behind a round that outlived the shutdown or the leadership: this replica no longer acts.
       if (stopped || !isLeader()) return undefined
-      remediator.signalAlert(key, req.pod)
+      remediator.signalAlert(key, req.pod, alertId(req))
       return remediator.reconcile(policy)
     })
     if (result === undefined) return { status: 'not-leader' }
     const d = result.decisions.find((x) => x.pod === req.pod)
     if (d === undefined) {
-      remediator.clearAlert(key, req.pod)
+      remediator.clearAlert(key, req.pod, alertId(req))
       return result.error !== undefined ? { status: 'decided', action: 'skip', reason: result.error, outcome: result.error } : { status: 'unknown-pod' }
     }
     const outcome = result.outcomes.get(req.pod) ?? d.reason
@@ -223,4 +237,9 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     reconcileNow,
     close,
   }
+}
+
+/** One alert's identity: Alertmanager's fingerprint, else its name. */
+function alertId(req: RestartRequest): string {
+  return req.fingerprint !== '' ? req.fingerprint : req.alertname
 }

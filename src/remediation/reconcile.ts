@@ -69,7 +69,8 @@ export class Remediator {
   /** DryRun's own restart record, in memory: it must not spend the real budget, yet should behave as Enforce would. */
   private readonly dryRunStatus = new Map<string, PolicyStatus>()
   private readonly inFlight = new Map<string, Map<string, number>>()
-  private readonly alerts = new Map<string, Map<string, number>>()
+  /** policy -> pod -> alert (fingerprint) -> expiry: a pod is signalled while any of its alerts is. */
+  private readonly alerts = new Map<string, Map<string, Map<string, number>>>()
   private queue: Promise<unknown> = Promise.resolve()
   private readonly now: () => number
 
@@ -89,14 +90,24 @@ export class Remediator {
     await this.queue
   }
 
-  signalAlert(policy: string, pod: string): void {
-    const m = this.alerts.get(policy) ?? new Map<string, number>()
-    m.set(pod, this.now() + this.deps.alertTtlMs)
+  signalAlert(policy: string, pod: string, alert = ''): void {
+    const m = this.alerts.get(policy) ?? new Map<string, Map<string, number>>()
+    const byAlert = m.get(pod) ?? new Map<string, number>()
+    byAlert.set(alert, this.now() + this.deps.alertTtlMs)
+    m.set(pod, byAlert)
     this.alerts.set(policy, m)
   }
 
-  clearAlert(policy: string, pod: string): void {
-    this.alerts.get(policy)?.delete(pod)
+  /** Without `alert`, every signal of the pod (it was restarted or is gone); with it, that alert's only. */
+  clearAlert(policy: string, pod: string, alert?: string): void {
+    const m = this.alerts.get(policy)
+    if (alert === undefined) {
+      m?.delete(pod)
+      return
+    }
+    const byAlert = m?.get(pod)
+    byAlert?.delete(alert)
+    if (byAlert?.size === 0) m?.delete(pod)
   }
 
   /** Forget the state of policies that are gone. */
@@ -391,7 +402,10 @@ export class Remediator {
     const m = this.alerts.get(key)
     if (m === undefined) return new Set()
     const names = new Set(pods.map((p) => p.name))
-    for (const [pod, until] of m) if (until <= now || !names.has(pod)) m.delete(pod)
+    for (const [pod, byAlert] of m) {
+      for (const [alert, until] of byAlert) if (until <= now) byAlert.delete(alert)
+      if (byAlert.size === 0 || !names.has(pod)) m.delete(pod)
+    }
     return new Set(m.keys())
   }
 }
