@@ -103,4 +103,12 @@ t.test('kubeStatusClient against the status subresource', async (t) => {
   t.match(standIn.get('default', 'demo')?.status, { desiredReplicas: 7, futureField: 'kept', conditions: [{ type: 'Ready', status: 'True' }] }, 'nothing lost')
 
   await t.rejects(updatePolicyStatus(client, { namespace: 'default', name: 'missing' }, (s) => s), { code: 404 })
+
+  // The read brings the spec as it is now, and each update sees the spec of the read it runs on.
+  standIn.put({ ...(standIn.get('default', 'demo') ?? ({} as never)), spec: { remediation: { mode: 'Enforce' } } })
+  t.match(await client.get(ref, AbortSignal.timeout(5_000)), { spec: { remediation: { mode: 'Enforce' } }, status: { desiredReplicas: 7 } })
+  standIn.put({ ...(standIn.get('default', 'demo') ?? ({} as never)), spec: { remediation: { mode: 'Off' } } })
+  const seen: unknown[] = []
+  await updatePolicyStatus(client, ref, (s, spec) => { seen.push(spec); return s })
+  t.same(seen, [{ remediation: { mode: 'Off' } }], 'a change is seen at once')
 })

@@ -6,8 +6,11 @@ export interface PolicyRef { namespace: string; name: string }
 
 /** The two calls a status write needs; kubeStatusClient is the real one, tests bring their own. */
 export interface StatusClient {
-  /** The object's resourceVersion and raw status. */
-  get(ref: PolicyRef, signal: AbortSignal): Promise<{ resourceVersion: string; status: unknown }>
+  /**
+   * The object's resourceVersion, raw status and raw spec (the status subresource's GET answers with the whole
+   * object: a writer can check the spec as it is now, not as a possibly failing watch last delivered it).
+   */
+  get(ref: PolicyRef, signal: AbortSignal): Promise<{ resourceVersion: string; status: unknown; spec?: unknown }>
   /** A JSON merge patch of the status subresource; rejects with an error whose `code` is the HTTP status. */
   patch(ref: PolicyRef, body: Record<string, unknown>, signal: AbortSignal): Promise<void>
 }
@@ -17,8 +20,8 @@ export function kubeStatusClient(kc: KubeConfig): StatusClient {
   const base = { group: GROUP, version: VERSION, plural: PLURAL }
   return {
     async get(ref, signal) {
-      const obj = (await api.getNamespacedCustomObjectStatus({ ...base, ...ref }, withSignal(signal))) as { metadata?: { resourceVersion?: string }; status?: unknown }
-      return { resourceVersion: obj.metadata?.resourceVersion ?? '', status: obj.status }
+      const obj = (await api.getNamespacedCustomObjectStatus({ ...base, ...ref }, withSignal(signal))) as { metadata?: { resourceVersion?: string }; status?: unknown; spec?: unknown }
+      return { resourceVersion: obj.metadata?.resourceVersion ?? '', status: obj.status, spec: obj.spec }
     },
     async patch(ref, body, signal) {
       // The generated client would send a JSON Patch content type; a merge patch is what the body is.
@@ -48,24 +51,24 @@ export interface UpdateStatusResult {
 /**
  * Read-modify-write of a policy's status that never loses another writer's update: the merge patch carries the
  * resourceVersion it was computed from, so the apiserver answers 409 if the object moved meanwhile, and the
- * update is recomputed from a fresh read. `update` must be pure; it may run several times. Nothing is written
- * when it returns an equal status.
+ * update is recomputed from a fresh read. `update` must be pure; it may run several times, each time with the
+ * status and the raw spec of that read. Nothing is written when it returns an equal status.
  */
 export async function updatePolicyStatus(
   client: StatusClient,
   ref: PolicyRef,
-  update: (current: PolicyStatus) => PolicyStatus,
+  update: (current: PolicyStatus, spec: unknown) => PolicyStatus,
   opts: UpdateStatusOptions = {},
 ): Promise<UpdateStatusResult> {
   const maxAttempts = opts.maxAttempts ?? 5
   const timeoutMs = opts.timeoutMs ?? 10_000
   const signalFor = (): AbortSignal => (opts.signal !== undefined ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs))
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const { resourceVersion, status: raw } = await client.get(ref, signalFor())
+    const { resourceVersion, status: raw, spec } = await client.get(ref, signalFor())
     // A status this version cannot read (another writer, an older release) is rebuilt rather than trusted.
     const parsed = policyStatusSchema.safeParse(raw ?? {})
     const current = parsed.success ? parsed.data : {}
-    const next = update(current)
+    const next = update(current, spec)
     // Diffed against what this version understands: fields it does not know are left alone on the server.
     const diff = mergePatch(current, next)
     if (diff === undefined) return { written: false, attempts: attempt, status: current }

@@ -13,9 +13,8 @@ import { controllerConfigSchema } from '../config/controller.js'
 import { loadConfig } from '../config/load.js'
 import { policySchema, type Policy, type PolicyStatus } from '../policy/schema.js'
 import type { PolicySource } from '../policy/source.js'
-import { kubeStatusClient, type PolicyRef } from '../policy/status.js'
+import { kubeStatusClient, type PolicyRef, type StatusClient } from '../policy/status.js'
 import { startController, type RunningController } from './controller.js'
-import type { PolicyRecordClient } from './policy-record.js'
 import type { RoundResult } from './reconcile.js'
 import { kubeWorkloadApi, workloadPods, type WorkloadPodLister } from './workload-pods.js'
 
@@ -66,7 +65,7 @@ function standInPods(): WorkloadPodLister {
 interface FreshSpec { spec: Record<string, unknown>; reads: number; beforeRead?: (reads: number) => void }
 
 /** The stand-in's status reads, with the spec the real status subresource's GET would also bring. */
-function recordClient(fresh: FreshSpec): PolicyRecordClient {
+function recordClient(fresh: FreshSpec): StatusClient {
   const inner = kubeStatusClient(standInKubeConfig())
   return {
     get: async (ref: PolicyRef, signal: AbortSignal) => {

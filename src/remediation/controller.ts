@@ -16,10 +16,10 @@ import { LeaderElector } from '../kube/leader.js'
 import { InformerPolicySource } from '../policy/informer-source.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import type { PolicySource } from '../policy/source.js'
+import { kubeStatusClient, type StatusClient } from '../policy/status.js'
 import { Evictor } from './evict.js'
 import { remediationMetrics } from './metrics.js'
 import { kubePodScoreReader, type PodScoreReader } from './pod-scores.js'
-import { kubePolicyRecordClient, type PolicyRecordClient } from './policy-record.js'
 import { Remediator, type RoundResult } from './reconcile.js'
 import { kubeWorkloadPods, type WorkloadPodLister } from './workload-pods.js'
 
@@ -32,7 +32,7 @@ export interface ControllerDeps {
   kc?: KubeConfig
   policies?: PolicySource
   /** Reads must bring the policy's spec along with its status (the status subresource's GET does). */
-  status?: PolicyRecordClient
+  status?: StatusClient
   readScores?: PodScoreReader
   listPods?: WorkloadPodLister
   registry?: Registry
@@ -75,7 +75,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     log: log.child({ component: 'remediation' }),
     listPods: deps.listPods ?? kubeWorkloadPods(kc, timeoutMs),
     readScores: deps.readScores ?? kubePodScoreReader(kc, { timeoutMs, ...(deps.now !== undefined ? { now: deps.now } : {}) }),
-    status: deps.status ?? kubePolicyRecordClient(kc),
+    status: deps.status ?? kubeStatusClient(kc),
     evictor: new Evictor({ kc, timeoutMs, initialBackoffMs: cfg.eviction.initialBackoffMs, maxBackoffMs: cfg.eviction.maxBackoffMs, ...(deps.random !== undefined ? { random: deps.random } : {}), ...(deps.now !== undefined ? { now: deps.now } : {}) }),
     events: new EventRecorder({ kc, log, controller: CONTROLLER_NAME, instance: identity, dedupeWindowMs: cfg.events.dedupeWindowMs, timeoutMs, ...(deps.now !== undefined ? { now: deps.now } : {}) }),
     metrics,

@@ -1,29 +1,9 @@
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node'
-import { withSignal } from '../kube/client.js'
-import { GROUP, PLURAL, VERSION, remediationSchema } from '../policy/schema.js'
-import { kubeStatusClient, type PolicyRef, type StatusClient } from '../policy/status.js'
+import { remediationSchema } from '../policy/schema.js'
 import type { Remediation } from './decide.js'
 
-// The controller's read of a policy: the status subresource's GET answers with the whole object, so the same
-// read that brings the restart record also brings the spec as it is now, not as the (possibly failing) watch
-// last delivered it. Mode and budgets are re-checked against it before anything is written or evicted.
-
-/** A StatusClient whose reads also carry the object's spec. */
-export interface PolicyRecordClient extends StatusClient {
-  get(ref: PolicyRef, signal: AbortSignal): Promise<{ resourceVersion: string; status: unknown; spec?: unknown }>
-}
-
-export function kubePolicyRecordClient(kc: KubeConfig): PolicyRecordClient {
-  const api = kc.makeApiClient(CustomObjectsApi)
-  const status = kubeStatusClient(kc)
-  return {
-    async get(ref, signal) {
-      const obj = (await api.getNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, plural: PLURAL, ...ref }, withSignal(signal))) as { metadata?: { resourceVersion?: string }; spec?: unknown; status?: unknown }
-      return { resourceVersion: obj.metadata?.resourceVersion ?? '', status: obj.status, spec: obj.spec }
-    },
-    patch: (ref, body, signal) => status.patch(ref, body, signal),
-  }
-}
+// The policy as the controller reads it before acting: the status subresource's GET (StatusClient.get) answers
+// with the whole object, so the read that brings the restart record also brings the spec as it is now, not as
+// the (possibly failing) watch last delivered it. Mode and budgets are re-checked against it.
 
 /** spec.remediation of a freshly read spec, defaults applied; undefined when there is no spec or it does not parse. */
 export function freshRemediation(spec: unknown): Remediation | undefined {

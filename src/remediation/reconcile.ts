@@ -8,7 +8,7 @@ import type { Evictor } from './evict.js'
 import { ScoreHistory } from './history.js'
 import type { RemediationMetrics } from './metrics.js'
 import type { PodScoreReader } from './pod-scores.js'
-import { freshRemediation, stricter, type PolicyRecordClient } from './policy-record.js'
+import { freshRemediation, stricter } from './policy-record.js'
 import type { WorkloadPod, WorkloadPodLister } from './workload-pods.js'
 
 // One remediation round for one policy: pods -> scores -> decide -> record (write-ahead) -> evict -> report.
@@ -24,7 +24,7 @@ export interface RemediatorDeps {
   listPods: WorkloadPodLister
   readScores: PodScoreReader
   /** Reads bring the spec too: without one (or with one that does not parse), nothing is evicted. */
-  status: PolicyRecordClient
+  status: StatusClient
   evictor: Evictor
   events: EventRecorder
   metrics: RemediationMetrics
@@ -150,7 +150,7 @@ export class Remediator {
 
     let status: PolicyStatus = {}
     if (r.mode === 'Enforce') {
-      let got: Awaited<ReturnType<PolicyRecordClient['get']>>
+      let got: Awaited<ReturnType<StatusClient['get']>>
       try {
         got = await this.deps.status.get(ref, AbortSignal.timeout(this.deps.requestTimeoutMs))
       } catch (err) {
@@ -237,21 +237,11 @@ export class Remediator {
     // mode and budgets against the spec that same read brought (a policy switched Off, or given a lower budget,
     // since the watch last delivered it).
     const box: { reserved?: ReserveResult; refused?: PodOutcome } = {}
-    const read: { spec?: unknown } = {}
-    // updatePolicyStatus calls `update` right after each of its reads: the spec seen there is the one this read brought.
-    const client: StatusClient = {
-      get: async (ref, signal) => {
-        const got = await this.deps.status.get(ref, signal)
-        read.spec = got.spec
-        return got
-      },
-      patch: (ref, body, signal) => this.deps.status.patch(ref, body, signal),
-    }
     try {
-      await updatePolicyStatus(client, ref, (cur) => {
+      await updatePolicyStatus(this.deps.status, ref, (cur, spec) => {
         box.reserved = undefined
         box.refused = undefined
-        const fresh = freshRemediation(read.spec)
+        const fresh = freshRemediation(spec)
         const eff = fresh !== undefined ? stricter(r, fresh) : undefined
         if (eff === undefined) box.refused = 'PolicyUnreadable'
         else if (eff.mode !== 'Enforce') box.refused = eff.mode === 'Off' ? 'ModeOff' : 'DryRun'
