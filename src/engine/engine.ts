@@ -5,7 +5,7 @@ import { allocateBatch, HORIZON_STEPS, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASON
 import type { LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { dampen, EMPTY_DAMPING, type DampingState } from './damping.js'
-import { onFailure } from './fallback.js'
+import { onFailure, servedText } from './fallback.js'
 import { recommend } from './replicas.js'
 import { bridgeGaps, fillTail, latestFinite } from './series.js'
 import { combinePodScores, scorePods, type PodSignalClass } from './pods.js'
@@ -198,7 +198,6 @@ export class Engine {
     if (ageMs <= spec.maxStalenessSeconds * 1000 + (this.opts.refreshIntervalMs ?? 0)) return r
     const s = this.states.get(r.policy)
     const d = onFailure({ consecutiveFailures: (s?.failures ?? 0) + 1, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s?.lastGood !== undefined ? { lastGood: s.lastGood } : {}) })
-    const what = d.kind === 'serve' ? (d.reason === 'Fallback' ? 'serving the fallback' : 'serving the last good value') : 'nothing safe to serve'
     const error = `refresh: no result for ${Math.round(ageMs / 1000)}s, longer than maxStalenessSeconds (${spec.maxStalenessSeconds}s)`
     if (!this.overdue.has(r.policy)) {
       this.overdue.add(r.policy)
@@ -213,7 +212,7 @@ export class Engine {
       explain: { ...r.explain, errors: [...r.explain.errors, error] },
       ...(d.kind === 'serve' ? { desiredReplicas: d.replicas } : {}),
       reason: d.reason,
-      message: `${what}: ${error}`,
+      message: `${servedText(d)}: ${error}`,
       dataTimeMs: r.dataTimeMs,
     }
   }
@@ -338,7 +337,7 @@ export class Engine {
     p.explain.failures = s.failures
     const current = spec.fallback.behavior === 'static' ? undefined : await this.currentReplicas(p.policy)
     const d = onFailure({ consecutiveFailures: s.failures, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s.lastGood !== undefined ? { lastGood: s.lastGood } : {}), ...(current !== undefined ? { currentReplicas: current } : {}) })
-    const message = d.kind === 'serve' ? `serving ${d.reason === 'Fallback' ? 'the fallback' : 'the last good value'} after ${s.failures} failed refresh(es): ${p.errors.join('; ')}` : `no data to compute from: ${p.errors.join('; ')}`
+    const message = d.kind === 'serve' ? `${servedText(d)} after ${s.failures} failed refresh(es): ${p.errors.join('; ')}` : `no data to compute from: ${p.errors.join('; ')}`
     this.opts.log.warn({ policy: p.key, failures: s.failures, errors: p.errors, reason: d.reason }, 'policy refresh failed')
     this.commit(p.key, { ...this.base(p, nowMs), explain: p.explain, ...(d.kind === 'serve' ? { desiredReplicas: d.replicas } : {}), reason: d.reason, message, dataTimeMs: s.lastGood?.dataTimeMs ?? 0 })
   }

@@ -44,3 +44,9 @@ export function onFailure(i: FailureInputs): FailureDecision {
   if (fresh) return { kind: 'serve', replicas: lastGood.replicas, reason: 'StaleValue' }
   return { kind: 'none', reason: 'NoData' }
 }
+
+/** What a failure decision serves, for the message a policy's status and explain show. */
+export function servedText(d: FailureDecision): string {
+  if (d.kind === 'none') return 'nothing safe to serve'
+  return d.reason === 'Fallback' ? 'serving the fallback' : 'serving the last good value'
+}
