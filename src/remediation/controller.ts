@@ -70,6 +70,8 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
   /** Set by close(): no round starts, and a round in flight stops before its next policy. */
   let stopped = false
   const isLeader = (): boolean => leading && (elector === undefined || elector.isLeader())
+  /** Whether this replica may act now: leading, and not shutting down. */
+  const acting = (): boolean => !stopped && isLeader()
   metrics.leader.set(leading ? 1 : 0)
   const remediator = new Remediator({
     log: log.child({ component: 'remediation' }),
@@ -94,7 +96,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     const results: RoundResult[] = []
     for (const p of list) {
       // Between policies: a shutdown waits for the policy in flight only, not for the whole round.
-      if (stopped || !isLeader()) break
+      if (!acting()) break
       try {
         results.push(await remediator.reconcile(p))
       } catch (err) {
@@ -104,7 +106,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     }
     return results
   }
-  const reconcileNow = (): Promise<RoundResult[]> => remediator.serialize(async () => (!stopped && isLeader() ? roundAll() : []))
+  const reconcileNow = (): Promise<RoundResult[]> => remediator.serialize(async () => (acting() ? roundAll() : []))
 
   let timer: NodeJS.Timeout | undefined
   const loop = (): void => {
@@ -190,16 +192,16 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
    * signals: false, and the receiver answers 503 so that Alertmanager retries, hopefully on the leader.
    */
   async function withdrawRestart(req: RestartRequest): Promise<boolean> {
-    if (stopped || !isLeader()) return false
+    if (!acting()) return false
     return remediator.serialize(async () => {
-      if (stopped || !isLeader()) return false
+      if (!acting()) return false
       remediator.clearAlert(policyKey({ metadata: { namespace: req.namespace, name: req.policy } }), req.pod, alertId(req))
       return true
     })
   }
 
   async function requestRestart(req: RestartRequest): Promise<AlertOutcome> {
-    if (stopped || !isLeader()) return { status: 'not-leader' }
+    if (!acting()) return { status: 'not-leader' }
     const policy: Policy | undefined = policies.list().find((p) => p.metadata.namespace === req.namespace && p.metadata.name === req.policy)
     if (policy === undefined) return { status: 'unknown-policy' }
     if (policy.spec.remediation.mode === 'Off') return { status: 'decided', action: 'skip', reason: 'ModeOff', outcome: 'ModeOff' }
@@ -209,7 +211,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     // Raised inside the queued round, so that this round, and not one already running, answers the alert.
     const result = await remediator.serialize(async () => {
       // Queued behind a round that outlived the shutdown or the leadership: this replica no longer acts.
-      if (stopped || !isLeader()) return undefined
+      if (!acting()) return undefined
       remediator.signalAlert(key, req.pod, alertId(req))
       return remediator.reconcile(policy)
     })

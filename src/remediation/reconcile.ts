@@ -90,7 +90,7 @@ export class Remediator {
     await this.queue
   }
 
-  signalAlert(policy: string, pod: string, alert = ''): void {
+  signalAlert(policy: string, pod: string, alert: string): void {
     const m = this.alerts.get(policy) ?? new Map<string, Map<string, number>>()
     const byAlert = m.get(pod) ?? new Map<string, number>()
     byAlert.set(alert, this.now() + this.deps.alertTtlMs)
