@@ -22,11 +22,10 @@ const program = new Command()
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
 
-// Until a command has something to close, a signal ends the process at once. Node runs as PID 1 in the image,
-// and the kernel drops signals to PID 1 that has no handler: without this, a pod stopped during start-up (loading
-// the model, the first policy list) would sit out its whole grace period.
-// The exit code says it was interrupted (128 + the signal's number), also for explain and backtest, which never
-// install a shutdown handler: `foresight backtest > report && publish` must not go on after Ctrl-C.
+// Until a command has something to close, a signal ends the process at once: Node runs as PID 1 in the image,
+// and the kernel drops signals to a PID 1 without a handler, so a pod stopped during start-up (loading the model,
+// the first policy list) would sit out its whole grace period. The exit code says it was interrupted (128 + the
+// signal's number), also for explain and backtest, which never install a shutdown handler.
 const exitDuringStartup = (signal: NodeJS.Signals): void => {
   process.stderr.write(`${signal} received: exiting\n`)
   process.exit(128 + (osConstants.signals[signal] ?? 0))
