@@ -9,6 +9,7 @@ import { frameworkErrors, MAX_PATH_SEGMENT_LENGTH, statusErrors } from '../api/e
 import { externalMetricsRoutes } from '../api/external-metrics.js'
 import { healthRoutes, type ReadinessCheck } from '../api/health.js'
 import { openapiRoutes } from '../api/openapi.js'
+import { ShutdownDelay } from '../api/shutdown-delay.js'
 import { CertReloader, secureContextOptions } from '../auth/tls.js'
 import type { Authenticator, Authorizer } from '../auth/types.js'
 import type { MetricSource } from '../source/types.js'
@@ -28,6 +29,8 @@ export interface AdapterDeps {
   /** Rotate the serving certificate from these files. */
   certFiles?: { certFile: string; keyFile: string; reloadIntervalMs: number }
   readiness: readonly ReadinessCheck[]
+  /** How long close() keeps answering, readiness failing, before it closes the servers. */
+  shutdownDelayMs?: number
   /** Work that runs beside the servers: loading policies, the refresh loop. */
   background?: { start(): Promise<void>; stop(): Promise<void> }
   policies?: { list(): ReadonlyArray<{ metadata: { namespace: string; name: string } }> }
@@ -51,6 +54,8 @@ function urlOf(app: FastifyInstance, scheme: string): string {
 }
 
 export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
+  const delay = new ShutdownDelay(deps.shutdownDelayMs ?? 0)
+  const readiness = [...deps.readiness, delay.check]
   const apiLog: FastifyBaseLogger = deps.log.child({ server: 'api' })
   const telemetryLog: FastifyBaseLogger = deps.log.child({ server: 'telemetry' })
   const api = Fastify({
@@ -70,14 +75,14 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
   await api.register(statusErrors)
   await api.register(httpMetrics, { registry: deps.registry, server: 'api' })
   await api.register(authHook, { authenticator: deps.authenticator, authorizer: deps.authorizer })
-  await api.register(healthRoutes, { checks: deps.readiness })
+  await api.register(healthRoutes, { checks: readiness })
   await api.register(discoveryRoutes, { metricNames: deps.source.metricNames })
   await api.register(externalMetricsRoutes, { source: deps.source })
   await api.register(openapiRoutes)
 
   const telemetry = Fastify({ loggerInstance: telemetryLog, logController: new LogController({ disableRequestLogging: true }) })
   await telemetry.register(statusErrors)
-  await telemetry.register(healthRoutes, { checks: deps.readiness })
+  await telemetry.register(healthRoutes, { checks: readiness })
   telemetry.get('/metrics', async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()))
 
   let reloader: CertReloader | undefined
@@ -110,6 +115,8 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
     metricsUrl: urlOf(telemetry, 'http'),
     ...(reloader !== undefined ? { reloader } : {}),
     async close(): Promise<void> {
+      if ((deps.shutdownDelayMs ?? 0) > 0) deps.log.info({ shutdownDelayMs: deps.shutdownDelayMs }, 'answering requests for the shutdown delay before closing')
+      await delay.begin()
       reloader?.stop()
       await Promise.all([api.close(), telemetry.close()])
       await ready.catch(() => undefined)

@@ -65,6 +65,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
   const common = {
     listen: cfg.listen,
     metricsListen: cfg.metrics,
+    shutdownDelayMs: cfg.shutdownDelayMs,
     log,
     registry,
     source,

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyError } from 'fastify'
 import type { Logger } from 'pino'
 import { statusBody, type Status } from '../api/errors.js'
 import { healthRoutes } from '../api/health.js'
+import { ShutdownDelay } from '../api/shutdown-delay.js'
 import { selfSignedServing } from '../auth/pki.js'
 import { CertReloader, readServingFiles, secureContextOptions } from '../auth/tls.js'
 import type { WebhookConfig } from '../config/webhook.js'
@@ -73,7 +74,8 @@ export async function startWebhook(cfg: WebhookConfig, log: Logger, overrides: W
   })
   // An AdmissionReview is JSON; Fastify's built-in text/plain parser would let other bodies through to a 400.
   app.removeContentTypeParser('text/plain')
-  await app.register(healthRoutes, { checks: [] })
+  const delay = new ShutdownDelay(cfg.shutdownDelayMs)
+  await app.register(healthRoutes, { checks: [delay.check] })
   const deps = { lookups, lookupTimeoutMs: cfg.lookups.timeoutMs, log: serverLog }
   for (const [path, mode] of ROUTES) {
     app.post(path, async (req, reply) => {
@@ -105,6 +107,8 @@ export async function startWebhook(cfg: WebhookConfig, log: Logger, overrides: W
   return {
     url: `https://${host}:${addr.port}`,
     async close(): Promise<void> {
+      if (cfg.shutdownDelayMs > 0) serverLog.info({ shutdownDelayMs: cfg.shutdownDelayMs }, 'answering reviews for the shutdown delay before closing')
+      await delay.begin()
       reloader?.stop()
       await app.close()
     },

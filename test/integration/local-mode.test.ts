@@ -20,6 +20,18 @@ t.test('local mode: self-signed certificate, no credentials needed, real replaye
   t.ok(Number.isInteger(value) && value >= 1 && value <= 50, `replica count ${value} is within [min, max]`)
 })
 
+t.test('after SIGTERM the shutdown delay keeps metrics served, both probes failing readiness, then the ports close', async (t) => {
+  const adapter = await startTestAdapter(['shutdownDelayMs=600'])
+  const url = `${adapter.apiUrl}${metric}?labelSelector=foresight.dev%2Fpolicy%3Ddemo`
+  t.equal((await fetch(`${adapter.metricsUrl}/readyz`)).status, 200, 'ready before')
+  const closed = adapter.close()
+  t.equal((await fetch(`${adapter.metricsUrl}/readyz`)).status, 503, 'the probe port reports not ready while draining')
+  t.equal((await call(`${adapter.apiUrl}/readyz`, { ca: undefined })).status, 503, 'so does the API port')
+  t.equal((await call(url, { ca: undefined })).status, 200, 'a metric read during the delay is still answered')
+  await closed
+  await t.rejects(call(url, { ca: undefined }), { code: 'ECONNREFUSED' }, 'closed after the delay')
+})
+
 t.test('a source with no data for now answers 503, and the server keeps serving', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'foresight-trace-'))
   const trace = join(dir, 'empty.csv')

@@ -181,6 +181,19 @@ t.test('probes', async (t) => {
   }
 })
 
+t.test('after SIGTERM the shutdown delay keeps reviews answered, readiness failing, then the port closes', async (t) => {
+  const draining = loadConfig(webhookConfigSchema, { env: {}, set: ['tls.selfSigned=true', 'lookups.enabled=false', 'listen.port=0', 'shutdownDelayMs=600'] })
+  const server = await startWebhook(draining, pino({ level: 'silent' }))
+  t.equal((await call(`${server.url}/readyz`, { ca: undefined })).status, 200, 'ready before')
+  const closed = server.close()
+  t.equal((await call(`${server.url}/readyz`, { ca: undefined })).status, 503, 'not ready while draining')
+  const r = await post('/validate/foresightpolicies', JSON.stringify(loadReview('policy-valid')), 'application/json', server.url, null)
+  t.equal(r.status, 200, 'a review sent during the delay is still answered')
+  t.equal((r.body.response as Response).allowed, true)
+  await closed
+  await t.rejects(call(`${server.url}/livez`, { ca: undefined }), { code: 'ECONNREFUSED' }, 'closed after the delay')
+})
+
 t.test('self-signed local run without a cluster: lookups become warnings', async (t) => {
   const local = loadConfig(webhookConfigSchema, { env: {}, set: ['tls.selfSigned=true', 'lookups.enabled=false', 'listen.port=0'] })
   const server = await startWebhook(local, pino({ level: 'silent' }))
