@@ -118,3 +118,52 @@ t.test('onFailure', async (t) => {
   ]
   for (const [name, over, want] of table) t.same(onFailure({ ...base, ...over }), want, name)
 })
+
+t.test('dampen: after a long hold, one share goes at once and the next only a period later', async (t) => {
+  const cfg = { stabilizationSeconds: 0, maxDecreasePercentPerMinute: 20 }
+  let s = dampen(EMPTY_DAMPING, 20, 0, cfg).state
+  const served: number[] = []
+  for (let sec = 3600; sec <= 3720; sec += 15) {
+    const r = dampen(s, 1, sec * 1000, cfg)
+    s = r.state
+    served.push(r.served)
+  }
+  // 20 -> 16 (a minute's share after the hold), then nothing until that drop is a minute old: 16 * 20 % = 3.
+  t.same(served, [16, 16, 16, 16, 13, 13, 13, 13, 11])
+})
+
+t.test('dampen: within any minute at most the share of the largest count served in it is removed', async (t) => {
+  // A seeded walk of recommendations between 5 and 100 (at 20 %/min at least one replica a minute, so the
+  // period is always one minute), refreshed every 15 s, with holds, collapses and spikes.
+  let seed = 7
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+  for (const pct of [10, 20, 50]) {
+    const cfg = { stabilizationSeconds: 0, maxDecreasePercentPerMinute: pct }
+    let s = EMPTY_DAMPING
+    let rec = 60
+    const trace: Array<{ sec: number; served: number }> = []
+    for (let sec = 0; sec <= 4 * 3600; sec += 15) {
+      const roll = rand()
+      if (roll < 0.05) rec = 5 + Math.floor(rand() * 96)
+      else if (roll < 0.1) rec = 5
+      const r = dampen(s, rec, sec * 1000, cfg)
+      s = r.state
+      trace.push({ sec, served: r.served })
+    }
+    // For every minute (t - 60 s, t]: replicas removed in it, against the share of the largest count it saw.
+    let worst = 0
+    for (let end = 1; end < trace.length; end++) {
+      let removed = 0
+      let largest = 0
+      for (let i = end; i > 0 && (trace[i]?.sec ?? 0) > (trace[end]?.sec ?? 0) - 60; i--) {
+        const prev = trace[i - 1]?.served ?? 0
+        const cur = trace[i]?.served ?? 0
+        removed += Math.max(0, prev - cur)
+        largest = Math.max(largest, prev, cur)
+      }
+      worst = Math.max(worst, removed - Math.max(1, Math.floor(largest * pct / 100 + 1e-9)))
+    }
+    t.equal(worst, 0, `${pct} %/min: no minute removes more than its share`)
+    t.ok(trace.some((p, i) => i > 0 && p.served < (trace[i - 1]?.served ?? 0)), `${pct} %/min: it does scale down`)
+  }
+})
