@@ -28,4 +28,8 @@ t.test('two policies in a namespace, one without data yet', async (t) => {
   t.equal(api.statusCode, 503, 'the policy without data is not ready, not missing')
   t.match(api.body.message, 'the policy the selector "foresight.dev/policy=api" names has no data yet')
   t.equal((await get('foresight.dev/policy=nope')).statusCode, 404, 'a policy that does not exist is still a 404')
+  t.equal((await get('foresight.dev/policy=api,quantile=0.9')).statusCode, 503, 'labels its series will carry do not turn it into a 404')
+  t.equal((await get('foresight.dev/policy in (api,x),class')).statusCode, 503, 'nor does an exists requirement on such a label')
+  t.equal((await get('foresight.dev/policy=nope,quantile=0.9')).statusCode, 404, 'the policy label still decides')
+  t.equal((await get('foresight.dev/policy!=api,quantile=0.9')).statusCode, 404, 'a selector excluding the pending policy is a 404')
 })

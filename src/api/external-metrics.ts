@@ -50,6 +50,15 @@ function metricAttributes(req: FastifyRequest): Attributes {
   return { kind: 'resource', verb: collectionVerb(req.method), group: GROUP, version: VERSION, resource: p.metric, namespace: p.namespace }
 }
 
+/**
+ * Whether a series of a policy without data could match once it has some: only the selector's requirements on
+ * labels already known (the policy's) can rule it out; the others (quantile, class, horizon) name labels its
+ * series will carry but do not have yet.
+ */
+function couldMatch(selector: Selector, known: Readonly<Record<string, string>>): boolean {
+  return matches(selector.filter((r) => Object.hasOwn(known, r.key)), known)
+}
+
 export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetricsOptions, done: (err?: Error) => void): void {
   const url = `${API_PREFIX}/namespaces/:namespace/:metric`
   app.get<{ Params: Params; Querystring: Query }>(url, {
@@ -63,7 +72,7 @@ export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetric
     if (result.state === 'not-ready') throw new ERR_UNAVAILABLE(`metric "${metric}" is not ready yet: ${result.reason}`)
     const items = result.items.filter((i) => matches(selector, i.labels))
     // A policy that has no data yet is "not ready" (the HPA retries), not "no such series".
-    if (items.length === 0 && result.pending?.some((labels) => matches(selector, labels)) === true) {
+    if (items.length === 0 && result.pending?.some((labels) => couldMatch(selector, labels)) === true) {
       throw new ERR_UNAVAILABLE(`metric "${metric}" is not ready yet: the policy the selector "${formatSelector(selector)}" names has no data yet`)
     }
     if (items.length === 0) {
