@@ -26,6 +26,8 @@ export interface AdapterDeps {
   serving: { certPem: string; keyPem: string }
   /** When set, client certificates are requested and verified against it (the request-header CA). */
   clientCAPem?: string
+  /** Re-reads the request-header CA while serving; started with the TLS server's way to install a new one. */
+  requestHeader?: { start(installClientCA: (pem: string) => void): void; stop(): void }
   /** Rotate the serving certificate from these files. */
   certFiles?: { certFile: string; keyFile: string; reloadIntervalMs: number }
   readiness: readonly ReadinessCheck[]
@@ -104,6 +106,14 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
     }, deps.serving)
     reloader.start()
   }
+  if (deps.requestHeader !== undefined) {
+    const certs = reloader
+    const tlsServer: TlsServer = api.server
+    deps.requestHeader.start((clientCAPem) => {
+      if (certs !== undefined) certs.setClientCA(clientCAPem)
+      else tlsServer.setSecureContext(secureContextOptions({ ...deps.serving, clientCAPem }))
+    })
+  }
   // The servers answer (probes, 503 on data) while the first refresh runs; a failing start stops the process.
   const ready = deps.background?.start() ?? Promise.resolve()
   ready.catch(() => undefined)
@@ -118,6 +128,7 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
       if ((deps.shutdownDelayMs ?? 0) > 0) deps.log.info({ shutdownDelayMs: deps.shutdownDelayMs }, 'answering requests for the shutdown delay before closing')
       await delay.begin()
       reloader?.stop()
+      deps.requestHeader?.stop()
       await Promise.all([api.close(), telemetry.close()])
       await ready.catch(() => undefined)
       await deps.background?.stop()

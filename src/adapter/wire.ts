@@ -12,6 +12,7 @@ import { RefreshLoop } from '../engine/loop.js'
 import { EngineMetricSource } from '../engine/metric-source.js'
 import type { HistoryReader, PodSignalReader } from '../engine/types.js'
 import { podSignalReader, prometheusFromConfig } from './prometheus-wiring.js'
+import { RequestHeaderSource } from '../auth/request-header-source.js'
 import { readExtensionApiserverAuthentication, type RequestHeaderAuthConfig } from '../kube/auth-config.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { kubeReviewClient } from '../kube/reviews.js'
@@ -85,11 +86,16 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
 
   const cluster = kc ?? loadKubeConfig(cfg.auth.kubeconfig)
   const rh = await requestHeaderConfig(cfg, cluster)
-  const requestHeader: RequestHeaderOptions = rh
-  const delegated = { requestHeader: () => requestHeader, reviews: kubeReviewClient(cluster), ...cfg.auth.authorization }
+  const requestHeader = new RequestHeaderSource({
+    read: () => requestHeaderConfig(cfg, cluster),
+    intervalMs: cfg.auth.requestHeader.reloadIntervalMs,
+    log: log.child({ component: 'request-header' }),
+  }, rh)
+  const delegated = { requestHeader: (): RequestHeaderOptions => requestHeader.current(), reviews: kubeReviewClient(cluster), ...cfg.auth.authorization }
   return {
     ...common,
     clientCAPem: rh.clientCAPem,
+    requestHeader,
     authenticator: new DelegatedAuthenticator(delegated),
     authorizer: new DelegatedAuthorizer(delegated),
     readiness: [...checks, { name: 'authentication', check: () => ({ ready: true, reason: 'request-header CA loaded' }) }],

@@ -52,9 +52,19 @@ export interface CertReloaderOptions {
 export class CertReloader {
   private timer: NodeJS.Timeout | undefined
   private fingerprint: string
+  private pair: { certPem: string; keyPem: string }
+  private clientCAPem: string | undefined
 
   constructor(private readonly server: TlsServer, private readonly opts: CertReloaderOptions, initial: { certPem: string; keyPem: string }) {
     this.fingerprint = hash(initial.certPem, initial.keyPem)
+    this.pair = initial
+    this.clientCAPem = opts.clientCAPem
+  }
+
+  /** Installs a new client CA beside the current serving pair; throws (changing nothing) when it is unusable. */
+  setClientCA(clientCAPem: string): void {
+    this.server.setSecureContext(secureContextOptions({ ...this.pair, clientCAPem }))
+    this.clientCAPem = clientCAPem
   }
 
   start(): void {
@@ -73,8 +83,9 @@ export class CertReloader {
     }
     const next = hash(pair.certPem, pair.keyPem)
     if (next === this.fingerprint) return false
-    this.server.setSecureContext(secureContextOptions({ ...pair, ...(this.opts.clientCAPem !== undefined ? { clientCAPem: this.opts.clientCAPem } : {}) }))
+    this.server.setSecureContext(secureContextOptions({ ...pair, ...(this.clientCAPem !== undefined ? { clientCAPem: this.clientCAPem } : {}) }))
     this.fingerprint = next
+    this.pair = pair
     this.opts.log.info({ certFile: this.opts.certFile }, 'serving certificate reloaded')
     return true
   }

@@ -31,6 +31,7 @@ export const requestHeaderSchema = z.strictObject({
   usernameHeaders: z.array(z.string().min(1)).default(['X-Remote-User']).describe('Headers carrying the user name'),
   groupHeaders: z.array(z.string().min(1)).default(['X-Remote-Group']).describe('Headers carrying the groups'),
   extraHeaderPrefixes: z.array(z.string().min(1)).default(['X-Remote-Extra-']).describe('Header prefixes carrying extra user attributes'),
+  reloadIntervalMs: z.number().int().min(100).default(60_000).describe('How often the request-header CA and settings are re-read (the ConfigMap, or clientCAFile), so a front-proxy CA rotation needs no restart'),
 })
 
 export const authorizationSchema = z.strictObject({

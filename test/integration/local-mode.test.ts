@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { startTestAdapter } from '../helpers/adapter.js'
 import { call } from '../helpers/https-client.js'
+import { createCA, issueCert } from '../../src/auth/pki.js'
 import { makeTestPki } from '../helpers/pki.js'
 import { startReviewStandIn } from '../helpers/review-standin.js'
 
@@ -59,4 +60,40 @@ t.test('kubernetes mode reads the request-header CA from kube-system/extension-a
   const asCert = (c: { certPem: string; keyPem: string }): Parameters<typeof call>[1] => ({ ca: pki.servingCA.certPem, cert: c.certPem, key: c.keyPem, headers: { 'x-remote-user': 'alice' } })
   t.equal((await call(`${adapter.apiUrl}${metric}`, asCert(pki.wrongName))).status, 200, 'the allowed name from the ConfigMap is trusted')
   t.equal((await call(`${adapter.apiUrl}${metric}`, asCert(pki.frontProxy))).status, 401, 'names the ConfigMap does not allow are not')
+})
+
+t.test('a rotated front-proxy CA and new allowed names in the ConfigMap are picked up without a restart', async (t) => {
+  const pki = makeTestPki()
+  const standIn = await startReviewStandIn()
+  t.teardown(() => standIn.close())
+  standIn.configMap = { 'requestheader-client-ca-file': pki.requestHeaderCA.certPem, 'requestheader-allowed-names': '["front-proxy-client"]' }
+  const adapter = await startTestAdapter(['auth.mode=kubernetes', `auth.kubeconfig=${standIn.kubeconfigFile}`, `tls.certFile=${pki.servingFiles.certFile}`,
+    `tls.keyFile=${pki.servingFiles.keyFile}`, 'auth.requestHeader.reloadIntervalMs=100'])
+  t.teardown(() => adapter.close())
+  standIn.allow.add('alice|default|foresight_desired_replicas')
+  const nextCA = createCA('test-front-proxy-ca-2')
+  const nextProxy = issueCert(nextCA, { commonName: 'aggregator', usage: 'client' })
+  const status = async (c: { certPem: string; keyPem: string }): Promise<number> =>
+    (await call(`${adapter.apiUrl}${metric}`, { ca: pki.servingCA.certPem, cert: c.certPem, key: c.keyPem, headers: { 'x-remote-user': 'alice' } })).status
+  t.equal(await status(pki.frontProxy), 200, 'the first CA and name are trusted')
+  t.equal(await status(nextProxy), 401, 'a proxy certificate from a CA not yet published is not')
+
+  // kube-apiserver publishes the new CA beside the old one during a rotation, then the new one alone.
+  standIn.configMap = { 'requestheader-client-ca-file': pki.requestHeaderCA.certPem + nextCA.certPem, 'requestheader-allowed-names': '["front-proxy-client","aggregator"]' }
+  const until = async (want: () => Promise<boolean>): Promise<boolean> => {
+    for (let i = 0; i < 50; i++) {
+      if (await want()) return true
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    return false
+  }
+  t.ok(await until(async () => (await status(nextProxy)) === 200), 'the new CA and name are trusted once re-read')
+  t.equal(await status(pki.frontProxy), 200, 'the old one still is while both are published')
+  standIn.configMap = { 'requestheader-client-ca-file': nextCA.certPem, 'requestheader-allowed-names': '["aggregator"]' }
+  t.ok(await until(async () => (await status(pki.frontProxy)) === 401), 'the old CA is refused once it is withdrawn')
+  t.equal(await status(nextProxy), 200)
+
+  standIn.configMap = { 'requestheader-client-ca-file': 'not a certificate', 'requestheader-allowed-names': '[]' }
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  t.equal(await status(nextProxy), 200, 'a broken ConfigMap keeps the last good settings')
 })

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { RequestHeaderAuthConfig } from '../kube/auth-config.js'
+
+export interface RequestHeaderSourceOptions {
+  /** Reads the settings afresh: the kube-system ConfigMap, or the configured CA file. */
+  read: () => Promise<RequestHeaderAuthConfig>
+  intervalMs: number
+  log: Logger
+}
+
+/**
+ * The front proxy's CA and header settings, re-read while serving: kube-apiserver rewrites
+ * kube-system/extension-apiserver-authentication when its front-proxy CA rotates, and an aggregated API server
+ * that kept the old one would refuse every proxied request until restarted. A new CA is installed in TLS first
+ * and the header settings follow only if that worked, so a bad update leaves the old settings whole.
+ */
+export class RequestHeaderSource {
+  #current: RequestHeaderAuthConfig
+  #fingerprint: string
+  #timer: NodeJS.Timeout | undefined
+  #checking = false
+  #installClientCA: ((pem: string) => void) | undefined
+
+  constructor(private readonly opts: RequestHeaderSourceOptions, initial: RequestHeaderAuthConfig) {
+    this.#current = initial
+    this.#fingerprint = fingerprint(initial)
+  }
+
+  current(): RequestHeaderAuthConfig {
+    return this.#current
+  }
+
+  /** `installClientCA` puts a new CA into the TLS server; it throws, changing nothing, when the CA is unusable. */
+  start(installClientCA: (pem: string) => void): void {
+    this.#installClientCA = installClientCA
+    this.#timer = setInterval(() => void this.check(), this.opts.intervalMs)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  /** Returns true when new settings were installed. Never throws. */
+  async check(): Promise<boolean> {
+    if (this.#checking) return false
+    this.#checking = true
+    try {
+      let next: RequestHeaderAuthConfig
+      try {
+        next = await this.opts.read()
+      } catch (err) {
+        this.opts.log.warn({ err: (err as Error).message }, 'unable to re-read request-header authentication; keeping the current settings')
+        return false
+      }
+      const nextFingerprint = fingerprint(next)
+      if (nextFingerprint === this.#fingerprint) return false
+      if (next.clientCAPem !== this.#current.clientCAPem) {
+        try {
+          if (this.#installClientCA === undefined) throw new Error('no TLS server to install it in')
+          this.#installClientCA(next.clientCAPem)
+        } catch (err) {
+          this.opts.log.warn({ err: (err as Error).message }, 'new request-header CA is not loadable; keeping the current settings')
+          return false
+        }
+      }
+      this.#current = next
+      this.#fingerprint = nextFingerprint
+      this.opts.log.info({ allowedNames: next.allowedNames }, 'request-header authentication reloaded')
+      return true
+    } finally {
+      this.#checking = false
+    }
+  }
+}
+
+function fingerprint(c: RequestHeaderAuthConfig): string {
+  return createHash('sha256').update(JSON.stringify([c.clientCAPem, c.allowedNames, c.usernameHeaders, c.groupHeaders, c.extraHeaderPrefixes])).digest('hex')
+}
