@@ -213,7 +213,7 @@ t.test('health and telemetry', async (t) => {
   t.equal((await call(`${base}/livez`, { ca })).status, 200, '/livez needs no credentials')
   const ready = await call(`${base}/readyz`, { ca })
   t.equal(ready.status, 200)
-  t.match(ready.text, /\[\+\]source ok\n\[\+\]authentication ok\nreadyz check passed/)
+  t.match(ready.text, /\[\+\]source ok\n\[\+\]authentication ok\n\[\+\]shutdown ok\nreadyz check passed/)
   const res = await fetch(`${adapter.metricsUrl}/metrics`)
   t.equal(res.status, 200)
   const text = await res.text()

@@ -21,7 +21,7 @@ t.test('local mode: self-signed certificate, no credentials needed, real replaye
   t.ok(Number.isInteger(value) && value >= 1 && value <= 50, `replica count ${value} is within [min, max]`)
 })
 
-t.test('after SIGTERM the shutdown delay keeps metrics served, both probes failing readiness, then the ports close', async (t) => {
+t.test('on close (SIGTERM) the shutdown delay keeps metrics served, both probes failing readiness, then the ports close', async (t) => {
   const adapter = await startTestAdapter(['shutdownDelayMs=600'])
   const url = `${adapter.apiUrl}${metric}?labelSelector=foresight.dev%2Fpolicy%3Ddemo`
   t.equal((await fetch(`${adapter.metricsUrl}/readyz`)).status, 200, 'ready before')

@@ -181,7 +181,7 @@ t.test('probes', async (t) => {
   }
 })
 
-t.test('after SIGTERM the shutdown delay keeps reviews answered, readiness failing, then the port closes', async (t) => {
+t.test('on close (SIGTERM) the shutdown delay keeps reviews answered, readiness failing, then the port closes', async (t) => {
   const draining = loadConfig(webhookConfigSchema, { env: {}, set: ['tls.selfSigned=true', 'lookups.enabled=false', 'listen.port=0', 'shutdownDelayMs=600'] })
   const server = await startWebhook(draining, pino({ level: 'silent' }))
   t.equal((await call(`${server.url}/readyz`, { ca: undefined })).status, 200, 'ready before')
