@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { parseAllDocuments } from 'yaml'
@@ -336,6 +337,33 @@ t.test('deploy/overlays/production', { skip }, async (t) => {
   for (const d of deployments) {
     for (const c of d.spec.template.spec.containers) t.match(c.image, /^[^:@]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/, `${d.metadata.name}: image pinned (${String(c.image)})`)
   }
+})
+
+t.test('deploy/components/ipv6 on the production overlay: every listener on ::, nothing else changed', { skip }, async (t) => {
+  // kustomize takes only relative paths: a throw-away overlay outside the repository points back into it.
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-ipv6-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const rel = (p: string): string => relative(dir, join(ROOT, p))
+  writeFileSync(join(dir, 'kustomization.yaml'), [
+    'apiVersion: kustomize.config.k8s.io/v1beta1',
+    'kind: Kustomization',
+    `resources: [${rel('deploy/overlays/production')}]`,
+    `components: [${rel('deploy/components/ipv6')}]`,
+  ].join('\n') + '\n')
+  const { stdout } = await execFileP('kubectl', ['kustomize', dir], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 })
+  const objs = parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject).filter((o) => o !== null)
+  const plain = await kustomize('deploy/overlays/production')
+  const deployments = ofKind<Deployment>(objs, 'Deployment')
+  t.equal(deployments.length, 3)
+  for (const d of deployments) {
+    checkDeployment(t, d)
+    const args = d.spec.template.spec.containers[0]?.args ?? []
+    const hosts = args.filter((a) => /^--set=(listen|metrics)\.host=/.test(a))
+    t.ok(hosts.length > 0 && hosts.every((a) => a.endsWith('.host=::')), `${d.metadata.name}: ${hosts.join(' ')}`)
+    const before = named<Deployment>(plain, 'Deployment', d.metadata.name)?.spec.template.spec.containers[0]?.args ?? []
+    t.same(args.map((a) => a.replace(/\.host=::$/, '.host=0.0.0.0')), before, `${d.metadata.name}: only the hosts differ`)
+  }
+  t.equal(objs.length, plain.length, 'same objects')
 })
 
 t.test('deploy/overlays/local', { skip }, async (t) => {

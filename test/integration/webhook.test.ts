@@ -194,6 +194,17 @@ t.test('on close (SIGTERM) the shutdown delay keeps reviews answered, readiness 
   await t.rejects(call(`${server.url}/livez`, { ca: undefined }), { code: 'ECONNREFUSED' }, 'closed after the delay')
 })
 
+t.test('listening on :: (deploy/components/ipv6) answers over IPv4 and IPv6', async (t) => {
+  const both = loadConfig(webhookConfigSchema, { env: {}, set: [`tls.certFile=${pki.servingFiles.certFile}`, `tls.keyFile=${pki.servingFiles.keyFile}`, 'listen.host=::', 'listen.port=0', 'lookups.enabled=false'] })
+  const server = await startWebhook(both, pino({ level: 'silent' }), { lookups })
+  t.teardown(() => server.close())
+  const port = new URL(server.url).port
+  t.match(server.url, /^https:\/\/\[::\]:\d+$/, 'the logged URL brackets the IPv6 address')
+  t.equal((await call(`https://127.0.0.1:${port}/livez`, { ca: pki.servingCA.certPem })).status, 200, 'IPv4')
+  // The test certificate names 127.0.0.1 and localhost, not ::1: this checks the listener, not the name.
+  t.equal((await call(`https://[::1]:${port}/livez`, { ca: undefined })).status, 200, 'IPv6')
+})
+
 t.test('self-signed local run without a cluster: lookups become warnings', async (t) => {
   const local = loadConfig(webhookConfigSchema, { env: {}, set: ['tls.selfSigned=true', 'lookups.enabled=false', 'listen.port=0'] })
   const server = await startWebhook(local, pino({ level: 'silent' }))
