@@ -12,7 +12,7 @@ import { RefreshLoop } from '../engine/loop.js'
 import { EngineMetricSource } from '../engine/metric-source.js'
 import type { HistoryReader, PodSignalReader } from '../engine/types.js'
 import { podSignalReader, prometheusFromConfig } from './prometheus-wiring.js'
-import { RequestHeaderSource } from '../auth/request-header-source.js'
+import { RequestHeaderSource, withParsedCA, type RequestHeaderSettings } from '../auth/request-header-source.js'
 import { readExtensionApiserverAuthentication, type RequestHeaderAuthConfig } from '../kube/auth-config.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { kubeReviewClient } from '../kube/reviews.js'
@@ -27,6 +27,9 @@ import type { PolicySource } from '../policy/source.js'
 import { ReplayHistory } from '../source/replay-history.js'
 import { packageRoot } from '../util/paths.js'
 import type { AdapterDeps } from './server.js'
+
+// The ConfigMap read behind the request-header reload; client-node has no per-call deadline of its own.
+const REQUEST_HEADER_READ_TIMEOUT_MS = 10_000
 
 export const bundledPolicies = (): string => join(packageRoot(), 'assets/policies/demo.yaml')
 
@@ -86,11 +89,18 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
 
   const cluster = kc ?? loadKubeConfig(cfg.auth.kubeconfig)
   const rh = await requestHeaderConfig(cfg, cluster)
+  let initial: RequestHeaderSettings
+  try {
+    initial = withParsedCA(rh)
+  } catch (err) {
+    throw new Error(`unable to load the request-header CA: ${(err as Error).message}`)
+  }
   const requestHeader = new RequestHeaderSource({
     read: () => requestHeaderConfig(cfg, cluster),
     intervalMs: cfg.auth.requestHeader.reloadIntervalMs,
+    readTimeoutMs: REQUEST_HEADER_READ_TIMEOUT_MS,
     log: log.child({ component: 'request-header' }),
-  }, rh)
+  }, initial)
   const delegated = { requestHeader: (): RequestHeaderOptions => requestHeader.current(), reviews: kubeReviewClient(cluster), ...cfg.auth.authorization }
   return {
     ...common,

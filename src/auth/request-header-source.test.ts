@@ -1,27 +1,34 @@
 import { pino } from 'pino'
 import t from 'tap'
 import type { RequestHeaderAuthConfig } from '../kube/auth-config.js'
-import { RequestHeaderSource } from './request-header-source.js'
+import { createCA } from './pki.js'
+import { RequestHeaderSource, withParsedCA } from './request-header-source.js'
 
-const base: RequestHeaderAuthConfig = { clientCAPem: 'CA-1', allowedNames: ['front-proxy-client'], usernameHeaders: ['X-Remote-User'], groupHeaders: ['X-Remote-Group'], extraHeaderPrefixes: ['X-Remote-Extra-'] }
+const ca1 = createCA('front-proxy-ca-1').certPem
+const ca2 = createCA('front-proxy-ca-2').certPem
+const base: RequestHeaderAuthConfig = { clientCAPem: ca1, allowedNames: ['front-proxy-client'], usernameHeaders: ['X-Remote-User'], groupHeaders: ['X-Remote-Group'], extraHeaderPrefixes: ['X-Remote-Extra-'] }
+// Right armour, corrupt body: it passes a "BEGIN CERTIFICATE" check and TLS would load it without complaint.
+const corrupt = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'
 
-function setup(): { source: RequestHeaderSource; installed: string[]; next: { value: RequestHeaderAuthConfig | Error }; failInstall: { on: boolean } } {
-  const next: { value: RequestHeaderAuthConfig | Error } = { value: base }
+interface Setup { source: RequestHeaderSource; installed: string[]; next: { value: RequestHeaderAuthConfig | Error | 'hang' } }
+
+function setup(readTimeoutMs = 1_000): Setup {
+  const next: Setup['next'] = { value: base }
   const installed: string[] = []
-  const failInstall = { on: false }
   const source = new RequestHeaderSource({
     read: async () => {
+      if (next.value === 'hang') return new Promise<never>(() => undefined)
       if (next.value instanceof Error) throw next.value
       return next.value
     },
     intervalMs: 60_000,
+    readTimeoutMs,
     log: pino({ level: 'silent' }),
-  }, base)
+  }, withParsedCA(base))
   source.start((pem) => {
-    if (failInstall.on) throw new Error('bad PEM')
     installed.push(pem)
   })
-  return { source, installed, next, failInstall }
+  return { source, installed, next }
 }
 
 t.test('unchanged settings install nothing', async (t) => {
@@ -31,31 +38,53 @@ t.test('unchanged settings install nothing', async (t) => {
   t.same(installed, [])
 })
 
-t.test('new allowed names apply without touching TLS; a new CA is installed first', async (t) => {
+t.test('new allowed names apply without touching TLS; a new CA is installed and parsed for the chain check', async (t) => {
   const { source, installed, next } = setup()
   t.teardown(() => source.stop())
+  const before = source.current()
   next.value = { ...base, allowedNames: ['aggregator'] }
   t.equal(await source.check(), true)
   t.same(source.current().allowedNames, ['aggregator'])
+  t.not(source.current(), before, 'a new settings object, so per-connection verdicts are taken again')
   t.same(installed, [], 'same CA: no new TLS context')
-  next.value = { ...base, clientCAPem: 'CA-2', allowedNames: ['aggregator'] }
+  next.value = { ...base, clientCAPem: ca1 + ca2, allowedNames: ['aggregator'] }
   t.equal(await source.check(), true)
-  t.same(installed, ['CA-2'])
-  t.equal(source.current().clientCAPem, 'CA-2')
+  t.same(installed, [ca1 + ca2])
+  t.equal(source.current().clientCAs.length, 2, 'both CAs of the bundle count')
 })
 
-t.test('a CA TLS refuses, or a failed read, keeps every current setting', async (t) => {
-  const { source, installed, next, failInstall } = setup()
+t.test('a bundle that is not CA certificates, or a failed read, keeps every current setting', async (t) => {
+  const { source, installed, next } = setup()
   t.teardown(() => source.stop())
-  failInstall.on = true
-  next.value = { ...base, clientCAPem: 'broken', allowedNames: ['someone-else'] }
-  t.equal(await source.check(), false)
-  t.same(source.current(), base, 'the allowed names did not change without their CA')
+  const before = source.current()
+  for (const clientCAPem of [corrupt, 'not a certificate', '']) {
+    next.value = { ...base, clientCAPem, allowedNames: ['someone-else'] }
+    t.equal(await source.check(), false, JSON.stringify(clientCAPem.slice(0, 30)))
+    t.equal(source.current(), before, 'the allowed names did not change without their CA')
+  }
   next.value = new Error('connection refused')
   t.equal(await source.check(), false)
-  t.same(source.current(), base)
-  failInstall.on = false
-  next.value = { ...base, clientCAPem: 'CA-3' }
+  t.equal(source.current(), before)
+  t.same(installed, [], 'nothing reached TLS')
+  next.value = { ...base, clientCAPem: ca2 }
   t.equal(await source.check(), true, 'a later good update applies')
-  t.same(installed, ['CA-3'])
+  t.same(installed, [ca2])
+})
+
+t.test('a read that never answers times out, and the next check reads again', async (t) => {
+  const { source, next } = setup(50)
+  // The deadline's timer is unref'd (it must not hold a stopping process); here nothing else keeps the loop alive.
+  const keepAlive = setInterval(() => undefined, 20)
+  t.teardown(() => {
+    clearInterval(keepAlive)
+    source.stop()
+  })
+  next.value = 'hang'
+  t.equal(await source.check(), false)
+  next.value = { ...base, allowedNames: ['aggregator'] }
+  t.equal(await source.check(), true, 'not stuck behind the hung read')
+})
+
+t.test('withParsedCA refuses what is not a CA bundle', async (t) => {
+  t.throws(() => withParsedCA({ ...base, clientCAPem: corrupt }), { name: 'CABundleError', message: /certificate 1 of the CA bundle does not parse/ })
 })

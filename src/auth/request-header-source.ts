@@ -1,11 +1,23 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { RequestHeaderAuthConfig } from '../kube/auth-config.js'
+import { parseCABundle } from './client-chain.js'
+import type { RequestHeaderOptions } from './request-header.js'
+
+/** The settings as read, with the CA bundle parsed for the per-request chain check. */
+export type RequestHeaderSettings = RequestHeaderAuthConfig & RequestHeaderOptions
+
+/** Parses the CA bundle; throws (CABundleError) when it is not a bundle of CA certificates. */
+export function withParsedCA(config: RequestHeaderAuthConfig): RequestHeaderSettings {
+  return { ...config, clientCAs: parseCABundle(config.clientCAPem) }
+}
 
 export interface RequestHeaderSourceOptions {
   /** Reads the settings afresh: the kube-system ConfigMap, or the configured CA file. */
   read: () => Promise<RequestHeaderAuthConfig>
   intervalMs: number
+  /** A read that has not answered by then counts as failed, so a hung call never stops the reloading. */
+  readTimeoutMs: number
   log: Logger
 }
 
@@ -16,18 +28,18 @@ export interface RequestHeaderSourceOptions {
  * and the header settings follow only if that worked, so a bad update leaves the old settings whole.
  */
 export class RequestHeaderSource {
-  #current: RequestHeaderAuthConfig
+  #current: RequestHeaderSettings
   #fingerprint: string
   #timer: NodeJS.Timeout | undefined
   #checking = false
   #installClientCA: ((pem: string) => void) | undefined
 
-  constructor(private readonly opts: RequestHeaderSourceOptions, initial: RequestHeaderAuthConfig) {
+  constructor(private readonly opts: RequestHeaderSourceOptions, initial: RequestHeaderSettings) {
     this.#current = initial
     this.#fingerprint = fingerprint(initial)
   }
 
-  current(): RequestHeaderAuthConfig {
+  current(): RequestHeaderSettings {
     return this.#current
   }
 
@@ -48,9 +60,9 @@ export class RequestHeaderSource {
     if (this.#checking) return false
     this.#checking = true
     try {
-      let next: RequestHeaderAuthConfig
+      let next: RequestHeaderSettings
       try {
-        next = await this.opts.read()
+        next = withParsedCA(await withTimeout(this.opts.read(), this.opts.readTimeoutMs))
       } catch (err) {
         this.opts.log.warn({ err: (err as Error).message }, 'unable to re-read request-header authentication; keeping the current settings')
         return false
@@ -73,6 +85,19 @@ export class RequestHeaderSource {
     } finally {
       this.#checking = false
     }
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    timer.unref()
+  })
+  try {
+    return await Promise.race([p, expired])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import { Agent } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -73,13 +74,21 @@ t.test('a rotated front-proxy CA and new allowed names in the ConfigMap are pick
   standIn.allow.add('alice|default|foresight_desired_replicas')
   const nextCA = createCA('test-front-proxy-ca-2')
   const nextProxy = issueCert(nextCA, { commonName: 'aggregator', usage: 'client' })
-  const status = async (c: { certPem: string; keyPem: string }): Promise<number> =>
-    (await call(`${adapter.apiUrl}${metric}`, { ca: pki.servingCA.certPem, cert: c.certPem, key: c.keyPem, headers: { 'x-remote-user': 'alice' } })).status
-  t.equal(await status(pki.frontProxy), 200, 'the first CA and name are trusted')
-  t.equal(await status(nextProxy), 401, 'a proxy certificate from a CA not yet published is not')
+  // Each proxy once over a fresh connection and once over one kept alive across the reloads, as the aggregator
+  // keeps its connections: the verdict must follow the CA as it is now, not as it was at the handshake.
+  const kept = new Map<string, Agent>()
+  t.teardown(() => {
+    for (const agent of kept.values()) agent.destroy()
+  })
+  const status = async (c: { certPem: string; keyPem: string }, keepAlive: boolean): Promise<number> => {
+    let agent = kept.get(c.certPem)
+    if (keepAlive && agent === undefined) kept.set(c.certPem, (agent = new Agent({ keepAlive: true, maxSockets: 1 })))
+    return (await call(`${adapter.apiUrl}${metric}`, { ca: pki.servingCA.certPem, cert: c.certPem, key: c.keyPem, headers: { 'x-remote-user': 'alice' }, ...(keepAlive && agent !== undefined ? { agent } : {}) })).status
+  }
+  const both = async (c: { certPem: string; keyPem: string }): Promise<number[]> => [await status(c, false), await status(c, true)]
+  t.same(await both(pki.frontProxy), [200, 200], 'the first CA and name are trusted')
+  t.same(await both(nextProxy), [401, 401], 'a proxy certificate from a CA not yet published is not')
 
-  // kube-apiserver publishes the new CA beside the old one during a rotation, then the new one alone.
-  standIn.configMap = { 'requestheader-client-ca-file': pki.requestHeaderCA.certPem + nextCA.certPem, 'requestheader-allowed-names': '["front-proxy-client","aggregator"]' }
   const until = async (want: () => Promise<boolean>): Promise<boolean> => {
     for (let i = 0; i < 50; i++) {
       if (await want()) return true
@@ -87,13 +96,21 @@ t.test('a rotated front-proxy CA and new allowed names in the ConfigMap are pick
     }
     return false
   }
-  t.ok(await until(async () => (await status(nextProxy)) === 200), 'the new CA and name are trusted once re-read')
-  t.equal(await status(pki.frontProxy), 200, 'the old one still is while both are published')
+  // kube-apiserver publishes the new CA beside the old one during a rotation, then the new one alone.
+  standIn.configMap = { 'requestheader-client-ca-file': pki.requestHeaderCA.certPem + nextCA.certPem, 'requestheader-allowed-names': '["front-proxy-client","aggregator"]' }
+  t.ok(await until(async () => (await status(nextProxy, false)) === 200), 'the new CA and name are trusted once re-read')
+  t.same(await both(nextProxy), [200, 200], 'also on the connection that was refused before')
+  t.same(await both(pki.frontProxy), [200, 200], 'the old one still is while both are published')
   standIn.configMap = { 'requestheader-client-ca-file': nextCA.certPem, 'requestheader-allowed-names': '["aggregator"]' }
-  t.ok(await until(async () => (await status(pki.frontProxy)) === 401), 'the old CA is refused once it is withdrawn')
-  t.equal(await status(nextProxy), 200)
+  t.ok(await until(async () => (await status(pki.frontProxy, false)) === 401), 'the old CA is refused once it is withdrawn')
+  t.same(await both(pki.frontProxy), [401, 401], 'also on its kept-alive connection')
+  t.same(await both(nextProxy), [200, 200])
+  t.equal(kept.size, 2)
 
-  standIn.configMap = { 'requestheader-client-ca-file': 'not a certificate', 'requestheader-allowed-names': '[]' }
-  await new Promise((resolve) => setTimeout(resolve, 400))
-  t.equal(await status(nextProxy), 200, 'a broken ConfigMap keeps the last good settings')
+  // Broken updates: a body that is not a certificate under the right armour, and no certificate at all.
+  for (const broken of ['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', 'not a certificate']) {
+    standIn.configMap = { 'requestheader-client-ca-file': broken, 'requestheader-allowed-names': '[]' }
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    t.same(await both(nextProxy), [200, 200], 'a broken ConfigMap keeps the last good settings')
+  }
 })
