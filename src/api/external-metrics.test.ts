@@ -20,7 +20,7 @@ const get = async (selector: string): Promise<{ statusCode: number; body: { mess
 }
 
 t.test('two policies in a namespace, one without data yet', async (t) => {
-  answer = { state: 'ok', items: [item('web', 4)], pending: [{ 'foresight.dev/policy': 'api' }] }
+  answer = { state: 'ok', items: [item('web', 4)], pending: [{ 'foresight.dev/policy': 'api' }], pendingLaterKeys: ['quantile', 'class'] }
   const web = await get('foresight.dev/policy=web')
   t.equal(web.statusCode, 200)
   t.equal(web.body.items?.length, 1)
@@ -32,4 +32,7 @@ t.test('two policies in a namespace, one without data yet', async (t) => {
   t.equal((await get('foresight.dev/policy in (api,x),class')).statusCode, 503, 'nor does an exists requirement on such a label')
   t.equal((await get('foresight.dev/policy=nope,quantile=0.9')).statusCode, 404, 'the policy label still decides')
   t.equal((await get('foresight.dev/policy!=api,quantile=0.9')).statusCode, 404, 'a selector excluding the pending policy is a 404')
+  t.equal((await get('foresight.dev/policy=api,app=web')).statusCode, 404, 'a label its series will never carry still rules it out')
+  t.equal((await get('foresight.dev/policy=api,!app')).statusCode, 503, 'and its absence does not')
+  t.equal((await get('foresight.dev/reason=Fallback')).statusCode, 404, 'a selector on a label no series of this metric carries names no pending policy')
 })

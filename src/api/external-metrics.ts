@@ -51,12 +51,13 @@ function metricAttributes(req: FastifyRequest): Attributes {
 }
 
 /**
- * Whether a series of a policy without data could match once it has some: only the selector's requirements on
- * labels already known (the policy's) can rule it out; the others (quantile, class, horizon) name labels its
- * series will carry but do not have yet.
+ * Whether a series of a policy without data could match once it has some. Requirements on the labels its series
+ * will carry but do not have yet (quantile, class, horizon...) cannot rule it out; every other requirement is
+ * judged on the labels known now (the policy's), so `app=web` still rules it out and `!quantile` on a metric
+ * without quantiles does not.
  */
-function couldMatch(selector: Selector, known: Readonly<Record<string, string>>): boolean {
-  return matches(selector.filter((r) => Object.hasOwn(known, r.key)), known)
+function couldMatch(selector: Selector, known: Readonly<Record<string, string>>, laterKeys: readonly string[]): boolean {
+  return matches(selector.filter((r) => Object.hasOwn(known, r.key) || !laterKeys.includes(r.key)), known)
 }
 
 export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetricsOptions, done: (err?: Error) => void): void {
@@ -72,7 +73,7 @@ export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetric
     if (result.state === 'not-ready') throw new ERR_UNAVAILABLE(`metric "${metric}" is not ready yet: ${result.reason}`)
     const items = result.items.filter((i) => matches(selector, i.labels))
     // A policy that has no data yet is "not ready" (the HPA retries), not "no such series".
-    if (items.length === 0 && result.pending?.some((labels) => couldMatch(selector, labels)) === true) {
+    if (items.length === 0 && result.pending?.some((labels) => couldMatch(selector, labels, result.pendingLaterKeys ?? [])) === true) {
       throw new ERR_UNAVAILABLE(`metric "${metric}" is not ready yet: the policy the selector "${formatSelector(selector)}" names has no data yet`)
     }
     if (items.length === 0) {

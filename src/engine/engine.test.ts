@@ -7,7 +7,7 @@ import { readTrace } from '../source/trace.js'
 import { packageRoot } from '../util/paths.js'
 import { Engine, INFERENCE_FAILED, INTERNAL_ERROR } from './engine.js'
 import { formatExplanation } from './explain.js'
-import { EngineMetricSource } from './metric-source.js'
+import { ENGINE_METRICS, EngineMetricSource, SERIES_LABEL_KEYS } from './metric-source.js'
 import type { HistoryReader, PodSignals, WindowResult } from './types.js'
 
 // The engine's logic over a real trace and the real model; the history reader here is an in-memory slice of the
@@ -190,6 +190,13 @@ t.test('pod anomaly scores: the outlier pod is named with its class and served p
   if (served.state === 'ok') {
     t.equal(served.items.length, 4)
     t.match(served.items.find((i) => i.labels.pod === 'web-d')?.labels, { 'foresight.dev/policy': 'web', class: 'error' })
+  }
+  // SERIES_LABEL_KEYS (what a policy without data will carry, for the 503-or-404 choice) says what is rendered.
+  for (const metric of Object.values(ENGINE_METRICS)) {
+    const r = source.query('default', metric)
+    const keys = new Set(r.state === 'ok' ? r.items.flatMap((i) => Object.keys(i.labels)) : [])
+    t.ok(keys.size > 0, `${metric} has series`)
+    t.same([...keys].sort(), ['foresight.dev/policy', ...(SERIES_LABEL_KEYS[metric] ?? [])].sort(), `${metric}: label keys`)
   }
 })
 

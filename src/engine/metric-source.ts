@@ -25,6 +25,15 @@ const RENDER: Readonly<Record<string, Render>> = {
   [ENGINE_METRICS.anomalyScore]: (r) => (r.anomaly !== undefined ? [{ value: r.anomaly.score, labels: { class: r.anomaly.class, reason: r.anomaly.reason } }] : []),
 }
 
+/** The label keys each metric's series carry besides the policy label (engine.test.ts checks it against what is rendered). */
+export const SERIES_LABEL_KEYS: Readonly<Record<string, readonly string[]>> = {
+  [ENGINE_METRICS.desiredReplicas]: ['foresight.dev/reason'],
+  [ENGINE_METRICS.observedLoad]: [],
+  [ENGINE_METRICS.forecastLoad]: ['quantile', 'horizon'],
+  [ENGINE_METRICS.podAnomalyScore]: ['pod', 'class', 'reason'],
+  [ENGINE_METRICS.anomalyScore]: ['class', 'reason'],
+}
+
 /** Serves the engine's cached results; never computes on the request path. */
 export class EngineMetricSource implements MetricSource {
   readonly metricNames = Object.values(ENGINE_METRICS)
@@ -57,6 +66,6 @@ export class EngineMetricSource implements MetricSource {
       }
     }
     if (items.length === 0 && pending.length > 0) return { state: 'not-ready', reason: 'no policy in this namespace has data yet' }
-    return pending.length > 0 ? { state: 'ok', items, pending } : { state: 'ok', items }
+    return pending.length > 0 ? { state: 'ok', items, pending, pendingLaterKeys: SERIES_LABEL_KEYS[metricName] ?? [] } : { state: 'ok', items }
   }
 }

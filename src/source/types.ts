@@ -8,8 +8,12 @@ export interface MetricItem {
 }
 
 export type QueryResult =
-  /** `pending`: label sets of series that exist but have no data yet (a selector that names one is a 503). */
-  | { state: 'ok'; items: readonly MetricItem[]; pending?: ReadonlyArray<Readonly<Record<string, string>>> }
+  /**
+   * `pending`: label sets of series that exist but have no data yet (a selector that names one is a 503), and
+   * `pendingLaterKeys`: the label keys such series will carry once they have data (a selector's requirements on
+   * those cannot rule them out yet).
+   */
+  | { state: 'ok'; items: readonly MetricItem[]; pending?: ReadonlyArray<Readonly<Record<string, string>>>; pendingLaterKeys?: readonly string[] }
   | { state: 'not-ready'; reason: string }
   | { state: 'unknown-metric' }
 
