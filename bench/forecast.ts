@@ -80,12 +80,14 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
     })
   })
   cells.set(MODEL, new Map(minutes.map((m, k) => [m, toCell(modelScores[k] ?? new ForecastScore(scale))])))
-  // The floor is scored on exactly the rows the forecasters were scored on; per series the kindest radius and
-  // statistic (choosing them with hindsight only lowers the floor).
+  // The floor is scored on the rows the forecasters were scored on (less any whose neighbours are missing); per
+  // series the kindest radius and statistic (choosing them with hindsight only lowers the floor).
   const floorAt = (h: number): number => {
     const targets = model.origins.map((t) => t + h)
     const stats: NeighbourStat[] = ['mean', 'median']
-    return Math.min(...FLOOR_RADII_STEPS.flatMap((r) => stats.map((stat) => noiseFloorMase(values, targets, scale, r, stat, valid))))
+    // A radius with too few neighbours somewhere gives NaN; it must not hide the others.
+    const floors = FLOOR_RADII_STEPS.flatMap((r) => stats.map((stat) => noiseFloorMase(values, targets, scale, r, stat, valid))).filter(Number.isFinite)
+    return floors.length > 0 ? Math.min(...floors) : NaN
   }
   cells.set(FLOOR, new Map(minutes.map((m, k) => [m, { mase: floorAt(steps[k] ?? 1), pinball: NaN, coverage: NaN, count: model.origins.length }])))
 

@@ -91,7 +91,7 @@ export const adapterConfigSchema = z.strictObject({
   policies: policiesSchema.prefault({}),
   engine: engineSchema.prefault({}),
   model: modelSchema.prefault({}),
-  shutdownDelayMs: z.number().int().min(0).max(60_000).default(0).describe('After SIGTERM, keep answering this long (readiness failing) before closing, so callers still routed here by a not yet updated endpoint list are served; 0 closes at once. The manifests use 5000'),
+  shutdownDelayMs: z.number().int().min(0).max(60_000).default(0).describe('After SIGTERM, keep answering this long (readiness failing) before closing, so callers still routed here by a not yet updated endpoint list are served; 0 closes at once. The manifests use 5000; keep it well below the pod terminationGracePeriodSeconds (30 s by default)'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
 }).superRefine((cfg, ctx) => {
   if ((cfg.tls.certFile === undefined) !== (cfg.tls.keyFile === undefined)) {

@@ -133,8 +133,10 @@ t.test('dampen: after a long hold, one share goes at once and the next only a pe
 })
 
 t.test('dampen: within any minute at most the share of the largest count served in it is removed', async (t) => {
-  // A seeded walk of recommendations between 5 and 100 (at 20 %/min at least one replica a minute, so the
-  // period is always one minute), refreshed every 15 s, with holds, collapses and spikes.
+  // A seeded walk of recommendations between 5 and 100, refreshed every 15 s, with holds, collapses and spikes.
+  // The bound checked is looser than the HPA's (the largest count of the minute, not the count at its start, and
+  // at least one replica: at 10 %/min below 10 replicas the period is longer than a minute), but independent of
+  // how damping.ts counts.
   let seed = 7
   const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
   for (const pct of [10, 20, 50]) {

@@ -358,10 +358,12 @@ t.test('deploy/components/ipv6 on the production overlay: every listener on ::, 
   for (const d of deployments) {
     checkDeployment(t, d)
     const args = d.spec.template.spec.containers[0]?.args ?? []
-    const hosts = args.filter((a) => /^--set=(listen|metrics)\.host=/.test(a))
+    const hosts = args.filter((a) => /^--set=(listen|metrics|alerts)\.host=/.test(a))
     t.ok(hosts.length > 0 && hosts.every((a) => a.endsWith('.host=::')), `${d.metadata.name}: ${hosts.join(' ')}`)
     const before = named<Deployment>(plain, 'Deployment', d.metadata.name)?.spec.template.spec.containers[0]?.args ?? []
-    t.same(args.map((a) => a.replace(/\.host=::$/, '.host=0.0.0.0')), before, `${d.metadata.name}: only the hosts differ`)
+    if (d.metadata.name === 'foresight-controller') t.ok(args.includes('--set=alerts.host=::'), 'the alert receiver, should an overlay enable it, too')
+    const unchanged = args.filter((a) => a !== '--set=alerts.host=::').map((a) => a.replace(/\.host=::$/, '.host=0.0.0.0'))
+    t.same(unchanged, before, `${d.metadata.name}: only the hosts differ`)
   }
   t.equal(objs.length, plain.length, 'same objects')
 })
