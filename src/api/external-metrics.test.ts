@@ -36,3 +36,10 @@ t.test('two policies in a namespace, one without data yet', async (t) => {
   t.equal((await get('foresight.dev/policy=api,!app')).statusCode, 503, 'and its absence does not')
   t.equal((await get('foresight.dev/reason=Fallback')).statusCode, 404, 'a selector on a label no series of this metric carries names no pending policy')
 })
+
+t.test('no policy of the namespace has data yet: the selector still decides between 503 and 404', async (t) => {
+  answer = { state: 'ok', items: [], pending: [{ 'foresight.dev/policy': 'web' }], pendingLaterKeys: ['foresight.dev/reason'] }
+  t.equal((await get('foresight.dev/policy=web')).statusCode, 503, 'the waiting policy')
+  t.equal((await get('foresight.dev/policy=nope')).statusCode, 404, 'a typo in the policy name is not "not ready" forever')
+  t.equal((await get('app=web')).statusCode, 404, 'nor is a label no series carries')
+})

@@ -65,7 +65,8 @@ export class EngineMetricSource implements MetricSource {
         items.push({ metricName, labels: { [POLICY_LABEL]: r.name, ...labels }, value, timestamp: new Date(r.dataTimeMs), windowSeconds: r.explain.stepSeconds })
       }
     }
-    if (items.length === 0 && pending.length > 0) return { state: 'not-ready', reason: 'no policy in this namespace has data yet' }
+    // Even when no policy here has data, the selector decides between 503 (it names a policy still waiting) and
+    // 404 (it names none): that is the API's call, with the pending label sets.
     return pending.length > 0 ? { state: 'ok', items, pending, pendingLaterKeys: SERIES_LABEL_KEYS[metricName] ?? [] } : { state: 'ok', items }
   }
 }
