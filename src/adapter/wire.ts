@@ -87,7 +87,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     return { ...common, authenticator: localAuthenticator, authorizer: allowAllAuthorizer, readiness: checks }
   }
 
-  const cluster = kc ?? loadKubeConfig(cfg.auth.kubeconfig)
+  const cluster = kc ?? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig')
   const rh = await requestHeaderConfig(cfg, cluster)
   let initial: RequestHeaderSettings
   try {
@@ -127,7 +127,12 @@ export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<
   )
   const { history, pods } = buildHistory(cfg, log)
   const policyLog = log.child({ component: 'policies' })
-  const kc = cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig) : undefined
+  let kc: KubeConfig | undefined
+  try {
+    kc = cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
+  } catch (err) {
+    throw new Error(`unable to start adapter: ${(err as Error).message}`)
+  }
   const policies: PolicySource = cfg.policies.source === 'kubernetes' && kc !== undefined
     ? new InformerPolicySource({ kc, log: policyLog, ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
     : new FilePolicySource({ file: cfg.policies.file ?? bundledPolicies(), log: policyLog })

@@ -1,10 +1,20 @@
 import { KubeConfig, Observable, type ConfigurationOptions, type ObservableMiddleware } from '@kubernetes/client-node'
 
-/** kubeconfig from a file when given, else the pod's service account. */
-export function loadKubeConfig(kubeconfigFile: string | undefined): KubeConfig {
+/**
+ * kubeconfig from a file when given, else the pod's service account. `setting` names the configuration key for
+ * the error: outside a pod client-node builds a server URL of "https://undefined:undefined", and every call
+ * would then fail with a bare "Invalid URL".
+ */
+export function loadKubeConfig(kubeconfigFile: string | undefined, setting = 'kubeconfig'): KubeConfig {
   const kc = new KubeConfig()
-  if (kubeconfigFile !== undefined) kc.loadFromFile(kubeconfigFile)
-  else kc.loadFromCluster()
+  if (kubeconfigFile !== undefined) {
+    kc.loadFromFile(kubeconfigFile)
+    return kc
+  }
+  kc.loadFromCluster()
+  if (!URL.canParse(kc.getCurrentCluster()?.server ?? '')) {
+    throw new Error(`no cluster to talk to: not running in a pod with a service account, and ${setting} is not set (give a kubeconfig file)`)
+  }
   return kc
 }
 

@@ -57,7 +57,12 @@ function defaultIdentity(): string {
 }
 
 export async function startController(cfg: ControllerConfig, log: Logger, deps: ControllerDeps = {}): Promise<RunningController> {
-  const kc = deps.kc ?? loadKubeConfig(cfg.kubeconfig)
+  let kc: KubeConfig
+  try {
+    kc = deps.kc ?? loadKubeConfig(cfg.kubeconfig)
+  } catch (err) {
+    throw new Error(`unable to start controller: ${(err as Error).message}`)
+  }
   const identity = cfg.leaderElection.identity ?? defaultIdentity()
   const registry = deps.registry ?? new Registry()
   const metrics = remediationMetrics(registry)

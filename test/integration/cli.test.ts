@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { call } from '../helpers/https-client.js'
+import { makeTestPki } from '../helpers/pki.js'
 
 const cli = ['--import', 'tsx', 'cmd/foresight.ts']
 
-function run(args: string[]): { child: ReturnType<typeof spawn>; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [...cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): { child: ReturnType<typeof spawn>; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [...cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
   let out = ''
   let err = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
@@ -41,6 +42,18 @@ t.test('bad configuration: precise message, exit code 1', async (t) => {
   const q = run(['adapter', '--set', 'listen.host=0.0.0.0'])
   t.equal(await q.exit, 1)
   t.match(q.stderr(), /listen\.host: auth\.mode local serves loopback addresses only/)
+})
+
+t.test('outside a pod and without a kubeconfig, the cluster commands name the missing setting', async (t) => {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KUBERNETES_')))
+  const controller = run(['controller'], env)
+  t.equal(await controller.exit, 1)
+  t.match(controller.stderr(), /^unable to start controller: no cluster to talk to: not running in a pod with a service account, and kubeconfig is not set/m)
+  const pki = makeTestPki()
+  const adapter = run(['adapter', '--set', 'auth.mode=kubernetes', '--set', `tls.certFile=${pki.servingFiles.certFile}`, '--set', `tls.keyFile=${pki.servingFiles.keyFile}`], env)
+  t.equal(await adapter.exit, 1)
+  t.match(adapter.stderr(), /^unable to start adapter: no cluster to talk to: .* auth\.kubeconfig is not set/m)
+  t.notMatch(controller.stderr() + adapter.stderr(), /Invalid URL/)
 })
 
 t.test('a corrupt model file stops start-up with a clear error', async (t) => {
