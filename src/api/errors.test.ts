@@ -1,7 +1,9 @@
+import { Writable } from 'node:stream'
 import createError from '@fastify/error'
-import type { FastifyError } from 'fastify'
+import Fastify, { type FastifyError } from 'fastify'
+import { pino } from 'pino'
 import t from 'tap'
-import { ERR_BAD_REQUEST, ERR_FORBIDDEN, ERR_INTERNAL, ERR_METHOD_NOT_ALLOWED, ERR_NOT_FOUND, ERR_UNAUTHORIZED, ERR_UNAVAILABLE, statusBody, toStatus } from './errors.js'
+import { ERR_BAD_REQUEST, ERR_FORBIDDEN, ERR_INTERNAL, ERR_METHOD_NOT_ALLOWED, ERR_NOT_FOUND, ERR_UNAUTHORIZED, ERR_UNAVAILABLE, statusBody, statusErrors, toStatus } from './errors.js'
 
 const table: Array<[string, FastifyError, number, string, string | RegExp]> = [
   ['bad request', new ERR_BAD_REQUEST('invalid label selector "x"'), 400, 'BadRequest', 'invalid label selector "x"'],
@@ -29,4 +31,22 @@ for (const [name, err, code, reason, message] of table) {
 t.test('statusBody folds unknown codes into InternalError', async (t) => {
   t.equal(statusBody(599, 'x').code, 500)
   t.equal(statusBody(404, 'gone').reason, 'NotFound')
+})
+
+t.test('a 503 is logged at debug without a stack; a 500 at error with it', async (t) => {
+  const lines: Array<{ level: number; msg: string; err?: { stack?: string } }> = []
+  const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]); done() } })
+  const app = Fastify({ loggerInstance: pino({ level: 'debug' }, sink), disableRequestLogging: true })
+  await app.register(statusErrors)
+  app.get('/unavailable', async () => { throw new ERR_UNAVAILABLE('no data yet') })
+  app.get('/broken', async () => { throw new Error('boom') })
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/unavailable')).statusCode, 503)
+  t.equal((await app.inject('/broken')).statusCode, 500)
+  const notReady = lines.find((l) => l.msg === 'not ready')
+  t.equal(notReady?.level, 20, 'debug')
+  t.equal(notReady?.err, undefined, 'no stack')
+  const failed = lines.find((l) => l.msg === 'request failed')
+  t.equal(failed?.level, 50, 'error')
+  t.match(failed?.err?.stack, /boom/)
 })

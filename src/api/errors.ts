@@ -67,7 +67,10 @@ export const statusErrors = fp(
   (app: FastifyInstance, _opts: object, done: (err?: Error) => void): void => {
     app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       const body = toStatus(err)
-      if (body.code >= 500) req.log.error({ err }, 'request failed')
+      // A 503 is an expected state (first refresh, a policy still without data, a source outage the engine already
+      // logs): an HPA polls it every 15 s, so it is not an error with a stack each time.
+      if (body.code === 503) req.log.debug({ code: 503, reason: err.message }, 'not ready')
+      else if (body.code >= 500) req.log.error({ err }, 'request failed')
       void reply.code(body.code).type('application/json').send(body)
     })
     app.setNotFoundHandler((_req: FastifyRequest, reply: FastifyReply) => {
