@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { authHook } from '../api/auth-hook.js'
 import { discoveryRoutes } from '../api/discovery.js'
-import { frameworkErrors, MAX_PATH_SEGMENT_LENGTH, statusErrors } from '../api/errors.js'
+import { clientErrorHandler, frameworkErrors, MAX_PATH_SEGMENT_LENGTH, statusErrors } from '../api/errors.js'
 import { externalMetricsRoutes } from '../api/external-metrics.js'
 import { healthRoutes, type ReadinessCheck } from '../api/health.js'
 import { openapiRoutes } from '../api/openapi.js'
@@ -73,6 +73,7 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
     return503OnClosing: true,
     routerOptions: { maxParamLength: MAX_PATH_SEGMENT_LENGTH },
     frameworkErrors,
+    clientErrorHandler,
   })
   await api.register(statusErrors)
   await api.register(httpMetrics, { registry: deps.registry, server: 'api' })
@@ -82,7 +83,7 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
   await api.register(externalMetricsRoutes, { source: deps.source })
   await api.register(openapiRoutes)
 
-  const telemetry = Fastify({ loggerInstance: telemetryLog, logController: new LogController({ disableRequestLogging: true }) })
+  const telemetry = Fastify({ loggerInstance: telemetryLog, logController: new LogController({ disableRequestLogging: true }), clientErrorHandler })
   await telemetry.register(statusErrors)
   await telemetry.register(healthRoutes, { checks: readiness })
   telemetry.get('/metrics', async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()))

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { GROUP, GROUP_VERSION, VERSION } from './types.js'
-import { ERR_METHOD_NOT_ALLOWED } from './errors.js'
+import { methodNotAllowedRoutes } from './errors.js'
 
 export interface DiscoveryOptions { metricNames: readonly string[] }
 
@@ -54,8 +54,6 @@ export function apiGroupDiscoveryList(version: 'v2' | 'v2beta1', names: readonly
   }
 }
 
-const rejectMethod = (): never => { throw new ERR_METHOD_NOT_ALLOWED() }
-const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const
 
 export function discoveryRoutes(app: FastifyInstance, opts: DiscoveryOptions, done: (err?: Error) => void): void {
   // Never an empty resource list: kubectl stops caching discovery when a group version lists nothing.
@@ -68,8 +66,6 @@ export function discoveryRoutes(app: FastifyInstance, opts: DiscoveryOptions, do
   })
   app.get(`/apis/${GROUP}`, async () => ({ kind: 'APIGroup', apiVersion: 'v1', ...apiGroup }))
   app.get(`/apis/${GROUP_VERSION}`, async () => apiResourceList(names))
-  for (const url of ['/apis', `/apis/${GROUP}`, `/apis/${GROUP_VERSION}`]) {
-    app.route({ method: [...WRITE_METHODS], url, config: { methodNotAllowed: true }, handler: rejectMethod })
-  }
+  methodNotAllowedRoutes(app, ['/apis', `/apis/${GROUP}`, `/apis/${GROUP_VERSION}`])
   done()
 }

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import createError from '@fastify/error'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -16,7 +18,8 @@ export const ERR_INTERNAL = createError('FORESIGHT_INTERNAL', 'Internal error oc
 const REASONS: Readonly<Record<number, string>> = {
   400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed',
   406: 'NotAcceptable', 409: 'Conflict', 413: 'RequestEntityTooLarge', 415: 'UnsupportedMediaType',
-  429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout',
+  408: 'RequestTimeout', 429: 'TooManyRequests', 431: 'RequestHeaderFieldsTooLarge', 500: 'InternalError',
+  503: 'ServiceUnavailable', 504: 'Timeout',
 }
 
 export interface Status {
@@ -63,12 +66,43 @@ export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: 
 /** Longest path segment the router accepts: a metric name may be a DNS subdomain (253). */
 export const MAX_PATH_SEGMENT_LENGTH = 253
 
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses before any route (headers beyond the
+ * limit, malformed HTTP, too slow) gets a Status body like every other error, not Fastify's own JSON.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [code, message] = err.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'the request headers exceed the server\'s limit']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request was not received in time'] : [400, 'the request is not valid HTTP']
+  const body = JSON.stringify(statusBody(code, message))
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
+}
+
+/** Every method but the reads this API serves (GET, and HEAD which Fastify adds): each path answers them 405. */
+export const NOT_SERVED_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+
+/**
+ * 405 routes for `urls`: the authentication hook authorizes them first (as kube-apiserver does), then refuses
+ * them (`methodNotAllowed`).
+ */
+export function methodNotAllowedRoutes(app: FastifyInstance, urls: readonly string[], config: Record<string, unknown> = {}): void {
+  for (const url of urls) {
+    app.route({ method: [...NOT_SERVED_METHODS], url, config: { ...config, methodNotAllowed: true }, handler: (): never => { throw new ERR_METHOD_NOT_ALLOWED() } })
+  }
+}
+
 export const statusErrors = fp(
   (app: FastifyInstance, _opts: object, done: (err?: Error) => void): void => {
     app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       const body = toStatus(err)
       // A 503 is an expected state (first refresh, a policy still without data, a source outage the engine already
       // logs): an HPA polls it every 15 s, so it is not an error with a stack each time.
+      // RFC 9110: a 405 says what the resource does allow; this API serves reads only.
+      if (body.code === 405) void reply.header('allow', 'GET, HEAD')
       if (body.code === 503) req.log.debug({ code: 503, reason: err.message }, 'not ready')
       else if (body.code >= 500) req.log.error({ err }, 'request failed')
       void reply.code(body.code).type('application/json').send(body)

@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Attributes } from '../auth/types.js'
 import type { MetricItem, MetricSource } from '../source/types.js'
 import { collectionVerb } from './auth-hook.js'
-import { ERR_BAD_REQUEST, ERR_METHOD_NOT_ALLOWED, ERR_NOT_FOUND, ERR_UNAVAILABLE } from './errors.js'
+import { ERR_BAD_REQUEST, ERR_NOT_FOUND, ERR_UNAVAILABLE, methodNotAllowedRoutes } from './errors.js'
 import { formatQuantity } from './quantity.js'
 import { formatSelector, matches, parseSelector, SelectorError, type Selector } from './selector.js'
 import { API_PREFIX, GROUP, GROUP_VERSION, VERSION, type ExternalMetricValue, type ExternalMetricValueList } from './types.js'
@@ -81,11 +81,6 @@ export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetric
     }
     return { kind: 'ExternalMetricValueList', apiVersion: GROUP_VERSION, metadata: {}, items: items.map(toExternalMetricValue) }
   })
-  app.route({
-    method: ['POST', 'PUT', 'PATCH', 'DELETE'],
-    url,
-    config: { methodNotAllowed: true, authz: metricAttributes },
-    handler: (_req: FastifyRequest, _reply: FastifyReply): never => { throw new ERR_METHOD_NOT_ALLOWED() },
-  })
+  methodNotAllowedRoutes(app, [url], { authz: metricAttributes })
   done()
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { methodNotAllowedRoutes } from './errors.js'
 import { API_PREFIX, externalMetricValueListSchema, externalMetricValueSchema, GROUP_VERSION, statusSchema } from './types.js'
 
 const DEF = {
@@ -75,5 +76,6 @@ export function openapiRoutes(app: FastifyInstance, _opts: object, done: (err?: 
   app.get('/openapi/v2', async () => v2)
   app.get('/openapi/v3', async () => ({ paths: { [v3Path]: { serverRelativeURL: `/openapi/v3/${v3Path}?hash=${v3Hash}` } } }))
   app.get(`/openapi/v3/${v3Path}`, async () => v3)
+  methodNotAllowedRoutes(app, ['/openapi/v2', '/openapi/v3', `/openapi/v3/${v3Path}`])
   done()
 }

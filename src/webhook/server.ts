@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net'
 import type { Server as TlsServer } from 'node:tls'
 import Fastify, { LogController, type FastifyError } from 'fastify'
 import type { Logger } from 'pino'
-import { statusBody, type Status } from '../api/errors.js'
+import { clientErrorHandler, statusBody, type Status } from '../api/errors.js'
 import { healthRoutes } from '../api/health.js'
 import { ShutdownDelay } from '../api/shutdown-delay.js'
 import { selfSignedServing } from '../auth/pki.js'
@@ -62,6 +62,7 @@ export async function startWebhook(cfg: WebhookConfig, log: Logger, overrides: W
     https: secureContextOptions(serving),
     bodyLimit: cfg.maxBodyBytes,
     return503OnClosing: true,
+    clientErrorHandler,
   })
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const body = transportStatus(err, cfg.maxBodyBytes)

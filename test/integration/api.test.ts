@@ -1,3 +1,4 @@
+import { connect as tlsConnect } from 'node:tls'
 import t, { type Test } from 'tap'
 import { startTestAdapter } from '../helpers/adapter.js'
 import { call } from '../helpers/https-client.js'
@@ -101,10 +102,13 @@ t.test('error statuses', async (t) => {
   expectStatus(t, await call(`${base}${metricPath}?labelSelector=a&labelSelector=b`, { ca, headers: bearer }), 400, 'BadRequest')
   standIn.allow.add(`${hpa}|Bad_NS|foresight_desired_replicas`)
   expectStatus(t, await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/Bad_NS/foresight_desired_replicas`, { ca, headers: bearer }), 400, 'BadRequest')
-  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
-    expectStatus(t, await call(`${base}${metricPath}`, { ca, method, headers: bearer }), 405, 'MethodNotAllowed')
+  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+    const res = await call(`${base}${metricPath}`, { ca, method, headers: bearer })
+    expectStatus(t, res, 405, 'MethodNotAllowed')
+    t.equal(res.headers.allow, 'GET, HEAD', `${method}: Allow names what is served`)
   }
   expectStatus(t, await call(`${base}/apis/external.metrics.k8s.io/v1beta1`, { ca, method: 'POST', headers: bearer }), 405, 'MethodNotAllowed')
+  expectStatus(t, await call(`${base}/openapi/v2`, { ca, method: 'POST', headers: bearer }), 405, 'MethodNotAllowed')
   expectStatus(t, await call(`${base}/nope`, { ca, headers: bearer }), 404, 'NotFound')
   const noAuth405 = await call(`${base}${metricPath}`, { ca, method: 'DELETE' })
   expectStatus(t, noAuth405, 401, 'Unauthorized')
@@ -123,6 +127,28 @@ t.test('error statuses', async (t) => {
   const tooLong = long + 'x'
   standIn.allow.add(`${hpa}|default|${tooLong}`)
   expectStatus(t, await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/default/${tooLong}`, { ca, headers: bearer }), 400, 'BadRequest')
+})
+
+t.test('requests the HTTP parser refuses get a Status too, and the server keeps serving', async (t) => {
+  const raw = (request: string): Promise<string> => new Promise((resolve, reject) => {
+    const url = new URL(base)
+    const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ca, servername: 'localhost' }, () => socket.end(request))
+    let text = ''
+    socket.on('data', (d: Buffer) => { text += d.toString() })
+    socket.on('close', () => resolve(text))
+    socket.on('error', reject)
+  })
+  const statusOf = (text: string): { line: string; body: { kind?: string; code?: number; reason?: string } } => {
+    const [head = '', body = ''] = text.split('\r\n\r\n')
+    return { line: head.split('\r\n')[0] ?? '', body: JSON.parse(body) as { kind?: string; code?: number; reason?: string } }
+  }
+  const big = statusOf(await raw(`GET ${metricPath} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`))
+  t.equal(big.line, 'HTTP/1.1 431 Request Header Fields Too Large')
+  t.match(big.body, { kind: 'Status', code: 431, reason: 'RequestHeaderFieldsTooLarge' })
+  const garbled = statusOf(await raw('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n'))
+  t.equal(garbled.line, 'HTTP/1.1 400 Bad Request')
+  t.match(garbled.body, { kind: 'Status', code: 400, reason: 'BadRequest', message: 'the request is not valid HTTP' })
+  t.equal((await call(`${base}/livez`, { ca })).status, 200, 'still serving')
 })
 
 t.test('openapi', async (t) => {
