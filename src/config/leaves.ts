@@ -71,8 +71,9 @@ export function coerce(leaf: ConfigLeaf, raw: string): unknown {
   switch (leaf.type) {
     case 'number':
     case 'integer': {
-      const n = Number(raw)
-      return raw.trim() === '' || Number.isNaN(n) ? raw : n
+      // Decimal only: Number() would also take 0x1F, 0b11 and 1e3, which nobody means for a port or a timeout.
+      // Anything else stays a string, and the schema says what it expected.
+      return /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(raw) ? Number(raw) : raw
     }
     case 'boolean':
       return raw === 'true' ? true : raw === 'false' ? false : raw

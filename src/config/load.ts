@@ -32,9 +32,9 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
 
   const result = schema.safeParse(merged)
   if (!result.success) {
-    const issue = result.error.issues[0]
-    if (issue === undefined) throw new ConfigError('unable to load config: invalid')
-    throw new ConfigError(`unable to load config: ${describeIssue(issue)}`)
+    // Every problem at once: fixing them one start-up at a time is slow.
+    const problems = result.error.issues.map(describeIssue)
+    throw new ConfigError(`unable to load config: ${problems.length > 0 ? problems.join('; ') : 'invalid'}`)
   }
   return deepFreeze(result.data)
 }
@@ -81,7 +81,11 @@ function applySet(target: Record<string, unknown>, leaves: ConfigLeaf[], pair: s
   if (eq <= 0) throw new ConfigError(`unable to load config: --set ${pair}: expected key=value`)
   const key = pair.slice(0, eq)
   const leaf = leaves.find((l) => l.path.join('.') === key)
-  if (leaf === undefined) throw new ConfigError(`unable to load config: ${key}: unknown key`)
+  if (leaf === undefined) {
+    const inGroup = leaves.find((l) => l.path.join('.').startsWith(`${key}.`))
+    if (inGroup !== undefined) throw new ConfigError(`unable to load config: ${key}: a group of settings, not one; set its keys, e.g. ${inGroup.path.join('.')}=...`)
+    throw new ConfigError(`unable to load config: ${key}: unknown key`)
+  }
   setPath(target, leaf.path, coerce(leaf, pair.slice(eq + 1)))
 }
 

@@ -38,7 +38,7 @@ t.test('adapter starts, prints working curl commands, and stops cleanly on SIGTE
 t.test('bad configuration: precise message, exit code 1', async (t) => {
   const p = run(['adapter', '--set', 'tls.certFile=/nonexistent/tls.crt', '--set', 'tls.keyFile=/nonexistent/tls.key'])
   t.equal(await p.exit, 1)
-  t.match(p.stderr(), /^unable to load config: tls\.certFile: file not found$/m)
+  t.match(p.stderr(), /^unable to load config: tls\.certFile: file not found; tls\.keyFile: file not found$/m)
   const q = run(['adapter', '--set', 'listen.host=0.0.0.0'])
   t.equal(await q.exit, 1)
   t.match(q.stderr(), /listen\.host: auth\.mode local serves loopback addresses only/)
