@@ -21,6 +21,8 @@ const program = new Command()
   .showHelpAfterError()
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
+const envHelp = (example: string, reference: string): string =>
+  `\nEvery setting can also come from the environment as FORESIGHT_<PATH>, e.g. ${example}.\nSee ${reference}.`
 
 // Until a command has something to close, a signal ends the process at once: Node runs as PID 1 in the image,
 // and the kernel drops signals to a PID 1 without a handler, so a pod stopped during start-up (loading the model,
@@ -58,7 +60,7 @@ program
   .description('Serve ML-predicted metrics as the external.metrics.k8s.io/v1beta1 aggregated API')
   .option('-c, --config <file>', 'configuration file (YAML or JSON)')
   .option('--set <key=value>', 'set one configuration value, e.g. listen.port=8443 (repeatable)', collect, [])
-  .addHelpText('after', '\nEvery setting can also come from the environment as FORESIGHT_<PATH>, e.g. FORESIGHT_LISTEN__PORT=8443.\nSee the configuration reference in README.md.')
+  .addHelpText('after', envHelp('FORESIGHT_LISTEN__PORT=8443', 'the configuration reference in README.md'))
   .action(async (opts: { config?: string; set: string[] }) => {
     const cfg = loadConfig(adapterConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
     const log = createLogger(cfg.logLevel)
@@ -77,6 +79,7 @@ program
   .description('Run the leader-elected remediation controller: restart outlier pods through the Eviction API, within budgets')
   .option('-c, --config <file>', 'configuration file (YAML or JSON)')
   .option('--set <key=value>', 'set one configuration value, e.g. reconcile.intervalMs=15000 (repeatable)', collect, [])
+  .addHelpText('after', envHelp('FORESIGHT_RECONCILE__INTERVAL_MS=15000', 'docs/controller.md'))
   .action(async (opts: { config?: string; set: string[] }) => {
     const cfg = loadConfig(controllerConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
     const log = createLogger(cfg.logLevel)
@@ -91,6 +94,7 @@ program
   .description('Serve the admission webhook: validate and default ForesightPolicies, check HPAs that use foresight metrics')
   .option('-c, --config <file>', 'configuration file (YAML or JSON)')
   .option('--set <key=value>', 'set one configuration value, e.g. listen.port=9443 (repeatable)', collect, [])
+  .addHelpText('after', envHelp('FORESIGHT_LISTEN__PORT=9443', 'docs/webhook.md'))
   .action(async (opts: { config?: string; set: string[] }) => {
     const cfg = loadConfig(webhookConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
     const log = createLogger(cfg.logLevel)

@@ -69,7 +69,8 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     doc = parseYaml(text)
   } catch (err) {
-    throw new ConfigError(`unable to load config: ${file}: not valid YAML or JSON (${(err as Error).message.split('\n')[0]})`)
+    // The parser's first line ends in "line 2, column 1:" before its excerpt; the colon would dangle.
+    throw new ConfigError(`unable to load config: ${file}: not valid YAML or JSON (${((err as Error).message.split('\n')[0] ?? '').replace(/:\s*$/, '')})`)
   }
   if (doc === null || doc === undefined) return {}
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`unable to load config: ${file}: the top level must be a mapping`)
