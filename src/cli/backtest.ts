@@ -59,7 +59,9 @@ function progress(stream: NodeJS.WriteStream): (p: BacktestProgress) => void {
   return (p) => {
     const width = 30
     const filled = p.total > 0 ? Math.round((p.done / p.total) * width) : width
-    const bar = `${p.phase.padEnd(8)} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${p.done}/${p.total}`
+    // A percentage: some phases count milliseconds of history, which read as nonsense ("15000/172800000").
+    const percent = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 100
+    const bar = `${p.phase.padEnd(8)} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(percent).padStart(3)}%`
     if (stream.isTTY) stream.write(`\r${bar}${p.done === p.total ? '\n' : ''}`)
     else if (p.phase !== lastPhase || p.done === p.total) stream.write(`${bar}\n`)
     lastPhase = p.phase
@@ -67,6 +69,9 @@ function progress(stream: NodeJS.WriteStream): (p: BacktestProgress) => void {
 }
 
 export async function backtestCommand(o: BacktestCliOptions, log: Logger): Promise<string> {
+  if (!URL.canParse(o.prometheus) || !/^https?:$/.test(new URL(o.prometheus).protocol)) {
+    throw new Error(`--prometheus: not an http(s) URL: ${o.prometheus}`)
+  }
   const policy = policyFromFile(o.policy, o.name)
   const sinceSeconds = parseDurationSeconds(o.since)
   const tokenFile = o.bearerTokenFile

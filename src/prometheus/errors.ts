@@ -89,8 +89,9 @@ export class OversizedAnswerError extends PrometheusError {
 
 export class CircuitOpenError extends PrometheusError {
   override name = 'CircuitOpenError'
-  constructor(endpoint: string, retryInMs: number) {
-    super('circuit-open', `unable to query Prometheus: ${endpoint} failed repeatedly; not asking again for ${Math.max(0, Math.ceil(retryInMs))} ms`, false)
+  constructor(endpoint: string, retryInMs: number, lastFailure?: string) {
+    const why = lastFailure !== undefined ? ` (last: ${lastFailure})` : ''
+    super('circuit-open', `unable to query Prometheus: ${endpoint} failed repeatedly${why}; not asking again for ${Math.max(0, Math.ceil(retryInMs))} ms`, false)
   }
 }
 

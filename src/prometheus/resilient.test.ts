@@ -52,7 +52,7 @@ t.test('the breaker opens on consecutive failed attempts, rejects without callin
   t.equal(c.calls, 3, 'the retries stop when the circuit opens')
   t.match(first, { kind: 'unavailable', message: /down/ }, 'and the caller sees the failure that opened it')
   t.equal(q.breakerState(), 'open')
-  t.match(await q.queryRange('x', RANGE).catch((e: unknown) => e), { kind: 'circuit-open', message: /not asking again for 1000 ms/ })
+  t.match(await q.queryRange('x', RANGE).catch((e: unknown) => e), { kind: 'circuit-open', message: /failed repeatedly \(last: [^)]*down[^)]*\); not asking again for 1000 ms/ }, 'a later caller learns why too')
   t.equal(c.calls, 3, 'nothing sent while open')
   now = 1000
   t.match(await q.queryRange('x', RANGE).catch((e: unknown) => e), { kind: 'unavailable' }, 'the probe fails')

@@ -35,11 +35,13 @@ export function withResilience(client: PrometheusClient, log: Logger, opts: Resi
   const limit = new ConcurrencyLimit(opts.maxInFlight ?? 4)
   const breaker = new CircuitBreaker({ failureThreshold: opts.breakerFailureThreshold ?? 5, coolDownMs: opts.breakerCoolDownMs ?? 30_000, ...(opts.now !== undefined ? { now: opts.now } : {}) })
 
+  // What the failures that opened the circuit said: a caller refused later learns why, not only that.
+  let lastFailure: string | undefined
   const attempt = async (query: string, range: QueryRange, q: QueryOptions | undefined, call: { previous?: Error; refused: boolean }): Promise<RawSeries[]> => {
     if (!breaker.tryAcquire()) {
       call.refused = true
       // When the circuit opened during our own retries, the failure that opened it is the useful answer.
-      throw call.previous ?? new CircuitOpenError(client.endpoint, breaker.retryInMs())
+      throw call.previous ?? new CircuitOpenError(client.endpoint, breaker.retryInMs(), lastFailure)
     }
     const probe = breaker.state === 'half-open'
     try {
@@ -50,7 +52,10 @@ export function withResilience(client: PrometheusClient, log: Logger, opts: Resi
     } catch (err) {
       // Only failures that say Prometheus is unwell count; a rejected query means it answered.
       if (err instanceof PrometheusError && !err.retryable) breaker.onSuccess()
-      else if (breaker.onFailure()) log.warn({ endpoint: client.endpoint, coolDownMs: opts.breakerCoolDownMs ?? 30_000, err: String(err) }, 'Prometheus keeps failing; circuit opened')
+      else {
+        lastFailure = err instanceof Error ? err.message : String(err)
+        if (breaker.onFailure()) log.warn({ endpoint: client.endpoint, coolDownMs: opts.breakerCoolDownMs ?? 30_000, err: String(err) }, 'Prometheus keeps failing; circuit opened')
+      }
       throw err
     }
   }

@@ -36,7 +36,7 @@ t.test('compares the strategies on the real history and writes the charts', asyn
   t.equal(r.code, 0, r.stderr)
   for (const strategy of ['reactive', 'holt-winters', 'fft-periodic', 'foresight']) t.match(r.stdout, new RegExp(`^${strategy}\\s+[\\d.]+`, 'm'), strategy)
   t.match(r.stdout, /under-prov/)
-  t.match(r.stderr, /fetch\s+\[#+\] \d+\/\d+/, 'progress while it reads')
+  t.match(r.stderr, /fetch\s+\[#+\]\s+100%/, 'progress while it reads, as a percentage')
   t.ok(existsSync(chart) && readFileSync(chart, 'utf8').startsWith('<svg'), 'chart written')
   t.ok(existsSync(join(dir, 'web-day.svg')), 'the busiest day beside it')
 })
@@ -46,7 +46,12 @@ t.test('clear errors', async (t) => {
   const down = await run(['--prometheus', closed, '--policy', policyFile, '--since', '1d', '--chart', join(dir, 'x.svg')])
   t.equal(down.code, 1)
   t.match(down.stderr, /unable to (read the load history|query Prometheus)/)
+  t.match(down.stderr, /ECONNREFUSED|connect/, 'with the cause, not only that it failed')
   t.notMatch(down.stderr, /\n\s+at /, 'no stack trace')
+
+  const notUrl = await run(['--prometheus', 'not-a-url', '--policy', policyFile])
+  t.equal(notUrl.code, 1)
+  t.match(notUrl.stderr, /^--prometheus: not an http\(s\) URL: not-a-url$/m)
 
   const bad = join(dir, 'bad.yaml')
   writeFileSync(bad, 'apiVersion: foresight.dev/v1alpha1\nkind: ForesightPolicy\nmetadata: { name: web }\nspec: { maxReplicas: 0 }\n')
