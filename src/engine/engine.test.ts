@@ -242,6 +242,7 @@ t.test('inference failure: the affected policies go stale then fall back, with a
   t.match(r, { desiredReplicas: web, reason: 'StaleValue', message: `serving the last good value after 1 failed refresh(es): ${INFERENCE_FAILED}` })
   t.same(r?.explain.errors, [INFERENCE_FAILED])
   t.equal(r?.forecast, undefined, 'no forecast is served')
+  if (r !== undefined) t.match(formatExplanation(r), /^ {2}forecast {8}none \(no model forecast this refresh\)$/m, 'explain says so in words')
   t.notMatch(r?.message, /ONNX|RUNTIME|MatMul/, 'no onnxruntime details in what is served')
   t.match(engine.result('default/api'), { desiredReplicas: api, reason: 'StaleValue' })
   t.equal(engine.result('default/fresh')?.reason, 'ColdStart', 'a policy that needed no inference is unaffected')

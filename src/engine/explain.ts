@@ -20,7 +20,9 @@ export function formatExplanation(r: PolicyResult): string {
     '',
     'derivation',
     `  observed load   ${fmt(e.observedLoad)} -> ${e.presentReplicas ?? '-'} replicas at ${fmt(e.capacityPerReplica)} per replica`,
-    `  forecast        peak p90 over the horizon ${fmt(e.peakForecastLoad)} -> ${e.forecastReplicas ?? '- (no forecast)'} replicas`,
+    e.forecastReplicas !== undefined
+      ? `  forecast        peak p90 over the horizon ${fmt(e.peakForecastLoad)} -> ${e.forecastReplicas} replicas`
+      : '  forecast        none (no model forecast this refresh)',
     r.forecast !== undefined ? `  at horizon      p10 ${fmt(r.forecast.p10)}  p50 ${fmt(r.forecast.p50)}  p90 ${fmt(r.forecast.p90)}` : undefined,
     `  recommended     max(forecast, present) clamped to [${e.bounds.minReplicas}, ${e.bounds.maxReplicas}] = ${e.recommendedReplicas ?? '-'}`,
     `  after damping   ${e.dampedReplicas ?? '-'} (scale-down waits for the stabilization window and is rate limited)`,
