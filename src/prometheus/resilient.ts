@@ -53,7 +53,8 @@ export function withResilience(client: PrometheusClient, log: Logger, opts: Resi
       // Only failures that say Prometheus is unwell count; a rejected query means it answered.
       if (err instanceof PrometheusError && !err.retryable) breaker.onSuccess()
       else {
-        lastFailure = err instanceof Error ? err.message : String(err)
+        // Without the "unable to query Prometheus: <endpoint>" the refusal already starts with.
+        lastFailure = (err instanceof Error ? err.message : String(err)).replace(/^unable to query Prometheus: \S+ /, '')
         if (breaker.onFailure()) log.warn({ endpoint: client.endpoint, coolDownMs: opts.breakerCoolDownMs ?? 30_000, err: String(err) }, 'Prometheus keeps failing; circuit opened')
       }
       throw err

@@ -242,7 +242,7 @@ t.test('the circuit opens when Prometheus dies and closes after it is back', asy
   before = proxy.rangeQueries()
   const open = failure((await src.fetchLoadHistory(p, range)).get('default/web'))
   t.equal(open.kind, 'circuit-open')
-  t.match(open.message, /failed repeatedly; not asking again for \d+ ms/)
+  t.match(open.message, /failed repeatedly \(last: answered HTTP 502: [^)]*\); not asking again for \d+ ms/)
   t.equal(proxy.rangeQueries(), before, 'an open circuit sends nothing')
 
   // Straight at the dead port (no proxy): refused connections are retryable "unavailable" failures.
