@@ -19,6 +19,10 @@ const program = new Command()
   .name('foresight')
   .description('Predictive autoscaling and self-healing for Kubernetes')
   .showHelpAfterError()
+  // `--set key value` is the usual slip: commander then sees a stray argument and says only "too many arguments".
+  .configureOutput({
+    outputError: (text, write) => write(/too many arguments/.test(text) ? `${text}hint: --set takes one argument, key=value (e.g. --set listen.port=8443)\n` : text),
+  })
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
 const envHelp = (example: string, reference: string): string =>
