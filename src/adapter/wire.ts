@@ -50,7 +50,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     : undefined
 
   const { model, policies, engine, kc } = await buildPrediction(cfg, log)
-  const source = new EngineMetricSource(engine)
+  const source = new EngineMetricSource(engine, () => policies.list())
   const status = cfg.policies.source === 'kubernetes' && kc !== undefined ? new StatusWriter(kubeStatusClient(kc), log.child({ component: 'status' })) : undefined
   const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }), ...(status !== undefined ? { status } : {}) })
 
@@ -121,18 +121,20 @@ export interface Prediction {
 
 /** The model, the policies and the engine, as the adapter and `foresight explain` both use them. */
 export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<Prediction> {
+  // Before the model: a missing cluster configuration then leaves nothing open. Shared with `foresight explain`,
+  // so the message names no command.
+  let kc: KubeConfig | undefined
+  try {
+    kc = cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
+  } catch (err) {
+    throw new Error(`unable to load the cluster configuration: ${(err as Error).message}`)
+  }
   const model = await loadModel(
     cfg.model.file ?? join(packageRoot(), 'models/foresight-forecaster.onnx'),
     cfg.model.metadataFile ?? join(packageRoot(), 'models/foresight-forecaster.json'),
   )
   const { history, pods } = buildHistory(cfg, log)
   const policyLog = log.child({ component: 'policies' })
-  let kc: KubeConfig | undefined
-  try {
-    kc = cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
-  } catch (err) {
-    throw new Error(`unable to start adapter: ${(err as Error).message}`)
-  }
   const policies: PolicySource = cfg.policies.source === 'kubernetes' && kc !== undefined
     ? new InformerPolicySource({ kc, log: policyLog, ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
     : new FilePolicySource({ file: cfg.policies.file ?? bundledPolicies(), log: policyLog })

@@ -76,13 +76,16 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): 
     ? [431, 'the request headers exceed the server\'s limit']
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request was not received in time'] : [400, 'the request is not valid HTTP']
   const body = JSON.stringify(statusBody(code, message))
-  if (socket.writable) {
+  // A response still in flight on this connection (pipelining) owns the socket: writing now would land inside it
+  // or answer the wrong request, so the connection is only closed. Node's own handler checks the same field.
+  const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage
+  if (socket.writable && (inFlight === undefined || inFlight === null)) {
     socket.write(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
   }
   socket.destroy(err)
 }
 
-/** Every method but the reads this API serves (GET, and HEAD which Fastify adds): each path answers them 405. */
+/** Every method but the reads this API serves (GET, and HEAD which Fastify adds): 405 on the paths given below. */
 export const NOT_SERVED_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
 /**

@@ -70,7 +70,8 @@ function progress(stream: NodeJS.WriteStream): (p: BacktestProgress) => void {
 
 export async function backtestCommand(o: BacktestCliOptions, log: Logger): Promise<string> {
   if (!URL.canParse(o.prometheus) || !/^https?:$/.test(new URL(o.prometheus).protocol)) {
-    throw new Error(`--prometheus: not an http(s) URL: ${o.prometheus}`)
+    // Never echoed as given: a slip such as user:pass@host would print the password.
+    throw new Error(`--prometheus: not an http(s) URL (${URL.canParse(o.prometheus) ? `scheme ${new URL(o.prometheus).protocol}` : 'does not parse'})`)
   }
   const policy = policyFromFile(o.policy, o.name)
   const sinceSeconds = parseDurationSeconds(o.since)

@@ -152,6 +152,17 @@ t.test('the metric source serves cached results by namespace with their labels',
   t.same(source.query('default', 'foresight_nope'), { state: 'unknown-metric' })
 })
 
+t.test('policies listed but not refreshed yet are pending, so a selector naming one is a 503, not a 404', async (t) => {
+  const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
+  const listed = [policy('web'), policy('new'), { ...policy('solo'), metadata: { name: 'solo', namespace: 'shop' } }]
+  const source = new EngineMetricSource(engine, () => listed)
+  await engine.refresh([policy('web')])
+  source.markRefreshed()
+  t.match(source.query('default', 'foresight_forecast_load'), { state: 'ok', pending: [{ 'foresight.dev/policy': 'new' }], pendingLaterKeys: ['quantile', 'horizon'] })
+  t.same(source.query('shop', 'foresight_desired_replicas'), { state: 'ok', items: [], pending: [{ 'foresight.dev/policy': 'solo' }], pendingLaterKeys: ['foresight.dev/reason'] },
+    'a namespace where no policy has data: still "ok" with the pending ones, so the API can tell 503 from 404 by the selector')
+})
+
 t.test('explain shows the inputs and each step of the derivation', async (t) => {
   const { formatExplanation } = await import('./explain.js')
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })

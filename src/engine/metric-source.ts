@@ -39,7 +39,11 @@ export class EngineMetricSource implements MetricSource {
   readonly metricNames = Object.values(ENGINE_METRICS)
   private refreshed = false
 
-  constructor(private readonly engine: Engine) {}
+  /**
+   * `listed`: the policies as the policy source has them now. One added since the last refresh has no result yet,
+   * and an HPA applied with it must hear "not ready" (503), not "no such series" (404).
+   */
+  constructor(private readonly engine: Engine, private readonly listed: () => ReadonlyArray<{ metadata: { namespace: string; name: string } }> = () => []) {}
 
   markRefreshed(): void {
     this.refreshed = true
@@ -55,8 +59,10 @@ export class EngineMetricSource implements MetricSource {
     if (!this.refreshed) return { state: 'not-ready', reason: 'the first refresh has not finished' }
     const items: MetricItem[] = []
     const pending: Array<Record<string, string>> = []
+    const withResult = new Set<string>()
     for (const r of this.engine.allResults()) {
       if (r.namespace !== namespace) continue
+      withResult.add(r.name)
       const rendered = render(r)
       // Only a policy without data makes the answer "not ready"; one that simply has no such series does not.
       if (rendered.length === 0 && r.desiredReplicas === undefined) pending.push({ [POLICY_LABEL]: r.name })
@@ -64,6 +70,9 @@ export class EngineMetricSource implements MetricSource {
         if (!Number.isFinite(value)) continue
         items.push({ metricName, labels: { [POLICY_LABEL]: r.name, ...labels }, value, timestamp: new Date(r.dataTimeMs), windowSeconds: r.explain.stepSeconds })
       }
+    }
+    for (const p of this.listed()) {
+      if (p.metadata.namespace === namespace && !withResult.has(p.metadata.name)) pending.push({ [POLICY_LABEL]: p.metadata.name })
     }
     // Even when no policy here has data, the selector decides between 503 (it names a policy still waiting) and
     // 404 (it names none): that is the API's call, with the pending label sets.

@@ -1,7 +1,7 @@
 import { pino } from 'pino'
 import t from 'tap'
 import type { PrometheusClient } from './client.js'
-import { PrometheusError, PrometheusQueryError, PrometheusUnavailableError } from './errors.js'
+import { PrometheusError, PrometheusQueryError, PrometheusTimeoutError, PrometheusUnavailableError } from './errors.js'
 import type { RawSeries } from './parse.js'
 import { withResilience, type ResilienceOptions } from './resilient.js'
 
@@ -68,4 +68,13 @@ t.test('a rejected query counts as a healthy Prometheus', async (t) => {
   const q = withResilience(c, log, { ...fast, retries: 0, breakerFailureThreshold: 3 })
   for (let i = 0; i < 5; i++) await q.queryRange('x', RANGE).catch(() => undefined)
   t.equal(q.breakerState(), 'closed', 'the 400 reset the failure count')
+})
+
+t.test('a circuit opened by timeouts says so', async (t) => {
+  const timeout = (): PrometheusError => new PrometheusTimeoutError('http://prom', 10_000)
+  const c = scripted([timeout(), timeout(), timeout()])
+  const q = withResilience(c, log, { ...fast, retries: 5, breakerFailureThreshold: 3, breakerCoolDownMs: 1000, now: () => 0 })
+  await q.queryRange('x', RANGE).catch(() => undefined)
+  const refused = await q.queryRange('x', RANGE).catch((e: unknown) => e)
+  t.match(refused, { kind: 'circuit-open', message: 'unable to query Prometheus: http://prom failed repeatedly (last: no answer from http://prom within 10000 ms); not asking again for 1000 ms' })
 })

@@ -53,8 +53,8 @@ export function withResilience(client: PrometheusClient, log: Logger, opts: Resi
       // Only failures that say Prometheus is unwell count; a rejected query means it answered.
       if (err instanceof PrometheusError && !err.retryable) breaker.onSuccess()
       else {
-        // Without the "unable to query Prometheus: <endpoint>" the refusal already starts with.
-        lastFailure = (err instanceof Error ? err.message : String(err)).replace(/^unable to query Prometheus: \S+ /, '')
+        // Without the "unable to query Prometheus: " (and the endpoint right after it) the refusal already says.
+        lastFailure = withoutPrefix(withoutPrefix(err instanceof Error ? err.message : String(err), 'unable to query Prometheus: '), `${client.endpoint} `)
         if (breaker.onFailure()) log.warn({ endpoint: client.endpoint, coolDownMs: opts.breakerCoolDownMs ?? 30_000, err: String(err) }, 'Prometheus keeps failing; circuit opened')
       }
       throw err
@@ -86,4 +86,8 @@ export function withResilience(client: PrometheusClient, log: Logger, opts: Resi
       )
     },
   }
+}
+
+function withoutPrefix(text: string, prefix: string): string {
+  return text.startsWith(prefix) ? text.slice(prefix.length) : text
 }

@@ -148,6 +148,9 @@ t.test('requests the HTTP parser refuses get a Status too, and the server keeps 
   const garbled = statusOf(await raw('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n'))
   t.equal(garbled.line, 'HTTP/1.1 400 Bad Request')
   t.match(garbled.body, { kind: 'Status', code: 400, reason: 'BadRequest', message: 'the request is not valid HTTP' })
+  // Pipelined behind a valid request, a malformed one must not be answered in that request's place.
+  const pipelined = await raw('GET /livez HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n')
+  t.notMatch(pipelined, /HTTP\/1\.1 400/, 'the connection is closed instead')
   t.equal((await call(`${base}/livez`, { ca })).status, 200, 'still serving')
 })
 

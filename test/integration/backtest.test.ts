@@ -51,7 +51,11 @@ t.test('clear errors', async (t) => {
 
   const notUrl = await run(['--prometheus', 'not-a-url', '--policy', policyFile])
   t.equal(notUrl.code, 1)
-  t.match(notUrl.stderr, /^--prometheus: not an http\(s\) URL: not-a-url$/m)
+  t.match(notUrl.stderr, /^--prometheus: not an http\(s\) URL \(does not parse\)$/m)
+  const secret = await run(['--prometheus', 'user:s3cret@prom:9090', '--policy', policyFile])
+  t.equal(secret.code, 1)
+  t.match(secret.stderr, /^--prometheus: not an http\(s\) URL \(scheme user:\)$/m)
+  t.notMatch(secret.stderr, /s3cret/, 'the password is not echoed')
 
   const bad = join(dir, 'bad.yaml')
   writeFileSync(bad, 'apiVersion: foresight.dev/v1alpha1\nkind: ForesightPolicy\nmetadata: { name: web }\nspec: { maxReplicas: 0 }\n')

@@ -55,7 +55,7 @@ t.test('outside a pod and without a kubeconfig, the cluster commands name the mi
   const pki = makeTestPki()
   const adapter = run(['adapter', '--set', 'auth.mode=kubernetes', '--set', `tls.certFile=${pki.servingFiles.certFile}`, '--set', `tls.keyFile=${pki.servingFiles.keyFile}`], env)
   t.equal(await adapter.exit, 1)
-  t.match(adapter.stderr(), /^unable to start adapter: no cluster to talk to: .* auth\.kubeconfig is not set/m)
+  t.match(adapter.stderr(), /^unable to load the cluster configuration: no cluster to talk to: .* auth\.kubeconfig is not set/m)
   t.notMatch(controller.stderr() + adapter.stderr(), /Invalid URL/)
 })
 
