@@ -28,15 +28,22 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
     const raw = env[envName(leaf.path)]
     if (raw !== undefined) setPath(merged, leaf.path, coerce(leaf, raw))
   }
-  for (const pair of sources.set ?? []) applySet(merged, leaves, pair)
+  const setProblems = (sources.set ?? []).map((pair) => applySet(merged, leaves, pair)).filter((p) => p !== undefined)
+  if (setProblems.length > 0) throw configError(setProblems)
 
   const result = schema.safeParse(merged)
-  if (!result.success) {
-    // Every problem at once: fixing them one start-up at a time is slow.
-    const problems = result.error.issues.map(describeIssue)
-    throw new ConfigError(`unable to load config: ${problems.length > 0 ? problems.join('; ') : 'invalid'}`)
-  }
+  if (!result.success) throw configError(result.error.issues.map(describeIssue))
   return deepFreeze(result.data)
+}
+
+/**
+ * Every problem at once (fixing them one start-up at a time is slow), one per line when there are several: some
+ * messages hold a ";" of their own. Rules that compare settings run only once each setting is valid on its own.
+ */
+function configError(problems: readonly string[]): ConfigError {
+  const unique = [...new Set(problems)]
+  if (unique.length <= 1) return new ConfigError(`unable to load config: ${unique[0] ?? 'invalid'}`)
+  return new ConfigError(`unable to load config: ${unique.length} problems\n${unique.map((p) => `  - ${p}`).join('\n')}`)
 }
 
 /**
@@ -77,17 +84,19 @@ function readConfigFile(file: string): Record<string, unknown> {
   return doc as Record<string, unknown>
 }
 
-function applySet(target: Record<string, unknown>, leaves: ConfigLeaf[], pair: string): void {
+/** Applies one `key=value`; returns what is wrong with it instead, if anything. */
+function applySet(target: Record<string, unknown>, leaves: ConfigLeaf[], pair: string): string | undefined {
   const eq = pair.indexOf('=')
-  if (eq <= 0) throw new ConfigError(`unable to load config: --set ${pair}: expected key=value`)
+  if (eq <= 0) return `--set ${pair}: expected key=value`
   const key = pair.slice(0, eq)
   const leaf = leaves.find((l) => l.path.join('.') === key)
   if (leaf === undefined) {
     const inGroup = leaves.find((l) => l.path.join('.').startsWith(`${key}.`))
-    if (inGroup !== undefined) throw new ConfigError(`unable to load config: ${key}: a group of settings, not one; set its keys, e.g. ${inGroup.path.join('.')}=...`)
-    throw new ConfigError(`unable to load config: ${key}: unknown key`)
+    if (inGroup !== undefined) return `${key}: a group of settings, not one (set its keys, e.g. ${inGroup.path.join('.')}=...)`
+    return `${key}: unknown key`
   }
   setPath(target, leaf.path, coerce(leaf, pair.slice(eq + 1)))
+  return undefined
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -38,7 +38,7 @@ t.test('adapter starts, prints working curl commands, and stops cleanly on SIGTE
 t.test('bad configuration: precise message, exit code 1', async (t) => {
   const p = run(['adapter', '--set', 'tls.certFile=/nonexistent/tls.crt', '--set', 'tls.keyFile=/nonexistent/tls.key'])
   t.equal(await p.exit, 1)
-  t.match(p.stderr(), /^unable to load config: tls\.certFile: file not found; tls\.keyFile: file not found$/m)
+  t.match(p.stderr(), /^unable to load config: 2 problems\n {2}- tls\.certFile: file not found\n {2}- tls\.keyFile: file not found$/m)
   const spaced = run(['adapter', '--set', 'listen.port', '8443'])
   t.equal(await spaced.exit, 1)
   t.match(spaced.stderr(), /too many arguments[\s\S]*hint: --set takes one argument, key=value/)
