@@ -10,7 +10,7 @@ t.test('readiness fails as soon as the delay begins, and begin() resolves only a
   t.equal(delay.check.check().reason, 'shutting down')
   await done
   t.ok(Date.now() - started >= 140, 'waited for the delay')
-  t.equal(delay.draining, true, 'stays draining')
+  t.equal(delay.check.check().ready, false, 'stays not ready')
 })
 
 t.test('a zero delay fails readiness and resolves at once', async (t) => {

@@ -18,10 +18,6 @@ export class ShutdownDelay {
     check: () => ({ ready: !this.#draining, reason: this.#draining ? 'shutting down' : 'serving' }),
   }
 
-  get draining(): boolean {
-    return this.#draining
-  }
-
   /** Fails readiness, then resolves after the delay; the caller closes its servers after that. */
   async begin(): Promise<void> {
     this.#draining = true

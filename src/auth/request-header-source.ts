@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { RequestHeaderAuthConfig } from '../kube/auth-config.js'
+import { settle } from '../util/settle.js'
 import { parseCABundle } from './client-chain.js'
 import type { RequestHeaderOptions } from './request-header.js'
 
@@ -29,14 +29,12 @@ export interface RequestHeaderSourceOptions {
  */
 export class RequestHeaderSource {
   #current: RequestHeaderSettings
-  #fingerprint: string
   #timer: NodeJS.Timeout | undefined
   #checking = false
   #installClientCA: ((pem: string) => void) | undefined
 
   constructor(private readonly opts: RequestHeaderSourceOptions, initial: RequestHeaderSettings) {
     this.#current = initial
-    this.#fingerprint = fingerprint(initial)
   }
 
   current(): RequestHeaderSettings {
@@ -60,15 +58,16 @@ export class RequestHeaderSource {
     if (this.#checking) return false
     this.#checking = true
     try {
+      const read = await settle(this.opts.read, this.opts.readTimeoutMs)
       let next: RequestHeaderSettings
       try {
-        next = withParsedCA(await withTimeout(this.opts.read(), this.opts.readTimeoutMs))
+        if (!read.ok) throw new Error(read.reason)
+        next = withParsedCA(read.value)
       } catch (err) {
         this.opts.log.warn({ err: (err as Error).message }, 'unable to re-read request-header authentication; keeping the current settings')
         return false
       }
-      const nextFingerprint = fingerprint(next)
-      if (nextFingerprint === this.#fingerprint) return false
+      if (settingsKey(next) === settingsKey(this.#current)) return false
       if (next.clientCAPem !== this.#current.clientCAPem) {
         try {
           if (this.#installClientCA === undefined) throw new Error('no TLS server to install it in')
@@ -79,7 +78,6 @@ export class RequestHeaderSource {
         }
       }
       this.#current = next
-      this.#fingerprint = nextFingerprint
       this.opts.log.info({ allowedNames: next.allowedNames }, 'request-header authentication reloaded')
       return true
     } finally {
@@ -88,19 +86,6 @@ export class RequestHeaderSource {
   }
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-    timer.unref()
-  })
-  try {
-    return await Promise.race([p, expired])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-function fingerprint(c: RequestHeaderAuthConfig): string {
-  return createHash('sha256').update(JSON.stringify([c.clientCAPem, c.allowedNames, c.usernameHeaders, c.groupHeaders, c.extraHeaderPrefixes])).digest('hex')
+function settingsKey(c: RequestHeaderAuthConfig): string {
+  return JSON.stringify([c.clientCAPem, c.allowedNames, c.usernameHeaders, c.groupHeaders, c.extraHeaderPrefixes])
 }

@@ -4,7 +4,7 @@ import type { UserInfo } from '../auth/types.js'
 import type { Policy } from '../policy/schema.js'
 import type { AdmissionRequest, Decision } from './envelope.js'
 import type { ReviewDeps } from './review.js'
-import { settle } from './settle.js'
+import { settle } from '../util/settle.js'
 import type { AccessAttributes } from './types.js'
 
 // Remediation mode Enforce makes the controller evict pods in the policy's namespace with its own cluster-wide

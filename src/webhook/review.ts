@@ -8,7 +8,7 @@ import { parseEnvelope, reply, type AdmissionRequest, type AdmissionReviewReply,
 import { checkHpa, hpaSchema, referencedPolicies } from './hpa-rules.js'
 import { defaultingPatch } from './mutate.js'
 import { checkPolicy, rawQueryDenials } from './policy-rules.js'
-import { settle } from './settle.js'
+import { settle } from '../util/settle.js'
 import type { PolicySummary, WebhookLookups } from './types.js'
 
 export type ReviewMode = 'validate' | 'mutate'
