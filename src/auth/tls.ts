@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createSecureContext, type SecureContextOptions, type Server as TlsServer } from 'node:tls'
 import type { Logger } from 'pino'
@@ -51,12 +50,10 @@ export interface CertReloaderOptions {
  */
 export class CertReloader {
   private timer: NodeJS.Timeout | undefined
-  private fingerprint: string
   private pair: { certPem: string; keyPem: string }
   private clientCAPem: string | undefined
 
   constructor(private readonly server: TlsServer, private readonly opts: CertReloaderOptions, initial: { certPem: string; keyPem: string }) {
-    this.fingerprint = hash(initial.certPem, initial.keyPem)
     this.pair = initial
     this.clientCAPem = opts.clientCAPem
   }
@@ -81,10 +78,8 @@ export class CertReloader {
       this.opts.log.warn({ err: (err as Error).message }, 'serving certificate changed but is not loadable; keeping the current one')
       return false
     }
-    const next = hash(pair.certPem, pair.keyPem)
-    if (next === this.fingerprint) return false
+    if (pair.certPem === this.pair.certPem && pair.keyPem === this.pair.keyPem) return false
     this.server.setSecureContext(secureContextOptions({ ...pair, ...(this.clientCAPem !== undefined ? { clientCAPem: this.clientCAPem } : {}) }))
-    this.fingerprint = next
     this.pair = pair
     this.opts.log.info({ certFile: this.opts.certFile }, 'serving certificate reloaded')
     return true
@@ -94,10 +89,4 @@ export class CertReloader {
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
   }
-}
-
-function hash(...parts: string[]): string {
-  const h = createHash('sha256')
-  for (const p of parts) h.update(p).update('\0')
-  return h.digest('hex')
 }
