@@ -98,9 +98,9 @@ export class Engine {
     return r === undefined ? undefined : this.serve(r, this.now())
   }
 
-  *allResults(): IterableIterator<PolicyResult> {
+  *allResults(namespace?: string): IterableIterator<PolicyResult> {
     const nowMs = this.now()
-    for (const r of this.results.values()) yield this.serve(r, nowMs)
+    for (const r of this.results.values()) if (namespace === undefined || r.namespace === namespace) yield this.serve(r, nowMs)
   }
 
   /** Drops state of policies that no longer exist. */

@@ -60,8 +60,7 @@ export class EngineMetricSource implements MetricSource {
     const items: MetricItem[] = []
     const pending: Array<Record<string, string>> = []
     const withResult = new Set<string>()
-    for (const r of this.engine.allResults()) {
-      if (r.namespace !== namespace) continue
+    for (const r of this.engine.allResults(namespace)) {
       withResult.add(r.name)
       const rendered = render(r)
       // Only a policy without data makes the answer "not ready"; one that simply has no such series does not.
