@@ -26,7 +26,7 @@ export function prometheusFromConfig(cfg: PrometheusSourceConfig, log: Logger): 
  * A secret file's content. The failure names the setting, not the path or errno: it becomes the policy's data
  * error, which policy authors see in its status.
  */
-export function readSecret(file: string, setting: string): string {
+function readSecret(file: string, setting: string): string {
   try {
     return readFileSync(file, 'utf8').trim()
   } catch {

@@ -126,8 +126,7 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
     metricsUrl: urlOf(telemetry, 'http'),
     ...(reloader !== undefined ? { reloader } : {}),
     async close(): Promise<void> {
-      if ((deps.shutdownDelayMs ?? 0) > 0) deps.log.info({ shutdownDelayMs: deps.shutdownDelayMs }, 'answering requests for the shutdown delay before closing')
-      await delay.begin()
+      await delay.begin(deps.log)
       reloader?.stop()
       deps.requestHeader?.stop()
       await Promise.all([api.close(), telemetry.close()])

@@ -87,8 +87,9 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     return { ...common, authenticator: localAuthenticator, authorizer: allowAllAuthorizer, readiness: checks }
   }
 
-  const cluster = kc ?? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig')
-  const rh = await requestHeaderConfig(cfg, cluster)
+  // buildPrediction loaded the cluster configuration (or stopped) for kubernetes mode.
+  if (kc === undefined) throw new Error('unable to start adapter: no cluster configuration')
+  const rh = await requestHeaderConfig(cfg, kc)
   let initial: RequestHeaderSettings
   try {
     initial = withParsedCA(rh)
@@ -96,12 +97,12 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     throw new Error(`unable to load the request-header CA: ${(err as Error).message}`)
   }
   const requestHeader = new RequestHeaderSource({
-    read: () => requestHeaderConfig(cfg, cluster),
+    read: () => requestHeaderConfig(cfg, kc),
     intervalMs: cfg.auth.requestHeader.reloadIntervalMs,
     readTimeoutMs: REQUEST_HEADER_READ_TIMEOUT_MS,
     log: log.child({ component: 'request-header' }),
   }, initial)
-  const delegated = { requestHeader: (): RequestHeaderOptions => requestHeader.current(), reviews: kubeReviewClient(cluster), ...cfg.auth.authorization }
+  const delegated = { requestHeader: (): RequestHeaderOptions => requestHeader.current(), reviews: kubeReviewClient(kc), ...cfg.auth.authorization }
   return {
     ...common,
     clientCAPem: rh.clientCAPem,

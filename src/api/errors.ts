@@ -86,7 +86,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): 
 }
 
 /** Every method but the reads this API serves (GET, and HEAD which Fastify adds): 405 on the paths given below. */
-export const NOT_SERVED_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+const NOT_SERVED_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
 /**
  * 405 routes for `urls`: the authentication hook authorizes them first (as kube-apiserver does), then refuses

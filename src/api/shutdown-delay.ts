@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Logger } from 'pino'
 import type { ReadinessCheck } from './health.js'
 
 /**
@@ -19,8 +20,10 @@ export class ShutdownDelay {
   }
 
   /** Fails readiness, then resolves after the delay; the caller closes its servers after that. */
-  async begin(): Promise<void> {
+  async begin(log?: Logger): Promise<void> {
     this.#draining = true
-    if (this.delayMs > 0) await sleep(this.delayMs)
+    if (this.delayMs <= 0) return
+    log?.info({ shutdownDelayMs: this.delayMs }, 'answering requests for the shutdown delay before closing')
+    await sleep(this.delayMs)
   }
 }

@@ -82,6 +82,9 @@ export const modelSchema = z.strictObject({
   metadataFile: filePath().optional().describe('Its metadata JSON (version, shapes, sha256); unset uses the bundled one'),
 })
 
+/** Shared by the adapter and the webhook, the two servers a rollout must drain. */
+export const shutdownDelaySchema = z.number().int().min(0).max(60_000).default(0).describe('After SIGTERM, keep answering this long (readiness failing) before closing, so callers still routed here by a not yet updated endpoint list are served; 0 closes at once. The manifests use 5000; keep it well below the pod terminationGracePeriodSeconds (30 s by default)')
+
 export const adapterConfigSchema = z.strictObject({
   listen: listenSchema.prefault({}),
   metrics: metricsListenSchema.prefault({}),
@@ -91,7 +94,7 @@ export const adapterConfigSchema = z.strictObject({
   policies: policiesSchema.prefault({}),
   engine: engineSchema.prefault({}),
   model: modelSchema.prefault({}),
-  shutdownDelayMs: z.number().int().min(0).max(60_000).default(0).describe('After SIGTERM, keep answering this long (readiness failing) before closing, so callers still routed here by a not yet updated endpoint list are served; 0 closes at once. The manifests use 5000; keep it well below the pod terminationGracePeriodSeconds (30 s by default)'),
+  shutdownDelayMs: shutdownDelaySchema,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
 }).superRefine((cfg, ctx) => {
   if ((cfg.tls.certFile === undefined) !== (cfg.tls.keyFile === undefined)) {

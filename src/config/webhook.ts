@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { z } from 'zod'
-import { isLoopback } from './schema.js'
+import { isLoopback, shutdownDelaySchema } from './schema.js'
 
 // Configuration of `foresight webhook`, the admission webhook server; loaded with loadConfig like the adapter's.
 
@@ -31,7 +31,7 @@ export const webhookConfigSchema = z.strictObject({
   tls: webhookTlsSchema.prefault({}),
   kubeconfig: filePath().optional().describe('kubeconfig file for the lookups; unset uses the in-cluster service account'),
   lookups: webhookLookupsSchema.prefault({}),
-  shutdownDelayMs: z.number().int().min(0).max(60_000).default(0).describe('After SIGTERM, keep answering this long (readiness failing) before closing, so callers still routed here by a not yet updated endpoint list are served; 0 closes at once. The manifests use 5000; keep it well below the pod terminationGracePeriodSeconds (30 s by default)'),
+  shutdownDelayMs: shutdownDelaySchema,
   maxBodyBytes: z.number().int().min(64 * 1024).max(16 * MIB).default(MIB).describe('Largest AdmissionReview accepted; larger ones get HTTP 413'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
 }).superRefine((cfg, ctx) => {

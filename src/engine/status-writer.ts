@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { isNotFound } from '../kube/client.js'
 import { setCondition, updatePolicyStatus, type StatusClient } from '../policy/status.js'
 import type { PolicyResult, ResultReason } from './types.js'
 
@@ -80,9 +81,4 @@ export class StatusWriter {
   forget(keys: ReadonlySet<string>): void {
     for (const k of [...this.written.keys()]) if (!keys.has(k)) this.written.delete(k)
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { code?: unknown; statusCode?: unknown } | undefined
-  return e?.code === 404 || e?.statusCode === 404
 }

@@ -28,3 +28,9 @@ export function withSignal(signal: AbortSignal): ConfigurationOptions<Observable
     middlewareMergeStrategy: 'append',
   }
 }
+
+/** Whether a client-node call failed because the object does not exist (HTTP 404). */
+export function isNotFound(err: unknown): boolean {
+  const e = err as { code?: unknown; statusCode?: unknown } | undefined
+  return e?.code === 404 || e?.statusCode === 404
+}

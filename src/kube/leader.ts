@@ -1,6 +1,6 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import { withSignal } from './client.js'
+import { isNotFound, withSignal } from './client.js'
 
 // Leader election on a coordination.k8s.io/v1 Lease, following client-go's leaderelection package: a candidate
 // takes the lease once it is free or expired, the leader renews it every retryPeriod, and gives up leading
@@ -70,7 +70,7 @@ export function kubeLeaseClient(kc: KubeConfig, namespace: string, name: string)
           },
         }
       } catch (err) {
-        if ((err as { code?: unknown }).code === 404) return undefined
+        if (isNotFound(err)) return undefined
         throw err
       }
     },

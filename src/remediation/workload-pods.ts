@@ -38,7 +38,7 @@ export function selectorString(sel: V1LabelSelector | undefined): string | undef
 }
 
 /** The controlling owner reference (controller: true), as the workload controllers set it; at most one exists. */
-export function controllerOf(meta: V1ObjectMeta | undefined): V1OwnerReference | undefined {
+function controllerOf(meta: V1ObjectMeta | undefined): V1OwnerReference | undefined {
   return meta?.ownerReferences?.find((o) => o.controller === true)
 }
 
@@ -67,7 +67,7 @@ export function podInfo(p: V1Pod): WorkloadPod | undefined {
  * a canary of another Deployment, a Job's pod) is neither restarted nor counted: evicting a pod nothing recreates
  * deletes it for good.
  */
-export function ownedPods(kind: WorkloadKind, workloadUid: string, pods: readonly V1Pod[], replicaSets: ReadonlyArray<{ metadata?: V1ObjectMeta }> = []): V1Pod[] {
+function ownedPods(kind: WorkloadKind, workloadUid: string, pods: readonly V1Pod[], replicaSets: ReadonlyArray<{ metadata?: V1ObjectMeta }> = []): V1Pod[] {
   const owners = new Set<string>()
   const podOwnerKind = kind === 'StatefulSet' ? 'StatefulSet' : 'ReplicaSet'
   if (kind === 'Deployment') {

@@ -1,16 +1,11 @@
 import { AppsV1Api, AuthorizationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node'
-import { withSignal } from '../kube/client.js'
+import { isNotFound, withSignal } from '../kube/client.js'
 import { subjectAccessReview } from '../kube/reviews.js'
 import { GROUP, PLURAL, VERSION, scaleTargetRefSchema } from '../policy/schema.js'
 import type { PolicySummary, TargetRef, WebhookLookups } from './types.js'
 
 // The webhook's questions to the apiserver. Each call carries its own deadline; errors propagate so the review
 // can turn them into "could not check" warnings (or, for the access review, a fail-closed denial).
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { code?: unknown; statusCode?: unknown }
-  return e.code === 404 || e.statusCode === 404
-}
 
 function describe(err: unknown): Error {
   const e = err as { code?: unknown; message?: unknown }

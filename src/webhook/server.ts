@@ -108,8 +108,7 @@ export async function startWebhook(cfg: WebhookConfig, log: Logger, overrides: W
   return {
     url: `https://${host}:${addr.port}`,
     async close(): Promise<void> {
-      if (cfg.shutdownDelayMs > 0) serverLog.info({ shutdownDelayMs: cfg.shutdownDelayMs }, 'answering reviews for the shutdown delay before closing')
-      await delay.begin()
+      await delay.begin(serverLog)
       reloader?.stop()
       await app.close()
     },
