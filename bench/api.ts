@@ -62,7 +62,7 @@ console.log(line('latency p99 (ms)', saturated.latency.p99, pacedMs(99)))
 console.log(line('latency p99.9 (ms)', saturated.latency.p99_9, pacedMs(99.9)))
 console.log(line('latency max (ms)', saturated.latency.max, pacedMs(100)))
 console.log(line('failed (non-2xx or error)', saturated.non2xx + saturated.errors + saturated.timeouts, paced.failed))
-console.log(`\nSubjectAccessReviews made in all: ${stats.subjectAccessReviews}; adapter RSS after load: ${(stats.rssBytes / 1048576).toFixed(0)} MB`)
+console.log(`\nSubjectAccessReviews made in all: ${stats.subjectAccessReviews}; adapter RSS after load: ${(stats.rssBytes / 1048576).toFixed(0)} MiB`)
 const p99 = percentile(paced.latenciesMs, 99)
 const sustained = paced.achievedPerSecond >= targetRate * 0.98 && paced.failed === 0
 console.log(`target ${targetRate} req/s sustained with p99 < 5 ms: ${sustained && p99 < 5 ? 'met' : 'NOT met'} (${paced.achievedPerSecond.toFixed(0)} req/s, p99 ${p99.toFixed(2)} ms)`)

@@ -66,6 +66,6 @@ try {
 console.log(`\nbench:engine  ${new Date().toISOString()}  node ${process.version}  model ${model.meta.version} (${model.meta.onnx_sha256.slice(0, 12)})`)
 console.log(`Prometheus ${prom.url}: ${SERVICES} series backfilled with promtool in ${backfillSeconds.toFixed(1)} s (90 min of history each)`)
 console.log(`Each refresh reads the recent window and the day- and week-ago windows of every policy (up to ${GROUP} policies per grouped query, 4 in flight)\n`)
-console.log('policies  refresh  queries  prometheus  features  inference    total  predicted  peak RSS (MB)')
+console.log('policies  refresh  queries  prometheus  features  inference    total  predicted  peak RSS (MiB)')
 for (const r of rows) console.log(r)
 console.log('\nseconds per phase; peak RSS is the benchmark process (model, Prometheus answers, engine state); Prometheus runs in another process')

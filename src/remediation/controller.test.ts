@@ -474,7 +474,11 @@ t.test('close: stop campaigning, finish the policy in flight only, then release 
   const c = await startController(cfg, log, { policies: staticSource(policies), registry: new Registry(), listPods, status: recordClient({ spec: {}, reads: 0 }) })
   t.teardown(() => c.close())
   await atGate
-  const closing = c.close()
+  let closed = false
+  const closing = c.close().then(() => { closed = true })
+  // Long enough for a release (a local HTTP round trip) or several renewals to happen if close() did not wait.
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  t.notOk(closed, 'close() waits for the policy in flight')
   t.equal(standIn.leases.get('foresight/ctl-closing')?.spec?.holderIdentity, 'ctl-closing', 'the lease is kept while a policy is in flight')
   const later = c.reconcileNow()
   open()

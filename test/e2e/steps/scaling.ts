@@ -69,6 +69,7 @@ export async function scalingSuite(t: Test, suite: Suite): Promise<void> {
     })
     t.pass(`policy update served after ${Date.now() - t1} ms, served ${seen.join(' -> ')}`)
     t.ok(seen.every((v, i) => i === 0 || v < (seen[i - 1] ?? Infinity)), 'the served count only steps down')
+    t.ok(seen.length > 2, `in more than one step (${seen.join(' -> ')})`)
     const r2 = await waitFor(`deployment ${SCALE_NS}/web back at ${down} replicas`, 90_000, async () => {
       const s = await readyReplicas()
       return s.spec === down && s.ready === down ? s : undefined
