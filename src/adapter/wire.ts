@@ -50,7 +50,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     : undefined
 
   const { model, policies, engine, kc } = await buildPrediction(cfg, log)
-  const source = new EngineMetricSource(engine, () => policies.list())
+  const source = new EngineMetricSource(engine, policies)
   const status = cfg.policies.source === 'kubernetes' && kc !== undefined ? new StatusWriter(kubeStatusClient(kc), log.child({ component: 'status' })) : undefined
   const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }), ...(status !== undefined ? { status } : {}) })
 

@@ -8,7 +8,8 @@ import { externalMetricsRoutes } from './external-metrics.js'
 // and is tested with the server).
 const item = (policy: string, value: number): MetricItem => ({ metricName: 'foresight_desired_replicas', labels: { 'foresight.dev/policy': policy }, value, timestamp: new Date(0), windowSeconds: 60 })
 let answer: QueryResult = { state: 'ok', items: [] }
-const source: MetricSource = { metricNames: ['foresight_desired_replicas'], readiness: () => ({ ready: true, reason: 'test' }), query: () => answer }
+const source: MetricSource = { metricNames: ['foresight_desired_replicas'], readiness: () => ({ ready: true, reason: 'test' }), query: (_ns, _metric, names) => { asked.push(names === undefined ? undefined : [...names].sort()); return answer } }
+const asked: Array<string[] | undefined> = []
 
 const app = Fastify()
 await app.register(statusErrors)
@@ -42,4 +43,20 @@ t.test('no policy of the namespace has data yet: the selector still decides betw
   t.equal((await get('foresight.dev/policy=web')).statusCode, 503, 'the waiting policy')
   t.equal((await get('foresight.dev/policy=nope')).statusCode, 404, 'a typo in the policy name is not "not ready" forever')
   t.equal((await get('app=web')).statusCode, 404, 'nor is a label no series carries')
+})
+
+t.test('the source is told which policies the selector can match, so it can skip the rest', async (t) => {
+  answer = { state: 'ok', items: [item('web', 4)] }
+  const cases: Array<[string, string[] | undefined]> = [
+    ['foresight.dev/policy=web', ['web']],
+    ['foresight.dev/policy in (web,api),quantile=0.9', ['api', 'web']],
+    ['foresight.dev/policy in (web,api),foresight.dev/policy=api', ['api']],
+    ['foresight.dev/policy!=web', undefined],
+    ['', undefined],
+  ]
+  for (const [selector, want] of cases) {
+    asked.length = 0
+    await get(selector)
+    t.same(asked, [want], selector === '' ? '(no selector)' : selector)
+  }
 })

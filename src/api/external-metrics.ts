@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Attributes } from '../auth/types.js'
-import type { MetricItem, MetricSource } from '../source/types.js'
+import { POLICY_LABEL, type MetricItem, type MetricSource } from '../source/types.js'
 import { collectionVerb } from './auth-hook.js'
 import { ERR_BAD_REQUEST, ERR_NOT_FOUND, ERR_UNAVAILABLE, methodNotAllowedRoutes } from './errors.js'
 import { formatQuantity } from './quantity.js'
-import { formatSelector, matches, parseSelector, SelectorError, type Selector } from './selector.js'
+import { allowedValues, formatSelector, matches, parseSelector, SelectorError, type Selector } from './selector.js'
 import { API_PREFIX, GROUP, GROUP_VERSION, VERSION, type ExternalMetricValue, type ExternalMetricValueList } from './types.js'
 
 export interface ExternalMetricsOptions { source: MetricSource }
@@ -68,7 +68,7 @@ export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetric
     validateParams(req.params)
     const selector = selectorOf(req.query)
     const { namespace, metric } = req.params
-    const result = opts.source.query(namespace, metric)
+    const result = opts.source.query(namespace, metric, allowedValues(selector, POLICY_LABEL))
     if (result.state === 'unknown-metric') throw new ERR_NOT_FOUND(`the server could not find the metric "${metric}": it is not served by this adapter`)
     if (result.state === 'not-ready') throw new ERR_UNAVAILABLE(`metric "${metric}" is not ready yet: ${result.reason}`)
     const items = result.items.filter((i) => matches(selector, i.labels))

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { formatSelector, matches, parseSelector, SelectorError } from './selector.js'
+import { allowedValues, formatSelector, matches, parseSelector, SelectorError } from './selector.js'
 
 const labels = { 'foresight.dev/policy': 'web', tier: 'frontend', env: '', replicas: '5' }
 
@@ -92,3 +92,23 @@ for (const [input, fragment] of invalid) {
 t.test('sets are deduplicated and sorted', async (t) => {
   t.same(parseSelector('tier in (b,a,b)'), [{ key: 'tier', operator: 'in', values: ['a', 'b'] }])
 })
+
+// [selector, the values foresight.dev/policy may take (undefined: not narrowed)]
+const allowed: Array<[string, string[] | undefined]> = [
+  ['', undefined],
+  ['foresight.dev/policy=web', ['web']],
+  ['foresight.dev/policy==web,tier=frontend', ['web']],
+  ['foresight.dev/policy in (web,api)', ['api', 'web']],
+  ['foresight.dev/policy in (web,api),foresight.dev/policy in (api,x)', ['api']],
+  ['foresight.dev/policy=web,foresight.dev/policy=api', []],
+  ['foresight.dev/policy!=web', undefined],
+  ['foresight.dev/policy notin (web)', undefined],
+  ['foresight.dev/policy', undefined],
+  ['tier=frontend', undefined],
+]
+for (const [input, want] of allowed) {
+  t.test(`allowed policy values of "${input}"`, async (t) => {
+    const got = allowedValues(parseSelector(input), 'foresight.dev/policy')
+    t.same(got === undefined ? undefined : [...got].sort(), want)
+  })
+}

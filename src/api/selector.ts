@@ -192,6 +192,19 @@ function matchRequirement(r: Requirement, labels: Readonly<Record<string, string
   }
 }
 
+/**
+ * The only values `key` may have under the selector (the intersection of its `in` / `=` requirements), or
+ * undefined when nothing narrows it to a finite set. Lets a source look a few series up instead of scanning all.
+ */
+export function allowedValues(selector: Selector, key: string): ReadonlySet<string> | undefined {
+  let allowed: Set<string> | undefined
+  for (const r of selector) {
+    if (r.key !== key || r.operator !== 'in') continue
+    allowed = allowed === undefined ? new Set(r.values) : new Set(r.values.filter((v) => allowed?.has(v) === true))
+  }
+  return allowed
+}
+
 /** Canonical text of a parsed selector (sorted keys), used as a cache key. */
 export function formatSelector(selector: Selector): string {
   return [...selector]

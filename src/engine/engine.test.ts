@@ -155,12 +155,19 @@ t.test('the metric source serves cached results by namespace with their labels',
 t.test('policies listed but not refreshed yet are pending, so a selector naming one is a 503, not a 404', async (t) => {
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
   const listed = [policy('web'), policy('new'), { ...policy('solo'), metadata: { name: 'solo', namespace: 'shop' } }]
-  const source = new EngineMetricSource(engine, () => listed)
+  const source = new EngineMetricSource(engine, { list: () => listed, get: (key) => listed.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === key) })
   await engine.refresh([policy('web')])
   source.markRefreshed()
   t.match(source.query('default', 'foresight_forecast_load'), { state: 'ok', pending: [{ 'foresight.dev/policy': 'new' }], pendingLaterKeys: ['quantile', 'horizon'] })
   t.same(source.query('shop', 'foresight_desired_replicas'), { state: 'ok', items: [], pending: [{ 'foresight.dev/policy': 'solo' }], pendingLaterKeys: ['foresight.dev/reason'] },
     'a namespace where no policy has data: still "ok" with the pending ones, so the API can tell 503 from 404 by the selector')
+  // Narrowed to the policies a selector names: the same answer for those, nothing about the others.
+  const narrowed = (names: string[]): unknown => source.query('default', 'foresight_desired_replicas', new Set(names))
+  t.match(narrowed(['web']), { state: 'ok', items: [{ labels: { 'foresight.dev/policy': 'web' } }] })
+  t.notOk(Object.hasOwn(narrowed(['web']) as object, 'pending'), 'the unrefreshed policy is not mentioned when not asked for')
+  t.same(narrowed(['new']), { state: 'ok', items: [], pending: [{ 'foresight.dev/policy': 'new' }], pendingLaterKeys: ['foresight.dev/reason'] })
+  t.same(narrowed(['ghost', 'solo']), { state: 'ok', items: [] }, 'unknown here, or in another namespace: no series, nothing pending')
+  t.match(narrowed(['web', 'new']), { state: 'ok', items: [{ labels: { 'foresight.dev/policy': 'web' } }], pending: [{ 'foresight.dev/policy': 'new' }] })
 })
 
 t.test('explain shows the inputs and each step of the derivation', async (t) => {

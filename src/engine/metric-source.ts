@@ -34,16 +34,24 @@ export const SERIES_LABEL_KEYS: Readonly<Record<string, readonly string[]>> = {
   [ENGINE_METRICS.anomalyScore]: ['class', 'reason'],
 }
 
+/** The policies as the policy source has them now (a PolicySource is one). */
+export interface ListedPolicies {
+  list(): ReadonlyArray<{ metadata: { namespace: string; name: string } }>
+  get(key: string): unknown
+}
+
+const NONE_LISTED: ListedPolicies = { list: () => [], get: () => undefined }
+
 /** Serves the engine's cached results; never computes on the request path. */
 export class EngineMetricSource implements MetricSource {
   readonly metricNames = Object.values(ENGINE_METRICS)
   private refreshed = false
 
   /**
-   * `listed`: the policies as the policy source has them now. One added since the last refresh has no result yet,
-   * and an HPA applied with it must hear "not ready" (503), not "no such series" (404).
+   * `listed`: a policy added since the last refresh has no result yet, and an HPA applied with it must hear "not
+   * ready" (503), not "no such series" (404).
    */
-  constructor(private readonly engine: Engine, private readonly listed: () => ReadonlyArray<{ metadata: { namespace: string; name: string } }> = () => []) {}
+  constructor(private readonly engine: Engine, private readonly listed: ListedPolicies = NONE_LISTED) {}
 
   markRefreshed(): void {
     this.refreshed = true
@@ -53,14 +61,16 @@ export class EngineMetricSource implements MetricSource {
     return this.refreshed ? { ready: true, reason: 'first refresh done' } : { ready: false, reason: 'waiting for the first refresh' }
   }
 
-  query(namespace: string, metricName: string): QueryResult {
+  query(namespace: string, metricName: string, policyNames?: ReadonlySet<string>): QueryResult {
     const render = RENDER[metricName]
     if (render === undefined) return { state: 'unknown-metric' }
     if (!this.refreshed) return { state: 'not-ready', reason: 'the first refresh has not finished' }
     const items: MetricItem[] = []
     const pending: Array<Record<string, string>> = []
     const withResult = new Set<string>()
-    for (const r of this.engine.allResults(namespace)) {
+    // An HPA's selector names its policy: a lookup, not a scan of every policy, on the path HPAs poll.
+    const results = policyNames === undefined ? this.engine.allResults(namespace) : this.engine.resultsNamed(namespace, policyNames)
+    for (const r of results) {
       withResult.add(r.name)
       const rendered = render(r)
       // Only a policy without data makes the answer "not ready"; one that simply has no such series does not.
@@ -70,9 +80,10 @@ export class EngineMetricSource implements MetricSource {
         items.push({ metricName, labels: { [POLICY_LABEL]: r.name, ...labels }, value, timestamp: new Date(r.dataTimeMs), windowSeconds: r.explain.stepSeconds })
       }
     }
-    for (const p of this.listed()) {
-      if (p.metadata.namespace === namespace && !withResult.has(p.metadata.name)) pending.push({ [POLICY_LABEL]: p.metadata.name })
-    }
+    const listedNames = policyNames === undefined
+      ? this.listed.list().filter((p) => p.metadata.namespace === namespace).map((p) => p.metadata.name)
+      : [...policyNames].filter((name) => this.listed.get(`${namespace}/${name}`) !== undefined)
+    for (const name of listedNames) if (!withResult.has(name)) pending.push({ [POLICY_LABEL]: name })
     // Even when no policy here has data, the selector decides between 503 (it names a policy still waiting) and
     // 404 (it names none): that is the API's call, with the pending label sets.
     return pending.length > 0 ? { state: 'ok', items, pending, pendingLaterKeys: SERIES_LABEL_KEYS[metricName] ?? [] } : { state: 'ok', items }

@@ -54,6 +54,8 @@ t.test('multi-document files, Lists and empty documents', async (t) => {
   await src.start()
   t.ok(src.ready())
   t.same(keys(src), ['default/a', 'default/c', 'shop/b'])
+  t.equal(src.get('shop/b')?.spec.maxReplicas, 10, 'looked up by key')
+  t.equal(src.get('default/b'), undefined, 'in its own namespace only')
   t.ok(Object.isFrozen(src.list()) && Object.isFrozen(src.list()[0]?.spec.scaleDown), 'frozen all the way down')
   t.equal(src.invalid().size, 0)
 })

@@ -109,6 +109,10 @@ export class FilePolicySource implements PolicySource {
     return this.store.list()
   }
 
+  get(key: string): Policy | undefined {
+    return this.store.get(key)
+  }
+
   invalid(): ReadonlyMap<string, string> {
     return this.store.invalid()
   }

@@ -55,6 +55,8 @@ t.test('initial list: valid policies kept, invalid ones reported', async (t) => 
   t.equal(standIn.calls.lists, lists + 1)
   t.same(keys(src, 'list'), ['list/a'])
   t.match(src.invalid().get('list/b'), /^spec\.maxReplicas: Too small/)
+  t.equal(src.get('list/a'), src.list()[0], 'looked up by key')
+  t.equal(src.get('list/b'), undefined, 'an invalid policy is not served')
   t.ok(Object.isFrozen(src.list()[0]?.spec), 'frozen')
   t.equal(src.list()[0]?.spec.remediation.mode, 'DryRun', 'defaults applied')
 })

@@ -90,6 +90,10 @@ export class InformerPolicySource implements PolicySource {
     return this.store.list()
   }
 
+  get(key: string): Policy | undefined {
+    return this.store.get(key)
+  }
+
   invalid(): ReadonlyMap<string, string> {
     return this.store.invalid()
   }

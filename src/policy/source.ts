@@ -6,6 +6,8 @@ export interface PolicySource {
   start(): Promise<void>
   /** The current valid policies, frozen. */
   list(): readonly Policy[]
+  /** One valid policy by 'namespace/name'. */
+  get(key: string): Policy | undefined
   /** 'namespace/name' -> why the policy was skipped, for status conditions and logs. */
   invalid(): ReadonlyMap<string, string>
   /**

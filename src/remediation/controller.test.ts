@@ -11,7 +11,7 @@ import { makeTestPki } from '../../test/helpers/pki.js'
 import { startRemediationStandIn, type RemediationStandIn, type StandInPod } from '../../test/helpers/remediation-standin.js'
 import { controllerConfigSchema } from '../config/controller.js'
 import { loadConfig } from '../config/load.js'
-import { policySchema, type Policy, type PolicyStatus } from '../policy/schema.js'
+import { policyKey, policySchema, type Policy, type PolicyStatus } from '../policy/schema.js'
 import type { PolicySource } from '../policy/source.js'
 import { kubeStatusClient, type PolicyRef, type StatusClient } from '../policy/status.js'
 import { startController, type RunningController } from './controller.js'
@@ -26,7 +26,7 @@ t.teardown(() => standIn.close())
 const HOUR_AGO = new Date(Date.now() - 3_600_000).toISOString()
 
 function staticSource(policies: Policy[]): PolicySource {
-  return { start: async () => undefined, list: () => policies, invalid: () => new Map(), onChange: () => () => undefined, ready: () => true, close: async () => undefined }
+  return { start: async () => undefined, list: () => policies, get: (key) => policies.find((p) => policyKey(p) === key), invalid: () => new Map(), onChange: () => () => undefined, ready: () => true, close: async () => undefined }
 }
 
 /** The controlling reference the ReplicaSet controller puts on the pods of Deployment `web` in `ns`. */

@@ -22,7 +22,11 @@ export interface MetricSource {
   /** Metric names listed in discovery; never empty (kubectl stops caching discovery on an empty list). */
   readonly metricNames: readonly string[]
   readiness(): { ready: boolean; reason: string }
-  query(namespace: string, metricName: string): QueryResult
+  /**
+   * `policyNames`, when given, are the only policies the caller's selector can match: the source may skip the
+   * others (it must still return every matching series of these).
+   */
+  query(namespace: string, metricName: string, policyNames?: ReadonlySet<string>): QueryResult
 }
 
 export const POLICY_LABEL = 'foresight.dev/policy'
