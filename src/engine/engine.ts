@@ -44,6 +44,17 @@ interface PolicyState {
   /** Origin of the horizon-1 forecast the scorer is waiting to compare with the next sample. */
   expectingMs?: number
   lastScore?: number
+  /** Spec as of the latest refresh, for the staleness backstop. */
+  spec?: Policy['spec']
+}
+
+/** A result as the API reads it, with what the staleness backstop needs. */
+interface Committed {
+  result: PolicyResult
+  /** The result's age, for the backstop, counts from here. */
+  atMs: number
+  /** Its overdue episode was logged already (once per episode, not on every API read). */
+  overdueLogged: boolean
 }
 
 export interface EngineOptions {
@@ -80,13 +91,7 @@ interface Prepared {
  */
 export class Engine {
   private readonly states = new Map<string, PolicyState>()
-  private readonly results = new Map<string, PolicyResult>()
-  /** Spec of each policy as of its latest refresh, for the staleness backstop. */
-  private readonly specs = new Map<string, Policy['spec']>()
-  /** Policies whose overdue result was already logged (once per episode, not on every API read). */
-  private readonly overdue = new Set<string>()
-  /** When each result was committed: its age, for the backstop, counts from there. */
-  private readonly committedAt = new Map<string, number>()
+  private readonly results = new Map<string, Committed>()
   private readonly now: () => number
 
   constructor(private readonly opts: EngineOptions) {
@@ -94,28 +99,27 @@ export class Engine {
   }
 
   result(key: string): PolicyResult | undefined {
-    const r = this.results.get(key)
-    return r === undefined ? undefined : this.serve(r, this.now())
+    const c = this.results.get(key)
+    return c === undefined ? undefined : this.serve(c, this.now())
   }
 
   *allResults(namespace?: string): IterableIterator<PolicyResult> {
     const nowMs = this.now()
-    for (const r of this.results.values()) if (namespace === undefined || r.namespace === namespace) yield this.serve(r, nowMs)
+    for (const c of this.results.values()) if (namespace === undefined || c.result.namespace === namespace) yield this.serve(c, nowMs)
   }
 
   /** The results of these policies of the namespace that have one: a lookup each, however many policies there are. */
   *resultsNamed(namespace: string, names: Iterable<string>): IterableIterator<PolicyResult> {
     const nowMs = this.now()
     for (const name of names) {
-      const r = this.results.get(`${namespace}/${name}`)
-      if (r !== undefined) yield this.serve(r, nowMs)
+      const c = this.results.get(`${namespace}/${name}`)
+      if (c !== undefined) yield this.serve(c, nowMs)
     }
   }
 
   /** Drops state of policies that no longer exist. */
   retain(keys: ReadonlySet<string>): void {
-    for (const m of [this.states, this.results, this.specs, this.committedAt]) for (const k of [...m.keys()]) if (!keys.has(k)) m.delete(k)
-    for (const k of [...this.overdue]) if (!keys.has(k)) this.overdue.delete(k)
+    for (const m of [this.states, this.results]) for (const k of [...m.keys()]) if (!keys.has(k)) m.delete(k)
   }
 
   /**
@@ -125,7 +129,7 @@ export class Engine {
    */
   async refresh(policies: readonly Policy[]): Promise<{ timings: { historyMs: number; featuresMs: number; inferenceMs: number } }> {
     const nowMs = this.now()
-    for (const p of policies) this.specs.set(policyKey(p), p.spec)
+    for (const p of policies) this.state(policyKey(p)).spec = p.spec
     const t0 = performance.now()
     const prepared = await this.readHistory(policies, nowMs)
     const t1 = performance.now()
@@ -198,18 +202,19 @@ export class Engine {
    * as fresh. The same decision as a failed refresh is taken (onFailure), with the current replicas unknown: the
    * static fallback where there is one, else nothing, which the HPA treats as a metric error and holds on.
    */
-  private serve(r: PolicyResult, nowMs: number): PolicyResult {
-    const spec = this.specs.get(r.policy)
+  private serve(c: Committed, nowMs: number): PolicyResult {
+    const r = c.result
+    const s = this.states.get(r.policy)
+    const spec = s?.spec
     if (spec === undefined) return r
     // Just before the next refresh lands a healthy result is one interval plus that refresh's duration old: only a
     // result that no refresh has replaced for maxStalenessSeconds beyond the interval is overdue.
-    const ageMs = nowMs - (this.committedAt.get(r.policy) ?? nowMs)
+    const ageMs = nowMs - c.atMs
     if (ageMs <= spec.maxStalenessSeconds * 1000 + (this.opts.refreshIntervalMs ?? 0)) return r
-    const s = this.states.get(r.policy)
     const d = onFailure({ consecutiveFailures: (s?.failures ?? 0) + 1, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s?.lastGood !== undefined ? { lastGood: s.lastGood } : {}) })
     const error = `refresh: no result for ${Math.round(ageMs / 1000)}s, longer than maxStalenessSeconds (${spec.maxStalenessSeconds}s)`
-    if (!this.overdue.has(r.policy)) {
-      this.overdue.add(r.policy)
+    if (!c.overdueLogged) {
+      c.overdueLogged = true
       this.opts.log.warn({ policy: r.policy, ageSeconds: Math.round(ageMs / 1000), reason: d.reason }, 'policy result is overdue: no refresh has replaced it')
     }
     return {
@@ -228,9 +233,7 @@ export class Engine {
 
   /** Replaces a policy's result (the only place results are written). */
   private commit(key: string, r: PolicyResult): void {
-    this.results.set(key, r)
-    this.committedAt.set(key, this.now())
-    this.overdue.delete(key)
+    this.results.set(key, { result: r, atMs: this.now(), overdueLogged: false })
   }
 
   /** The scale target's current replicas; unknown when there is no cluster or it cannot be read. */
