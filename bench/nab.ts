@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs'
 import { DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../src/anomaly/scorer.js'
 import { RangeNovelty } from '../src/anomaly/range-novelty.js'
 import type { ExtremeRecordOptions } from '../src/anomaly/extreme-record.js'
+import type { FlatRunOptions } from '../src/anomaly/flat-run.js'
 import type { RampOptions } from '../src/anomaly/rising-edge.js'
 import { SERVING_SCORER } from '../src/engine/engine.js'
 import { forecastAtOrigins } from '../src/forecast/model-forecasts.js'
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
     ['without rising-edge suppression', { ...DEFAULT_SCORER, suppressSteps: 0 }],
     ['suppression without the ramp', { ...DEFAULT_SCORER, ramp: undefined }],
     ['without the extreme record', { ...DEFAULT_SCORER, extremes: undefined }],
+    ['without the flat-run record', { ...DEFAULT_SCORER, flatRun: undefined }],
     ['as the adapter serves it (SERVING_SCORER)', SERVING_SCORER],
     ['without range novelty', { ...DEFAULT_SCORER, rangeTolerance: undefined }],
     ['without miss record', { ...DEFAULT_SCORER, errorRecord: undefined }],
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
   const scoreMs = full.ms
 
   console.log(`NAB bench: ${files.length}-series subset (realKnownCause, artificialWithAnomaly, realAWSCloudwatch), ${rows} rows`)
-  console.log(`detector: model p10/p50/p90 at horizon 1 -> raw surprise -> online anomaly likelihood, with miss record, range, extreme-record and contextual novelty, rising-edge suppression with ramp; model ${modelPath} (sha256 ${modelSha256(modelPath)})`)
+  console.log(`detector: model p10/p50/p90 at horizon 1 -> raw surprise -> online anomaly likelihood, with miss record, range, extreme-record, flat-run and contextual novelty, rising-edge suppression with ramp; model ${modelPath} (sha256 ${modelSha256(modelPath)})`)
   console.log('note: these NAB series (except the wholly held-out files in models/split.json) contributed their early rows to model training')
   console.log('scores on this subset are not comparable one-to-one with the published 58-series scoreboard')
   console.log(`detector settings: ${JSON.stringify(DEFAULT_SCORER)}\n`)
@@ -139,7 +141,8 @@ async function main(): Promise<void> {
 }
 
 /**
- * Settings grid for the cross-validation: the extreme record, the suppression span and ramp, and the contextual
+ * Settings grid for the cross-validation: the flat-run record (off; 30 repeats scored 0.8; 10, 30 or 100 repeats
+ * scored 1), the extreme record, the suppression span and ramp, and the contextual
  * novelty's resolutions (several bin counts combined by their largest score) and quiet-time scale; likelihood,
  * miss record and range tolerance stay at their defaults. Simpler first (ties). Ramps of 5 rows / 0.1 and
  * 10 rows / 0.1 were in an earlier grid and chosen by neither fold; they are left out to keep the run short. `singleResolution` adds the earlier one-bin-count settings, to show
@@ -147,15 +150,18 @@ async function main(): Promise<void> {
  */
 const RAMPS: (RampOptions | undefined)[] = [undefined, { steps: 5, margin: 0.2 }]
 const EXTREMES: (ExtremeRecordOptions | undefined)[] = [undefined, { gapSteps: 300, maxScore: 0.8 }, { gapSteps: 300, maxScore: 1 }, { gapSteps: 1000, maxScore: 0.8 }]
+const FLAT_RUNS: (FlatRunOptions | undefined)[] = [undefined, { minSteps: 30, maxScore: 0.8 }, { minSteps: 30, maxScore: 1 }, { minSteps: 10, maxScore: 1 }, { minSteps: 100, maxScore: 1 }]
 
 function cvSettings(singleResolution = false): ScorerOptions[] {
   const out: ScorerOptions[] = []
   const resolutions = [...(singleResolution ? [[6], [8], [10]] : []), [6, 8, 10], [4, 6, 8, 10], [4, 6, 8, 12, 16]]
-  for (const extremes of EXTREMES) {
-    for (const ramp of RAMPS) {
-      for (const suppressSteps of [0, 100, 200, 400]) {
-        for (const bins of resolutions) {
-          for (const gapSteps of [100, 300, 1000]) out.push({ ...DEFAULT_SCORER, suppressSteps, ramp, extremes, context: { bins, order: 3, gapSteps } })
+  for (const flatRun of FLAT_RUNS) {
+    for (const extremes of EXTREMES) {
+      for (const ramp of RAMPS) {
+        for (const suppressSteps of [0, 100, 200, 400]) {
+          for (const bins of resolutions) {
+            for (const gapSteps of [100, 300, 1000]) out.push({ ...DEFAULT_SCORER, suppressSteps, ramp, extremes, flatRun, context: { bins, order: 3, gapSteps } })
+          }
         }
       }
     }
@@ -168,7 +174,8 @@ function crossValidation(detect: (opts: ScorerOptions) => { files: DetectorFile[
   const cv = crossValidate(settings, (o) => detect(o).files, profiles.get('standard') ?? NAB_PROFILES.standard)
   const describe = (o: ScorerOptions): string =>
     `suppress ${o.suppressSteps ?? 0}, ramp ${o.ramp === undefined ? '-' : `${o.ramp.steps}/${o.ramp.margin}`}, bins ${o.context?.bins.join('+') ?? '-'}, gap ${o.context?.gapSteps ?? '-'}, ` +
-    `extremes ${o.extremes === undefined ? '-' : `${o.extremes.gapSteps}/${o.extremes.maxScore}`}`
+    `extremes ${o.extremes === undefined ? '-' : `${o.extremes.gapSteps}/${o.extremes.maxScore}`}, ` +
+    `flat run ${o.flatRun === undefined ? '-' : `${o.flatRun.minSteps}/${o.flatRun.maxScore}`}`
   console.log(`\n== 2-fold cross-validation (${settings.length} settings${singleResolution ? ', single resolutions included' : ''}; folds: sorted file names dealt alternately; chosen on the standard profile)`)
   console.log(
     formatTable(

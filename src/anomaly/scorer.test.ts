@@ -64,3 +64,16 @@ t.test('a new high inside the range slack scores through the extreme record', as
   t.equal(run(false), 0)
   t.ok(close(run(true), (0.8 * 119) / 179, 1e-12))
 })
+
+t.test('a value stuck for longer than ever scores through the flat-run record, once', async (t) => {
+  const run = (withFlat: boolean): number[] => {
+    const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05, flatRun: withFlat ? { minSteps: 20, maxScore: 0.9 } : undefined })
+    for (let i = 0; i < 120; i++) s.score(i % 2 === 0 ? 0 : 10)
+    // Stuck at 5 (inside the range, no forecast): the 20th repeat is row 20 of the run.
+    return Array.from({ length: 40 }, () => s.score(5))
+  }
+  t.same(run(false), new Array(40).fill(0))
+  const on = run(true)
+  t.equal(on[20], 0.9)
+  t.equal(on.filter((x) => x > 0).length, 1)
+})

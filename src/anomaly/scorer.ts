@@ -1,11 +1,12 @@
 /**
  * The anomaly score of one series: the model's forecast misses (anomaly likelihood, miss record) and checks on
- * the value alone (range, contextual novelty, extreme record), combined by their largest score, then for NAB a
- * rising-edge suppression. Strictly online.
+ * the value alone (range, contextual novelty, extreme record, flat run), combined by their largest score, then
+ * for NAB a rising-edge suppression. Strictly online.
  */
 import { MultiResolutionContext, type MultiContextOptions } from './context-novelty.js'
 import { ErrorRecord, type ErrorRecordOptions } from './error-record.js'
 import { ExtremeRecord, type ExtremeRecordOptions } from './extreme-record.js'
+import { FlatRun, type FlatRunOptions } from './flat-run.js'
 import { AnomalyLikelihood, DEFAULT_LIKELIHOOD, intervalMiss, rawSurprise, type LikelihoodOptions } from './likelihood.js'
 import { RangeNovelty } from './range-novelty.js'
 import { RisingEdge, type RampOptions } from './rising-edge.js'
@@ -20,6 +21,8 @@ export interface ScorerOptions {
   context?: MultiContextOptions | undefined
   /** A new high or low scored by the quiet time since the last one; undefined turns it off. */
   extremes?: ExtremeRecordOptions | undefined
+  /** A run of one repeated value longer than any before; undefined turns it off. */
+  flatRun?: FlatRunOptions | undefined
   /** Rows a fired score must be beaten over before another counts (see RisingEdge); 0 turns this off. */
   suppressSteps?: number
   /** Within the suppression, how far a climbing score must rise to pass again (see RisingEdge). */
@@ -31,7 +34,8 @@ export interface ScorerOptions {
  * score is in-sample; `bench/nab.ts --cv` reports the 2-fold cross-validated score over files. The contextual
  * novelty runs at four resolutions (2 KB of bitmaps); both folds pick [4, 6, 8, 12, 16] with gap 1000, which
  * scores a little higher but needs 11.5 KB, and the serving engine keeps one scorer per policy. Both folds also
- * pick the ramp and the extreme record (300 rows, 0.8) given here.
+ * pick the ramp and the extreme record (300 rows, 0.8) given here, and the flat-run record (scored 1; fold A picks
+ * 30 repeats, fold B 100: both catch the same windows on the other fold).
  */
 export const DEFAULT_SCORER: ScorerOptions = {
   likelihood: DEFAULT_LIKELIHOOD,
@@ -41,14 +45,15 @@ export const DEFAULT_SCORER: ScorerOptions = {
   suppressSteps: 200,
   ramp: { steps: 5, margin: 0.2 },
   extremes: { gapSteps: 300, maxScore: 0.8 },
+  flatRun: { minSteps: 30, maxScore: 1 },
 }
 
 /**
  * Pairs each actual with the horizon-1 forecast made one step earlier. Call `score(actual)` for row t, then
  * `expect(...)` with the forecast made at t for row t+1. A value outside the range seen so far scores 1;
- * otherwise the score is the largest of the anomaly likelihood, the miss record, the contextual novelty and the
- * extreme record, passed through the rising-edge suppression. Rows with no forecast or a missing actual leave
- * the forecast statistics untouched.
+ * otherwise the score is the largest of the anomaly likelihood, the miss record, the contextual novelty, the
+ * extreme record and the flat-run record, passed through the rising-edge suppression. Rows with no forecast or a
+ * missing actual leave the forecast statistics untouched.
  */
 export class OnlineAnomalyScorer {
   private readonly likelihood: AnomalyLikelihood
@@ -56,6 +61,7 @@ export class OnlineAnomalyScorer {
   private readonly record: ErrorRecord | undefined
   private readonly context: MultiResolutionContext | undefined
   private readonly extremes: ExtremeRecord | undefined
+  private readonly flat: FlatRun | undefined
   private readonly edge: RisingEdge
   private pending: [number, number, number] | undefined
 
@@ -66,6 +72,7 @@ export class OnlineAnomalyScorer {
     this.record = opts.errorRecord === undefined ? undefined : new ErrorRecord(opts.errorRecord, learning)
     this.context = opts.context === undefined ? undefined : new MultiResolutionContext(opts.context, learning)
     this.extremes = opts.extremes === undefined ? undefined : new ExtremeRecord(opts.extremes, learning)
+    this.flat = opts.flatRun === undefined ? undefined : new FlatRun(opts.flatRun, learning)
     this.edge = new RisingEdge(opts.suppressSteps ?? 0, opts.ramp)
   }
 
@@ -74,7 +81,7 @@ export class OnlineAnomalyScorer {
     this.pending = undefined
     const novel = this.range?.update(actual) ?? false
     // Checks on the value alone: they score even on rows without a forecast.
-    const valueOnly = Math.max(this.context?.update(actual) ?? 0, this.extremes?.update(actual) ?? 0)
+    const valueOnly = Math.max(this.context?.update(actual) ?? 0, this.extremes?.update(actual) ?? 0, this.flat?.update(actual) ?? 0)
     let forecastScore = 0
     if (f !== undefined && Number.isFinite(actual) && f.every(Number.isFinite)) {
       forecastScore = this.likelihood.update(rawSurprise(actual, f[0], f[1], f[2]))
