@@ -24,10 +24,11 @@ export interface AdapterDeps {
   authenticator: Authenticator
   authorizer: Authorizer
   serving: { certPem: string; keyPem: string }
-  /** When set, client certificates are requested and verified against it (the request-header CA). */
-  clientCAPem?: string
-  /** Re-reads the request-header CA while serving; started with the TLS server's way to install a new one. */
-  requestHeader?: { start(installClientCA: (pem: string) => void): void; stop(): void }
+  /**
+   * The request-header settings: when set, client certificates are requested and verified against its current CA,
+   * which it re-reads while serving (started with the TLS server's way to install a new one).
+   */
+  requestHeader?: { current(): { clientCAPem: string }; start(installClientCA: (pem: string) => void): void; stop(): void }
   /** Rotate the serving certificate from these files. */
   certFiles?: { certFile: string; keyFile: string; reloadIntervalMs: number }
   readiness: readonly ReadinessCheck[]
@@ -57,6 +58,7 @@ function urlOf(app: FastifyInstance, scheme: string): string {
 
 export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
   const delay = new ShutdownDelay(deps.shutdownDelayMs ?? 0)
+  const clientCAPem = deps.requestHeader?.current().clientCAPem
   const readiness = [...deps.readiness, delay.check]
   const apiLog: FastifyBaseLogger = deps.log.child({ server: 'api' })
   const telemetryLog: FastifyBaseLogger = deps.log.child({ server: 'telemetry' })
@@ -64,8 +66,8 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
     loggerInstance: apiLog,
     logController: new LogController({ disableRequestLogging: true }),
     https: {
-      ...secureContextOptions({ ...deps.serving, ...(deps.clientCAPem !== undefined ? { clientCAPem: deps.clientCAPem } : {}) }),
-      requestCert: deps.clientCAPem !== undefined,
+      ...secureContextOptions({ ...deps.serving, ...(clientCAPem !== undefined ? { clientCAPem } : {}) }),
+      requestCert: clientCAPem !== undefined,
       // Unverified certificates are not refused at the handshake: such callers may still present a bearer
       // token; the request-header authenticator only trusts verified ones.
       rejectUnauthorized: false,
@@ -103,7 +105,7 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
       keyFile: deps.certFiles.keyFile,
       intervalMs: deps.certFiles.reloadIntervalMs,
       log: deps.log.child({ component: 'tls' }),
-      ...(deps.clientCAPem !== undefined ? { clientCAPem: deps.clientCAPem } : {}),
+      ...(clientCAPem !== undefined ? { clientCAPem } : {}),
     }, deps.serving)
     reloader.start()
   }

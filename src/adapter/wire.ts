@@ -105,7 +105,6 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
   const delegated = { requestHeader: (): RequestHeaderOptions => requestHeader.current(), reviews: kubeReviewClient(kc), ...cfg.auth.authorization }
   return {
     ...common,
-    clientCAPem: rh.clientCAPem,
     requestHeader,
     authenticator: new DelegatedAuthenticator(delegated),
     authorizer: new DelegatedAuthorizer(delegated),
