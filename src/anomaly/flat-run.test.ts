@@ -21,6 +21,12 @@ const cases: { name: string; opts: FlatRunOptions; learning: number; values: num
   { name: 'records while learning are remembered, not scored', opts: { minSteps: 2, maxScore: 1 }, learning: 6, values: [1, ...rep(3, 4), 2, ...rep(5, 4), 6, ...rep(8, 5)], fired: [15] },
   // NaN neither breaks nor extends the run (and is not a row).
   { name: 'NaN is ignored', opts: { minSteps: 3, maxScore: 1 }, learning: 0, values: [0, 1, 4, 4, NaN, 4, 4], fired: [6] },
+  // The run of 3s qualifies on row 3 (2 repeats): scored when learning ends at row 3, not when it ends at row 4.
+  { name: 'a record on the first row after learning scores', opts: { minSteps: 2, maxScore: 1 }, learning: 3, values: [1, 3, 3, 3, 3], fired: [3] },
+  { name: 'a record on the last learning row does not', opts: { minSteps: 2, maxScore: 1 }, learning: 4, values: [1, 3, 3, 3, 3], fired: [] },
+  { name: 'a run that became a record while learning never scores, however long it goes on', opts: { minSteps: 2, maxScore: 1 }, learning: 4, values: [1, ...rep(3, 20)], fired: [] },
+  // Five finite rows (0-4); with NaN counted the record would be row 5 and past learning.
+  { name: 'NaN rows do not count towards learning', opts: { minSteps: 2, maxScore: 1 }, learning: 4, values: [1, NaN, NaN, 3, 3, 3], fired: [] },
 ]
 
 for (const c of cases) {

@@ -104,6 +104,8 @@ const allowed: Array<[string, string[] | undefined]> = [
   ['foresight.dev/policy!=web', undefined],
   ['foresight.dev/policy notin (web)', undefined],
   ['foresight.dev/policy', undefined],
+  ['!foresight.dev/policy', undefined],
+  ['foresight.dev/policy=', ['']],
   ['tier=frontend', undefined],
 ]
 for (const [input, want] of allowed) {

@@ -170,6 +170,42 @@ t.test('policies listed but not refreshed yet are pending, so a selector naming 
   t.match(narrowed(['web', 'new']), { state: 'ok', items: [{ labels: { 'foresight.dev/policy': 'web' } }], pending: [{ 'foresight.dev/policy': 'new' }] })
 })
 
+t.test('an API answer narrowed to the policies the selector names is the one a full scan gives', async (t) => {
+  const { default: Fastify } = await import('fastify')
+  const { statusErrors } = await import('../api/errors.js')
+  const { externalMetricsRoutes } = await import('../api/external-metrics.js')
+  const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
+  const listed = [policy('web'), policy('api'), policy('new'), { ...policy('solo'), metadata: { name: 'solo', namespace: 'shop' } }]
+  const narrowed = new EngineMetricSource(engine, { list: () => listed, get: (key) => listed.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === key) })
+  await engine.refresh([policy('web'), policy('api')])
+  narrowed.markRefreshed()
+  // The same source with the hint dropped: every query scans.
+  const scanning = { metricNames: narrowed.metricNames, readiness: () => narrowed.readiness(), query: (ns: string, m: string) => narrowed.query(ns, m) }
+  const apps = await Promise.all([narrowed, scanning].map(async (source) => {
+    const app = Fastify()
+    await app.register(statusErrors)
+    await app.register(externalMetricsRoutes, { source })
+    return app
+  }))
+  t.teardown(() => Promise.all(apps.map((a) => a.close())))
+  const selectors = ['', 'foresight.dev/policy=web', 'foresight.dev/policy==api', 'foresight.dev/policy=new', 'foresight.dev/policy=solo', 'foresight.dev/policy=ghost',
+    'foresight.dev/policy in (web,new)', 'foresight.dev/policy in (web,api),foresight.dev/policy=api', 'foresight.dev/policy=web,foresight.dev/policy=api',
+    'foresight.dev/policy!=web', 'foresight.dev/policy notin (web,api)', 'foresight.dev/policy', '!foresight.dev/policy', 'foresight.dev/policy=',
+    'foresight.dev/policy=new,quantile=0.9', 'foresight.dev/policy=web,quantile=0.9', 'foresight.dev/policy in (new,web),app=x', 'quantile=0.5']
+  for (const ns of ['default', 'shop']) {
+    for (const metric of [ENGINE_METRICS.desiredReplicas, ENGINE_METRICS.forecastLoad]) {
+      for (const selector of selectors) {
+        const [a, b] = await Promise.all(apps.map(async (app) => {
+          const res = await app.inject({ url: `/apis/external.metrics.k8s.io/v1beta1/namespaces/${ns}/${metric}?labelSelector=${encodeURIComponent(selector)}` })
+          const body = res.json() as { items?: Array<{ metricLabels: Record<string, string>; value: string }> }
+          return { status: res.statusCode, items: (body.items ?? []).map((i) => JSON.stringify([i.metricLabels, i.value])).sort() }
+        }))
+        t.same(a, b, `${ns} ${metric} "${selector}": ${a?.status}`)
+      }
+    }
+  }
+})
+
 t.test('explain shows the inputs and each step of the derivation', async (t) => {
   const { formatExplanation } = await import('./explain.js')
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
