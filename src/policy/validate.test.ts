@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parsePolicy } from './validate.js'
+import { parsePolicy, parseServablePolicy } from './validate.js'
 
 const base = {
   apiVersion: 'foresight.dev/v1alpha1',
@@ -60,3 +60,12 @@ for (const [name, input, errors] of invalid) {
     t.same(r, { ok: false, errors })
   })
 }
+
+t.test('a policy file lists a broken query together with the schema errors, as the webhook does', async (t) => {
+  const r = parseServablePolicy(withSpec({ maxReplicas: 0, load: { query: 'sum(rate(x[2m]', capacityPerReplica: 50 } }))
+  t.equal(r.ok, false)
+  if (r.ok) return
+  t.match(r.errors[0], /^spec\.maxReplicas: /)
+  t.match(r.errors.at(-1), /^spec\.load\.query: invalid PromQL: /)
+  t.same(parseServablePolicy(withSpec({ maxReplicas: 0 })), parsePolicy(withSpec({ maxReplicas: 0 })), 'valid queries add nothing')
+})

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { checkPolicy } from '../webhook/policy-rules.js'
+import { checkPolicy, rawQueryDenials } from '../webhook/policy-rules.js'
 import { policySchema, type Policy } from './schema.js'
 
 export type ParseResult = { ok: true; policy: Policy } | { ok: false; errors: string[] }
@@ -27,7 +27,8 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
  */
 export function parseServablePolicy(obj: unknown): ParseResult {
   const parsed = parsePolicy(obj)
-  if (!parsed.ok) return parsed
+  // As the webhook answers: a broken query is listed with the schema errors, not only once they are fixed.
+  if (!parsed.ok) return { ok: false, errors: [...parsed.errors, ...rawQueryDenials(obj)] }
   const { denials } = checkPolicy(parsed.policy, { others: [], targetExists: true })
   return denials.length === 0 ? parsed : { ok: false, errors: denials }
 }
