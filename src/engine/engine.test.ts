@@ -197,7 +197,7 @@ t.test('an API answer narrowed to the policies the selector names is the one a f
       for (const selector of selectors) {
         const [a, b] = await Promise.all(apps.map(async (app) => {
           const res = await app.inject({ url: `/apis/external.metrics.k8s.io/v1beta1/namespaces/${ns}/${metric}?labelSelector=${encodeURIComponent(selector)}` })
-          const body = res.json() as { items?: Array<{ metricLabels: Record<string, string>; value: string }> }
+          const body = res.json<{ items?: Array<{ metricLabels: Record<string, string>; value: string }> }>()
           return { status: res.statusCode, items: (body.items ?? []).map((i) => JSON.stringify([i.metricLabels, i.value])).sort() }
         }))
         t.same(a, b, `${ns} ${metric} "${selector}": ${a?.status}`)
