@@ -45,15 +45,17 @@ const failures: Array<[string, Parameters<typeof loadConfig>[1], RegExp]> = [
   ['unknown --set key', { env: {}, set: ['listen.nope=1'] }, /^unable to load config: listen\.nope: unknown key$/],
   ['--set without =', { env: {}, set: ['listen.port'] }, /expected key=value/],
   ['--set on a group', { env: {}, set: ['listen=x'] }, /^unable to load config: listen: a group of settings, not one \(set its keys, e\.g\. listen\.host=\.\.\.\)$/],
-  ['every problem at once', { env: {}, file: file('many.yaml', 'listen:\n  bogus: 1\n  port: eighty\nfoo: 2\n') }, /^unable to load config: 3 problems\n {2}- listen\.port: .*number.*\n {2}- listen\.bogus: unknown key\n {2}- foo: unknown key$/],
+  ['every problem at once', { env: {}, file: file('many.yaml', 'listen:\n  bogus: 1\n  port: eighty\nfoo: 2\n') }, /^unable to load config: 3 problems\n {2}- listen\.port: expected a number, got "eighty"\n {2}- listen\.bogus: unknown key\n {2}- foo: unknown key$/],
   ['every --set problem at once', { env: {}, set: ['listen.nope=1', 'auth=x'] }, /^unable to load config: 2 problems\n {2}- listen\.nope: unknown key\n {2}- auth: a group of settings/],
-  ['hexadecimal is not a port', { env: {}, set: ['listen.port=0x1F'] }, /^unable to load config: listen\.port: /],
-  ['port not a number', { env: { FORESIGHT_LISTEN__PORT: 'eighty' } }, /^unable to load config: listen\.port: .*number/],
+  ['hexadecimal is not a port', { env: {}, set: ['listen.port=0x1F'] }, /^unable to load config: listen\.port: expected a number, got "0x1F"$/],
+  ['port not a number', { env: { FORESIGHT_LISTEN__PORT: 'eighty' } }, /^unable to load config: listen\.port: expected a number, got "eighty"$/],
+  ['port not whole', { env: {}, set: ['listen.port=80.5'] }, /^unable to load config: listen\.port: expected a whole number, got 80\.5$/],
+  ['a long bad value is cut short', { env: {}, set: [`listen.port=${'9'.repeat(30)}x${'9'.repeat(30)}`] }, /^unable to load config: listen\.port: expected a number, got "9{30}x9{9}\.\.\."$/],
   ['port out of range', { env: {}, set: ['listen.port=70000'] }, /^unable to load config: listen\.port: /],
   ['bad enum', { env: { FORESIGHT_AUTH__MODE: 'open' } }, /^unable to load config: auth\.mode: /],
   ['cluster mode needs a certificate', { env: { FORESIGHT_AUTH__MODE: 'kubernetes' } }, /^unable to load config: tls\.certFile: required when auth\.mode is kubernetes/],
   ['local mode on a public address', { env: {}, set: ['listen.host=0.0.0.0'] }, /^unable to load config: listen\.host: auth\.mode local serves loopback addresses only/],
-  ['prometheus without a URL', { env: {}, set: ['source.kind=prometheus'] }, /^unable to load config: source\.url: /],
+  ['prometheus without a URL', { env: {}, set: ['source.kind=prometheus'] }, /^unable to load config: source\.url: required$/],
   ['prometheus URL not http', { env: { FORESIGHT_SOURCE__KIND: 'prometheus', FORESIGHT_SOURCE__URL: 'ftp://prom:9090' } }, /^unable to load config: source\.url: /],
   ['basic auth half set', { env: {}, set: ['source.kind=prometheus', 'source.url=http://127.0.0.1:9090', 'source.username=u'] }, /source\.passwordFile: username and passwordFile must be set together/],
   ['replay source has no url', { env: {}, set: ['source.url=http://127.0.0.1:9090'] }, /^unable to load config: source\.url: unknown key$/],
@@ -74,4 +76,9 @@ t.test('FORESIGHT_ variables that name no setting are reported, known ones and o
   const env = { FORESIGHT_LISTEN__PORT: '8443', FORESIGHT_LISTEN__PROT: '1', FORESIGHT_AUTH__MODE: 'local', HOME: '/root', FORESIGHTX: '1' }
   t.same(ignoredEnvNames(adapterConfigSchema, env), ['FORESIGHT_LISTEN__PROT'])
   t.same(ignoredEnvNames(adapterConfigSchema, {}), [])
+})
+
+t.test('a boolean setting given something else says what it takes', async (t) => {
+  const { controllerConfigSchema } = await import('./controller.js')
+  t.throws(() => loadConfig(controllerConfigSchema, { env: {}, set: ['leaderElection.enabled=yes'] }), { message: 'unable to load config: leaderElection.enabled: expected true or false, got "yes"' })
 })

@@ -31,7 +31,7 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
   const setProblems = (sources.set ?? []).map((pair) => applySet(merged, leaves, pair)).filter((p) => p !== undefined)
   if (setProblems.length > 0) throw configError(setProblems)
 
-  const result = schema.safeParse(merged)
+  const result = schema.safeParse(merged, { error: plainTypeError })
   if (!result.success) throw configError(result.error.issues.map(describeIssue))
   return deepFreeze(result.data)
 }
@@ -54,6 +54,23 @@ function configError(problems: readonly string[]): ConfigError {
 export function ignoredEnvNames(schema: z.ZodType, env: NodeJS.ProcessEnv = process.env): string[] {
   const known = new Set(configLeaves(schema).map((l) => envName(l.path)))
   return Object.keys(env).filter((name) => name.startsWith('FORESIGHT_') && !known.has(name)).sort()
+}
+
+/**
+ * Type errors in the words of the setting: "required" for a missing one (also one that only another setting makes
+ * necessary, such as source.url with source.kind prometheus), and the value given where it is not a number or a
+ * boolean (flags and the environment deliver strings). Other issues keep zod's message.
+ */
+function plainTypeError(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'invalid_type') return undefined
+  if (issue.input === undefined) return 'required'
+  const expected = String(issue.expected)
+  if (typeof issue.input === 'string' && ['number', 'int', 'boolean'].includes(expected)) {
+    const given = issue.input.length > 40 ? `${issue.input.slice(0, 40)}...` : issue.input
+    return `expected ${expected === 'boolean' ? 'true or false' : expected === 'int' ? 'a whole number' : 'a number'}, got "${given}"`
+  }
+  if (expected === 'int' && typeof issue.input === 'number') return `expected a whole number, got ${issue.input}`
+  return undefined
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
