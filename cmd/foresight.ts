@@ -14,10 +14,12 @@ import { webhookConfigSchema } from '../src/config/webhook.js'
 import { startWebhook } from '../src/webhook/server.js'
 import type { ZodType } from 'zod'
 import { createLogger } from '../src/telemetry/logger.js'
+import { packageVersion } from '../src/util/paths.js'
 
 const program = new Command()
   .name('foresight')
   .description('Predictive autoscaling and self-healing for Kubernetes')
+  .version(packageVersion())
   .showHelpAfterError()
   // `--set key value` is the usual slip: commander then sees a stray argument and says only "too many arguments".
   .configureOutput({

@@ -4,6 +4,12 @@ import { fileURLToPath } from 'node:url'
 
 let cached: string | undefined
 
+/** The version in the package's manifest (what `foresight --version` prints). */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown }
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown'
+}
+
 /** The package's root folder, found the same way from src/ (tests) and dist/src/ (built). */
 export function packageRoot(): string {
   if (cached !== undefined) return cached

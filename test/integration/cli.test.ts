@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -76,6 +76,10 @@ t.test('--help', async (t) => {
   t.equal(await q.exit, 0)
   t.match(q.stdout(), /--config <file>/)
   t.match(q.stdout(), /FORESIGHT_LISTEN__PORT/)
+  const v = run(['--version'])
+  t.equal(await v.exit, 0)
+  const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+  t.equal(v.stdout().trim(), version, '--version prints the package version')
 })
 
 t.test('explain shows how the demo policy is derived; unknown policies are a clear error', async (t) => {
