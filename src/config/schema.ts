@@ -50,7 +50,7 @@ export const authSchema = z.strictObject({
 
 export const replaySourceSchema = z.strictObject({
   kind: z.literal('replay').default('replay').describe('Data source kind: replay (a bundled or given trace, no Prometheus) or prometheus'),
-  traceFile: filePath().optional().describe('Per-minute request trace to replay (CSV with a requests column); unset uses the bundled NASA HTTP 1995 trace'),
+  traceFile: filePath().optional().describe('Request trace to replay: CSV with the header timestamp,requests (gzip allowed), one fixed step, timestamps without a zone read as UTC-04:00; unset uses the bundled NASA HTTP 1995 trace'),
 })
 
 export const prometheusSourceSchema = z.strictObject({
