@@ -60,3 +60,12 @@ t.test('the source is told which policies the selector can match, so it can skip
     t.same(asked, [want], selector === '' ? '(no selector)' : selector)
   }
 })
+
+t.test('a long selector is quoted cut short in the error', async (t) => {
+  answer = { state: 'ok', items: [] }
+  const long = `foresight.dev/policy in (${Array.from({ length: 400 }, (_, i) => `p${i}`).join(',')})`
+  const r = await get(long)
+  t.equal(r.statusCode, 404)
+  t.ok((r.body.message?.length ?? 0) < 400, `message of ${r.body.message?.length} characters`)
+  t.match(r.body.message, /matched the selector "foresight\.dev\/policy in \(p0,p1,.*\.\.\. \(\d+ characters\)"$/)
+})

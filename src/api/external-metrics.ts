@@ -60,6 +60,12 @@ function couldMatch(selector: Selector, known: Readonly<Record<string, string>>,
   return matches(selector.filter((r) => Object.hasOwn(known, r.key) || !laterKeys.includes(r.key)), known)
 }
 
+/** A selector as quoted in an error: whole when short, cut after 200 characters (a URL may carry kilobytes). */
+function shownSelector(selector: Selector): string {
+  const text = formatSelector(selector)
+  return text.length > 200 ? `${text.slice(0, 200)}... (${text.length} characters)` : text
+}
+
 export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetricsOptions, done: (err?: Error) => void): void {
   const url = `${API_PREFIX}/namespaces/:namespace/:metric`
   app.get<{ Params: Params; Querystring: Query }>(url, {
@@ -74,10 +80,10 @@ export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetric
     const items = result.items.filter((i) => matches(selector, i.labels))
     // A policy that has no data yet is "not ready" (the HPA retries), not "no such series".
     if (items.length === 0 && result.pending?.some((labels) => couldMatch(selector, labels, result.pendingLaterKeys ?? [])) === true) {
-      throw new ERR_UNAVAILABLE(`metric "${metric}" is not ready yet: the policy the selector "${formatSelector(selector)}" names has no data yet`)
+      throw new ERR_UNAVAILABLE(`metric "${metric}" is not ready yet: the policy the selector "${shownSelector(selector)}" names has no data yet`)
     }
     if (items.length === 0) {
-      throw new ERR_NOT_FOUND(`no series of metric "${metric}" in namespace "${namespace}" matched the selector "${formatSelector(selector)}"`)
+      throw new ERR_NOT_FOUND(`no series of metric "${metric}" in namespace "${namespace}" matched the selector "${shownSelector(selector)}"`)
     }
     return { kind: 'ExternalMetricValueList', apiVersion: GROUP_VERSION, metadata: {}, items: items.map(toExternalMetricValue) }
   })
