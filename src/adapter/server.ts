@@ -91,12 +91,15 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
   telemetry.get('/metrics', async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()))
 
   let reloader: CertReloader | undefined
+  // Which server failed names the settings that move it: the API (listen.*) or probes and metrics (metrics.*).
+  let settings = 'listen.host, listen.port'
   try {
     await api.listen({ host: deps.listen.host, port: deps.listen.port })
+    settings = 'metrics.host, metrics.port'
     await telemetry.listen({ host: deps.metricsListen.host, port: deps.metricsListen.port })
   } catch (err) {
     await Promise.allSettled([api.close(), telemetry.close()])
-    throw new Error(`unable to start adapter: ${(err as Error).message}`)
+    throw new Error(`unable to start adapter: ${(err as Error).message} (settings ${settings})`)
   }
   if (deps.certFiles !== undefined) {
     const tlsServer: TlsServer = api.server

@@ -46,6 +46,15 @@ t.test('a source with no data for now answers 503, and the server keeps serving'
   t.equal((await call(`${adapter.apiUrl}/apis/external.metrics.k8s.io/v1beta1`, { ca: undefined })).status, 200)
 })
 
+t.test('a port in use stops start-up naming the settings that move it', async (t) => {
+  const first = await startTestAdapter([])
+  t.teardown(() => first.close())
+  const metricsPort = new URL(first.metricsUrl).port
+  const apiPort = new URL(first.apiUrl).port
+  await t.rejects(startTestAdapter([`metrics.port=${metricsPort}`]), { message: /^unable to start adapter: listen EADDRINUSE.*\(settings metrics\.host, metrics\.port\)$/ })
+  await t.rejects(startTestAdapter([`listen.port=${apiPort}`]), { message: /^unable to start adapter: listen EADDRINUSE.*\(settings listen\.host, listen\.port\)$/ })
+})
+
 t.test('kubernetes mode reads the request-header CA from kube-system/extension-apiserver-authentication', async (t) => {
   const pki = makeTestPki()
   const standIn = await startReviewStandIn()
