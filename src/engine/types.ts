@@ -3,7 +3,8 @@ import type { Policy } from '../policy/schema.js'
 /** A window of one series on a fixed step grid: values[i] is the sample at startMs + i * stepMs (NaN = gap). */
 export interface Window { values: Float64Array; startMs: number; stepMs: number }
 
-export type WindowResult = { ok: true; window: Window } | { ok: false; error: string }
+/** `noSeries`: the query matched nothing in the range (the workload may be younger than it), as opposed to a failure. */
+export type WindowResult = { ok: true; window: Window } | { ok: false; error: string; noSeries?: true }
 
 /** Where history comes from (Prometheus in a cluster). One call reads the same range for many policies. */
 export interface HistoryReader {

@@ -119,7 +119,7 @@ export class PrometheusSource implements HistoryReader {
   /** HistoryReader for the engine: the same results with errors as messages. */
   async read(policies: readonly Policy[], range: FetchRange): Promise<Map<string, WindowResult>> {
     const res = await this.fetchLoadHistory(policies, range)
-    return new Map([...res].map(([k, r]): [string, WindowResult] => [k, r.ok ? r : { ok: false, error: r.error.message }]))
+    return new Map([...res].map(([k, r]): [string, WindowResult] => [k, r.ok ? r : { ok: false, error: r.error.message, ...(r.error.kind === 'missing-series' ? { noSeries: true as const } : {}) }]))
   }
 
   private async run(query: string, range: FetchRange, keys: readonly string[]): Promise<RawSeries[] | PrometheusError> {

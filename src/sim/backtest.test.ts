@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import t from 'tap'
-import type { Window } from '../engine/types.js'
+import type { Window, WindowResult } from '../engine/types.js'
 import { loadModel, type LoadedModel } from '../model/runtime.js'
 import { policySchema, type Policy } from '../policy/schema.js'
 import { packageRoot } from '../util/paths.js'
@@ -81,6 +81,21 @@ t.test('clear errors for too little history and bad arguments', async (t) => {
   t.ok(ok.warnings.some((w) => /could not be read and counts as missing: no series matched/.test(w)), 'a failed read before the period is a gap, not an error')
   const reader = { read: async () => new Map([['shop/web', { ok: false as const, error: 'query returned 2 series' }]]) }
   await t.rejects(runBacktest({ history: reader, policy, sinceSeconds: 3600, model, nowMs: NOW }), /unable to read the load history: query returned 2 series/, 'a HistoryReader is accepted as the source')
+})
+
+t.test('a reader that finds no series before the workload existed: missing history, not a failed read', async (t) => {
+  const young = synthetic(4)
+  const reader = {
+    read: async (_ps: unknown, r: { startMs: number; endMs: number; stepSeconds: number }): Promise<Map<string, WindowResult>> => new Map([['shop/web',
+      r.endMs < NOW - 4 * DAY_MS ? { ok: false as const, error: 'no series for "up"', noSeries: true as const } : { ok: true as const, window: await young.fetch(r.startMs, r.endMs, r.stepSeconds) }]]),
+  }
+  const ok = await runBacktest({ history: reader, policy, sinceSeconds: 3600, model, nowMs: NOW, maxPointsPerQuery: 5000 })
+  t.notOk(ok.warnings.some((w) => /could not be read/.test(w)), ok.warnings.join('\n'))
+  t.ok(ok.warnings.some((w) => /no week-ago history/.test(w)), 'what is missing is still said')
+  const fitted = Number(/fitted on the (\d+) samples before the period/.exec(ok.table)?.[1])
+  t.ok(fitted > 0 && fitted <= 4 * 1440, `Holt-Winters counts the samples it had (${fitted}), not the slots before the period`)
+  const never = { read: async () => new Map([['shop/web', { ok: false as const, error: 'no series for "up"', noSeries: true as const }]]) }
+  await t.rejects(runBacktest({ history: never, policy, sinceSeconds: 3600, model, nowMs: NOW }), /no load samples in the last 1h for shop\/web/, 'no series at all is the clear "no samples" error')
 })
 
 t.test('without a model argument the packaged model is used', async (t) => {

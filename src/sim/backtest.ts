@@ -78,6 +78,8 @@ function fetcherFor(h: HistoryReader | FetchLoadRange, policy: Policy): FetchLoa
   return async (startMs, endMs, stepSeconds) => {
     const r = (await h.read([policy], { startMs, endMs, stepSeconds })).get(policyKey(policy))
     if (r === undefined) throw new BacktestError(`the history source returned nothing for ${policyKey(policy)}`)
+    // No series in a range is no data there, not a failure: the period's own checks say if too little is left.
+    if (!r.ok && r.noSeries === true) return { values: new Float64Array(0), startMs, stepMs: stepSeconds * 1000 }
     if (!r.ok) throw new BacktestError(r.error)
     return r.window
   }

@@ -62,7 +62,8 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
     // Holt-Winters parameters are fitted on the history before the simulated period only.
     const historyEnd = Math.max(0, lastSampleIndex(o.load, o.fromMs) + 1)
     const hw = fitHoltWinters(o.load.values, daySteps, historyEnd)
-    notes.push(`holt-winters: day season of ${daySteps} steps, alpha ${hw.alpha} beta ${hw.beta} gamma ${hw.gamma} (fitted on the ${historyEnd} samples before the period)`)
+    const fitted = o.load.values.subarray(0, historyEnd).reduce((n, v) => n + (Number.isFinite(v) ? 1 : 0), 0)
+    notes.push(`holt-winters: day season of ${daySteps} steps, alpha ${hw.alpha} beta ${hw.beta} gamma ${hw.gamma} (fitted on the ${fitted} samples before the period)`)
     strategies.push(new ForecasterStrategy(STRATEGY.holtWinters, o.load, new HoltWinters(daySteps, hw), horizonSteps, cap))
     const fft = new FftPeriodic({ historySteps: 7 * daySteps, minHistorySteps: 2 * daySteps, minPeriodSteps: Math.max(2, Math.round(daySteps / 24)), candidatePeriods: [daySteps, 7 * daySteps], refitEverySteps: daySteps, minPowerShare: 0.05 })
     strategies.push(new ForecasterStrategy(STRATEGY.fft, o.load, fft, horizonSteps, cap))

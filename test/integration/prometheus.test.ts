@@ -157,8 +157,10 @@ t.test('answers with the wrong number of series are rejected with precise errors
   t.equal(none.kind, 'missing-series')
   t.match(none.message, /no series for "sum\(http_requests_per_minute\{service=\\"nope\\"\}\)"/)
 
-  const viaReader = await src.read([policy('default', 'extra', 'http_requests_per_minute'), policy('default', 'web', rateQuery('default', 'web'))], lastHours(1))
+  const viaReader = await src.read([policy('default', 'extra', 'http_requests_per_minute'), policy('default', 'web', rateQuery('default', 'web')), policy('default', 'none', 'sum(http_requests_per_minute{service="nope"})')], lastHours(1))
   t.match(viaReader.get('default/extra'), { ok: false, error: /returned 3 series where one is expected/ }, 'the engine\'s HistoryReader gets the message')
+  t.notOk(Object.hasOwn(viaReader.get('default/extra') ?? {}, 'noSeries'), 'too many series is a failure')
+  t.match(viaReader.get('default/none'), { ok: false, error: /no series for/, noSeries: true }, 'no series is marked as such (no data in the range, not a broken query)')
   t.match(viaReader.get('default/web'), { ok: true, window: { startMs: prom.endMs - 3_600_000, stepMs: 60_000 } })
 
   const tiny = source(t, prom.url, { limits: { maxPoints: 100 } }).source
