@@ -78,3 +78,11 @@ t.test('a circuit opened by timeouts says so', async (t) => {
   const refused = await q.queryRange('x', RANGE).catch((e: unknown) => e)
   t.match(refused, { kind: 'circuit-open', message: 'unable to query Prometheus: http://prom failed repeatedly (last: no answer from http://prom within 10000 ms); not asking again for 1000 ms' })
 })
+
+t.test('the refusal quotes an unreachable endpoint\'s failure without repeating the endpoint', async (t) => {
+  const unreachable = (): PrometheusError => new PrometheusUnavailableError('http://prom is unreachable: connect ECONNREFUSED 127.0.0.1:9')
+  const c = scripted([unreachable(), unreachable()])
+  const q = withResilience(c, log, { ...fast, retries: 1, breakerFailureThreshold: 2, breakerCoolDownMs: 1000, now: () => 0 })
+  await q.queryRange('x', RANGE).catch(() => undefined)
+  t.match(await q.queryRange('x', RANGE).catch((e: unknown) => e), { message: 'unable to query Prometheus: http://prom failed repeatedly (last: unreachable: connect ECONNREFUSED 127.0.0.1:9); not asking again for 1000 ms' })
+})

@@ -54,7 +54,8 @@ export function withResilience(client: PrometheusClient, log: Logger, opts: Resi
       if (err instanceof PrometheusError && !err.retryable) breaker.onSuccess()
       else {
         // Without the "unable to query Prometheus: " (and the endpoint right after it) the refusal already says.
-        lastFailure = withoutPrefix(withoutPrefix(err instanceof Error ? err.message : String(err), 'unable to query Prometheus: '), `${client.endpoint} `)
+        // ("http://prom is unreachable: ..." becomes "unreachable: ...").
+        lastFailure = withoutPrefix(withoutPrefix(withoutPrefix(err instanceof Error ? err.message : String(err), 'unable to query Prometheus: '), `${client.endpoint} `), 'is ')
         if (breaker.onFailure()) log.warn({ endpoint: client.endpoint, coolDownMs: opts.breakerCoolDownMs ?? 30_000, err: String(err) }, 'Prometheus keeps failing; circuit opened')
       }
       throw err
