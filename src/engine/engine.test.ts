@@ -206,6 +206,19 @@ t.test('an API answer narrowed to the policies the selector names is the one a f
   }
 })
 
+t.test('the message says when minReplicas or maxReplicas, not the load, decided', async (t) => {
+  const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
+  const q = (name: string): string => `sum(rate(http_requests_total{service="${name}"}[2m]))`
+  await engine.refresh([
+    policy('floor', { load: { query: q('floor'), capacityPerReplica: 1e6 }, minReplicas: 3 }),
+    policy('ceiling', { load: { query: q('ceiling'), capacityPerReplica: 0.0001 }, maxReplicas: 4 }),
+    policy('free', { load: { query: q('free'), capacityPerReplica: 0.25 }, minReplicas: 1, maxReplicas: 1000 }),
+  ])
+  t.match(engine.result('default/floor'), { desiredReplicas: 3, message: /needs 1; observed .* needs 1; minReplicas 3$/ })
+  t.match(engine.result('default/ceiling'), { desiredReplicas: 4, message: /; maxReplicas 4$/ })
+  t.match(engine.result('default/free')?.message, /needs \d+$/, 'nothing added when the load decided')
+})
+
 t.test('explain shows the inputs and each step of the derivation', async (t) => {
   const { formatExplanation } = await import('./explain.js')
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })

@@ -397,7 +397,7 @@ export class Engine {
       reason: coldStart ? 'ColdStart' : 'Predicted',
       message: coldStart
         ? `too little history for a forecast (${p.explain.recentWindow?.samples ?? 0} of ${RECENT_STEPS} samples): serving what the observed load needs`
-        : `forecast peak ${rec.peakForecastLoad.toPrecision(4)} over ${horizonSeconds}s needs ${rec.forecastReplicas}; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}`,
+        : `forecast peak ${rec.peakForecastLoad.toPrecision(4)} over ${horizonSeconds}s needs ${rec.forecastReplicas}; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}${boundsNote(rec, spec)}`,
       dataTimeMs: observed.timeMs,
       observedLoad: observed.value,
       ...(forecast !== undefined ? { forecast } : {}),
@@ -424,6 +424,14 @@ export class Engine {
     if (s.lastScore === undefined) return { score: 0, class: 'load', reason: 'warming-up' }
     return { score: s.lastScore, class: 'load', reason: 'forecast-surprise' }
   }
+}
+
+/** Says so when minReplicas or maxReplicas, not the load, decided the recommendation. */
+function boundsNote(rec: { forecastReplicas: number; presentReplicas: number; replicas: number }, spec: { minReplicas: number; maxReplicas: number }): string {
+  const needed = Math.max(rec.forecastReplicas, rec.presentReplicas)
+  if (rec.replicas > needed) return `; minReplicas ${spec.minReplicas}`
+  if (rec.replicas < needed) return `; maxReplicas ${spec.maxReplicas}`
+  return ''
 }
 
 function podResults(signals: PodSignals | { error: string } | undefined, explain: Explanation): Pick<PolicyResult, 'pods'> {
