@@ -155,7 +155,12 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   if (countValid(load.values, lookbackSteps - 7 * daySteps, lookbackSteps - 6 * daySteps) < daySteps / 2) warnings.push('no week-ago history for the start of the period: the model forecasts without its weekly context there')
   if (before < 2 * daySteps && (o.baselines ?? true)) warnings.push('less than two days of history before the period: the Holt-Winters and FFT baselines start as last-value forecasters')
   const missing = periodSteps - periodValid
-  if (missing > periodSteps * 0.05) warnings.push(`${missing} of ${periodSteps} samples in the period are missing: those minutes are not scored`)
+  if (missing > periodSteps * 0.05) {
+    // Usually the period reaches back past the workload's start or Prometheus's retention: say where data begins.
+    const first = load.values.findIndex((v, i) => i >= lookbackSteps && Number.isFinite(v))
+    const late = first > lookbackSteps + periodSteps * 0.05 ? ` (the first sample in it is from ${new Date(load.startMs + first * stepMs).toISOString()})` : ''
+    warnings.push(`${missing} of ${periodSteps} samples in the period are missing${late}: those minutes are not scored`)
+  }
   if (spec.horizonSeconds / stepSeconds > HORIZON_STEPS) warnings.push(`horizonSeconds ${spec.horizonSeconds} exceeds the model's ${HORIZON_STEPS} steps; the engine caps it`)
 
   const model = o.model ?? (await loadModel(join(packageRoot(), 'models/foresight-forecaster.onnx'), join(packageRoot(), 'models/foresight-forecaster.json')))
