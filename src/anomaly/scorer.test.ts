@@ -77,3 +77,29 @@ t.test('a value stuck for longer than ever scores through the flat-run record, o
   t.equal(on[20], 0.9)
   t.equal(on.filter((x) => x > 0).length, 1)
 })
+
+t.test('the cause names the check that gave the score', async (t) => {
+  const scorer = (): OnlineAnomalyScorer => {
+    const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05, extremes: { gapSteps: 60, maxScore: 0.8 }, flatRun: { minSteps: 20, maxScore: 0.9 } })
+    for (let i = 0; i < 120; i++) s.score(i % 2 === 0 ? 0 : 10)
+    return s
+  }
+  const cases: Array<[string, (s: OnlineAnomalyScorer) => number, string]> = [
+    ['beyond the seen range', (s) => s.score(100), 'new-range'],
+    ['a new high inside the range slack', (s) => s.score(10.3), 'new-extreme'],
+    ['stuck longer than ever', (s) => Math.max(...Array.from({ length: 21 }, () => s.score(5))), 'flat-run'],
+    ['nothing unusual: the forecast is the default', (s) => s.score(0), 'forecast-surprise'],
+  ]
+  for (const [name, act, want] of cases) {
+    const s = scorer()
+    const score = act(s)
+    t.equal(s.cause, want, `${name} (score ${score})`)
+    if (want !== 'forecast-surprise') t.ok(score > 0, `${name}: scored`)
+  }
+  // A big miss of the forecast, inside the range: the forecast's cause.
+  const f = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: 0.05, errorRecord: { averagingSteps: 1, historySteps: 100 } })
+  for (let i = 0; i < 120; i++) { f.score(i % 2 === 0 ? 0 : 10); f.expect(4, 5, 6) }
+  f.expect(0, 0.1, 0.2)
+  t.ok(f.score(9) > 0)
+  t.equal(f.cause, 'forecast-surprise')
+})

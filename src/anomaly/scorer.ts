@@ -49,6 +49,12 @@ export const DEFAULT_SCORER: ScorerOptions = {
 }
 
 /**
+ * Which check gave a row its score: the forecast misses (likelihood, miss record), or a check on the value alone:
+ * beyond the seen range, a new high or low after a quiet spell, stuck longer than ever, a path of levels not seen.
+ */
+export type AnomalyCause = 'forecast-surprise' | 'new-range' | 'new-extreme' | 'flat-run' | 'novel-pattern'
+
+/**
  * Pairs each actual with the horizon-1 forecast made one step earlier. Call `score(actual)` for row t, then
  * `expect(...)` with the forecast made at t for row t+1. A value outside the range seen so far scores 1;
  * otherwise the score is the largest of the anomaly likelihood, the miss record, the contextual novelty, the
@@ -64,6 +70,7 @@ export class OnlineAnomalyScorer {
   private readonly flat: FlatRun | undefined
   private readonly edge: RisingEdge
   private pending: [number, number, number] | undefined
+  private lastCause: AnomalyCause = 'forecast-surprise'
 
   constructor(opts: ScorerOptions = DEFAULT_SCORER) {
     const learning = opts.likelihood.learningSteps
@@ -81,13 +88,28 @@ export class OnlineAnomalyScorer {
     this.pending = undefined
     const novel = this.range?.update(actual) ?? false
     // Checks on the value alone: they score even on rows without a forecast.
-    const valueOnly = Math.max(this.context?.update(actual) ?? 0, this.extremes?.update(actual) ?? 0, this.flat?.update(actual) ?? 0)
+    const context = this.context?.update(actual) ?? 0
+    const extreme = this.extremes?.update(actual) ?? 0
+    const flat = this.flat?.update(actual) ?? 0
     let forecastScore = 0
     if (f !== undefined && Number.isFinite(actual) && f.every(Number.isFinite)) {
       forecastScore = this.likelihood.update(rawSurprise(actual, f[0], f[1], f[2]))
       if (this.record !== undefined) forecastScore = Math.max(forecastScore, this.record.update(intervalMiss(actual, f[0], f[1], f[2])))
     }
-    return this.edge.update(novel ? 1 : Math.max(forecastScore, valueOnly))
+    // Ties go to the forecast, then in this order.
+    let best = forecastScore
+    let cause: AnomalyCause = 'forecast-surprise'
+    if (context > best) { best = context; cause = 'novel-pattern' }
+    if (extreme > best) { best = extreme; cause = 'new-extreme' }
+    if (flat > best) { best = flat; cause = 'flat-run' }
+    if (novel) { best = 1; cause = 'new-range' }
+    this.lastCause = cause
+    return this.edge.update(best)
+  }
+
+  /** What gave the latest row its score (before the rising-edge suppression). */
+  get cause(): AnomalyCause {
+    return this.lastCause
   }
 
   expect(p10: number, p50: number, p90: number): void {

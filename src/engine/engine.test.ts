@@ -219,6 +219,22 @@ t.test('the message says when minReplicas or maxReplicas, not the load, decided'
   t.match(engine.result('default/free')?.message, /needs \d+$/, 'nothing added when the load decided')
 })
 
+t.test('the workload anomaly score warms up, then names the check that gave it', async (t) => {
+  let now = start
+  const engine = new Engine({ model, history: new TraceReader(), log, now: () => now })
+  await engine.refresh([policy('web')])
+  t.match(engine.result('default/web')?.anomaly, { score: 0, class: 'load', reason: 'warming-up' }, 'no forecast has met its sample yet')
+  const reasons = new Set<string>()
+  for (let i = 0; i < 5; i++) {
+    now += 60_000
+    await engine.refresh([policy('web')])
+    const a = engine.result('default/web')?.anomaly
+    t.ok(a !== undefined && a.score >= 0 && a.score <= 1, `score ${a?.score} in [0, 1]`)
+    reasons.add(a?.reason ?? 'none')
+  }
+  t.ok([...reasons].every((r) => ['forecast-surprise', 'new-range', 'new-extreme', 'flat-run', 'novel-pattern'].includes(r)), [...reasons].join(', '))
+})
+
 t.test('explain shows the inputs and each step of the derivation', async (t) => {
   const { formatExplanation } = await import('./explain.js')
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { DEFAULT_LIKELIHOOD } from '../anomaly/likelihood.js'
-import { DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../anomaly/scorer.js'
+import { DEFAULT_SCORER, OnlineAnomalyScorer, type AnomalyCause, type ScorerOptions } from '../anomaly/scorer.js'
 import { allocateBatch, HORIZON_STEPS, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_ROWS, SEASONAL_STEPS } from '../forecast/windows.js'
 import type { LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
@@ -43,7 +43,7 @@ interface PolicyState {
   scorer: OnlineAnomalyScorer
   /** Origin of the horizon-1 forecast the scorer is waiting to compare with the next sample. */
   expectingMs?: number
-  lastScore?: number
+  lastScore?: { score: number; cause: AnomalyCause }
   /** Spec as of the latest refresh, for the staleness backstop. */
   spec?: Policy['spec']
 }
@@ -413,7 +413,7 @@ export class Engine {
   /** Feeds the scorer once per new sample: the horizon-1 forecast made a step earlier against what arrived. */
   private score(s: PolicyState, p: Prepared, quantiles: Float32Array, observed: { value: number; timeMs: number }): PolicyResult['anomaly'] {
     if (s.expectingMs === undefined || observed.timeMs > s.expectingMs) {
-      if (s.expectingMs !== undefined) s.lastScore = s.scorer.score(observed.value)
+      if (s.expectingMs !== undefined) s.lastScore = { score: s.scorer.score(observed.value), cause: s.scorer.cause }
       if (p.slot !== undefined) {
         const off = p.slot * HORIZON_STEPS * 3
         s.scorer.expect(quantiles[off] ?? NaN, quantiles[off + 1] ?? NaN, quantiles[off + 2] ?? NaN)
@@ -422,7 +422,7 @@ export class Engine {
     }
     // Until a forecast has met the sample it predicted there is no evidence either way.
     if (s.lastScore === undefined) return { score: 0, class: 'load', reason: 'warming-up' }
-    return { score: s.lastScore, class: 'load', reason: 'forecast-surprise' }
+    return { score: s.lastScore.score, class: 'load', reason: s.lastScore.cause }
   }
 }
 
