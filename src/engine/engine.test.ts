@@ -2,12 +2,12 @@ import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
 import t from 'tap'
 import { loadModel, type LoadedModel } from '../model/runtime.js'
-import { policySchema, type Policy, type PolicyInput } from '../policy/schema.js'
+import { policyKey, policySchema, type Policy, type PolicyInput } from '../policy/schema.js'
 import { readTrace } from '../source/trace.js'
 import { packageRoot } from '../util/paths.js'
 import { Engine, INFERENCE_FAILED, INTERNAL_ERROR } from './engine.js'
 import { formatExplanation } from './explain.js'
-import { ENGINE_METRICS, EngineMetricSource, SERIES_LABEL_KEYS } from './metric-source.js'
+import { ENGINE_METRICS, EngineMetricSource, SERIES_LABEL_KEYS, type ListedPolicies } from './metric-source.js'
 import type { HistoryReader, PodSignals, WindowResult } from './types.js'
 
 // The engine's logic over a real trace and the real model; the history reader here is an in-memory slice of the
@@ -25,6 +25,9 @@ function policy(name: string, over: Partial<PolicyInput['spec']> = {}): Policy {
     spec: { scaleTargetRef: { name }, load: { query: `sum(rate(http_requests_total{service="${name}"}[2m]))`, capacityPerReplica: 0.25 }, maxReplicas: 60, ...over },
   })
 }
+
+/** The policy source's view the metric source reads (list and lookup). */
+const listedOf = (policies: readonly Policy[]): ListedPolicies => ({ list: () => policies, get: (key) => policies.find((p) => policyKey(p) === key) })
 
 class TraceReader implements HistoryReader {
   calls = 0
@@ -155,7 +158,7 @@ t.test('the metric source serves cached results by namespace with their labels',
 t.test('policies listed but not refreshed yet are pending, so a selector naming one is a 503, not a 404', async (t) => {
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
   const listed = [policy('web'), policy('new'), { ...policy('solo'), metadata: { name: 'solo', namespace: 'shop' } }]
-  const source = new EngineMetricSource(engine, { list: () => listed, get: (key) => listed.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === key) })
+  const source = new EngineMetricSource(engine, listedOf(listed))
   await engine.refresh([policy('web')])
   source.markRefreshed()
   t.match(source.query('default', 'foresight_forecast_load'), { state: 'ok', pending: [{ 'foresight.dev/policy': 'new' }], pendingLaterKeys: ['quantile', 'horizon'] })
@@ -176,7 +179,7 @@ t.test('an API answer narrowed to the policies the selector names is the one a f
   const { externalMetricsRoutes } = await import('../api/external-metrics.js')
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
   const listed = [policy('web'), policy('api'), policy('new'), { ...policy('solo'), metadata: { name: 'solo', namespace: 'shop' } }]
-  const narrowed = new EngineMetricSource(engine, { list: () => listed, get: (key) => listed.find((p) => `${p.metadata.namespace}/${p.metadata.name}` === key) })
+  const narrowed = new EngineMetricSource(engine, listedOf(listed))
   await engine.refresh([policy('web'), policy('api')])
   narrowed.markRefreshed()
   // The same source with the hint dropped: every query scans.

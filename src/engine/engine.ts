@@ -205,13 +205,13 @@ export class Engine {
   private serve(c: Committed, nowMs: number): PolicyResult {
     const r = c.result
     const s = this.states.get(r.policy)
-    const spec = s?.spec
-    if (spec === undefined) return r
+    if (s?.spec === undefined) return r
+    const spec = s.spec
     // Just before the next refresh lands a healthy result is one interval plus that refresh's duration old: only a
     // result that no refresh has replaced for maxStalenessSeconds beyond the interval is overdue.
     const ageMs = nowMs - c.atMs
     if (ageMs <= spec.maxStalenessSeconds * 1000 + (this.opts.refreshIntervalMs ?? 0)) return r
-    const d = onFailure({ consecutiveFailures: (s?.failures ?? 0) + 1, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s?.lastGood !== undefined ? { lastGood: s.lastGood } : {}) })
+    const d = onFailure({ consecutiveFailures: s.failures + 1, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s.lastGood !== undefined ? { lastGood: s.lastGood } : {}) })
     const error = `refresh: no result for ${Math.round(ageMs / 1000)}s, longer than maxStalenessSeconds (${spec.maxStalenessSeconds}s)`
     if (!c.overdueLogged) {
       c.overdueLogged = true

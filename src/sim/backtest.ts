@@ -11,7 +11,7 @@ import { packageRoot } from '../util/paths.js'
 import { comparisonCharts } from './charts.js'
 import { compareStrategies, reactiveAtEqualCost, STRATEGY } from './compare.js'
 import { defaultHpaSpec, type HpaSpec } from './hpa.js'
-import type { LoadSeries } from './load.js'
+import { countValid, type LoadSeries } from './load.js'
 import { comparisonTable } from './report.js'
 import type { StrategyRun } from './simulate.js'
 
@@ -124,12 +124,6 @@ async function readHistory(fetch: FetchLoadRange, startMs: number, periodStartMs
   }
   if (lookbackFailure !== undefined) warnings.push(`part of the history before the period could not be read and counts as missing: ${lookbackFailure}`)
   return { values, startMs, stepMs }
-}
-
-function countValid(values: Float64Array, from: number, to: number): number {
-  let n = 0
-  for (let i = Math.max(0, from); i < Math.min(values.length, to); i++) if (Number.isFinite(values[i] ?? NaN)) n++
-  return n
 }
 
 export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {

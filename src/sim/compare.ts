@@ -6,7 +6,7 @@ import { FftPeriodic, fitHoltWinters, HoltWinters } from '../forecast/baselines.
 import type { LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import type { HpaSpec } from './hpa.js'
-import { lastSampleIndex, SeriesHistory, type LoadSeries } from './load.js'
+import { countValid, lastSampleIndex, SeriesHistory, type LoadSeries } from './load.js'
 import { simulate, type StrategyRun } from './simulate.js'
 import { EngineDriver, ForecasterStrategy, ForesightStrategy, ReactiveStrategy, type Strategy } from './strategies.js'
 
@@ -62,8 +62,7 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
     // Holt-Winters parameters are fitted on the history before the simulated period only.
     const historyEnd = Math.max(0, lastSampleIndex(o.load, o.fromMs) + 1)
     const hw = fitHoltWinters(o.load.values, daySteps, historyEnd)
-    const fitted = o.load.values.subarray(0, historyEnd).reduce((n, v) => n + (Number.isFinite(v) ? 1 : 0), 0)
-    notes.push(`holt-winters: day season of ${daySteps} steps, alpha ${hw.alpha} beta ${hw.beta} gamma ${hw.gamma} (fitted on the ${fitted} samples before the period)`)
+    notes.push(`holt-winters: day season of ${daySteps} steps, alpha ${hw.alpha} beta ${hw.beta} gamma ${hw.gamma} (fitted on the ${countValid(o.load.values, 0, historyEnd)} samples before the period)`)
     strategies.push(new ForecasterStrategy(STRATEGY.holtWinters, o.load, new HoltWinters(daySteps, hw), horizonSteps, cap))
     const fft = new FftPeriodic({ historySteps: 7 * daySteps, minHistorySteps: 2 * daySteps, minPeriodSteps: Math.max(2, Math.round(daySteps / 24)), candidatePeriods: [daySteps, 7 * daySteps], refitEverySteps: daySteps, minPowerShare: 0.05 })
     strategies.push(new ForecasterStrategy(STRATEGY.fft, o.load, fft, horizonSteps, cap))

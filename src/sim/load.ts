@@ -50,3 +50,10 @@ export class SeriesHistory implements HistoryReader {
   }
 }
 
+
+/** Samples (not gaps) in values[from, to). */
+export function countValid(values: Float64Array, from: number, to: number): number {
+  let n = 0
+  for (let i = Math.max(0, from); i < Math.min(values.length, to); i++) if (Number.isFinite(values[i] ?? NaN)) n++
+  return n
+}
