@@ -19,6 +19,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { stringify } from 'yaml'
 import { loadNasa } from '../../src/data/traces.js'
 
 export const STEP_MS = 60_000
@@ -50,6 +51,16 @@ export interface StartPrometheusOptions {
   /** Hours of per-pod history (default 6). */
   podHours?: number
   readyTimeoutMs?: number
+  /** Scrape targets and rule files for this Prometheus to scrape and evaluate (the default has neither). */
+  monitor?: MonitorSpec
+}
+
+export interface MonitorSpec {
+  /** scrape_configs entries, as in prometheus.yml. */
+  scrapeConfigs: readonly object[]
+  ruleFiles?: readonly string[]
+  /** Scrape and rule evaluation interval (default 1 s). */
+  intervalSeconds?: number
 }
 
 export interface RunningPrometheus {
@@ -189,6 +200,14 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
   const pods = opts.pods ?? DEFAULT_PODS
   const dir = mkdtempSync(join(tmpdir(), 'foresight-prom-'))
   const { tsdb, config, startMs, endMs, trace, podStartMs, inGap } = await writeHistory(opts, dir)
+  if (opts.monitor !== undefined) {
+    const every = `${opts.monitor.intervalSeconds ?? 1}s`
+    writeFileSync(config, stringify({
+      global: { scrape_interval: every, evaluation_interval: every },
+      scrape_configs: opts.monitor.scrapeConfigs,
+      rule_files: opts.monitor.ruleFiles ?? [],
+    }))
+  }
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const logFile = join(dir, 'prometheus.log')
