@@ -10,6 +10,7 @@ import { recommend } from './replicas.js'
 import { bridgeGaps, fillTail, latestFinite } from './series.js'
 import { combinePodScores, scorePods, type PodSignalClass } from './pods.js'
 import type { Explanation, HistoryReader, PodSignalReader, PodSignals, PolicyResult, Window, WindowResult } from './types.js'
+import { pushTo } from '../util/group.js'
 
 /** What a failed inference puts in the served message: the onnxruntime error itself goes to the log only. */
 export const INFERENCE_FAILED = 'forecast: model inference failed'
@@ -257,7 +258,7 @@ export class Engine {
 
   private async readHistory(policies: readonly Policy[], nowMs: number): Promise<Prepared[]> {
     const byStep = new Map<number, Policy[]>()
-    for (const p of policies) byStep.set(p.spec.stepSeconds, [...(byStep.get(p.spec.stepSeconds) ?? []), p])
+    for (const p of policies) pushTo(byStep, p.spec.stepSeconds, p)
     const prepared: Prepared[] = []
     for (const [stepSeconds, group] of byStep) {
       const stepMs = stepSeconds * 1000

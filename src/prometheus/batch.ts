@@ -11,6 +11,7 @@
  */
 import { ExtraSeriesError, MissingSeriesError } from './errors.js'
 import type { RawSeries } from './parse.js'
+import { pushTo } from '../util/group.js'
 
 const AGGREGATIONS = new Set(['sum', 'avg', 'min', 'max', 'count'])
 const FUNCTIONS = new Set(['rate', 'irate', 'increase'])
@@ -87,7 +88,7 @@ export interface QueryPlan {
  */
 export function planQueries(items: ReadonlyArray<{ key: string; query: string }>, maxGroupSize = 50): QueryPlan[] {
   const byText = new Map<string, string[]>()
-  for (const { key, query } of items) byText.set(query, [...(byText.get(query) ?? []), key])
+  for (const { key, query } of items) pushTo(byText, query, key)
   const plans: QueryPlan[] = []
   const shapes = new Map<string, Array<{ parsed: SimpleQuery; query: string; keys: string[] }>>()
   for (const [query, keys] of byText) {
@@ -96,8 +97,7 @@ export function planQueries(items: ReadonlyArray<{ key: string; query: string }>
       plans.push({ query, members: keys.map((key) => ({ key })), grouped: false })
       continue
     }
-    const k = shapeKey(parsed)
-    shapes.set(k, [...(shapes.get(k) ?? []), { parsed, query, keys }])
+    pushTo(shapes, shapeKey(parsed), { parsed, query, keys })
   }
   for (const group of shapes.values()) {
     for (let i = 0; i < group.length; i += maxGroupSize) {

@@ -11,6 +11,7 @@ import { createPrometheusClient, type PrometheusClient, type PrometheusClientOpt
 import { PrometheusError } from './errors.js'
 import { byPod, expectOne, gridLength, resample, type RawSeries, type Window } from './parse.js'
 import { withResilience, type Querier, type ResilienceOptions } from './resilient.js'
+import { pushTo } from '../util/group.js'
 
 export interface FetchRange {
   startMs: number
@@ -94,7 +95,7 @@ export class PrometheusSource implements HistoryReader {
     const bad = checkRange(range)
     const stepMs = range.stepSeconds * 1000
     const byQuery = new Map<string, typeof wanted>()
-    for (const w of wanted) byQuery.set(w.query, [...(byQuery.get(w.query) ?? []), w])
+    for (const w of wanted) pushTo(byQuery, w.query, w)
     await Promise.all(
       [...byQuery].map(async ([query, users]) => {
         const answer = bad ?? (await this.run(query, range, users.map((u) => u.key)))
