@@ -1,8 +1,9 @@
 // npm run bench:engine: refreshes of 1,000 and 10,000 policies against a real Prometheus (Debian's, backfilled
 // with promtool from the NASA trace), through the real engine and the real ONNX model. Prints the time split
-// (Prometheus, features, inference) and peak RSS.
+// (Prometheus, features, inference), the longest event-loop stall and peak RSS.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { pino } from 'pino'
@@ -44,16 +45,21 @@ try {
     const policies = Array.from({ length: n }, (_, i) => policy(i))
     for (const round of ['first', 'second']) {
       queries = 0
+      // The adapter serves API requests on the same event loop: its longest stall during a refresh is the most
+      // a request can wait for the refresh.
+      const stalls = monitorEventLoopDelay({ resolution: 10 })
+      stalls.enable()
       const started = performance.now()
       const { timings } = await engine.refresh(policies)
       const totalMs = performance.now() - started
+      stalls.disable()
       let predicted = 0
       for (const r of engine.allResults()) if (r.reason === 'Predicted') predicted++
       rows.push([
         String(n).padStart(7), round.padEnd(7), String(queries).padStart(8),
         (timings.historyMs / 1000).toFixed(2).padStart(10), (timings.featuresMs / 1000).toFixed(2).padStart(9),
         (timings.inferenceMs / 1000).toFixed(2).padStart(10), (totalMs / 1000).toFixed(2).padStart(8),
-        String(predicted).padStart(10), (process.resourceUsage().maxRSS / 1024).toFixed(0).padStart(13),
+        String(predicted).padStart(10), (stalls.max / 1e6).toFixed(0).padStart(17), (process.resourceUsage().maxRSS / 1024).toFixed(0).padStart(15),
       ].join(' '))
     }
   }
@@ -66,6 +72,6 @@ try {
 console.log(`\nbench:engine  ${new Date().toISOString()}  node ${process.version}  model ${model.meta.version} (${model.meta.onnx_sha256.slice(0, 12)})`)
 console.log(`Prometheus ${prom.url}: ${SERVICES} series backfilled with promtool in ${backfillSeconds.toFixed(1)} s (90 min of history each)`)
 console.log(`Each refresh reads the recent window and the day- and week-ago windows of every policy (up to ${GROUP} policies per grouped query, 4 in flight)\n`)
-console.log('policies  refresh  queries  prometheus  features  inference    total  predicted  peak RSS (MiB)')
+console.log('policies  refresh  queries  prometheus  features  inference    total  predicted  longest stall (ms)  peak RSS (MiB)')
 for (const r of rows) console.log(r)
-console.log('\nseconds per phase; peak RSS is the benchmark process (model, Prometheus answers, engine state); Prometheus runs in another process')
+console.log('\nseconds per phase; longest stall: the longest block of the event loop during the refresh (monitorEventLoopDelay, 10 ms resolution); peak RSS is the benchmark process (model, Prometheus answers, engine state); Prometheus runs in another process')
