@@ -11,17 +11,23 @@ import { pacedLoad, percentile } from './paced.js'
 
 const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? '20')
 const connections = Number(process.env.BENCH_CONNECTIONS ?? '32')
+// BENCH_POLICIES > 1 serves that many policies and spreads the requests over all of them, one HPA's query each.
+const policies = Number(process.env.BENCH_POLICIES ?? '1')
 
 const pki = makeTestPki()
 // The server runs with this process's Node flags (package.json passes the ones the image's entrypoint uses).
-const target = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'api-target.js'), pki.servingFiles.certFile, pki.servingFiles.keyFile, pki.requestHeaderCAFile], { stdio: ['pipe', 'pipe', 'inherit'] })
+const target = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'api-target.js'), pki.servingFiles.certFile, pki.servingFiles.keyFile, pki.requestHeaderCAFile, String(policies)], { stdio: ['pipe', 'pipe', 'inherit'] })
 const lines = createInterface({ input: target.stdout })
 const nextLine = async (): Promise<Record<string, unknown>> => JSON.parse(String((await once(lines, 'line'))[0])) as Record<string, unknown>
 const { url } = await nextLine() as { url: string }
 
-const path = '/apis/external.metrics.k8s.io/v1beta1/namespaces/default/foresight_desired_replicas?labelSelector=foresight.dev%2Fpolicy%3Ddemo'
+const pathOf = (i: number): string =>
+  `/apis/external.metrics.k8s.io/v1beta1/namespaces/default/foresight_desired_replicas?labelSelector=foresight.dev%2Fpolicy%3D${policies > 1 ? `p${i % policies}` : 'demo'}`
+const path = pathOf(0)
+let saturatedCount = 0
 const options: autocannon.Options = {
   url: url + path,
+  requests: [{ setupRequest: (req) => ({ ...req, path: pathOf(saturatedCount++) }) }],
   connections,
   duration: durationSeconds,
   headers: { 'x-remote-user': 'system:serviceaccount:kube-system:horizontal-pod-autoscaler', 'x-remote-group': 'system:serviceaccounts' },
@@ -32,7 +38,7 @@ const options: autocannon.Options = {
 await autocannon({ ...options, duration: 3 })
 const targetRate = Number(process.env.BENCH_RATE ?? '2000')
 const pacedOptions = {
-  url: url + path,
+  url: (i: number): string => url + pathOf(i),
   ratePerSecond: targetRate,
   connections: 16,
   headers: options.headers as Record<string, string>,
@@ -51,7 +57,7 @@ await once(target, 'exit')
 const col = (v: string | number): string => String(v).padStart(14)
 const line = (k: string, a: string | number, b: string | number): string => `${k.padEnd(30)}${col(a)}${col(b)}`
 console.log(`\nbench:api  ${new Date().toISOString()}  node ${process.version}  ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`)
-console.log(`GET ${path}`)
+console.log(policies > 1 ? `GET ${pathOf(0).replace(/p0$/, 'p<i>')}, i cycling over ${policies} policies` : `GET ${path}`)
 console.log(`HTTPS keep-alive, ${durationSeconds} s per run, front-proxy client certificate + X-Remote-User, SubjectAccessReview (cache warm)\n`)
 console.log(line('', 'saturated', `paced ${targetRate}/s`))
 console.log(line('connections', connections, 16))

@@ -1,7 +1,8 @@
 import { Agent, request } from 'node:https'
 
 export interface PacedOptions {
-  url: string
+  /** One URL, or the URL of the i-th request (to spread requests over many policies). */
+  url: string | ((i: number) => string)
   ratePerSecond: number
   durationSeconds: number
   connections: number
@@ -33,6 +34,7 @@ export async function pacedLoad(o: PacedOptions): Promise<PacedResult> {
   let done = 0
   const start = performance.now()
   const intervalMs = 1000 / o.ratePerSecond
+  const urlOf = typeof o.url === 'string' ? ((u: string) => () => u)(o.url) : o.url
 
   await new Promise<void>((resolve) => {
     const finish = (i: number, due: number, success: boolean): void => {
@@ -42,7 +44,7 @@ export async function pacedLoad(o: PacedOptions): Promise<PacedResult> {
       if (++done === total) resolve()
     }
     const fire = (i: number, due: number): void => {
-      const req = request(o.url, { agent, headers: o.headers }, (res) => {
+      const req = request(urlOf(i), { agent, headers: o.headers }, (res) => {
         res.resume()
         res.on('end', () => finish(i, due, res.statusCode === 200))
       })
