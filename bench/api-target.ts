@@ -6,17 +6,28 @@ import { join } from 'node:path'
 import { startTestAdapter } from '../test/helpers/adapter.js'
 import { startReviewStandIn } from '../test/helpers/review-standin.js'
 
-const [certFile, keyFile, caFile, policiesArg] = process.argv.slice(2)
-if (certFile === undefined || keyFile === undefined || caFile === undefined) throw new Error('usage: api-target CERT KEY REQUEST_HEADER_CA [POLICIES]')
+const [certFile, keyFile, caFile, policiesArg, prometheusUrl] = process.argv.slice(2)
+if (certFile === undefined || keyFile === undefined || caFile === undefined) throw new Error('usage: api-target CERT KEY REQUEST_HEADER_CA [POLICIES [PROMETHEUS_URL]]')
 const policyCount = Number(policiesArg ?? '1')
-// More than one: that many copies of the demo policy named p0, p1, ... (all replay the same trace), so a query
-// for one of them runs with every other policy's results present, as in a cluster with many HPAs.
+// More than one: that many policies named p0, p1, ..., so a query for one of them runs with every other policy's
+// results present, as in a cluster with many HPAs. Without a Prometheus they all replay the demo trace; with one,
+// each reads its own backfilled series (bench/prometheus-target.ts), as in production.
 const policySettings: string[] = []
 if (policyCount > 1) {
   const demo = readFileSync(join(import.meta.dirname, '..', '..', 'assets', 'policies', 'demo.yaml'), 'utf8')
+  const fromPrometheus = (i: number): string => `apiVersion: foresight.dev/v1alpha1
+kind: ForesightPolicy
+metadata: { name: p${i}, namespace: default }
+spec:
+  scaleTargetRef: { name: svc-${i} }
+  load: { query: 'sum(rate(http_requests_total{namespace="bench",service="svc-${i}"}[2m]))', capacityPerReplica: 0.25 }
+  maxReplicas: 200
+`
+  const policyText = (i: number): string => prometheusUrl === undefined ? demo.replace(/^ {2}name: demo$/m, `  name: p${i}`) : fromPrometheus(i)
   const file = join(mkdtempSync(join(tmpdir(), 'foresight-bench-api-')), 'policies.yaml')
-  writeFileSync(file, Array.from({ length: policyCount }, (_, i) => demo.replace(/^ {2}name: demo$/m, `  name: p${i}`)).join('\n---\n'))
+  writeFileSync(file, Array.from({ length: policyCount }, (_, i) => policyText(i)).join('\n---\n'))
   policySettings.push(`policies.file=${file}`)
+  if (prometheusUrl !== undefined) policySettings.push('source.kind=prometheus', `source.url=${prometheusUrl}`)
 }
 const standIn = await startReviewStandIn()
 standIn.allow.add('system:serviceaccount:kube-system:horizontal-pod-autoscaler|default|foresight_desired_replicas')

@@ -14,9 +14,18 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? '32')
 // BENCH_POLICIES > 1 serves that many policies and spreads the requests over all of them, one HPA's query each.
 const policies = Number(process.env.BENCH_POLICIES ?? '1')
 
+// BENCH_SOURCE=prometheus (with BENCH_POLICIES > 1): the policies read a real Prometheus backfilled with one series
+// each (90 minutes of history, bench/prometheus-target.ts, its own process) instead of replaying the demo trace.
+const prometheus = process.env.BENCH_SOURCE === 'prometheus' && policies > 1
+  ? spawn(process.execPath, [join(import.meta.dirname, 'prometheus-target.js'), String(policies)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  : undefined
+const prometheusUrl = prometheus === undefined
+  ? []
+  : [(JSON.parse(String((await once(createInterface({ input: prometheus.stdout }), 'line'))[0])) as { url: string }).url]
+
 const pki = makeTestPki()
 // The server runs with this process's Node flags (package.json passes the ones the image's entrypoint uses).
-const target = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'api-target.js'), pki.servingFiles.certFile, pki.servingFiles.keyFile, pki.requestHeaderCAFile, String(policies)], { stdio: ['pipe', 'pipe', 'inherit'] })
+const target = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'api-target.js'), pki.servingFiles.certFile, pki.servingFiles.keyFile, pki.requestHeaderCAFile, String(policies), ...prometheusUrl], { stdio: ['pipe', 'pipe', 'inherit'] })
 const lines = createInterface({ input: target.stdout })
 const nextLine = async (): Promise<Record<string, unknown>> => JSON.parse(String((await once(lines, 'line'))[0])) as Record<string, unknown>
 const { url } = await nextLine() as { url: string }
@@ -53,11 +62,15 @@ target.stdin.write('stats\n')
 const stats = await nextLine() as { subjectAccessReviews: number; rssBytes: number }
 target.kill('SIGTERM')
 await once(target, 'exit')
+if (prometheus !== undefined) {
+  prometheus.kill('SIGTERM')
+  await once(prometheus, 'exit')
+}
 
 const col = (v: string | number): string => String(v).padStart(14)
 const line = (k: string, a: string | number, b: string | number): string => `${k.padEnd(30)}${col(a)}${col(b)}`
 console.log(`\nbench:api  ${new Date().toISOString()}  node ${process.version}  ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`)
-console.log(policies > 1 ? `GET ${pathOf(0).replace(/p0$/, 'p<i>')}, i cycling over ${policies} policies` : `GET ${path}`)
+console.log(policies > 1 ? `GET ${pathOf(0).replace(/p0$/, 'p<i>')}, i cycling over ${policies} policies (${prometheus === undefined ? 'all replaying the demo trace' : 'each reading its own series from a real Prometheus'})` : `GET ${path}`)
 console.log(`HTTPS keep-alive, ${durationSeconds} s per run, front-proxy client certificate + X-Remote-User, SubjectAccessReview (cache warm)\n`)
 console.log(line('', 'saturated', `paced ${targetRate}/s`))
 console.log(line('connections', connections, 16))

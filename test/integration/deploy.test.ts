@@ -226,7 +226,7 @@ function apiService(t: Test, objs: readonly K8sObject[]): ApiService {
 /** Metric names the code defines (`name: 'foresight_...'`), with the series a histogram adds. */
 function exportedMetrics(): Set<string> {
   const names = new Set<string>()
-  for (const file of ['src/engine/loop.ts', 'src/remediation/metrics.ts', 'src/telemetry/http-metrics.ts']) {
+  for (const file of ['src/engine/loop.ts', 'src/engine/gauges.ts', 'src/remediation/metrics.ts', 'src/telemetry/http-metrics.ts']) {
     const src = readFileSync(join(ROOT, file), 'utf8')
     for (const m of src.matchAll(/name: '(foresight_[a-z_]+)'/g)) {
       const n = m[1]

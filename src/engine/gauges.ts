@@ -1,0 +1,73 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { Gauge, type Registry } from 'prom-client'
+import type { PolicyResult } from './types.js'
+
+type Labels = Record<string, string>
+interface Series { gauge: Gauge<string>; labels: Labels; id: string; value: number }
+
+// Setting 60,000 series for 10,000 policies takes about 160 ms; in turns of this many policies the API requests
+// sharing the event loop are not held for all of it.
+const POLICIES_PER_TURN = 50
+
+/**
+ * The per-policy gauges on /metrics. Each publish sets every policy's series and removes the ones it no longer
+ * has (a reason, quantile horizon, pod or whole policy gone) instead of resetting the gauges first, so a scrape
+ * that lands between two turns sees each series with its previous or its new value, never a series missing.
+ */
+export class PolicyGauges {
+  private readonly desired: Gauge<string>
+  private readonly forecast: Gauge<string>
+  private readonly observed: Gauge<string>
+  private readonly anomaly: Gauge<string>
+  private readonly podAnomaly: Gauge<string>
+  private readonly all: ReadonlyArray<Gauge<string>>
+  /** policy key -> the series written for it by the last publish */
+  private written = new Map<string, Series[]>()
+
+  constructor(registry: Registry) {
+    const registers = [registry]
+    this.desired = new Gauge({ name: 'foresight_desired_replicas', help: 'Replica count served to the HPA', labelNames: ['namespace', 'policy', 'reason'], registers })
+    this.forecast = new Gauge({ name: 'foresight_forecast_load', help: 'Forecast load at the policy horizon', labelNames: ['namespace', 'policy', 'quantile', 'horizon'], registers })
+    this.observed = new Gauge({ name: 'foresight_observed_load', help: 'Newest observed load', labelNames: ['namespace', 'policy'], registers })
+    this.anomaly = new Gauge({ name: 'foresight_anomaly_score', help: 'Workload anomaly score in [0,1]', labelNames: ['namespace', 'policy', 'class'], registers })
+    this.podAnomaly = new Gauge({ name: 'foresight_pod_anomaly_score', help: 'Pod anomaly score in [0,1] against its siblings', labelNames: ['namespace', 'policy', 'pod', 'class'], registers })
+    this.all = [this.desired, this.forecast, this.observed, this.anomaly, this.podAnomaly]
+  }
+
+  /** `results`: policy key -> its result (undefined: the policy has none yet, so no series). */
+  async publish(results: ReadonlyArray<readonly [string, PolicyResult | undefined]>): Promise<void> {
+    const next = new Map<string, Series[]>()
+    for (const [i, [key, r]] of results.entries()) {
+      if (i > 0 && i % POLICIES_PER_TURN === 0) await nextTurn()
+      const now = r === undefined ? [] : this.series(r)
+      for (const w of now) w.gauge.set(w.labels, w.value)
+      const ids = new Set(now.map((w) => w.id))
+      for (const old of this.written.get(key) ?? []) if (!ids.has(old.id)) old.gauge.remove(old.labels)
+      next.set(key, now)
+    }
+    for (const [key, old] of this.written) if (!next.has(key)) for (const w of old) w.gauge.remove(w.labels)
+    this.written = next
+  }
+
+  private series(r: PolicyResult): Series[] {
+    const base = { namespace: r.namespace, policy: r.name }
+    const out: Series[] = []
+    // Label sets are unique within a gauge; across gauges they can repeat (observed and desired share namespace and
+    // policy), hence the gauge's index in the id.
+    const add = (gauge: Gauge<string>, labels: Labels, value: number): void => {
+      out.push({ gauge, labels, value, id: `${this.all.indexOf(gauge)}${JSON.stringify(labels)}` })
+    }
+    if (r.desiredReplicas !== undefined) add(this.desired, { ...base, reason: r.reason }, r.desiredReplicas)
+    if (r.observedLoad !== undefined) add(this.observed, base, r.observedLoad)
+    if (r.forecast !== undefined) {
+      const horizon = `${r.forecast.horizonSeconds}s`
+      add(this.forecast, { ...base, quantile: '0.1', horizon }, r.forecast.p10)
+      add(this.forecast, { ...base, quantile: '0.5', horizon }, r.forecast.p50)
+      add(this.forecast, { ...base, quantile: '0.9', horizon }, r.forecast.p90)
+    }
+    if (r.anomaly !== undefined) add(this.anomaly, { ...base, class: r.anomaly.class }, r.anomaly.score)
+    for (const pod of r.pods ?? []) add(this.podAnomaly, { ...base, pod: pod.pod, class: pod.class }, pod.score)
+    return out
+  }
+}
+
