@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { parse, stringify } from 'yaml'
 import { startTestAdapter } from '../helpers/adapter.js'
+import { STATIC_FALLBACK_7, WEB_POD_SIGNALS, backfilledPolicy } from '../helpers/policies.js'
 import { freePort, startPrometheus } from '../helpers/prometheus.js'
 import { startCountingProxy } from '../helpers/prometheus-proxy.js'
 
@@ -71,22 +72,9 @@ t.test('a real Prometheus scraping the real adapter: the alerts select its serie
   t.teardown(() => proxy.close())
 
   const policies = join(dir, 'policies.yaml')
-  const policy = (ns: string, name: string, service: string, extra: string): string => `
-apiVersion: foresight.dev/v1alpha1
-kind: ForesightPolicy
-metadata: { name: ${name}, namespace: ${ns} }
-spec:
-  scaleTargetRef: { name: ${name} }
-  load:
-    query: sum(rate(http_requests_total{namespace="${ns}",service="${service}"}[2m]))
-    capacityPerReplica: 0.25
-  maxReplicas: 200
-${extra}`
   writeFileSync(policies, [
-    policy('default', 'web', 'web', `  podSignals:
-    podLabel: pod
-    errorRatioQuery: max by (pod) (http_requests_errors_ratio{namespace="default",service="web"})`),
-    policy('shop', 'api', 'api', '  fallback: { behavior: static, replicas: 7, failureThreshold: 2 }'),
+    backfilledPolicy('default', 'web', 'web', WEB_POD_SIGNALS),
+    backfilledPolicy('shop', 'api', 'api', STATIC_FALLBACK_7),
   ].join('\n---\n'))
   const adapter = await startTestAdapter(['source.kind=prometheus', `source.url=${proxy.url}`, `policies.file=${policies}`, 'engine.refreshIntervalMs=1000', `metrics.port=${metricsPort}`])
   let adapterClosed = false

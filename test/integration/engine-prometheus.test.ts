@@ -5,6 +5,7 @@ import t from 'tap'
 import { parseMilliValue } from '../../src/api/quantity.js'
 import { startTestAdapter } from '../helpers/adapter.js'
 import { call } from '../helpers/https-client.js'
+import { STATIC_FALLBACK_7, WEB_POD_SIGNALS, backfilledPolicy } from '../helpers/policies.js'
 import { startPrometheus } from '../helpers/prometheus.js'
 
 // End to end: a real Prometheus backfilled with the NASA trace -> the engine and the real model -> the HTTPS
@@ -13,25 +14,12 @@ import { startPrometheus } from '../helpers/prometheus.js'
 const prom = await startPrometheus()
 t.teardown(() => prom.stop())
 
-const policy = (ns: string, name: string, service: string, extra = ''): string => `
-apiVersion: foresight.dev/v1alpha1
-kind: ForesightPolicy
-metadata: { name: ${name}, namespace: ${ns} }
-spec:
-  scaleTargetRef: { name: ${name} }
-  load:
-    query: sum(rate(http_requests_total{namespace="${ns}",service="${service}"}[2m]))
-    capacityPerReplica: 0.25
-  maxReplicas: 200
-${extra}`
 const dir = mkdtempSync(join(tmpdir(), 'foresight-engine-it-'))
 const policies = join(dir, 'policies.yaml')
 writeFileSync(policies, [
-  policy('default', 'web', 'web', `  podSignals:
-    podLabel: pod
-    errorRatioQuery: max by (pod) (http_requests_errors_ratio{namespace="default",service="web"})`),
-  policy('shop', 'api', 'api', '  fallback: { behavior: static, replicas: 7, failureThreshold: 2 }'),
-  policy('shop', 'cart', 'cart'),
+  backfilledPolicy('default', 'web', 'web', WEB_POD_SIGNALS),
+  backfilledPolicy('shop', 'api', 'api', STATIC_FALLBACK_7),
+  backfilledPolicy('shop', 'cart', 'cart'),
 ].join('\n---\n'))
 
 const adapter = await startTestAdapter(['source.kind=prometheus', `source.url=${prom.url}`, `policies.file=${policies}`, 'engine.refreshIntervalMs=1000'])
