@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client'
 import { authHook } from '../api/auth-hook.js'
 import { discoveryRoutes } from '../api/discovery.js'
 import { clientErrorHandler, frameworkErrors, MAX_PATH_SEGMENT_LENGTH, statusErrors } from '../api/errors.js'
+import { ignoreBodies } from '../api/no-bodies.js'
 import { externalMetricsRoutes } from '../api/external-metrics.js'
 import { healthRoutes, type ReadinessCheck } from '../api/health.js'
 import { openapiRoutes } from '../api/openapi.js'
@@ -78,6 +79,7 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
     clientErrorHandler,
   })
   await api.register(statusErrors)
+  await api.register(ignoreBodies)
   await api.register(httpMetrics, { registry: deps.registry, server: 'api' })
   await api.register(authHook, { authenticator: deps.authenticator, authorizer: deps.authorizer })
   await api.register(healthRoutes, { checks: readiness })
@@ -87,6 +89,7 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
 
   const telemetry = Fastify({ loggerInstance: telemetryLog, logController: new LogController({ disableRequestLogging: true }), clientErrorHandler })
   await telemetry.register(statusErrors)
+  await telemetry.register(ignoreBodies)
   await telemetry.register(healthRoutes, { checks: readiness })
   telemetry.get('/metrics', async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()))
 
