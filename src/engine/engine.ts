@@ -134,7 +134,11 @@ export class Engine {
    */
   async refresh(policies: readonly Policy[]): Promise<{ timings: { historyMs: number; featuresMs: number; inferenceMs: number } }> {
     const nowMs = this.now()
-    for (const p of policies) this.state(policyKey(p)).spec = p.spec
+    // A new policy's state holds its anomaly scorer's buffers: 10,000 at once is a long allocation.
+    for (const [i, p] of policies.entries()) {
+      if (i > 0 && i % POLICIES_PER_TURN === 0) await nextTurn()
+      this.state(policyKey(p)).spec = p.spec
+    }
     const t0 = performance.now()
     const prepared = await this.readHistory(policies, nowMs)
     const t1 = performance.now()

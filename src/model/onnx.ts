@@ -25,15 +25,16 @@ export async function createForecasterSession(modelPath = defaultModelPath(), op
 }
 
 /**
- * Runs the first `count` windows of `batch`; returns quantiles laid out [count, HORIZON_STEPS, 3]. Tensors are
- * views on the batch buffers, so no copy is made on the way in.
+ * Runs `count` windows of `batch` from window `first`; returns quantiles laid out [count, HORIZON_STEPS, 3].
+ * Tensors are views on the batch buffers, so no copy is made on the way in.
  */
-export async function runForecastBatch(session: ort.InferenceSession, batch: ForecastBatch, count = batch.capacity): Promise<Float32Array> {
-  if (!(count >= 1 && count <= batch.capacity)) throw new RangeError(`count must be in [1, ${batch.capacity}]`)
+export async function runForecastBatch(session: ort.InferenceSession, batch: ForecastBatch, count = batch.capacity, first = 0): Promise<Float32Array> {
+  if (!(Number.isInteger(first) && first >= 0 && count >= 1 && first + count <= batch.capacity)) throw new RangeError(`windows [${first}, ${first + count}) must lie in [0, ${batch.capacity})`)
+  const end = first + count
   const feeds = {
-    recent: new ort.Tensor('float32', batch.recent.subarray(0, count * RECENT_STEPS), [count, RECENT_STEPS]),
-    seasonal: new ort.Tensor('float32', batch.seasonal.subarray(0, count * SEASONAL_ROWS * SEASONAL_STEPS), [count, SEASONAL_ROWS, SEASONAL_STEPS]),
-    seasonal_mask: new ort.Tensor('float32', batch.seasonalMask.subarray(0, count * SEASONAL_ROWS), [count, SEASONAL_ROWS]),
+    recent: new ort.Tensor('float32', batch.recent.subarray(first * RECENT_STEPS, end * RECENT_STEPS), [count, RECENT_STEPS]),
+    seasonal: new ort.Tensor('float32', batch.seasonal.subarray(first * SEASONAL_ROWS * SEASONAL_STEPS, end * SEASONAL_ROWS * SEASONAL_STEPS), [count, SEASONAL_ROWS, SEASONAL_STEPS]),
+    seasonal_mask: new ort.Tensor('float32', batch.seasonalMask.subarray(first * SEASONAL_ROWS, end * SEASONAL_ROWS), [count, SEASONAL_ROWS]),
   }
   const out = await session.run(feeds)
   const q = out.quantiles

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { allocateBatch, HORIZON_STEPS, RECENT_STEPS } from '../forecast/windows.js'
 import { packageRoot } from '../util/paths.js'
+import { createForecasterSession, runForecastBatch } from './onnx.js'
 import { loadModel, ModelLoadError } from './runtime.js'
 
 const onnx = join(packageRoot(), 'models/foresight-forecaster.onnx')
@@ -26,6 +27,26 @@ t.test('the committed model loads and forecasts a batch', async (t) => {
   t.ok(p50 > 50 && p50 < 150, `a level near 100 forecasts near 100 (p50 ${p50})`)
   const flat = q[HORIZON_STEPS * 3 + 1] ?? NaN
   t.ok(Math.abs(flat - 5) < 1, `a flat 5 stays near 5 (p50 ${flat})`)
+})
+
+t.test('a large batch runs in slices with the same quantiles as one run', async (t) => {
+  const model = await loadModel(onnx, meta)
+  const session = await createForecasterSession(onnx)
+  t.teardown(async () => { await model.close(); await session.release() })
+  // More windows than one slice holds, not a multiple of it; each window its own level and wiggle.
+  const count = 1234
+  const batch = allocateBatch(count)
+  for (let w = 0; w < count; w++) {
+    for (let i = 0; i < RECENT_STEPS; i++) batch.recent[w * RECENT_STEPS + i] = 10 + (w % 97) + 5 * Math.sin((i + w) / 4)
+  }
+  const sliced = await model.forecast(batch, count)
+  const whole = await runForecastBatch(session, batch, count)
+  t.equal(sliced.length, whole.length)
+  let worst = 0
+  for (let i = 0; i < whole.length; i++) worst = Math.max(worst, Math.abs((sliced[i] ?? NaN) - (whole[i] ?? NaN)))
+  t.ok(worst <= 1e-4, `largest difference ${worst}`)
+  const last = (count - 1) * HORIZON_STEPS * 3 + 1
+  t.not(sliced[last], sliced[1], 'the last window is its own, not a copy of the first')
 })
 
 const bad: Array<[string, () => [string, string], RegExp]> = [

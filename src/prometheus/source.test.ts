@@ -91,6 +91,31 @@ t.test('fetchLoadHistory: grouping, identical queries and bad ranges', async (t)
   }
 })
 
+t.test('fetchLoadHistory: plans are kept for the same policies and made again when a query or policy changes', async (t) => {
+  const xy = 'sum by (service) (rate(m{service=~"x|y"}[5m]))'
+  const xz = 'sum by (service) (rate(m{service=~"x|z"}[5m]))'
+  const q = fake({ [xy]: [series({ service: 'x' }, 10), series({ service: 'y' }, 20)], [xz]: [series({ service: 'x' }, 10), series({ service: 'z' }, 30)] })
+  const src = new PrometheusSource({ querier: q, log })
+  const x = policy('x', 'sum(rate(m{service="x"}[5m]))')
+  const value = (res: Awaited<ReturnType<PrometheusSource['fetchLoadHistory']>>, k: string): number | undefined => {
+    const r = res.get(k)
+    return r?.ok === true ? r.window.values[0] : undefined
+  }
+  const rounds: Array<{ name: string; policies: Policy[]; asked: string; values: Record<string, number | undefined> }> = [
+    { name: 'first', policies: [x, policy('y', 'sum(rate(m{service="y"}[5m]))')], asked: xy, values: { 'ns/x': 10, 'ns/y': 20 } },
+    { name: 'same again', policies: [x, policy('y', 'sum(rate(m{service="y"}[5m]))')], asked: xy, values: { 'ns/x': 10, 'ns/y': 20 } },
+    { name: 'y now reads z', policies: [x, policy('y', 'sum(rate(m{service="z"}[5m]))')], asked: xz, values: { 'ns/x': 10, 'ns/y': 30 } },
+    { name: 'y renamed w, same query', policies: [x, policy('w', 'sum(rate(m{service="z"}[5m]))')], asked: xz, values: { 'ns/x': 10, 'ns/w': 30, 'ns/y': undefined } },
+    { name: 'back to the first', policies: [x, policy('y', 'sum(rate(m{service="y"}[5m]))')], asked: xy, values: { 'ns/x': 10, 'ns/y': 20 } },
+  ]
+  for (const r of rounds) {
+    q.asked.length = 0
+    const res = await src.fetchLoadHistory(r.policies, RANGE)
+    t.same(q.asked, [r.asked], `${r.name}: asks ${r.asked}`)
+    for (const [k, v] of Object.entries(r.values)) t.equal(value(res, k), v, `${r.name}: ${k}`)
+  }
+})
+
 t.test('fetchPodSignals: per pod, per signal, shared queries read once', async (t) => {
   const er = 'max by (pod) (err)'
   const lat = 'max by (instance) (lat)'
