@@ -1,10 +1,11 @@
 // npm run bench:api: keep-alive HTTPS load on the external metric route with authentication (front-proxy client
 // certificate + X-Remote-User) and authorization (SubjectAccessReview, cache warm) on. Prints throughput and latency.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
 import autocannon from 'autocannon'
 import { makeTestPki } from '../test/helpers/pki.js'
 import { pacedLoad, percentile } from './paced.js'
@@ -19,14 +20,26 @@ const policies = Number(process.env.BENCH_POLICIES ?? '1')
 const prometheus = process.env.BENCH_SOURCE === 'prometheus' && policies > 1
   ? spawn(process.execPath, [join(import.meta.dirname, 'prometheus-target.js'), String(policies)], { stdio: ['ignore', 'pipe', 'inherit'] })
   : undefined
-const prometheusUrl = prometheus === undefined
-  ? []
-  : [(JSON.parse(String((await once(createInterface({ input: prometheus.stdout }), 'line'))[0])) as { url: string }).url]
+// Whatever ends this process (an error included) ends the processes it started.
+const children: ChildProcess[] = prometheus === undefined ? [] : [prometheus]
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGTERM')
+})
+const firstLine = async (child: ChildProcess & { stdout: Readable }): Promise<string> => {
+  const first = await Promise.race([
+    once(createInterface({ input: child.stdout }), 'line').then(([l]) => ({ line: String(l) })),
+    once(child, 'exit').then(([code]) => ({ code: String(code) })),
+  ])
+  if ('line' in first) return first.line
+  throw new Error(`a benchmark process exited (${first.code}) before it was ready`)
+}
+const prometheusUrl = prometheus === undefined ? [] : [(JSON.parse(await firstLine(prometheus)) as { url: string }).url]
 
 const pki = makeTestPki()
 // The server runs with this process's Node flags (package.json passes the ones the image's entrypoint uses).
-const target = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'api-target.js'), pki.servingFiles.certFile, pki.servingFiles.keyFile, pki.requestHeaderCAFile, String(policies), ...prometheusUrl], { stdio: ['pipe', 'pipe', 'inherit'] })
-const lines = createInterface({ input: target.stdout })
+const server = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'api-target.js'), pki.servingFiles.certFile, pki.servingFiles.keyFile, pki.requestHeaderCAFile, String(policies), ...prometheusUrl], { stdio: ['pipe', 'pipe', 'inherit'] })
+children.push(server)
+const lines = createInterface({ input: server.stdout })
 const nextLine = async (): Promise<Record<string, unknown>> => JSON.parse(String((await once(lines, 'line'))[0])) as Record<string, unknown>
 const { url } = await nextLine() as { url: string }
 
@@ -58,10 +71,10 @@ await pacedLoad({ ...pacedOptions, durationSeconds: 3 })
 const paced = await pacedLoad({ ...pacedOptions, durationSeconds })
 const pacedMs = (p: number): string => percentile(paced.latenciesMs, p).toFixed(2)
 const saturated = await autocannon(options)
-target.stdin.write('stats\n')
+server.stdin.write('stats\n')
 const stats = await nextLine() as { subjectAccessReviews: number; rssBytes: number }
-target.kill('SIGTERM')
-await once(target, 'exit')
+server.kill('SIGTERM')
+await once(server, 'exit')
 if (prometheus !== undefined) {
   prometheus.kill('SIGTERM')
   await once(prometheus, 'exit')

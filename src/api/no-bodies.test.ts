@@ -22,6 +22,12 @@ t.test('a body never decides the status: unknown paths 404, read-only paths 405'
     const res = await app.inject({ method: c.method, url: c.url, headers: c.headers, payload: c.payload })
     t.equal(res.statusCode, c.code, c.name)
     t.match(res.json(), { kind: 'Status', code: c.code }, `${c.name}: a Status body`)
+    t.equal(res.headers.connection, 'close', `${c.name}: the connection is not kept to drain the body`)
   }
-  t.equal((await app.inject({ method: 'GET', url: '/apis' })).statusCode, 200, 'reads still answer')
+  const read = await app.inject({ method: 'GET', url: '/apis' })
+  t.equal(read.statusCode, 200, 'reads still answer')
+  t.not(read.headers.connection, 'close', 'and keep their connection')
+  // fastify refuses a Content-Type it cannot parse as a media type before it routes.
+  const garbled = await app.inject({ method: 'POST', url: '/nope', headers: { 'content-type': ';;' }, payload: 'x' })
+  t.equal(garbled.statusCode, 415, 'a malformed Content-Type header: 415')
 })

@@ -22,7 +22,7 @@ export class PolicyGauges {
   private readonly podAnomaly: Gauge<string>
   private readonly all: ReadonlyArray<Gauge<string>>
   /** policy key -> the series written for it by the last publish */
-  private written = new Map<string, Series[]>()
+  private readonly written = new Map<string, Series[]>()
 
   constructor(registry: Registry) {
     const registers = [registry]
@@ -36,17 +36,22 @@ export class PolicyGauges {
 
   /** `results`: policy key -> its result (undefined: the policy has none yet, so no series). */
   async publish(results: ReadonlyArray<readonly [string, PolicyResult | undefined]>): Promise<void> {
-    const next = new Map<string, Series[]>()
+    // `written` is brought up to date policy by policy, so it matches the gauges even if a publish stops midway.
+    const seen = new Set<string>()
     for (const [i, [key, r]] of results.entries()) {
       if (i > 0 && i % POLICIES_PER_TURN === 0) await nextTurn()
       const now = r === undefined ? [] : this.series(r)
       for (const w of now) w.gauge.set(w.labels, w.value)
       const ids = new Set(now.map((w) => w.id))
       for (const old of this.written.get(key) ?? []) if (!ids.has(old.id)) old.gauge.remove(old.labels)
-      next.set(key, now)
+      this.written.set(key, now)
+      seen.add(key)
     }
-    for (const [key, old] of this.written) if (!next.has(key)) for (const w of old) w.gauge.remove(w.labels)
-    this.written = next
+    for (const [key, old] of this.written) {
+      if (seen.has(key)) continue
+      for (const w of old) w.gauge.remove(w.labels)
+      this.written.delete(key)
+    }
   }
 
   private series(r: PolicyResult): Series[] {

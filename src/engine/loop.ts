@@ -32,7 +32,7 @@ export class RefreshLoop {
   constructor(private readonly o: RefreshLoopOptions) {
     const registers = [o.registry]
     this.gauges = new PolicyGauges(o.registry)
-    this.duration = new Histogram({ name: 'foresight_refresh_duration_seconds', help: 'Time of one refresh by phase', labelNames: ['phase'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30], registers })
+    this.duration = new Histogram({ name: 'foresight_refresh_duration_seconds', help: 'Wall time of one refresh by phase, turns given to API requests included', labelNames: ['phase'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30], registers })
   }
 
   /** Runs the first refresh now and resolves when it is done (readiness waits for it). */
