@@ -1,7 +1,7 @@
 /**
  * The longest the event loop was held between start and stop(): the largest gap between ticks of a 2 ms interval,
- * less the interval. perf_hooks' monitorEventLoopDelay was tried first and missed whole 90 ms synchronous runs of
- * onnxruntime (it reported 10 ms for them after the first).
+ * less the interval. perf_hooks' monitorEventLoopDelay was tried first and missed whole synchronous runs of
+ * onnxruntime that this sees.
  */
 export function stallMeter(): { stop: () => number } {
   const everyMs = 2

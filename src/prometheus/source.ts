@@ -47,7 +47,7 @@ const SIGNAL_QUERIES: ReadonlyArray<[PodSignalName, 'errorRatioQuery' | 'latency
 
 export class PrometheusSource implements HistoryReader {
   // A refresh reads three ranges of the same policies, and the next refresh usually the same policies again:
-  // planning parses every query (43-72 ms per 10,000 here, and the three reads plan back to back before the
+  // planning parses every query (tens of ms for 10,000, and the three reads plan back to back before the
   // first await), so the plans of the last few policy sets (one per step) are kept and made again only when a
   // policy or its query changes.
   private readonly plans = new LRUCache<string, QueryPlan[]>({ max: 4 })
