@@ -82,22 +82,33 @@ export interface QueryPlan {
   grouped: boolean
 }
 
+/** A query that can be grouped, with its shape key. */
+export interface Shaped { parsed: SimpleQuery; shape: string }
+
+/** The groupable form of `query` (simple, with at least one equality matcher), or undefined. */
+export function shaped(query: string): Shaped | undefined {
+  const parsed = parseSimpleQuery(query)
+  if (parsed === undefined || !parsed.matchers.some((m) => m.op === '=')) return undefined
+  return { parsed, shape: shapeKey(parsed) }
+}
+
 /**
  * One plan per distinct query, except that simple queries of the same shape are merged (up to maxGroupSize
- * distinct queries per plan). Policies with the identical query share a plan either way.
+ * distinct queries per plan). Policies with the identical query share a plan either way. `shapeOf` may be a
+ * cached `shaped`: parsing is most of the cost.
  */
-export function planQueries(items: ReadonlyArray<{ key: string; query: string }>, maxGroupSize = 50): QueryPlan[] {
+export function planQueries(items: ReadonlyArray<{ key: string; query: string }>, maxGroupSize = 50, shapeOf: (query: string) => Shaped | undefined = shaped): QueryPlan[] {
   const byText = new Map<string, string[]>()
   for (const { key, query } of items) pushTo(byText, query, key)
   const plans: QueryPlan[] = []
   const shapes = new Map<string, Array<{ parsed: SimpleQuery; query: string; keys: string[] }>>()
   for (const [query, keys] of byText) {
-    const parsed = parseSimpleQuery(query)
-    if (parsed === undefined || !parsed.matchers.some((m) => m.op === '=')) {
+    const s = shapeOf(query)
+    if (s === undefined) {
       plans.push({ query, members: keys.map((key) => ({ key })), grouped: false })
       continue
     }
-    pushTo(shapes, shapeKey(parsed), { parsed, query, keys })
+    pushTo(shapes, s.shape, { parsed: s.parsed, query, keys })
   }
   for (const group of shapes.values()) {
     for (let i = 0; i < group.length; i += maxGroupSize) {

@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
 import type { HistoryReader, WindowResult } from '../engine/types.js'
 import { policyKey, type Policy } from '../policy/schema.js'
-import { planQueries, splitGrouped, type QueryPlan } from './batch.js'
+import { planQueries, shaped, splitGrouped, type QueryPlan, type Shaped } from './batch.js'
 import { createPrometheusClient, type PrometheusClient, type PrometheusClientOptions } from './client.js'
 import { PrometheusError } from './errors.js'
 import { byPod, expectOne, gridLength, resample, type RawSeries, type Window } from './parse.js'
@@ -51,6 +51,8 @@ export class PrometheusSource implements HistoryReader {
   // first await), so the plans of the last few policy sets (one per step) are kept and made again only when a
   // policy or its query changes.
   private readonly plans = new LRUCache<string, QueryPlan[]>({ max: 4 })
+  // And when the set changes (one policy edited among thousands), only new query texts are parsed again.
+  private readonly shapes = new LRUCache<string, { s: Shaped | undefined }>({ max: 20_000 })
 
   constructor(private readonly opts: PrometheusSourceOptions) {}
 
@@ -91,7 +93,14 @@ export class PrometheusSource implements HistoryReader {
     const signature = items.map((i) => `${i.key}\u0000${i.query}`).join('\u0001')
     const cached = this.plans.get(signature)
     if (cached !== undefined) return cached
-    const plans = planQueries(items, groupSize)
+    const plans = planQueries(items, groupSize, (query) => {
+      let hit = this.shapes.get(query)
+      if (hit === undefined) {
+        hit = { s: shaped(query) }
+        this.shapes.set(query, hit)
+      }
+      return hit.s
+    })
     this.plans.set(signature, plans)
     return plans
   }
