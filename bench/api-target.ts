@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTestAdapter } from '../test/helpers/adapter.js'
 import { startReviewStandIn } from '../test/helpers/review-standin.js'
+import { serviceQuery } from './services.js'
 
 const [certFile, keyFile, caFile, policiesArg, prometheusUrl] = process.argv.slice(2)
 if (certFile === undefined || keyFile === undefined || caFile === undefined) throw new Error('usage: api-target CERT KEY REQUEST_HEADER_CA [POLICIES [PROMETHEUS_URL]]')
@@ -20,7 +21,7 @@ kind: ForesightPolicy
 metadata: { name: p${i}, namespace: default }
 spec:
   scaleTargetRef: { name: svc-${i} }
-  load: { query: 'sum(rate(http_requests_total{namespace="bench",service="svc-${i}"}[2m]))', capacityPerReplica: 0.25 }
+  load: { query: '${serviceQuery(i)}', capacityPerReplica: 0.25 }
   maxReplicas: 200
 `
   const policyText = (i: number): string => prometheusUrl === undefined ? demo.replace(/^ {2}name: demo$/m, `  name: p${i}`) : fromPrometheus(i)

@@ -11,6 +11,7 @@ import { loadModel } from '../src/model/runtime.js'
 import { policySchema, type Policy } from '../src/policy/schema.js'
 import { createPrometheusSource, PrometheusSource } from '../src/prometheus/source.js'
 import { packageRoot } from '../src/util/paths.js'
+import { serviceQuery } from './services.js'
 import { stallMeter } from './stall.js'
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? '10000')
@@ -29,7 +30,7 @@ const policy = (i: number): Policy => policySchema.parse({
   apiVersion: 'foresight.dev/v1alpha1',
   kind: 'ForesightPolicy',
   metadata: { name: `p-${i}`, namespace: 'bench' },
-  spec: { scaleTargetRef: { name: `svc-${i}` }, load: { query: `sum(rate(http_requests_total{namespace="bench",service="svc-${i}"}[2m]))`, capacityPerReplica: 0.25 }, maxReplicas: 200 },
+  spec: { scaleTargetRef: { name: `svc-${i}` }, load: { query: serviceQuery(i), capacityPerReplica: 0.25 }, maxReplicas: 200 },
 })
 
 const root = packageRoot()

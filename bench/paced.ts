@@ -34,7 +34,7 @@ export async function pacedLoad(o: PacedOptions): Promise<PacedResult> {
   let done = 0
   const start = performance.now()
   const intervalMs = 1000 / o.ratePerSecond
-  const urlOf = typeof o.url === 'string' ? ((u: string) => () => u)(o.url) : o.url
+  const urlOf = (i: number): string => (typeof o.url === 'string' ? o.url : o.url(i))
 
   await new Promise<void>((resolve) => {
     const finish = (i: number, due: number, success: boolean): void => {

@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { DEFAULT_LIKELIHOOD } from '../anomaly/likelihood.js'
 import { DEFAULT_SCORER, OnlineAnomalyScorer, type AnomalyCause, type ScorerOptions } from '../anomaly/scorer.js'
@@ -12,6 +11,7 @@ import { bridgeGaps, fillTail, latestFinite } from './series.js'
 import { combinePodScores, scorePods, type PodSignalClass } from './pods.js'
 import type { Explanation, HistoryReader, PodSignalReader, PodSignals, PolicyResult, Window, WindowResult } from './types.js'
 import { pushTo } from '../util/group.js'
+import { turnBefore } from './turns.js'
 
 /** What a failed inference puts in the served message: the onnxruntime error itself goes to the log only. */
 export const INFERENCE_FAILED = 'forecast: model inference failed'
@@ -24,9 +24,6 @@ const WEEK_SECONDS = 7 * DAY_SECONDS
 const MIN_RECENT_SAMPLES = 45
 const MAX_BRIDGED_GAP_STEPS = 5
 const MAX_TAIL_FILL_STEPS = 2
-// API requests share the event loop with the refresh: the per-policy loops give it a turn this often, so 10,000
-// policies do not hold every request for the whole computation (about a second in one stretch under load).
-const POLICIES_PER_TURN = 50
 /**
  * Serving runs the benchmarked detector (bench:nab scores this exact setting) with two differences: it learns for
  * 120 rows instead of 300 (two hours at a 1-minute step, not five), and its scores keep a level rather than an
@@ -136,7 +133,7 @@ export class Engine {
     const nowMs = this.now()
     // A new policy's state holds its anomaly scorer's buffers: 10,000 at once is a long allocation.
     for (const [i, p] of policies.entries()) {
-      if (i > 0 && i % POLICIES_PER_TURN === 0) await nextTurn()
+      await turnBefore(i)
       this.state(policyKey(p)).spec = p.spec
     }
     const t0 = performance.now()
@@ -145,7 +142,7 @@ export class Engine {
     const batch = allocateBatch(Math.max(1, prepared.length))
     let count = 0
     for (const [i, p] of prepared.entries()) {
-      if (i > 0 && i % POLICIES_PER_TURN === 0) await nextTurn()
+      await turnBefore(i)
       try {
         if (this.pack(p, batch, count)) p.slot = count++
       } catch (err) {
@@ -159,7 +156,7 @@ export class Engine {
     const t3 = performance.now()
     const podSignals = await this.readPods(policies, nowMs)
     for (const [i, p] of prepared.entries()) {
-      if (i > 0 && i % POLICIES_PER_TURN === 0) await nextTurn()
+      await turnBefore(i)
       try {
         await this.finish(p, quantiles, nowMs, podSignals.get(p.key))
       } catch (err) {
