@@ -6,6 +6,7 @@ import type { LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { dampen, EMPTY_DAMPING, type DampingState } from './damping.js'
 import { onFailure, servedText } from './fallback.js'
+import { ResultCache, type CommittedResult } from './result-cache.js'
 import { recommend } from './replicas.js'
 import { bridgeGaps, fillTail, latestFinite } from './series.js'
 import { combinePodScores, scorePods, type PodSignalClass } from './pods.js'
@@ -50,14 +51,6 @@ interface PolicyState {
   spec?: Policy['spec']
 }
 
-/** A result as the API reads it, with what the staleness backstop needs. */
-interface Committed {
-  result: PolicyResult
-  /** The result's age, for the backstop, counts from here. */
-  atMs: number
-  /** Its overdue episode was logged already (once per episode, not on every API read). */
-  overdueLogged: boolean
-}
 
 export interface EngineOptions {
   model: LoadedModel
@@ -93,35 +86,36 @@ interface Prepared {
  */
 export class Engine {
   private readonly states = new Map<string, PolicyState>()
-  private readonly results = new Map<string, Committed>()
+  private readonly results: ResultCache
   private readonly now: () => number
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now
+    this.results = new ResultCache({ log: opts.log, now: this.now, ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}) })
   }
 
   result(key: string): PolicyResult | undefined {
-    const c = this.results.get(key)
-    return c === undefined ? undefined : this.serve(c, this.now())
+    return this.results.result(key)
   }
 
-  *allResults(namespace?: string): IterableIterator<PolicyResult> {
-    const nowMs = this.now()
-    for (const c of this.results.values()) if (namespace === undefined || c.result.namespace === namespace) yield this.serve(c, nowMs)
+  allResults(namespace?: string): IterableIterator<PolicyResult> {
+    return this.results.allResults(namespace)
   }
 
   /** The results of these policies of the namespace that have one: a lookup each, however many policies there are. */
-  *resultsNamed(namespace: string, names: Iterable<string>): IterableIterator<PolicyResult> {
-    const nowMs = this.now()
-    for (const name of names) {
-      const c = this.results.get(`${namespace}/${name}`)
-      if (c !== undefined) yield this.serve(c, nowMs)
-    }
+  resultsNamed(namespace: string, names: Iterable<string>): IterableIterator<PolicyResult> {
+    return this.results.resultsNamed(namespace, names)
+  }
+
+  /** Every committed result with its backstop inputs, as a host on another thread mirrors them. */
+  committed(): Array<[string, CommittedResult]> {
+    return this.results.committed()
   }
 
   /** Drops state of policies that no longer exist. */
   retain(keys: ReadonlySet<string>): void {
-    for (const m of [this.states, this.results]) for (const k of [...m.keys()]) if (!keys.has(k)) m.delete(k)
+    for (const k of [...this.states.keys()]) if (!keys.has(k)) this.states.delete(k)
+    this.results.retain(keys)
   }
 
   /**
@@ -204,44 +198,13 @@ export class Engine {
     }
   }
 
-  /**
-   * The backstop behind the failure path: a result that no refresh has replaced for longer than the policy's
-   * maxStalenessSeconds (plus one refresh interval, so a healthy refresh in progress does not count) is not served
-   * as fresh. The same decision as a failed refresh is taken (onFailure), with the current replicas unknown: the
-   * static fallback where there is one, else nothing, which the HPA treats as a metric error and holds on.
-   */
-  private serve(c: Committed, nowMs: number): PolicyResult {
-    const r = c.result
-    const s = this.states.get(r.policy)
-    if (s?.spec === undefined) return r
-    const spec = s.spec
-    // Just before the next refresh lands a healthy result is one interval plus that refresh's duration old: only a
-    // result that no refresh has replaced for maxStalenessSeconds beyond the interval is overdue.
-    const ageMs = nowMs - c.atMs
-    if (ageMs <= spec.maxStalenessSeconds * 1000 + (this.opts.refreshIntervalMs ?? 0)) return r
-    const d = onFailure({ consecutiveFailures: s.failures + 1, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s.lastGood !== undefined ? { lastGood: s.lastGood } : {}) })
-    const error = `refresh: no result for ${Math.round(ageMs / 1000)}s, longer than maxStalenessSeconds (${spec.maxStalenessSeconds}s)`
-    if (!c.overdueLogged) {
-      c.overdueLogged = true
-      this.opts.log.warn({ policy: r.policy, ageSeconds: Math.round(ageMs / 1000), reason: d.reason }, 'policy result is overdue: no refresh has replaced it')
-    }
-    return {
-      policy: r.policy,
-      namespace: r.namespace,
-      name: r.name,
-      computedAtMs: r.computedAtMs,
-      modelVersion: r.modelVersion,
-      explain: { ...r.explain, errors: [...r.explain.errors, error] },
-      ...(d.kind === 'serve' ? { desiredReplicas: d.replicas } : {}),
-      reason: d.reason,
-      message: `${servedText(d)}: ${error}`,
-      dataTimeMs: r.dataTimeMs,
-    }
-  }
-
   /** Replaces a policy's result (the only place results are written). */
   private commit(key: string, r: PolicyResult): void {
-    this.results.set(key, { result: r, atMs: this.now(), overdueLogged: false })
+    const s = this.state(key)
+    const spec = s.spec
+    // The backstop reads the state as of this commit: until the next one, nothing else changes it.
+    const backstop = spec === undefined ? undefined : { maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, failures: s.failures, ...(s.lastGood !== undefined ? { lastGood: s.lastGood } : {}) }
+    this.results.put(key, { result: r, atMs: this.now(), ...(backstop !== undefined ? { backstop } : {}) })
   }
 
   /** The scale target's current replicas; unknown when there is no cluster or it cannot be read. */
