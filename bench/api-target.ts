@@ -30,6 +30,8 @@ spec:
   policySettings.push(`policies.file=${file}`)
   if (prometheusUrl !== undefined) policySettings.push('source.kind=prometheus', `source.url=${prometheusUrl}`)
 }
+// BENCH_ENGINE_THREAD=main runs refreshes on the API's thread, as before the engine had a worker thread.
+if (process.env.BENCH_ENGINE_THREAD !== undefined) policySettings.push(`engine.thread=${process.env.BENCH_ENGINE_THREAD}`)
 const standIn = await startReviewStandIn()
 standIn.allow.add('system:serviceaccount:kube-system:horizontal-pod-autoscaler|default|foresight_desired_replicas')
 const adapter = await startTestAdapter([

@@ -84,7 +84,7 @@ const col = (v: string | number): string => String(v).padStart(14)
 const line = (k: string, a: string | number, b: string | number): string => `${k.padEnd(30)}${col(a)}${col(b)}`
 console.log(`\nbench:api  ${new Date().toISOString()}  node ${process.version}  ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`)
 console.log(policies > 1 ? `GET ${pathOf(0).replace(/p0$/, 'p<i>')}, i cycling over ${policies} policies (${prometheus === undefined ? 'all replaying the demo trace' : 'each reading its own series from a real Prometheus'})` : `GET ${path}`)
-console.log(`HTTPS keep-alive, ${durationSeconds} s per run, front-proxy client certificate + X-Remote-User, SubjectAccessReview (cache warm)\n`)
+console.log(`HTTPS keep-alive, ${durationSeconds} s per run, front-proxy client certificate + X-Remote-User, SubjectAccessReview (cache warm); engine on the ${process.env.BENCH_ENGINE_THREAD ?? 'worker'} thread\n`)
 console.log(line('', 'saturated', `paced ${targetRate}/s`))
 console.log(line('connections', connections, 16))
 console.log(line('requests/s (mean)', saturated.requests.average.toFixed(0), paced.achievedPerSecond.toFixed(0)))

@@ -10,7 +10,8 @@ import { readServingFiles } from '../auth/tls.js'
 import { Engine } from '../engine/engine.js'
 import { RefreshLoop } from '../engine/loop.js'
 import { EngineMetricSource } from '../engine/metric-source.js'
-import type { HistoryReader, PodSignalReader } from '../engine/types.js'
+import type { HistoryReader, PodSignalReader, ServingEngine } from '../engine/types.js'
+import { EngineHost } from './engine-host.js'
 import { podSignalReader, prometheusFromConfig } from './prometheus-wiring.js'
 import { RequestHeaderSource, withParsedCA, type RequestHeaderSettings } from '../auth/request-header-source.js'
 import { readExtensionApiserverAuthentication, type RequestHeaderAuthConfig } from '../kube/auth-config.js'
@@ -49,7 +50,9 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     ? { certFile: cfg.tls.certFile, keyFile: cfg.tls.keyFile, reloadIntervalMs: cfg.tls.reloadIntervalMs }
     : undefined
 
-  const { model, policies, engine, kc } = await buildPrediction(cfg, log)
+  const kc = clusterConfig(cfg)
+  const { engine, close: closeEngine } = await servingEngine(cfg, log, kc)
+  const policies = policySource(cfg, kc, log)
   const source = new EngineMetricSource(engine, policies)
   const status = cfg.policies.source === 'kubernetes' && kc !== undefined ? new StatusWriter(kubeStatusClient(kc), log.child({ component: 'status' })) : undefined
   const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }), ...(status !== undefined ? { status } : {}) })
@@ -62,7 +65,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     async stop(): Promise<void> {
       await loop.stop()
       await policies.close()
-      await model.close()
+      await closeEngine()
     },
   }
 
@@ -121,23 +124,45 @@ export interface Prediction {
 
 /** The model, the policies and the engine, as the adapter and `foresight explain` both use them. */
 export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<Prediction> {
-  // Before the model: a missing cluster configuration then leaves nothing open. Shared with `foresight explain`,
-  // so the message names no command.
-  let kc: KubeConfig | undefined
+  // Before the model: a missing cluster configuration then leaves nothing open.
+  const kc = clusterConfig(cfg)
+  const { model, engine } = await buildEngine(cfg, log, kc)
+  return { model, policies: policySource(cfg, kc, log), engine, ...(kc !== undefined ? { kc } : {}) }
+}
+
+/** The cluster configuration in kubernetes mode. Shared with `foresight explain`, so the message names no command. */
+function clusterConfig(cfg: AdapterConfig): KubeConfig | undefined {
   try {
-    kc = cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
+    return cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
   } catch (err) {
     throw new Error(`unable to load the cluster configuration: ${(err as Error).message}`)
   }
+}
+
+function policySource(cfg: AdapterConfig, kc: KubeConfig | undefined, log: Logger): PolicySource {
+  const policyLog = log.child({ component: 'policies' })
+  return cfg.policies.source === 'kubernetes' && kc !== undefined
+    ? new InformerPolicySource({ kc, log: policyLog, ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
+    : new FilePolicySource({ file: cfg.policies.file ?? bundledPolicies(), log: policyLog })
+}
+
+/** The engine the adapter serves from, on its own thread unless engine.thread says main, and how to stop it. */
+async function servingEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | undefined): Promise<{ engine: ServingEngine; close: () => Promise<void> }> {
+  if (cfg.engine.thread === 'worker') {
+    const host = await EngineHost.start(cfg, log.child({ component: 'engine' }))
+    return { engine: host, close: () => host.close() }
+  }
+  const { model, engine } = await buildEngine(cfg, log, kc)
+  return { engine, close: () => model.close() }
+}
+
+/** The model and the engine over it; the engine's own thread (main or worker) calls this. */
+export async function buildEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | undefined): Promise<{ model: LoadedModel; engine: Engine }> {
   const model = await loadModel(
     cfg.model.file ?? join(packageRoot(), 'models/foresight-forecaster.onnx'),
     cfg.model.metadataFile ?? join(packageRoot(), 'models/foresight-forecaster.json'),
   )
   const { history, pods } = buildHistory(cfg, log)
-  const policyLog = log.child({ component: 'policies' })
-  const policies: PolicySource = cfg.policies.source === 'kubernetes' && kc !== undefined
-    ? new InformerPolicySource({ kc, log: policyLog, ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
-    : new FilePolicySource({ file: cfg.policies.file ?? bundledPolicies(), log: policyLog })
   const currentReplicas = kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined
   const engine = new Engine({
     model,
@@ -147,7 +172,7 @@ export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<
     ...(pods !== undefined ? { pods } : {}),
     ...(currentReplicas !== undefined ? { currentReplicas } : {}),
   })
-  return { model, policies, engine, ...(kc !== undefined ? { kc } : {}) }
+  return { model, engine }
 }
 
 function buildHistory(cfg: AdapterConfig, log: Logger): { history: HistoryReader; pods?: PodSignalReader } {

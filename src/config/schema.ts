@@ -75,6 +75,7 @@ export const policiesSchema = z.strictObject({
 
 export const engineSchema = z.strictObject({
   refreshIntervalMs: z.number().int().min(1_000).max(600_000).default(15_000).describe('How often every policy is recomputed'),
+  thread: z.enum(['worker', 'main']).default('worker').describe("Where refreshes run: 'worker', a thread of their own, so that refreshing many policies does not delay API requests; 'main', the API's own thread (one thread less, enough for a few policies)"),
 })
 
 export const modelSchema = z.strictObject({

@@ -10,7 +10,7 @@ import { ResultCache, type CommittedResult } from './result-cache.js'
 import { recommend } from './replicas.js'
 import { bridgeGaps, fillTail, latestFinite } from './series.js'
 import { combinePodScores, scorePods, type PodSignalClass } from './pods.js'
-import type { Explanation, HistoryReader, PodSignalReader, PodSignals, PolicyResult, Window, WindowResult } from './types.js'
+import type { Explanation, HistoryReader, PodSignalReader, PodSignals, PolicyResult, RefreshTimings, ServingEngine, Window, WindowResult } from './types.js'
 import { pushTo } from '../util/group.js'
 import { turnBefore } from './turns.js'
 
@@ -84,7 +84,7 @@ interface Prepared {
  * One refresh computes every due policy: history is read in grouped queries, all windows go through ONE batched
  * inference, and each policy's result replaces its previous one atomically in the cache the API reads.
  */
-export class Engine {
+export class Engine implements ServingEngine {
   private readonly states = new Map<string, PolicyState>()
   private readonly results: ResultCache
   private readonly now: () => number
@@ -123,7 +123,7 @@ export class Engine {
    * one policy's result is computed, sends the policies it concerns through the failure path (last good value
    * while fresh, then the fallback); the others are computed as usual and every policy gets a result.
    */
-  async refresh(policies: readonly Policy[]): Promise<{ timings: { historyMs: number; featuresMs: number; inferenceMs: number } }> {
+  async refresh(policies: readonly Policy[]): Promise<{ timings: RefreshTimings }> {
     const nowMs = this.now()
     // A new policy's state holds its anomaly scorer's buffers: 10,000 at once is a long allocation.
     for (const [i, p] of policies.entries()) {

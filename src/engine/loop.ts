@@ -1,13 +1,13 @@
 import type { Logger } from 'pino'
 import { Histogram, type Registry } from 'prom-client'
 import { policyKey, type Policy } from '../policy/schema.js'
-import type { Engine } from './engine.js'
+import type { ServingEngine } from './types.js'
 import { PolicyGauges } from './gauges.js'
 import type { EngineMetricSource } from './metric-source.js'
 import type { StatusWriter } from './status-writer.js'
 
 export interface RefreshLoopOptions {
-  engine: Engine
+  engine: ServingEngine
   source: EngineMetricSource
   policies: () => readonly Policy[]
   intervalMs: number

@@ -1,6 +1,5 @@
 import { POLICY_LABEL, type MetricItem, type MetricSource, type QueryResult } from '../source/types.js'
-import type { Engine } from './engine.js'
-import type { PolicyResult } from './types.js'
+import type { PolicyResult, ServingEngine } from './types.js'
 
 export const ENGINE_METRICS = {
   desiredReplicas: 'foresight_desired_replicas',
@@ -51,7 +50,7 @@ export class EngineMetricSource implements MetricSource {
    * `listed`: a policy added since the last refresh has no result yet, and an HPA applied with it must hear "not
    * ready" (503), not "no such series" (404).
    */
-  constructor(private readonly engine: Engine, private readonly listed: ListedPolicies = NONE_LISTED) {}
+  constructor(private readonly engine: ServingEngine, private readonly listed: ListedPolicies = NONE_LISTED) {}
 
   markRefreshed(): void {
     this.refreshed = true

@@ -59,3 +59,16 @@ export interface Explanation {
   failures: number
   errors: string[]
 }
+
+export interface RefreshTimings { historyMs: number; featuresMs: number; inferenceMs: number }
+
+/**
+ * What the refresh loop and the API need of an engine: the engine itself, or its host on a worker thread.
+ * Reads never compute: they serve the latest committed results.
+ */
+export interface ServingEngine {
+  refresh(policies: readonly Policy[]): Promise<{ timings: RefreshTimings }>
+  result(key: string): PolicyResult | undefined
+  allResults(namespace?: string): IterableIterator<PolicyResult>
+  resultsNamed(namespace: string, names: Iterable<string>): IterableIterator<PolicyResult>
+}

@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Worker } from 'node:worker_threads'
+import { pino } from 'pino'
+import t, { type Test } from 'tap'
+import { loadConfig } from '../config/load.js'
+import { adapterConfigSchema, type AdapterConfig } from '../config/schema.js'
+import { FilePolicySource } from '../policy/file-source.js'
+import type { Policy } from '../policy/schema.js'
+import { EngineHost } from './engine-host.js'
+import { bundledPolicies } from './wire.js'
+
+const silent = pino({ level: 'silent' })
+const config = (...set: string[]): AdapterConfig => loadConfig(adapterConfigSchema, { env: {}, set: ['logLevel=silent', ...set] })
+
+async function demoPolicies(): Promise<readonly Policy[]> {
+  const source = new FilePolicySource({ file: bundledPolicies(), log: silent })
+  await source.start()
+  const list = source.list()
+  await source.close()
+  return list
+}
+
+async function startHost(t: Test, cfg = config()): Promise<EngineHost> {
+  const host = await EngineHost.start(cfg, silent)
+  t.teardown(() => host.close())
+  return host
+}
+
+// The worker is private: these tests reach it to kill it as a crash would.
+const workerOf = (host: EngineHost): Worker | undefined => Reflect.get(host, 'worker') as Worker | undefined
+
+t.test('a refresh on the worker thread is served from the main thread', async (t) => {
+  const host = await startHost(t)
+  const policies = await demoPolicies()
+  const { timings } = await host.refresh(policies)
+  t.ok(timings.historyMs >= 0 && timings.inferenceMs >= 0, 'timings come back')
+  const r = host.result('default/demo')
+  t.equal(r?.reason, 'Predicted')
+  t.ok(Number.isInteger(r?.desiredReplicas) && (r?.desiredReplicas ?? 0) >= 1, `desired replicas ${r?.desiredReplicas}`)
+  t.same([...host.resultsNamed('default', ['demo', 'absent'])].map((x) => x.name), ['demo'])
+  t.same([...host.allResults('elsewhere')], [])
+
+  // A changed policy object is sent again; the worker computes with it.
+  const [demo] = policies
+  if (demo === undefined) throw new Error('no demo policy')
+  const capped: Policy = { ...demo, spec: { ...demo.spec, minReplicas: 1, maxReplicas: 1 } }
+  await host.refresh([capped])
+  t.same(host.result('default/demo')?.explain.bounds, { minReplicas: 1, maxReplicas: 1 }, 'computed with the changed spec')
+
+  // A removed policy's result is gone on both threads.
+  await host.refresh([])
+  t.equal(host.result('default/demo'), undefined)
+})
+
+t.test('a worker that dies fails the refresh in progress; the next refresh starts a new one', async (t) => {
+  // In the adapter its servers keep the process alive while a worker is torn down; here a timer does.
+  const alive = setInterval(() => {}, 1000)
+  t.teardown(() => clearInterval(alive))
+  const host = await startHost(t)
+  const policies = await demoPolicies()
+  await host.refresh(policies)
+  const first = workerOf(host)
+  const running = host.refresh(policies)
+  await first?.terminate()
+  await t.rejects(running, /the engine worker exited with code 1/)
+  t.equal(host.result('default/demo')?.reason, 'Predicted', 'the last results are still served (the backstop ages them)')
+  await host.refresh(policies)
+  t.not(workerOf(host), first, 'a new worker')
+  t.equal(host.result('default/demo')?.reason, 'Predicted')
+})
+
+t.test('a model the worker cannot load fails the start with its own message', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-engine-host-'))
+  const onnx = join(dir, 'model.onnx')
+  writeFileSync(onnx, 'not a model')
+  await t.rejects(EngineHost.start(config(`model.file=${onnx}`), silent), /^unable to load model .*model\.onnx: sha256 [0-9a-f]{64} does not match/)
+})
+
+t.test('after close, refresh is refused', async (t) => {
+  const host = await EngineHost.start(config(), silent)
+  await host.close()
+  await t.rejects(host.refresh([]), /the engine is closed/)
+})

@@ -1,0 +1,148 @@
+import { Worker } from 'node:worker_threads'
+import type { Logger } from 'pino'
+import type { AdapterConfig } from '../config/schema.js'
+import { ResultCache } from '../engine/result-cache.js'
+import type { PolicyResult, RefreshTimings, ServingEngine } from '../engine/types.js'
+import { policyKey, type Policy } from '../policy/schema.js'
+import type { EngineWorkerData, FromEngineWorker, ToEngineWorker } from './engine-protocol.js'
+
+/** The worker thread, from the compiled package or, in development, from the TypeScript sources. */
+function startWorker(workerData: EngineWorkerData): Worker {
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./engine-worker.js', import.meta.url), { workerData })
+  // Sources run under tsx (the CLI in development, the e2e tests) or tap's loader. tsx's hooks do not reach worker
+  // threads through --import, so the worker registers them itself before it loads its TypeScript entry.
+  const entry = new URL('./engine-worker.ts', import.meta.url).href
+  const tsx = import.meta.resolve('tsx/esm/api')
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}) })`, { eval: true, workerData })
+}
+
+interface Pending {
+  id: number
+  resolve: (r: { timings: RefreshTimings }) => void
+  reject: (err: Error) => void
+}
+
+/**
+ * The engine on a worker thread, seen from the main thread: refresh() runs a refresh there, and the results it
+ * sends back are served from a cache here, through the same staleness backstop as the in-thread engine. If the
+ * worker dies, the refresh in progress fails, the results age into the backstop, and the next refresh starts a
+ * new worker (its anomaly scorers and damping start afresh).
+ */
+export class EngineHost implements ServingEngine {
+  private worker: Worker | undefined
+  private pending: Pending | undefined
+  private nextId = 1
+  private closed = false
+  /** What the current worker has, by key: a refresh sends only what changed (by identity) since. */
+  private sent = new Map<string, Policy>()
+  private readonly results: ResultCache
+
+  private constructor(private readonly cfg: AdapterConfig, private readonly log: Logger) {
+    this.results = new ResultCache({ log, now: Date.now, refreshIntervalMs: cfg.engine.refreshIntervalMs })
+  }
+
+  /** Starts the worker and resolves once its model is loaded; rejects with the worker's own start-up error. */
+  static async start(cfg: AdapterConfig, log: Logger): Promise<EngineHost> {
+    const host = new EngineHost(cfg, log)
+    await host.spawn()
+    return host
+  }
+
+  private async spawn(): Promise<Worker> {
+    const worker = startWorker({ cfg: this.cfg })
+    this.sent = new Map()
+    let onMessage = (_m: FromEngineWorker): void => {}
+    let onError = (_err: Error): void => {}
+    let onExit = (_code: number): void => {}
+    const started = await new Promise<{ ok: true } | { ok: false; message: string }>((resolve) => {
+      onMessage = (m) => {
+        if (m.type === 'ready') resolve({ ok: true })
+        else if (m.type === 'start-failed') resolve({ ok: false, message: m.message })
+      }
+      onError = (err) => resolve({ ok: false, message: `unable to start the engine worker: ${err.message}` })
+      onExit = (code) => resolve({ ok: false, message: `unable to start the engine worker: it exited with code ${code}` })
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit)
+    })
+    // Only these: removeAllListeners() would also take Node's own, which keep the worker's port delivering.
+    worker.off('message', onMessage).off('error', onError).off('exit', onExit)
+    if (!started.ok) {
+      await worker.terminate()
+      throw new Error(started.message)
+    }
+    worker.on('message', (m: FromEngineWorker) => this.onMessage(m))
+    worker.on('error', (err) => this.lost(worker, `the engine worker failed: ${err.message}`))
+    worker.on('exit', (code) => this.lost(worker, `the engine worker exited with code ${code}`))
+    // Only a refresh in progress keeps the process alive: a worker left over from a start-up that failed later,
+    // or an idle one at shutdown, must not.
+    worker.unref()
+    this.worker = worker
+    return worker
+  }
+
+  private onMessage(m: FromEngineWorker): void {
+    const p = this.pending
+    if (p === undefined || !('id' in m) || m.id !== p.id) return
+    if (m.type === 'results') {
+      for (const [key, c] of m.entries) this.results.put(key, c)
+    } else if (m.type === 'refreshed') {
+      this.pending = undefined
+      p.resolve({ timings: m.timings })
+    } else if (m.type === 'refresh-failed') {
+      this.pending = undefined
+      p.reject(new Error(m.message))
+    }
+  }
+
+  private lost(worker: Worker, why: string): void {
+    if (this.worker !== worker) return
+    this.worker = undefined
+    if (this.closed) return
+    this.log.error({ reason: why }, 'engine worker lost: the next refresh starts a new one')
+    const p = this.pending
+    this.pending = undefined
+    p?.reject(new Error(why))
+  }
+
+  async refresh(policies: readonly Policy[]): Promise<{ timings: RefreshTimings }> {
+    if (this.closed) throw new Error('the engine is closed')
+    if (this.pending !== undefined) throw new Error('a refresh is already running')
+    const worker = this.worker ?? await this.spawn()
+    const current = new Map(policies.map((p) => [policyKey(p), p]))
+    const upserts = policies.filter((p) => this.sent.get(policyKey(p)) !== p)
+    const removals = [...this.sent.keys()].filter((k) => !current.has(k))
+    const id = this.nextId++
+    const done = new Promise<{ timings: RefreshTimings }>((resolve, reject) => { this.pending = { id, resolve, reject } })
+    const message: ToEngineWorker = { type: 'refresh', id, upserts, removals }
+    worker.postMessage(message)
+    this.sent = current
+    worker.ref()
+    try {
+      const out = await done
+      this.results.retain(new Set(current.keys()))
+      return out
+    } finally {
+      worker.unref()
+    }
+  }
+
+  result(key: string): PolicyResult | undefined {
+    return this.results.result(key)
+  }
+
+  allResults(namespace?: string): IterableIterator<PolicyResult> {
+    return this.results.allResults(namespace)
+  }
+
+  resultsNamed(namespace: string, names: Iterable<string>): IterableIterator<PolicyResult> {
+    return this.results.resultsNamed(namespace, names)
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    const worker = this.worker
+    this.worker = undefined
+    this.pending?.reject(new Error('the engine is closed'))
+    this.pending = undefined
+    await worker?.terminate()
+  }
+}

@@ -1,0 +1,26 @@
+import type { AdapterConfig } from '../config/schema.js'
+import type { Policy } from '../policy/schema.js'
+import type { CommittedResult } from '../engine/result-cache.js'
+import type { RefreshTimings } from '../engine/types.js'
+
+/** What the engine worker is started with: the validated config, as the adapter's main thread has it. */
+export interface EngineWorkerData {
+  cfg: AdapterConfig
+}
+
+/**
+ * Main thread -> worker. Policies travel as changes against what the worker already has (most refreshes change
+ * none), so 10,000 of them are not copied every refresh.
+ */
+export type ToEngineWorker = { type: 'refresh'; id: number; upserts: Policy[]; removals: string[] }
+
+/** Worker -> main thread. Results come in chunks so the main thread reads them between API requests. */
+export type FromEngineWorker =
+  | { type: 'ready' }
+  | { type: 'start-failed'; message: string }
+  | { type: 'results'; id: number; entries: Array<[string, CommittedResult]> }
+  | { type: 'refreshed'; id: number; timings: RefreshTimings }
+  | { type: 'refresh-failed'; id: number; message: string }
+
+/** Results per message: deserialising one chunk is a short hold of the main thread. */
+export const RESULTS_PER_MESSAGE = 250

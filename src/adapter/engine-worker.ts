@@ -1,0 +1,52 @@
+// The engine's worker thread: the model, the history reads and every refresh run here, so a refresh of thousands
+// of policies never holds the thread that answers API requests. It keeps the engine's state (damping, anomaly
+// scorers) and sends each refresh's results back; src/adapter/engine-host.ts is the other end.
+import { parentPort, workerData } from 'node:worker_threads'
+import type { KubeConfig } from '@kubernetes/client-node'
+import type { Engine } from '../engine/engine.js'
+import { loadKubeConfig } from '../kube/client.js'
+import { policyKey, type Policy } from '../policy/schema.js'
+import { createLogger } from '../telemetry/logger.js'
+import { RESULTS_PER_MESSAGE, type EngineWorkerData, type FromEngineWorker, type ToEngineWorker } from './engine-protocol.js'
+import { buildEngine } from './wire.js'
+
+const port = parentPort
+if (port === null) throw new Error('engine-worker runs as a worker thread')
+const { cfg } = workerData as EngineWorkerData
+// A thread has its own logger; its lines go to the same stdout as the main thread's, with the same fields.
+const log = createLogger(cfg.logLevel).child({ thread: 'engine' })
+const post = (m: FromEngineWorker): void => port.postMessage(m)
+
+let engine: Engine
+try {
+  // Loaded again here: a KubeConfig cannot be sent to a thread. The main thread loaded it first, so a bad file
+  // stopped the adapter before this.
+  const kc: KubeConfig | undefined = cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
+  engine = (await buildEngine(cfg, log, kc)).engine
+  post({ type: 'ready' })
+} catch (err) {
+  post({ type: 'start-failed', message: (err as Error).message })
+  port.close()
+  throw err
+}
+
+const policies = new Map<string, Policy>()
+
+async function refresh(m: ToEngineWorker): Promise<void> {
+  for (const key of m.removals) policies.delete(key)
+  for (const p of m.upserts) policies.set(policyKey(p), p)
+  try {
+    const { timings } = await engine.refresh([...policies.values()])
+    const committed = engine.committed()
+    for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) post({ type: 'results', id: m.id, entries: committed.slice(i, i + RESULTS_PER_MESSAGE) })
+    post({ type: 'refreshed', id: m.id, timings })
+  } catch (err) {
+    // The engine does not reject for one policy's sake; this is a bug, logged here with its stack.
+    log.error({ err }, 'refresh failed')
+    post({ type: 'refresh-failed', id: m.id, message: 'refresh failed in the engine worker' })
+  }
+}
+
+port.on('message', (m: ToEngineWorker) => {
+  void refresh(m)
+})
