@@ -84,6 +84,9 @@ export class EngineHost implements ServingEngine {
     if (p === undefined || !('id' in m) || m.id !== p.id) return
     if (m.type === 'results') {
       for (const [key, c] of m.entries) this.results.put(key, c)
+      // Asked for after a turn of the event loop, so API requests that came in meanwhile go first.
+      const worker = this.worker
+      setImmediate(() => { worker?.postMessage({ type: 'more', id: m.id } satisfies ToEngineWorker) })
     } else if (m.type === 'refreshed') {
       this.pending = undefined
       p.resolve({ timings: m.timings })

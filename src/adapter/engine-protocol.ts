@@ -12,9 +12,15 @@ export interface EngineWorkerData {
  * Main thread -> worker. Policies travel as changes against what the worker already has (most refreshes change
  * none), so 10,000 of them are not copied every refresh.
  */
-export type ToEngineWorker = { type: 'refresh'; id: number; upserts: Policy[]; removals: string[] }
+export type ToEngineWorker =
+  | { type: 'refresh'; id: number; upserts: Policy[]; removals: string[] }
+  /** The main thread has taken in the last chunk of results: send the next one (or say the refresh is done). */
+  | { type: 'more'; id: number }
 
-/** Worker -> main thread. Results come in chunks so the main thread reads them between API requests. */
+/**
+ * Worker -> main thread. Results come in chunks, each asked for once the previous one is taken in: a port hands
+ * every queued message over in one go, so chunks sent at once would hold the main thread as long as one message.
+ */
 export type FromEngineWorker =
   | { type: 'ready' }
   | { type: 'start-failed'; message: string }

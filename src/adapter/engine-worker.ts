@@ -4,6 +4,8 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Engine } from '../engine/engine.js'
+import type { CommittedResult } from '../engine/result-cache.js'
+import type { RefreshTimings } from '../engine/types.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { createLogger } from '../telemetry/logger.js'
@@ -31,15 +33,28 @@ try {
 }
 
 const policies = new Map<string, Policy>()
+/** The finished refresh's results not yet sent, and its timings to send after them. */
+let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings } | undefined
 
-async function refresh(m: ToEngineWorker): Promise<void> {
+function sendNext(): void {
+  const o = outbox
+  if (o === undefined) return
+  const entries = o.chunks.shift()
+  if (entries !== undefined) return post({ type: 'results', id: o.id, entries })
+  outbox = undefined
+  post({ type: 'refreshed', id: o.id, timings: o.timings })
+}
+
+async function refresh(m: Extract<ToEngineWorker, { type: 'refresh' }>): Promise<void> {
   for (const key of m.removals) policies.delete(key)
   for (const p of m.upserts) policies.set(policyKey(p), p)
   try {
     const { timings } = await engine.refresh([...policies.values()])
     const committed = engine.committed()
-    for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) post({ type: 'results', id: m.id, entries: committed.slice(i, i + RESULTS_PER_MESSAGE) })
-    post({ type: 'refreshed', id: m.id, timings })
+    const chunks = []
+    for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) chunks.push(committed.slice(i, i + RESULTS_PER_MESSAGE))
+    outbox = { id: m.id, chunks, timings }
+    sendNext()
   } catch (err) {
     // The engine does not reject for one policy's sake; this is a bug, logged here with its stack.
     log.error({ err }, 'refresh failed')
@@ -48,5 +63,6 @@ async function refresh(m: ToEngineWorker): Promise<void> {
 }
 
 port.on('message', (m: ToEngineWorker) => {
-  void refresh(m)
+  if (m.type === 'refresh') void refresh(m)
+  else if (m.id === outbox?.id) sendNext()
 })
