@@ -1,7 +1,7 @@
 // The engine's worker thread: the model, the history reads and every refresh run here, so a refresh of thousands
 // of policies never holds the thread that answers API requests. It keeps the engine's state (damping, anomaly
 // scorers) and sends each refresh's results back; src/adapter/engine-host.ts is the other end.
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Engine } from '../engine/engine.js'
 import type { CommittedResult } from '../engine/result-cache.js'
@@ -12,57 +12,67 @@ import { createLogger } from '../telemetry/logger.js'
 import { RESULTS_PER_MESSAGE, type EngineWorkerData, type FromEngineWorker, type ToEngineWorker } from './engine-protocol.js'
 import { buildEngine } from './wire.js'
 
-const port = parentPort
-if (port === null) throw new Error('engine-worker runs as a worker thread')
+if (parentPort === null) throw new Error('engine-worker runs as a worker thread')
+const port: MessagePort = parentPort
 const { cfg } = workerData as EngineWorkerData
 // A thread has its own logger; its lines go to the same stdout as the main thread's, with the same fields.
 const log = createLogger(cfg.logLevel).child({ thread: 'engine' })
 const post = (m: FromEngineWorker): void => port.postMessage(m)
 
-let engine: Engine
-try {
-  // Loaded again here: a KubeConfig cannot be sent to a thread. The main thread loaded it first, so a bad file
-  // stopped the adapter before this.
-  const kc: KubeConfig | undefined = cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
-  engine = (await buildEngine(cfg, log, kc)).engine
-  post({ type: 'ready' })
-} catch (err) {
-  post({ type: 'start-failed', message: (err as Error).message })
-  port.close()
-  throw err
-}
-
-const policies = new Map<string, Policy>()
-/** The finished refresh's results not yet sent, and its timings to send after them. */
-let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings } | undefined
-
-function sendNext(): void {
-  const o = outbox
-  if (o === undefined) return
-  const entries = o.chunks.shift()
-  if (entries !== undefined) return post({ type: 'results', id: o.id, entries })
-  outbox = undefined
-  post({ type: 'refreshed', id: o.id, timings: o.timings })
-}
-
-async function refresh(m: Extract<ToEngineWorker, { type: 'refresh' }>): Promise<void> {
-  for (const key of m.removals) policies.delete(key)
-  for (const p of m.upserts) policies.set(policyKey(p), p)
+async function start(): Promise<Engine | undefined> {
   try {
-    const { timings } = await engine.refresh([...policies.values()])
-    const committed = engine.committed()
-    const chunks = []
-    for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) chunks.push(committed.slice(i, i + RESULTS_PER_MESSAGE))
-    outbox = { id: m.id, chunks, timings }
-    sendNext()
+    // Loaded again here: a KubeConfig cannot be sent to a thread. The main thread loaded it first, so a bad file
+    // stopped the adapter before this.
+    const kc: KubeConfig | undefined = cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
+    return (await buildEngine(cfg, log, kc)).engine
   } catch (err) {
-    // The engine does not reject for one policy's sake; this is a bug, logged here with its stack.
-    log.error({ err }, 'refresh failed')
-    post({ type: 'refresh-failed', id: m.id, message: 'refresh failed in the engine worker' })
+    post({ type: 'start-failed', message: (err as Error).message })
+    return undefined
   }
 }
 
-port.on('message', (m: ToEngineWorker) => {
-  if (m.type === 'refresh') void refresh(m)
-  else if (m.id === outbox?.id) sendNext()
-})
+const started = await start()
+if (started === undefined) {
+  // Stay until the host, which has the message, ends this thread: exiting now could overtake the message.
+  port.on('message', () => {})
+} else {
+  post({ type: 'ready' })
+  serve(started)
+}
+
+function serve(engine: Engine): void {
+  const policies = new Map<string, Policy>()
+  /** The finished refresh's results not yet sent, and its timings to send after them. */
+  let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings } | undefined
+
+  const sendNext = (): void => {
+    const o = outbox
+    if (o === undefined) return
+    const entries = o.chunks.shift()
+    if (entries !== undefined) return post({ type: 'results', id: o.id, entries })
+    outbox = undefined
+    post({ type: 'refreshed', id: o.id, timings: o.timings })
+  }
+
+  const refresh = async (m: Extract<ToEngineWorker, { type: 'refresh' }>): Promise<void> => {
+    for (const key of m.removals) policies.delete(key)
+    for (const p of m.upserts) policies.set(policyKey(p), p)
+    try {
+      const { timings } = await engine.refresh([...policies.values()])
+      const committed = engine.committed()
+      const chunks = []
+      for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) chunks.push(committed.slice(i, i + RESULTS_PER_MESSAGE))
+      outbox = { id: m.id, chunks, timings }
+      sendNext()
+    } catch (err) {
+      // The engine does not reject for one policy's sake; this is a bug, logged here with its stack.
+      log.error({ err }, 'refresh failed')
+      post({ type: 'refresh-failed', id: m.id, message: 'refresh failed in the engine worker' })
+    }
+  }
+
+  port.on('message', (m: ToEngineWorker) => {
+    if (m.type === 'refresh') void refresh(m)
+    else if (m.id === outbox?.id) sendNext()
+  })
+}
