@@ -5,6 +5,9 @@ import type { PolicyResult } from './types.js'
 type Labels = Record<string, string>
 interface Series { gauge: Gauge<string>; labels: Labels; id: string; value: number }
 
+function sameIds(a: readonly Series[], b: readonly Series[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.id === b[i]?.id)
+}
 
 /**
  * The per-policy gauges on /metrics, set in turns (10,000 policies make 60,000 series). Each publish sets every
@@ -40,8 +43,12 @@ export class PolicyGauges {
       await turnBefore(i)
       const now = r === undefined ? [] : this.series(r)
       for (const w of now) w.gauge.set(w.labels, w.value)
-      const ids = new Set(now.map((w) => w.id))
-      for (const old of this.written.get(key) ?? []) if (!ids.has(old.id)) old.gauge.remove(old.labels)
+      const before = this.written.get(key) ?? []
+      // Usually a policy keeps the same series from one refresh to the next: then nothing is to be removed.
+      if (!sameIds(before, now)) {
+        const ids = new Set(now.map((w) => w.id))
+        for (const old of before) if (!ids.has(old.id)) old.gauge.remove(old.labels)
+      }
       this.written.set(key, now)
       seen.add(key)
     }
@@ -56,9 +63,10 @@ export class PolicyGauges {
     const base = { namespace: r.namespace, policy: r.name }
     const out: Series[] = []
     // Label sets are unique within a gauge; across gauges they can repeat (observed and desired share namespace and
-    // policy), hence the gauge's index in the id.
+    // policy), hence the gauge's index in the id. A gauge's labels are always built in the same order, so their
+    // values alone tell its series apart.
     const add = (gauge: Gauge<string>, labels: Labels, value: number): void => {
-      out.push({ gauge, labels, value, id: `${this.all.indexOf(gauge)}${JSON.stringify(labels)}` })
+      out.push({ gauge, labels, value, id: `${this.all.indexOf(gauge)}\u0000${Object.values(labels).join('\u0000')}` })
     }
     if (r.desiredReplicas !== undefined) add(this.desired, { ...base, reason: r.reason }, r.desiredReplicas)
     if (r.observedLoad !== undefined) add(this.observed, base, r.observedLoad)
