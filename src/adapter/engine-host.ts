@@ -16,6 +16,24 @@ function startWorker(workerData: EngineWorkerData): Worker {
   return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}) })`, { eval: true, workerData })
 }
 
+/** Resolves once the worker is ready (undefined) or with why it could not start. */
+async function startFailure(worker: Worker): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const done = (why: string | undefined): void => {
+      // Only these listeners: removeAllListeners() would also take Node's own, which keep the port delivering.
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit)
+      resolve(why)
+    }
+    const onMessage = (m: FromEngineWorker): void => {
+      if (m.type === 'ready') done(undefined)
+      else if (m.type === 'start-failed') done(m.message)
+    }
+    const onError = (err: Error): void => done(`unable to start the engine worker: ${err.message}`)
+    const onExit = (code: number): void => done(`unable to start the engine worker: it exited with code ${code}`)
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit)
+  })
+}
+
 interface Pending {
   id: number
   resolve: (r: { timings: RefreshTimings }) => void
@@ -51,23 +69,10 @@ export class EngineHost implements ServingEngine {
   private async spawn(): Promise<Worker> {
     const worker = startWorker({ cfg: this.cfg })
     this.sent = new Map()
-    let onMessage = (_m: FromEngineWorker): void => {}
-    let onError = (_err: Error): void => {}
-    let onExit = (_code: number): void => {}
-    const started = await new Promise<{ ok: true } | { ok: false; message: string }>((resolve) => {
-      onMessage = (m) => {
-        if (m.type === 'ready') resolve({ ok: true })
-        else if (m.type === 'start-failed') resolve({ ok: false, message: m.message })
-      }
-      onError = (err) => resolve({ ok: false, message: `unable to start the engine worker: ${err.message}` })
-      onExit = (code) => resolve({ ok: false, message: `unable to start the engine worker: it exited with code ${code}` })
-      worker.on('message', onMessage).on('error', onError).on('exit', onExit)
-    })
-    // Only these: removeAllListeners() would also take Node's own, which keep the worker's port delivering.
-    worker.off('message', onMessage).off('error', onError).off('exit', onExit)
-    if (!started.ok) {
+    const failure = await startFailure(worker)
+    if (failure !== undefined) {
       await worker.terminate()
-      throw new Error(started.message)
+      throw new Error(failure)
     }
     worker.on('message', (m: FromEngineWorker) => this.onMessage(m))
     worker.on('error', (err) => this.lost(worker, `the engine worker failed: ${err.message}`))
