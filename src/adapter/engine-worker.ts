@@ -59,7 +59,7 @@ function serve(engine: Engine): void {
     for (const p of m.upserts) policies.set(policyKey(p), p)
     try {
       const { timings } = await engine.refresh([...policies.values()])
-      const committed = engine.committed()
+      const committed = engine.takeCommitted()
       const chunks = []
       for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) chunks.push(committed.slice(i, i + RESULTS_PER_MESSAGE))
       outbox = { id: m.id, chunks, timings }

@@ -107,9 +107,12 @@ export class Engine implements ServingEngine {
     return this.results.resultsNamed(namespace, names)
   }
 
-  /** Every committed result with its backstop inputs, as a host on another thread mirrors them. */
-  committed(): Array<[string, CommittedResult]> {
-    return this.results.committed()
+  /**
+   * Every result committed since the last call, with its backstop inputs, for a host on another thread that
+   * serves them; this engine keeps none (each refresh commits one per policy), so they are not held twice.
+   */
+  takeCommitted(): Array<[string, CommittedResult]> {
+    return this.results.take()
   }
 
   /** Drops state of policies that no longer exist. */

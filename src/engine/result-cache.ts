@@ -45,9 +45,11 @@ export class ResultCache {
     this.entries.set(key, { ...c, overdueLogged: false })
   }
 
-  /** Everything committed, for copying to another thread. */
-  committed(): Array<[string, CommittedResult]> {
-    return [...this.entries].map(([k, { overdueLogged: _, ...c }]) => [k, c])
+  /** Everything committed, handed over to another thread that serves it: this cache is left empty. */
+  take(): Array<[string, CommittedResult]> {
+    const out = [...this.entries].map(([k, { overdueLogged: _, ...c }]): [string, CommittedResult] => [k, c])
+    this.entries.clear()
+    return out
   }
 
   result(key: string): PolicyResult | undefined {
