@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import { loadConfig } from '../config/load.js'
 import { adapterConfigSchema, type AdapterConfig } from '../config/schema.js'
 import { FilePolicySource } from '../policy/file-source.js'
+import type { PolicyResult } from '../engine/types.js'
 import type { Policy } from '../policy/schema.js'
 import { EngineHost } from './engine-host.js'
 import { bundledPolicies } from './wire.js'
@@ -41,6 +42,9 @@ t.test('a refresh on the worker thread is served from the main thread', async (t
   t.ok(Number.isInteger(r?.desiredReplicas) && (r?.desiredReplicas ?? 0) >= 1, `desired replicas ${r?.desiredReplicas}`)
   t.same([...host.resultsNamed('default', ['demo', 'absent'])].map((x) => x.name), ['demo'])
   t.same([...host.allResults('elsewhere')], [])
+  const series = await host.policyMetrics()
+  t.match(series, /^foresight_desired_replicas\{namespace="default",policy="demo",reason="Predicted"\} \d+$/m, 'the worker rendered the policy series')
+  t.match(series, /^# TYPE foresight_forecast_load gauge$/m)
 
   // A changed policy object is sent again; the worker computes with it.
   const [demo] = policies
@@ -66,9 +70,14 @@ t.test('a worker that dies fails the refresh in progress; the next refresh start
   await first?.terminate()
   await t.rejects(running, /the engine worker exited with code 1/)
   t.equal(host.result('default/demo')?.reason, 'Predicted', 'the last results are still served (the backstop ages them)')
+  // After a failed refresh the series are what the API serves, set on this thread by the refresh loop.
+  await host.gauges().publish([['default/demo', { ...host.result('default/demo'), reason: 'StaleValue', desiredReplicas: 3 } as PolicyResult]])
+  t.match(await host.policyMetrics(), /^foresight_desired_replicas\{namespace="default",policy="demo",reason="StaleValue"\} 3$/m)
   await host.refresh(policies)
   t.not(workerOf(host), first, 'a new worker')
   t.equal(host.result('default/demo')?.reason, 'Predicted')
+  t.match(await host.policyMetrics(), /reason="Predicted"/, 'the worker renders the series again')
+  t.notMatch(await host.policyMetrics(), /StaleValue/)
 })
 
 t.test('a model the worker cannot load fails the start with its own message', async (t) => {

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
+import { Registry } from 'prom-client'
+import { PolicyGauges } from '../engine/gauges.js'
 import type { AdapterConfig } from '../config/schema.js'
 import { ResultCache } from '../engine/result-cache.js'
 import type { PolicyResult, RefreshTimings, ServingEngine } from '../engine/types.js'
@@ -54,6 +56,11 @@ export class EngineHost implements ServingEngine {
   /** What the current worker has, by key: a refresh sends only what changed (by identity) since. */
   private sent = new Map<string, Policy>()
   private readonly results: ResultCache
+  /** The worker's rendering of every policy's series after the last refresh; undefined after a failed one. */
+  private policySeries: string | undefined
+  /** After a failed refresh the series show what the API serves (the backstop's view), set on this thread. */
+  private readonly fallbackRegistry = new Registry()
+  private readonly fallbackGauges = new PolicyGauges(this.fallbackRegistry)
 
   private constructor(private readonly cfg: AdapterConfig, private readonly log: Logger) {
     this.results = new ResultCache({ log, now: Date.now, refreshIntervalMs: cfg.engine.refreshIntervalMs })
@@ -94,6 +101,7 @@ export class EngineHost implements ServingEngine {
       setImmediate(() => { worker?.postMessage({ type: 'more', id: m.id } satisfies ToEngineWorker) })
     } else if (m.type === 'refreshed') {
       this.pending = undefined
+      this.policySeries = m.metrics
       p.resolve({ timings: m.timings })
     } else if (m.type === 'refresh-failed') {
       this.pending = undefined
@@ -128,6 +136,9 @@ export class EngineHost implements ServingEngine {
       const out = await done
       this.results.retain(new Set(current.keys()))
       return out
+    } catch (err) {
+      this.policySeries = undefined
+      throw err
     } finally {
       worker.unref()
     }
@@ -143,6 +154,23 @@ export class EngineHost implements ServingEngine {
 
   resultsNamed(namespace: string, names: Iterable<string>): IterableIterator<PolicyResult> {
     return this.results.resultsNamed(namespace, names)
+  }
+
+  /**
+   * For the refresh loop: the series after a refresh. The worker has set them after a good one; after a failed
+   * one they are set here from what the API serves (last good value, fallback or nothing, as the backstop decides).
+   */
+  gauges(): Pick<PolicyGauges, 'publish'> {
+    return {
+      publish: async (results) => {
+        if (this.policySeries === undefined) await this.fallbackGauges.publish(results)
+      },
+    }
+  }
+
+  /** Every policy's series for /metrics, in the Prometheus text format. */
+  async policyMetrics(): Promise<string> {
+    return this.policySeries ?? await this.fallbackRegistry.metrics()
   }
 
   async close(): Promise<void> {

@@ -25,7 +25,8 @@ export type FromEngineWorker =
   | { type: 'ready' }
   | { type: 'start-failed'; message: string }
   | { type: 'results'; id: number; entries: Array<[string, CommittedResult]> }
-  | { type: 'refreshed'; id: number; timings: RefreshTimings }
+  /** `metrics`: every policy's series in the Prometheus text format, rendered here so a scrape does not. */
+  | { type: 'refreshed'; id: number; timings: RefreshTimings; metrics: string }
   | { type: 'refresh-failed'; id: number; message: string }
 
 /** Results per message: deserialising one chunk is a short hold of the main thread. */

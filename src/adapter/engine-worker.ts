@@ -3,7 +3,9 @@
 // scorers) and sends each refresh's results back; src/adapter/engine-host.ts is the other end.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import type { KubeConfig } from '@kubernetes/client-node'
+import { Registry } from 'prom-client'
 import type { Engine } from '../engine/engine.js'
+import { PolicyGauges } from '../engine/gauges.js'
 import type { CommittedResult } from '../engine/result-cache.js'
 import type { RefreshTimings } from '../engine/types.js'
 import { loadKubeConfig } from '../kube/client.js'
@@ -43,7 +45,11 @@ if (started === undefined) {
 function serve(engine: Engine): void {
   const policies = new Map<string, Policy>()
   /** The finished refresh's results not yet sent, and its timings to send after them. */
-  let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings } | undefined
+  let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings; metrics: string } | undefined
+  // The per-policy series are set and rendered here: at 10,000 policies a scrape renders 5 MB, which would hold
+  // the API's thread (bench:gauges).
+  const registry = new Registry()
+  const gauges = new PolicyGauges(registry)
 
   const sendNext = (): void => {
     const o = outbox
@@ -51,7 +57,7 @@ function serve(engine: Engine): void {
     const entries = o.chunks.shift()
     if (entries !== undefined) return post({ type: 'results', id: o.id, entries })
     outbox = undefined
-    post({ type: 'refreshed', id: o.id, timings: o.timings })
+    post({ type: 'refreshed', id: o.id, timings: o.timings, metrics: o.metrics })
   }
 
   const refresh = async (m: Extract<ToEngineWorker, { type: 'refresh' }>): Promise<void> => {
@@ -60,9 +66,11 @@ function serve(engine: Engine): void {
     try {
       const { timings } = await engine.refresh([...policies.values()])
       const committed = engine.takeCommitted()
+      await gauges.publish(committed.map(([key, c]) => [key, c.result] as const))
+      const metrics = await registry.metrics()
       const chunks = []
       for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) chunks.push(committed.slice(i, i + RESULTS_PER_MESSAGE))
-      outbox = { id: m.id, chunks, timings }
+      outbox = { id: m.id, chunks, timings, metrics }
       sendNext()
     } catch (err) {
       // The engine does not reject for one policy's sake; this is a bug, logged here with its stack.

@@ -38,6 +38,8 @@ export interface AdapterDeps {
   /** Work that runs beside the servers: loading policies, the refresh loop. */
   background?: { start(): Promise<void>; stop(): Promise<void> }
   policies?: { list(): ReadonlyArray<{ metadata: { namespace: string; name: string } }> }
+  /** Per-policy series rendered elsewhere (the engine's worker thread), appended to the registry's on /metrics. */
+  policyMetrics?: () => Promise<string>
 }
 
 export interface RunningAdapter {
@@ -91,7 +93,10 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
   await telemetry.register(statusErrors)
   await telemetry.register(ignoreBodies)
   await telemetry.register(healthRoutes, { checks: readiness })
-  telemetry.get('/metrics', async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()))
+  telemetry.get('/metrics', async (_req, reply) => {
+    const own = await deps.registry.metrics()
+    return reply.type(deps.registry.contentType).send(deps.policyMetrics === undefined ? own : own + await deps.policyMetrics())
+  })
 
   let reloader: CertReloader | undefined
   // Which server failed names the settings that move it: the API (listen.*) or probes and metrics (metrics.*).

@@ -51,11 +51,11 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     : undefined
 
   const kc = clusterConfig(cfg)
-  const { engine, close: closeEngine } = await servingEngine(cfg, log, kc)
+  const { engine, close: closeEngine, host } = await servingEngine(cfg, log, kc)
   const policies = policySource(cfg, kc, log)
   const source = new EngineMetricSource(engine, policies)
   const status = cfg.policies.source === 'kubernetes' && kc !== undefined ? new StatusWriter(kubeStatusClient(kc), log.child({ component: 'status' })) : undefined
-  const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }), ...(status !== undefined ? { status } : {}) })
+  const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }), ...(status !== undefined ? { status } : {}), ...(host !== undefined ? { gauges: host.gauges() } : {}) })
 
   const background = {
     async start(): Promise<void> {
@@ -79,6 +79,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     serving,
     background,
     policies,
+    ...(host !== undefined ? { policyMetrics: () => host.policyMetrics() } : {}),
     ...(certFiles !== undefined ? { certFiles } : {}),
   }
   const checks = [
@@ -147,10 +148,10 @@ function policySource(cfg: AdapterConfig, kc: KubeConfig | undefined, log: Logge
 }
 
 /** The engine the adapter serves from, on its own thread unless engine.thread says main, and how to stop it. */
-async function servingEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | undefined): Promise<{ engine: ServingEngine; close: () => Promise<void> }> {
+async function servingEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | undefined): Promise<{ engine: ServingEngine; close: () => Promise<void>; host?: EngineHost }> {
   if (cfg.engine.thread === 'worker') {
     const host = await EngineHost.start(cfg, log.child({ component: 'engine' }))
-    return { engine: host, close: () => host.close() }
+    return { engine: host, close: () => host.close(), host }
   }
   const { model, engine } = await buildEngine(cfg, log, kc)
   return { engine, close: () => model.close() }

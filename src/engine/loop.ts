@@ -15,6 +15,8 @@ export interface RefreshLoopOptions {
   log: Logger
   /** Writes policy status in a cluster; absent with a policy file. */
   status?: StatusWriter
+  /** Where each policy's series go after a refresh; by default gauges on `registry`. */
+  gauges?: Pick<PolicyGauges, 'publish'>
 }
 
 /**
@@ -26,12 +28,12 @@ export class RefreshLoop {
   private running: Promise<void> | undefined
   private statusWrite: Promise<unknown> | undefined
   private stopped = false
-  private readonly gauges: PolicyGauges
+  private readonly gauges: Pick<PolicyGauges, 'publish'>
   private readonly duration: Histogram<'phase'>
 
   constructor(private readonly o: RefreshLoopOptions) {
     const registers = [o.registry]
-    this.gauges = new PolicyGauges(o.registry)
+    this.gauges = o.gauges ?? new PolicyGauges(o.registry)
     this.duration = new Histogram({ name: 'foresight_refresh_duration_seconds', help: 'Wall time of one refresh by phase, turns given to API requests included', labelNames: ['phase'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30], registers })
   }
 
