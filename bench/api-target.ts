@@ -42,7 +42,7 @@ const adapter = await startTestAdapter([
   `tls.keyFile=${keyFile}`,
   ...policySettings,
 ])
-process.stdout.write(JSON.stringify({ url: adapter.apiUrl }) + '\n')
+process.stdout.write(JSON.stringify({ url: adapter.apiUrl, metricsUrl: adapter.metricsUrl }) + '\n')
 process.stdin.on('data', () => {
   process.stdout.write(JSON.stringify({ subjectAccessReviews: standIn.calls.accessReviews.length, rssBytes: process.memoryUsage().rss }) + '\n')
 })

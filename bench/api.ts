@@ -41,7 +41,7 @@ const server = spawn(process.execPath, [...process.execArgv, join(import.meta.di
 children.push(server)
 const lines = createInterface({ input: server.stdout })
 const nextLine = async (): Promise<Record<string, unknown>> => JSON.parse(String((await once(lines, 'line'))[0])) as Record<string, unknown>
-const { url } = await nextLine() as { url: string }
+const { url, metricsUrl } = await nextLine() as { url: string; metricsUrl: string }
 
 const pathOf = (i: number): string =>
   `/apis/external.metrics.k8s.io/v1beta1/namespaces/default/foresight_desired_replicas?labelSelector=foresight.dev%2Fpolicy%3D${policies > 1 ? `p${i % policies}` : 'demo'}`
@@ -68,7 +68,17 @@ const pacedOptions = {
 }
 // The generator's own code path warms up too (JIT, connections), outside the measurement.
 await pacedLoad({ ...pacedOptions, durationSeconds: 3 })
+// BENCH_SCRAPE_SECONDS=<n>: /metrics is scraped every n seconds during the paced run, as Prometheus does.
+const scrapeEverySeconds = Number(process.env.BENCH_SCRAPE_SECONDS ?? '0')
+const scrapesMs: number[] = []
+const scraper = scrapeEverySeconds > 0
+  ? setInterval(() => {
+    const started = performance.now()
+    void fetch(`${metricsUrl}/metrics`).then(async (res) => { await res.text(); scrapesMs.push(performance.now() - started) })
+  }, scrapeEverySeconds * 1000)
+  : undefined
 const paced = await pacedLoad({ ...pacedOptions, durationSeconds })
+clearInterval(scraper)
 const pacedMs = (p: number): string => percentile(paced.latenciesMs, p).toFixed(2)
 const saturated = await autocannon(options)
 server.stdin.write('stats\n')
@@ -95,6 +105,7 @@ console.log(line('latency p99.9 (ms)', saturated.latency.p99_9, pacedMs(99.9)))
 console.log(line('latency max (ms)', saturated.latency.max, pacedMs(100)))
 console.log(line('failed (non-2xx or error)', saturated.non2xx + saturated.errors + saturated.timeouts, paced.failed))
 console.log(`\nSubjectAccessReviews made in all: ${stats.subjectAccessReviews}; adapter RSS after load: ${(stats.rssBytes / 1048576).toFixed(0)} MiB`)
+if (scrapeEverySeconds > 0) console.log(`/metrics scraped every ${scrapeEverySeconds} s during the paced run: ${scrapesMs.length} scrapes, ${scrapesMs.map((ms) => ms.toFixed(0)).join(', ')} ms each`)
 const p99 = percentile(paced.latenciesMs, 99)
 const sustained = paced.achievedPerSecond >= targetRate * 0.98 && paced.failed === 0
 console.log(`target ${targetRate} req/s sustained with p99 < 5 ms: ${sustained && p99 < 5 ? 'met' : 'NOT met'} (${paced.achievedPerSecond.toFixed(0)} req/s, p99 ${p99.toFixed(2)} ms)`)
