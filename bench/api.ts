@@ -71,10 +71,17 @@ await pacedLoad({ ...pacedOptions, durationSeconds: 3 })
 // BENCH_SCRAPE_SECONDS=<n>: /metrics is scraped every n seconds during the paced run, as Prometheus does.
 const scrapeEverySeconds = Number(process.env.BENCH_SCRAPE_SECONDS ?? '0')
 const scrapesMs: number[] = []
+const scrapeFailures: string[] = []
 const scraper = scrapeEverySeconds > 0
   ? setInterval(() => {
     const started = performance.now()
-    void fetch(`${metricsUrl}/metrics`).then(async (res) => { await res.text(); scrapesMs.push(performance.now() - started) })
+    void fetch(`${metricsUrl}/metrics`)
+      .then(async (res) => {
+        await res.text()
+        if (!res.ok) throw new Error(`HTTP ${res.status}`)
+        scrapesMs.push(performance.now() - started)
+      })
+      .catch((err: unknown) => { scrapeFailures.push(String(err)) })
   }, scrapeEverySeconds * 1000)
   : undefined
 const paced = await pacedLoad({ ...pacedOptions, durationSeconds })
@@ -105,7 +112,7 @@ console.log(line('latency p99.9 (ms)', saturated.latency.p99_9, pacedMs(99.9)))
 console.log(line('latency max (ms)', saturated.latency.max, pacedMs(100)))
 console.log(line('failed (non-2xx or error)', saturated.non2xx + saturated.errors + saturated.timeouts, paced.failed))
 console.log(`\nSubjectAccessReviews made in all: ${stats.subjectAccessReviews}; adapter RSS after load: ${(stats.rssBytes / 1048576).toFixed(0)} MiB`)
-if (scrapeEverySeconds > 0) console.log(`/metrics scraped every ${scrapeEverySeconds} s during the paced run: ${scrapesMs.length} scrapes, ${scrapesMs.map((ms) => ms.toFixed(0)).join(', ')} ms each`)
+if (scrapeEverySeconds > 0) console.log(`/metrics scraped every ${scrapeEverySeconds} s during the paced run: ${scrapesMs.length} scrapes, ${scrapesMs.map((ms) => ms.toFixed(0)).join(', ')} ms each${scrapeFailures.length > 0 ? `; FAILED: ${scrapeFailures.join('; ')}` : ''}`)
 const p99 = percentile(paced.latenciesMs, 99)
 const sustained = paced.achievedPerSecond >= targetRate * 0.98 && paced.failed === 0
 console.log(`target ${targetRate} req/s sustained with p99 < 5 ms: ${sustained && p99 < 5 ? 'met' : 'NOT met'} (${paced.achievedPerSecond.toFixed(0)} req/s, p99 ${p99.toFixed(2)} ms)`)

@@ -51,7 +51,6 @@ interface PolicyState {
   spec?: Policy['spec']
 }
 
-
 export interface EngineOptions {
   model: LoadedModel
   history: HistoryReader

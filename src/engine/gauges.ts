@@ -35,12 +35,16 @@ export class PolicyGauges {
     this.all = [this.desired, this.forecast, this.observed, this.anomaly, this.podAnomaly]
   }
 
-  /** `results`: policy key -> its result (undefined: the policy has none yet, so no series). */
-  async publish(results: ReadonlyArray<readonly [string, PolicyResult | undefined]>): Promise<void> {
+  /**
+   * `results`: policy key -> its result (undefined: the policy has none yet, so no series). Read as the publish
+   * goes, in its turns.
+   */
+  async publish(results: Iterable<readonly [string, PolicyResult | undefined]>): Promise<void> {
     // `written` is brought up to date policy by policy, so it matches the gauges even if a publish stops midway.
     const seen = new Set<string>()
-    for (const [i, [key, r]] of results.entries()) {
-      await turnBefore(i)
+    let i = 0
+    for (const [key, r] of results) {
+      await turnBefore(i++)
       const now = r === undefined ? [] : this.series(r)
       for (const w of now) w.gauge.set(w.labels, w.value)
       const before = this.written.get(key) ?? []

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { Histogram, type Registry } from 'prom-client'
 import { policyKey, type Policy } from '../policy/schema.js'
-import type { ServingEngine } from './types.js'
+import type { PolicyResult, ServingEngine } from './types.js'
 import { PolicyGauges } from './gauges.js'
 import type { EngineMetricSource } from './metric-source.js'
 import type { StatusWriter } from './status-writer.js'
@@ -71,7 +71,7 @@ export class RefreshLoop {
       this.o.log.error({ err }, 'refresh failed')
     }
     try {
-      await this.gauges.publish(policies.map((p) => [policyKey(p), this.o.engine.result(policyKey(p))] as const))
+      await this.gauges.publish(this.served(policies))
       // Deleted policies: a re-created one with the same name and view must be written again.
       this.o.status?.forget(new Set(policies.map(policyKey)))
       // Status writes go on beside the next refreshes; the writer skips a round while one is in progress.
@@ -86,6 +86,14 @@ export class RefreshLoop {
   /** Resolves when the status write in progress, if any, is done. */
   async statusWritten(): Promise<void> {
     await this.statusWrite
+  }
+
+  /** What the API serves for each policy, looked up only as the gauges take it (the worker's host may not). */
+  private *served(policies: readonly Policy[]): Generator<readonly [string, PolicyResult | undefined]> {
+    for (const p of policies) {
+      const key = policyKey(p)
+      yield [key, this.o.engine.result(key)]
+    }
   }
 
   async stop(): Promise<void> {
