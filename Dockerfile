@@ -9,11 +9,10 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY cmd cmd
 COPY src src
-COPY bench bench
-COPY test/helpers test/helpers
-# Benchmarks and test helpers are compiled with the rest but have no place in the image. onnxruntime-node ships
-# prebuilt libraries for every OS and CPU (about 245 MB of 290): keep only linux/<this image's arch>.
-RUN npm run build && rm -rf dist/bench dist/test && npm prune --omit=dev \
+# The production build compiles cmd/ and src/ only (benchmarks and test helpers build to dist-bench/ elsewhere).
+# onnxruntime-node ships prebuilt libraries for every OS and CPU (about 245 MB of 290): keep only
+# linux/<this image's arch>.
+RUN npm run build && npm prune --omit=dev \
  && arch="$(node -p process.arch)" \
  && test -d "node_modules/onnxruntime-node/bin/napi-v6/linux/${arch}" \
  && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 -type d ! -path "*/linux/${arch}" -exec rm -rf {} + \

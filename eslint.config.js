@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'models/.venv/', '.tap/', 'coverage/'] },
+  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'models/.venv/', '.tap/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

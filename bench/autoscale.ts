@@ -3,15 +3,15 @@
  * part the model never trained on), replayed through simulated HPAs and workloads for a reactive HPA, Holt-Winters
  * and FFT-periodicity predictive baselines and the real Foresight engine with the real model.
  *
- * Run: npm run build && node dist/bench/autoscale.js
- * The tuned Foresight settings were chosen on the validation segment: node dist/bench/autoscale.js --segment validation --grid
+ * Run: npm run build:bench && node dist-bench/bench/autoscale.js
+ * The tuned Foresight settings were chosen on the validation segment: node dist-bench/bench/autoscale.js --segment validation --grid
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { heldoutFor, loadSplit } from '../src/data/split.js'
-import { loadNasa, NASA_FILE, NASA_ZONE, repoRoot } from '../src/data/traces.js'
-import { loadModel } from '../src/model/runtime.js'
+import { heldoutFor, loadSplit } from './lib/split.js'
+import { loadNasa, NASA_FILE, NASA_ZONE, repoRoot } from './lib/traces.js'
+import { loadBundledModel } from '../src/model/runtime.js'
 import { policySchema, type Policy } from '../src/policy/schema.js'
 import { comparisonCharts } from '../src/sim/charts.js'
 import { compareStrategies, reactiveAtEqualCost, STRATEGY } from '../src/sim/compare.js'
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     return w === undefined ? spec : { ...spec, scaleDown: { ...spec.scaleDown, stabilizationWindowSeconds: w } }
   }
 
-  const model = await loadModel(join(root, 'models/foresight-forecaster.onnx'), join(root, 'models/foresight-forecaster.json'))
+  const model = await loadBundledModel()
   const t0 = performance.now()
   const result = await compareStrategies({
     load, fromMs, toMs, policy: policy('foresight', cap, DEFAULTS), variants, model, hpa,

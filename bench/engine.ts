@@ -7,10 +7,9 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { pino } from 'pino'
 import { Engine } from '../src/engine/engine.js'
-import { loadModel } from '../src/model/runtime.js'
+import { loadBundledModel } from '../src/model/runtime.js'
 import { policySchema, type Policy } from '../src/policy/schema.js'
 import { createPrometheusSource, PrometheusSource } from '../src/prometheus/source.js'
-import { packageRoot } from '../src/util/paths.js'
 import { serviceQuery } from './services.js'
 import { stallMeter } from './stall.js'
 
@@ -33,8 +32,7 @@ const policy = (i: number): Policy => policySchema.parse({
   spec: { scaleTargetRef: { name: `svc-${i}` }, load: { query: serviceQuery(i), capacityPerReplica: 0.25 }, maxReplicas: 200 },
 })
 
-const root = packageRoot()
-const model = await loadModel(join(root, 'models/foresight-forecaster.onnx'), join(root, 'models/foresight-forecaster.json'))
+const model = await loadBundledModel()
 const rows: string[] = []
 try {
   for (const n of SIZES) {

@@ -1,17 +1,17 @@
 /**
  * Forecast accuracy on the held-out segments: the ONNX model against four online baselines, on the same
- * windows, at horizons of 5, 15 and 30 minutes. Run: npm run build && node dist/bench/forecast.js
+ * windows, at horizons of 5, 15 and 30 minutes. Run: npm run build:bench && node dist-bench/bench/forecast.js
  */
 import { existsSync } from 'node:fs'
 import { defaultBaselines, fitHoltWinters } from '../src/forecast/baselines.js'
-import { ForecastScore, naiveScale } from '../src/forecast/metrics.js'
-import { forecastAtOrigins } from '../src/forecast/model-forecasts.js'
-import { ResidualQuantiles } from '../src/forecast/residual-quantiles.js'
-import { noiseFloorMase, type NeighbourStat } from '../src/forecast/noise-floor.js'
+import { ForecastScore, naiveScale } from './lib/forecast-metrics.js'
+import { forecastAtOrigins } from './lib/model-forecasts.js'
+import { ResidualQuantiles } from './lib/residual-quantiles.js'
+import { noiseFloorMase, type NeighbourStat } from './lib/noise-floor.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
-import { resampleHeldout, resampleMeans } from '../src/data/resample.js'
-import { heldoutFor, loadSplit } from '../src/data/split.js'
-import { NASA_FILE, listNabFiles, loadSeries, sharedDataDir, type Series } from '../src/data/traces.js'
+import { resampleHeldout, resampleMeans } from './lib/resample.js'
+import { heldoutFor, loadSplit } from './lib/split.js'
+import { NASA_FILE, listNabFiles, loadSeries, sharedDataDir, type Series } from './lib/traces.js'
 import { HORIZON_STEPS, createForecasterSession, defaultModelPath, modelSha256 } from '../src/model/onnx.js'
 
 const HORIZON_MINUTES = [5, 15, 30] as const

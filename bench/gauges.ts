@@ -2,7 +2,7 @@
  * The cost of publishing every policy's gauges after a refresh (on the engine's worker thread; on the API's with
  * engine.thread: main): 10,000 policies, six series each, values and reasons changing between rounds as they do
  * between refreshes. Prints the wall time of each publish, the longest the event loop was held, and what rendering
- * them for one scrape costs. Run: npm run build && node --max-semi-space-size=8 dist/bench/gauges.js
+ * them for one scrape costs. Run: npm run build:bench && node --max-semi-space-size=8 dist-bench/bench/gauges.js
  */
 import { Registry } from 'prom-client'
 import { PolicyGauges } from '../src/engine/gauges.js'

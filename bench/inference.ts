@@ -1,13 +1,13 @@
 /**
  * onnxruntime-node latency and throughput of the forecaster: one window at a time (p50/p99) and one batch of
- * 10,000 windows, on real NASA windows, plus peak RSS. Run: npm run build && node dist/bench/inference.js
+ * 10,000 windows, on real NASA windows, plus peak RSS. Run: npm run build:bench && node dist-bench/bench/inference.js
  */
 import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resourceUsage } from 'node:process'
 import { packWindow } from '../src/forecast/windows.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
-import { loadNasa } from '../src/data/traces.js'
+import { loadNasa } from './lib/traces.js'
 import { allocateBatch, createForecasterSession, defaultModelPath, modelSha256, runForecastBatch, type ForecastBatch } from '../src/model/onnx.js'
 import { loadModel } from '../src/model/runtime.js'
 import { stallMeter } from './stall.js'

@@ -11,13 +11,13 @@ import type { ExtremeRecordOptions } from '../src/anomaly/extreme-record.js'
 import type { FlatRunOptions } from '../src/anomaly/flat-run.js'
 import type { RampOptions } from '../src/anomaly/rising-edge.js'
 import { SERVING_SCORER } from '../src/engine/engine.js'
-import { forecastAtOrigins } from '../src/forecast/model-forecasts.js'
+import { forecastAtOrigins } from './lib/model-forecasts.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
-import { heldoutFor, loadSplit } from '../src/data/split.js'
-import { listNabFiles, loadNabProfiles, loadNabSeries, loadNabWindows, sharedDataDir, windowsToIndices } from '../src/data/traces.js'
+import { heldoutFor, loadSplit } from './lib/split.js'
+import { listNabFiles, loadNabProfiles, loadNabSeries, loadNabWindows, sharedDataDir, windowsToIndices } from './lib/traces.js'
 import { HORIZON_STEPS, createForecasterSession, defaultModelPath, modelSha256 } from '../src/model/onnx.js'
-import { crossValidate } from '../src/nab/crossval.js'
-import { NAB_PROFILES, scoreCorpus, type CostProfile, type DetectorFile } from '../src/nab/scorer.js'
+import { crossValidate } from './lib/nab-crossval.js'
+import { NAB_PROFILES, scoreCorpus, type CostProfile, type DetectorFile } from './lib/nab-scorer.js'
 
 const PROFILE_LABELS: Record<string, string> = {
   standard: 'standard',

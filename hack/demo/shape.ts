@@ -1,12 +1,13 @@
 /**
- * The load shape of the demo: the real NASA HTTP 1995 trace (valid minutes only: the empty-row gap and the
- * Hurricane Erin outage are left out), smoothed, normalised to a peak of 1 and played compressed in time.
+ * The load shape of the demo: the real NASA HTTP 1995 trace (the three weeks shipped in assets/traces, valid
+ * minutes only), smoothed, normalised to a peak of 1 and played compressed in time.
  *
  * The trace position is a function of the wall clock alone (Unix epoch times `speed`, modulo the trace length),
  * so the history backfilled into Prometheus and the live load generator draw the same curve: the live load
  * continues exactly where the backfilled history ends, without either side knowing when the other started.
  */
-import { loadNasa } from '../../src/data/traces.js'
+import { bundledTrace } from '../../src/source/replay-history.js'
+import { readTrace } from '../../src/source/trace.js'
 
 export interface Shape {
   /** Normalised load per trace minute, in [0, 1], peak exactly 1. */
@@ -19,14 +20,14 @@ export interface Shape {
 const SMOOTH_MINUTES = 15
 
 export function loadShape(): Shape {
-  const s = loadNasa()
+  const trace = readTrace(bundledTrace())
   const values: number[] = []
   const times: number[] = []
-  for (let i = 0; i < s.values.length; i++) {
-    const v = s.values[i] ?? NaN
-    if (s.valid[i] === 1 && Number.isFinite(v)) {
+  for (let i = 0; i < trace.values.length; i++) {
+    const v = trace.values[i] ?? NaN
+    if (Number.isFinite(v)) {
       values.push(v)
-      times.push(s.timestampsMs[i] ?? NaN)
+      times.push(trace.startMs + i * trace.stepMs)
     }
   }
   if (values.length < SMOOTH_MINUTES) throw new Error(`the NASA trace holds only ${values.length} valid minutes`)

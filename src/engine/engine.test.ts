@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
 import t from 'tap'
-import { loadModel, type LoadedModel } from '../model/runtime.js'
+import { loadBundledModel, type LoadedModel } from '../model/runtime.js'
 import { policyKey, policySchema, type Policy, type PolicyInput } from '../policy/schema.js'
 import { readTrace } from '../source/trace.js'
 import { packageRoot } from '../util/paths.js'
@@ -61,7 +61,7 @@ class TraceReader implements HistoryReader {
 let model: LoadedModel
 let forecasts = 0
 t.before(async () => {
-  const real = await loadModel(join(root, 'models/foresight-forecaster.onnx'), join(root, 'models/foresight-forecaster.json'))
+  const real = await loadBundledModel()
   model = { meta: real.meta, close: () => real.close(), forecast: (b, c) => { forecasts++; return real.forecast(b, c) } }
 })
 t.teardown(() => model.close())

@@ -2,7 +2,7 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { repoRoot } from '../data/traces.js'
+import { packageRoot } from '../util/paths.js'
 import { HORIZON_STEPS, RECENT_STEPS, SEASONAL_STEPS, allocateBatch, createForecasterSession, defaultModelPath, modelSha256, runForecastBatch } from './onnx.js'
 
 interface Case {
@@ -12,7 +12,7 @@ interface Case {
   expected: number[][]
 }
 
-const vectorsPath = join(repoRoot(), 'models', 'testvectors.json')
+const vectorsPath = join(packageRoot(), 'models', 'testvectors.json')
 const ready = existsSync(defaultModelPath()) && existsSync(vectorsPath)
 
 t.test('batched run reproduces the stored test vectors', { skip: ready ? false : 'model artifact not present' }, async (t) => {

@@ -6,18 +6,28 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { repoRoot } from '../data/traces.js'
+import { packageRoot } from '../util/paths.js'
 import { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, type ForecastBatch } from '../forecast/windows.js'
 
 export { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, allocateBatch, type ForecastBatch } from '../forecast/windows.js'
 
-export function defaultModelPath(): string {
-  return join(repoRoot(), 'models', 'foresight-forecaster.onnx')
+/** The model shipped in the package: the graph and the metadata that describes it. */
+export function bundledModel(): { onnxPath: string, metaPath: string } {
+  const dir = join(packageRoot(), 'models')
+  return { onnxPath: join(dir, 'foresight-forecaster.onnx'), metaPath: join(dir, 'foresight-forecaster.json') }
 }
 
-/** sha256 of the artifact, so bench output says which model it measured. */
+export function defaultModelPath(): string {
+  return bundledModel().onnxPath
+}
+
+/** sha256 of a model's bytes: what the metadata pins and what bench output names. */
+export function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
 export function modelSha256(modelPath = defaultModelPath()): string {
-  return createHash('sha256').update(readFileSync(modelPath)).digest('hex')
+  return sha256Hex(readFileSync(modelPath))
 }
 
 export async function createForecasterSession(modelPath = defaultModelPath(), options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { readFileSync } from 'node:fs'
 import type * as ort from 'onnxruntime-node'
 import { z } from 'zod'
 import { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, type ForecastBatch } from '../forecast/windows.js'
-import { createForecasterSession, runForecastBatch } from './onnx.js'
+import { bundledModel, createForecasterSession, runForecastBatch, sha256Hex } from './onnx.js'
 
 // The serving side of the model: one session for the process, checked against its metadata at load so a wrong
 // or corrupt file stops start-up with a precise error instead of producing numbers.
@@ -58,7 +57,7 @@ export async function loadModel(onnxPath: string, metaPath: string): Promise<Loa
   } catch {
     return fail('file not found or unreadable')
   }
-  const sha = createHash('sha256').update(bytes).digest('hex')
+  const sha = sha256Hex(bytes)
   if (sha !== meta.onnx_sha256) fail(`sha256 ${sha} does not match the metadata's ${meta.onnx_sha256} (wrong or corrupt file)`)
 
   let session: ort.InferenceSession
@@ -101,4 +100,10 @@ async function forecastInTurns(session: ort.InferenceSession, batch: ForecastBat
     out.set(await runForecastBatch(session, batch, n, first), first * HORIZON_STEPS * QUANTILES.length)
   }
   return out
+}
+
+/** The model shipped in the package. */
+export async function loadBundledModel(): Promise<LoadedModel> {
+  const { onnxPath, metaPath } = bundledModel()
+  return loadModel(onnxPath, metaPath)
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import t from 'tap'
 import type { Window, WindowResult } from '../engine/types.js'
-import { loadModel, type LoadedModel } from '../model/runtime.js'
+import { loadBundledModel, type LoadedModel } from '../model/runtime.js'
 import { policySchema, type Policy } from '../policy/schema.js'
 import { packageRoot } from '../util/paths.js'
 import { BacktestError, runBacktest, type BacktestProgress } from './backtest.js'
@@ -9,7 +9,7 @@ import { BacktestError, runBacktest, type BacktestProgress } from './backtest.js
 const root = packageRoot()
 let model: LoadedModel
 t.before(async () => {
-  model = await loadModel(join(root, 'models/foresight-forecaster.onnx'), join(root, 'models/foresight-forecaster.json'))
+  model = await loadBundledModel()
 })
 t.teardown(() => model.close())
 

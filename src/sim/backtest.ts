@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import { HORIZON_STEPS, RECENT_STEPS } from '../forecast/windows.js'
 import type { HistoryReader, Window } from '../engine/types.js'
-import { loadModel, type LoadedModel } from '../model/runtime.js'
+import { loadBundledModel, type LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { packageRoot } from '../util/paths.js'
 import { comparisonCharts } from './charts.js'
@@ -157,7 +157,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   }
   if (spec.horizonSeconds / stepSeconds > HORIZON_STEPS) warnings.push(`horizonSeconds ${spec.horizonSeconds} exceeds the model's ${HORIZON_STEPS} steps; the engine caps it`)
 
-  const model = o.model ?? (await loadModel(join(packageRoot(), 'models/foresight-forecaster.onnx'), join(packageRoot(), 'models/foresight-forecaster.json')))
+  const model = o.model ?? (await loadBundledModel())
   let result: Awaited<ReturnType<typeof compareStrategies>>
   try {
     result = await compareStrategies({

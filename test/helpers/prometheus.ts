@@ -1,6 +1,6 @@
 /**
- * A real Prometheus for integration tests, with real history: the NASA 1995 trace (its valid rows only: the
- * empty-row gap and the Hurricane Erin outage are skipped) is shifted to end "now", written as OpenMetrics, turned
+ * A real Prometheus for integration tests, with real history: the three weeks of the NASA 1995 trace shipped
+ * in assets/traces (its valid rows only) are shifted to end "now", written as OpenMetrics, turned
  * into TSDB blocks with `promtool tsdb create-blocks-from openmetrics`, and served by `prometheus` on a free
  * loopback port. Everything lives in one temp dir that stop() removes.
  *
@@ -20,7 +20,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { loadNasa } from '../../src/data/traces.js'
+import { bundledTrace } from '../../src/source/replay-history.js'
+import { readTrace } from '../../src/source/trace.js'
 
 export const STEP_MS = 60_000
 
@@ -118,11 +119,11 @@ function labels(l: Record<string, string>): string {
 
 /** The valid rows of the trace's last `minutes` real observations, outages and empty rows skipped. */
 function traceTail(minutes: number): number[] {
-  const s = loadNasa()
+  const { values } = readTrace(bundledTrace())
   const out: number[] = []
-  for (let i = s.values.length - 1; i >= 0 && out.length < minutes; i--) {
-    const v = s.values[i] ?? NaN
-    if (s.valid[i] === 1 && Number.isFinite(v)) out.push(v)
+  for (let i = values.length - 1; i >= 0 && out.length < minutes; i--) {
+    const v = values[i] ?? NaN
+    if (Number.isFinite(v)) out.push(v)
   }
   if (out.length < minutes) throw new Error(`the NASA trace holds only ${out.length} valid minutes, ${minutes} wanted`)
   return out.reverse()

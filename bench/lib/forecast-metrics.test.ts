@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ForecastScore, naiveScale, pinball } from './metrics.js'
+import { ForecastScore, naiveScale, pinball } from './forecast-metrics.js'
 
 t.test('naive scale averages valid one-step differences before the end index', async (t) => {
   // |3-1| + |2-3| + |6-2| = 7 over 3 pairs; the last row is past endIndex.

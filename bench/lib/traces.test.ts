@@ -5,9 +5,16 @@ import { listNabFiles, loadNabProfiles, loadNabSeries, loadNabWindows, loadNasa,
 
 const fixtures = join(repoRoot(), 'test', 'fixtures', 'foresight-data')
 
-t.test('shared data dir sits beside the repo', async (t) => {
-  t.equal(sharedDataDir(), join(repoRoot(), '..', 'shared', 'data'))
+t.test('the data dir must exist, and says where to get it when it does not', async (t) => {
+  t.equal(sharedDataDir(fixtures), fixtures)
+  const missing = join(fixtures, 'no-such-dir')
+  t.throws(() => sharedDataDir(missing), { message: `unable to find the trace data: ${missing} does not exist (see README.md, "Data")` })
   t.ok(existsSync(join(repoRoot(), 'package.json')))
+})
+
+t.test('timestamps: one rule, ISO 8601 with or without a zone, or epoch seconds', async (t) => {
+  const s = parseSeriesCsv('timestamp,value\n1995-07-01 00:00:00,1\n1995-07-01T00:01:00Z,2\n804556920,3\n', 'x', '-04:00')
+  t.same([...s.timestampsMs], [Date.UTC(1995, 6, 1, 4, 0), Date.UTC(1995, 6, 1, 0, 1), 804556920000])
 })
 
 t.test('NASA loader masks the empty rows and the Hurricane Erin outage', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { alternateFolds, crossValidate } from './crossval.js'
-import { NAB_PROFILES, type DetectorFile } from './scorer.js'
+import { alternateFolds, crossValidate } from './nab-crossval.js'
+import { NAB_PROFILES, type DetectorFile } from './nab-scorer.js'
 
 t.test('folds alternate over the sorted names', async (t) => {
   const [a, b] = alternateFolds(['d', 'b', 'a', 'c', 'e'])

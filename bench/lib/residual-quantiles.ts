@@ -1,5 +1,5 @@
-import type { PointForecaster } from './baselines.js'
-import { Ring } from './ring.js'
+import type { PointForecaster } from '../../src/forecast/baselines.js'
+import { Ring } from '../../src/forecast/ring.js'
 
 /**
  * Turns a point forecaster into a quantile forecaster for a few horizons: the lower and upper quantiles are the

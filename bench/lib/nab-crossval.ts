@@ -3,7 +3,7 @@
  * whole corpus would be scored on the data that chose them; here folds are fixed from the sorted file names
  * before any tuning, settings are chosen on one fold and scored on the other.
  */
-import { scoreCorpus, type CostProfile, type DetectorFile } from './scorer.js'
+import { scoreCorpus, type CostProfile, type DetectorFile } from './nab-scorer.js'
 
 /** Sorted names dealt alternately into fold A (even positions) and fold B (odd positions). */
 export function alternateFolds(names: readonly string[]): [Set<string>, Set<string>] {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { NAB_PROFILES, probationaryRows, scaledSigmoid, scoreCorpus, type DetectorFile } from './scorer.js'
+import { NAB_PROFILES, probationaryRows, scaledSigmoid, scoreCorpus, type DetectorFile } from './nab-scorer.js'
 
 const std = NAB_PROFILES.standard
 

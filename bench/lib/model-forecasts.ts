@@ -1,6 +1,6 @@
 import type { InferenceSession } from 'onnxruntime-node'
-import { HORIZON_STEPS, allocateBatch, runForecastBatch } from '../model/onnx.js'
-import { packWindow } from './windows.js'
+import { HORIZON_STEPS, allocateBatch, runForecastBatch } from '../../src/model/onnx.js'
+import { packWindow } from '../../src/forecast/windows.js'
 
 export interface ModelForecasts {
   /** Origins that had a full valid recent window, ascending. */

@@ -1,23 +1,15 @@
 /**
  * Loaders for the read-only evaluation data: the NASA 1995 HTTP trace and the NAB subset (series, windows,
- * profiles). Rows are kept as they are in the files (row index = step), as the model split and NAB scoring
- * both count rows; the step is the most common spacing.
+ * profiles), over the product's one CSV reader (src/source/trace.ts). Rows are kept as they are in the files
+ * (row index = step), as the model split and NAB scoring both count rows; the step is the most common spacing.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { CostProfile, IndexWindow } from '../nab/scorer.js'
-import { packageRoot } from '../util/paths.js'
+import type { CostProfile, IndexWindow } from './nab-scorer.js'
+import { NASA_ZONE, parseSeriesCsv, parseTimestamp, type Series } from '../../src/source/trace.js'
+import { packageRoot } from '../../src/util/paths.js'
 
-export interface Series {
-  /** Path relative to the data dir, or the file name for ad-hoc files. */
-  name: string
-  timestampsMs: Float64Array
-  /** NaN wherever `valid` is 0. */
-  values: Float64Array
-  /** 1 where the row is a real observation, 0 for gaps and masked outages. */
-  valid: Uint8Array
-  stepSeconds: number
-}
+export { NASA_ZONE, parseSeriesCsv, type Series }
 
 export class DataError extends Error {
   override name = 'DataError'
@@ -30,60 +22,14 @@ export const repoRoot = packageRoot
  * `<repo>/../shared/data`, where the full traces and the NAB subset live (README, "Data"): the tests, benchmarks
  * and training read them; the product itself needs only the excerpt shipped under assets/.
  */
-export function sharedDataDir(): string {
-  const dir = join(repoRoot(), '..', 'shared', 'data')
+export function sharedDataDir(dir = join(repoRoot(), '..', 'shared', 'data')): string {
   if (!existsSync(dir)) throw new DataError(`unable to find the trace data: ${dir} does not exist (see README.md, "Data")`)
   return dir
 }
 
 export const NASA_FILE = 'traces/nasa_http_1995/nasa_http_requests_per_minute.csv'
-/** The NASA trace's timestamps are local server time. */
-export const NASA_ZONE = '-04:00'
 /** Hurricane Erin shutdown: the trace holds zeros here that are not real load (inclusive, local time). */
 export const NASA_OUTAGE = { from: '1995-08-01 14:53:00', to: '1995-08-03 04:35:00' } as const
-
-export function parseTimestamp(text: string, zone: string): number {
-  const iso = text.trim().replace(' ', 'T')
-  return Date.parse(/[zZ]$|[+-]\d\d:\d\d$/.test(iso) ? iso : iso + zone)
-}
-
-/**
- * Parses a two-column `timestamp,<value>` CSV. Empty or non-numeric values become invalid rows; a bad timestamp
- * is an error because row alignment would silently break.
- */
-export function parseSeriesCsv(text: string, name: string, zone = 'Z'): Series {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '')
-  const header = lines.shift()
-  if (header === undefined || !/^timestamp,/i.test(header.trim())) throw new DataError(`${name}: the header must start with "timestamp,"`)
-  const n = lines.length
-  const timestampsMs = new Float64Array(n)
-  const values = new Float64Array(n)
-  const valid = new Uint8Array(n)
-  lines.forEach((line, i) => {
-    const comma = line.indexOf(',')
-    const ts = comma < 0 ? line : line.slice(0, comma)
-    const raw = comma < 0 ? '' : line.slice(comma + 1).trim()
-    const ms = parseTimestamp(ts, zone)
-    if (Number.isNaN(ms)) throw new DataError(`${name}: line ${i + 2}: bad timestamp "${ts}"`)
-    timestampsMs[i] = ms
-    const v = raw === '' ? NaN : Number(raw)
-    values[i] = Number.isFinite(v) ? v : NaN
-    valid[i] = Number.isFinite(v) ? 1 : 0
-  })
-  return { name, timestampsMs, values, valid, stepSeconds: commonStepSeconds(timestampsMs) }
-}
-
-function commonStepSeconds(timestampsMs: Float64Array): number {
-  const counts = new Map<number, number>()
-  for (let i = 1; i < timestampsMs.length; i++) {
-    const d = (timestampsMs[i] ?? 0) - (timestampsMs[i - 1] ?? 0)
-    if (d > 0) counts.set(d, (counts.get(d) ?? 0) + 1)
-  }
-  let best = 0
-  let bestCount = 0
-  for (const [d, c] of counts) if (c > bestCount) [best, bestCount] = [d, c]
-  return best / 1000
-}
 
 /** Marks rows in [fromMs, toMs] invalid. */
 export function maskRange(series: Series, fromMs: number, toMs: number): void {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { LastValue } from './baselines.js'
+import { LastValue } from '../../src/forecast/baselines.js'
 import { ResidualQuantiles, empiricalQuantile } from './residual-quantiles.js'
 
 t.test('empirical quantile interpolates', async (t) => {
