@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CostProfile, IndexWindow } from './nab-scorer.js'
-import { NASA_ZONE, parseSeriesCsv, parseTimestamp, type Series } from '../../src/source/trace.js'
+import { NASA_ZONE, parseSeriesCsv, parseTimestamp, type Series } from '../../src/replay/trace.js'
 import { packageRoot } from '../../src/util/paths.js'
 
 export { NASA_ZONE, parseSeriesCsv, type Series }

@@ -6,8 +6,8 @@
  * so the history backfilled into Prometheus and the live load generator draw the same curve: the live load
  * continues exactly where the backfilled history ends, without either side knowing when the other started.
  */
-import { bundledTrace } from '../../src/source/replay-history.js'
-import { readTrace } from '../../src/source/trace.js'
+import { bundledTrace } from '../../src/replay/replay-history.js'
+import { readTrace } from '../../src/replay/trace.js'
 
 export interface Shape {
   /** Normalised load per trace minute, in [0, 1], peak exactly 1. */

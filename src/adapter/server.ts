@@ -13,7 +13,7 @@ import { openapiRoutes } from '../api/openapi.js'
 import { ShutdownDelay } from '../api/shutdown-delay.js'
 import { CertReloader, secureContextOptions } from '../auth/tls.js'
 import type { Authenticator, Authorizer } from '../auth/types.js'
-import type { MetricSource } from '../source/types.js'
+import type { MetricProvider } from '../ports.js'
 import { httpMetrics } from '../telemetry/http-metrics.js'
 
 export interface AdapterDeps {
@@ -21,7 +21,7 @@ export interface AdapterDeps {
   metricsListen: { host: string; port: number }
   log: Logger
   registry: Registry
-  source: MetricSource
+  source: MetricProvider
   authenticator: Authenticator
   authorizer: Authorizer
   serving: { certPem: string; keyPem: string }

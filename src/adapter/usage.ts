@@ -1,4 +1,4 @@
-import { POLICY_LABEL } from '../source/types.js'
+import { POLICY_LABEL } from '../names.js'
 
 /** The copy-and-paste commands printed when the adapter starts in local mode. */
 export function localUsage(apiUrl: string, metricsUrl: string, policy: { namespace: string; name: string } | undefined): string {

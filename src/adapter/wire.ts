@@ -9,23 +9,22 @@ import type { RequestHeaderOptions } from '../auth/request-header.js'
 import { readServingFiles } from '../auth/tls.js'
 import { Engine } from '../engine/engine.js'
 import { RefreshLoop } from '../engine/loop.js'
-import { EngineMetricSource } from '../engine/metric-source.js'
-import type { HistoryReader, PodSignalReader, ServingEngine } from '../engine/types.js'
-import { EngineHost } from './engine-host.js'
-import { podSignalReader, prometheusFromConfig } from './prometheus-wiring.js'
+import { EngineMetricProvider } from '../engine/metric-provider.js'
+import type { ServingEngine } from '../engine/types.js'
+import { EngineHost } from '../engine/worker-host.js'
+import { buildEngine } from '../engine/build.js'
 import { RequestHeaderSource, withParsedCA, type RequestHeaderSettings } from '../auth/request-header-source.js'
-import { readExtensionApiserverAuthentication, type RequestHeaderAuthConfig } from '../kube/auth-config.js'
+import { readExtensionApiserverAuthentication } from '../kube/auth-config.js'
+import { type RequestHeaderAuthConfig } from '../auth/request-header-source.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { kubeReviewClient } from '../kube/reviews.js'
-import { loadModel, type LoadedModel } from '../model/runtime.js'
+import type { LoadedModel } from '../model/runtime.js'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { StatusWriter } from '../engine/status-writer.js'
 import { kubeStatusClient } from '../policy/status.js'
 import { FilePolicySource } from '../policy/file-source.js'
 import { InformerPolicySource } from '../policy/informer-source.js'
-import { scaleReader } from '../kube/scale.js'
 import type { PolicySource } from '../policy/source.js'
-import { ReplayHistory } from '../source/replay-history.js'
 import { packageRoot } from '../util/paths.js'
 import type { AdapterDeps } from './server.js'
 
@@ -53,7 +52,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
   const kc = clusterConfig(cfg)
   const { engine, close: closeEngine, host } = await servingEngine(cfg, log, kc)
   const policies = policySource(cfg, kc, log)
-  const source = new EngineMetricSource(engine, policies)
+  const source = new EngineMetricProvider(engine, policies)
   const status = cfg.policies.source === 'kubernetes' && kc !== undefined ? new StatusWriter(kubeStatusClient(kc), log.child({ component: 'status' })) : undefined
   const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }), ...(status !== undefined ? { status } : {}), ...(host !== undefined ? { gauges: host.gauges() } : {}) })
 
@@ -155,31 +154,6 @@ async function servingEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | u
   }
   const { model, engine } = await buildEngine(cfg, log, kc)
   return { engine, close: () => model.close() }
-}
-
-/** The model and the engine over it; the engine's own thread (main or worker) calls this. */
-export async function buildEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | undefined): Promise<{ model: LoadedModel; engine: Engine }> {
-  const model = await loadModel(
-    cfg.model.file ?? join(packageRoot(), 'models/foresight-forecaster.onnx'),
-    cfg.model.metadataFile ?? join(packageRoot(), 'models/foresight-forecaster.json'),
-  )
-  const { history, pods } = buildHistory(cfg, log)
-  const currentReplicas = kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined
-  const engine = new Engine({
-    model,
-    history,
-    log: log.child({ component: 'engine' }),
-    refreshIntervalMs: cfg.engine.refreshIntervalMs,
-    ...(pods !== undefined ? { pods } : {}),
-    ...(currentReplicas !== undefined ? { currentReplicas } : {}),
-  })
-  return { model, engine }
-}
-
-function buildHistory(cfg: AdapterConfig, log: Logger): { history: HistoryReader; pods?: PodSignalReader } {
-  if (cfg.source.kind === 'replay') return { history: ReplayHistory.fromFile(cfg.source.traceFile) }
-  const prom = prometheusFromConfig(cfg.source, log)
-  return { history: prom, pods: podSignalReader(prom) }
 }
 
 async function requestHeaderConfig(cfg: AdapterConfig, kc: KubeConfig): Promise<RequestHeaderAuthConfig> {

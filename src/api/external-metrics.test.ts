@@ -1,6 +1,6 @@
 import Fastify from 'fastify'
 import t from 'tap'
-import type { MetricItem, MetricSource, QueryResult } from '../source/types.js'
+import type { MetricItem, MetricProvider, QueryResult } from '../ports.js'
 import { statusErrors } from './errors.js'
 import { externalMetricsRoutes } from './external-metrics.js'
 
@@ -8,7 +8,7 @@ import { externalMetricsRoutes } from './external-metrics.js'
 // and is tested with the server).
 const item = (policy: string, value: number): MetricItem => ({ metricName: 'foresight_desired_replicas', labels: { 'foresight.dev/policy': policy }, value, timestamp: new Date(0), windowSeconds: 60 })
 let answer: QueryResult = { state: 'ok', items: [] }
-const source: MetricSource = { metricNames: ['foresight_desired_replicas'], readiness: () => ({ ready: true, reason: 'test' }), query: (_ns, _metric, names) => { asked.push(names === undefined ? undefined : [...names].sort()); return answer } }
+const source: MetricProvider = { metricNames: ['foresight_desired_replicas'], readiness: () => ({ ready: true, reason: 'test' }), query: (_ns, _metric, names) => { asked.push(names === undefined ? undefined : [...names].sort()); return answer } }
 const asked: Array<string[] | undefined> = []
 
 const app = Fastify()

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Attributes } from '../auth/types.js'
-import { POLICY_LABEL, type MetricItem, type MetricSource } from '../source/types.js'
+import { type MetricItem, type MetricProvider } from '../ports.js'
+import { POLICY_LABEL } from '../names.js'
 import { collectionVerb } from './auth-hook.js'
 import { ERR_BAD_REQUEST, ERR_NOT_FOUND, ERR_UNAVAILABLE, methodNotAllowedRoutes } from './errors.js'
 import { formatQuantity } from './quantity.js'
 import { allowedValues, formatSelector, matches, parseSelector, SelectorError, type Selector } from './selector.js'
 import { API_PREFIX, GROUP, GROUP_VERSION, VERSION, type ExternalMetricValue, type ExternalMetricValueList } from './types.js'
 
-export interface ExternalMetricsOptions { source: MetricSource }
+export interface ExternalMetricsOptions { source: MetricProvider }
 
 interface Params { namespace: string; metric: string }
 interface Query { labelSelector?: string | string[] }

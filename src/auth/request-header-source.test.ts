@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import t from 'tap'
-import type { RequestHeaderAuthConfig } from '../kube/auth-config.js'
+import type { RequestHeaderAuthConfig } from './request-header-source.js'
 import { createCA } from './pki.js'
 import { RequestHeaderSource, withParsedCA } from './request-header-source.js'
 

@@ -1,10 +1,18 @@
 import type { Logger } from 'pino'
-import type { RequestHeaderAuthConfig } from '../kube/auth-config.js'
 import { settle } from '../util/settle.js'
 import { parseCABundle } from './client-chain.js'
 import type { RequestHeaderOptions } from './request-header.js'
 
 /** The settings as read, with the CA bundle parsed for the per-request chain check. */
+/** The front proxy's settings as kube-apiserver publishes them (or as files give them). */
+export interface RequestHeaderAuthConfig {
+  clientCAPem: string
+  allowedNames: string[]
+  usernameHeaders: string[]
+  groupHeaders: string[]
+  extraHeaderPrefixes: string[]
+}
+
 export type RequestHeaderSettings = RequestHeaderAuthConfig & RequestHeaderOptions
 
 /** Parses the CA bundle; throws (CABundleError) when it is not a bundle of CA certificates. */

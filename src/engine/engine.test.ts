@@ -3,12 +3,13 @@ import { pino, type Logger } from 'pino'
 import t from 'tap'
 import { loadBundledModel, type LoadedModel } from '../model/runtime.js'
 import { policyKey, policySchema, type Policy, type PolicyInput } from '../policy/schema.js'
-import { readTrace } from '../source/trace.js'
+import { readTrace } from '../replay/trace.js'
 import { packageRoot } from '../util/paths.js'
 import { Engine, INFERENCE_FAILED, INTERNAL_ERROR } from './engine.js'
 import { formatExplanation } from './explain.js'
-import { ENGINE_METRICS, EngineMetricSource, SERIES_LABEL_KEYS, type ListedPolicies } from './metric-source.js'
-import type { HistoryReader, PodSignals, WindowResult } from './types.js'
+import { METRIC, METRIC_NAMES, SERIES_LABEL_KEYS } from '../names.js'
+import { EngineMetricProvider, type ListedPolicies } from './metric-provider.js'
+import type { HistoryReader, PodSignals, WindowResult } from '../ports.js'
 
 // The engine's logic over a real trace and the real model; the history reader here is an in-memory slice of the
 // trace (the real Prometheus path is proved in test/integration).
@@ -138,7 +139,7 @@ t.test('failures: last good value while fresh, then the fallback, never a made-u
 
 t.test('the metric source serves cached results by namespace with their labels', async (t) => {
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
-  const source = new EngineMetricSource(engine)
+  const source = new EngineMetricProvider(engine)
   t.equal(source.query('default', 'foresight_desired_replicas').state, 'not-ready')
   await engine.refresh([policy('web'), policy('api')])
   source.markRefreshed()
@@ -158,7 +159,7 @@ t.test('the metric source serves cached results by namespace with their labels',
 t.test('policies listed but not refreshed yet are pending, so a selector naming one is a 503, not a 404', async (t) => {
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
   const listed = [policy('web'), policy('new'), { ...policy('solo'), metadata: { name: 'solo', namespace: 'shop' } }]
-  const source = new EngineMetricSource(engine, listedOf(listed))
+  const source = new EngineMetricProvider(engine, listedOf(listed))
   await engine.refresh([policy('web')])
   source.markRefreshed()
   t.match(source.query('default', 'foresight_forecast_load'), { state: 'ok', pending: [{ 'foresight.dev/policy': 'new' }], pendingLaterKeys: ['quantile', 'horizon'] })
@@ -179,7 +180,7 @@ t.test('an API answer narrowed to the policies the selector names is the one a f
   const { externalMetricsRoutes } = await import('../api/external-metrics.js')
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
   const listed = [policy('web'), policy('api'), policy('new'), { ...policy('solo'), metadata: { name: 'solo', namespace: 'shop' } }]
-  const narrowed = new EngineMetricSource(engine, listedOf(listed))
+  const narrowed = new EngineMetricProvider(engine, listedOf(listed))
   await engine.refresh([policy('web'), policy('api')])
   narrowed.markRefreshed()
   // The same source with the hint dropped: every query scans.
@@ -196,7 +197,7 @@ t.test('an API answer narrowed to the policies the selector names is the one a f
     'foresight.dev/policy!=web', 'foresight.dev/policy notin (web,api)', 'foresight.dev/policy', '!foresight.dev/policy', 'foresight.dev/policy=',
     'foresight.dev/policy=new,quantile=0.9', 'foresight.dev/policy=web,quantile=0.9', 'foresight.dev/policy in (new,web),app=x', 'quantile=0.5']
   for (const ns of ['default', 'shop']) {
-    for (const metric of [ENGINE_METRICS.desiredReplicas, ENGINE_METRICS.forecastLoad]) {
+    for (const metric of [METRIC.desiredReplicas, METRIC.forecastLoad]) {
       for (const selector of selectors) {
         const [a, b] = await Promise.all(apps.map(async (app) => {
           const res = await app.inject({ url: `/apis/external.metrics.k8s.io/v1beta1/namespaces/${ns}/${metric}?labelSelector=${encodeURIComponent(selector)}` })
@@ -269,7 +270,7 @@ t.test('pod anomaly scores: the outlier pod is named with its class and served p
   t.ok((d?.score ?? 0) > 0.9, `outlier score ${d?.score}`)
   t.ok((r?.pods ?? []).filter((x) => x.pod !== 'web-d').every((x) => x.score < 0.5), 'siblings are not flagged')
   t.equal(engine.result('default/plain')?.pods, undefined, 'policies without pod signals have no pod scores')
-  const source = new EngineMetricSource(engine)
+  const source = new EngineMetricProvider(engine)
   source.markRefreshed()
   const served = source.query('default', 'foresight_pod_anomaly_score')
   t.equal(served.state, 'ok')
@@ -278,7 +279,7 @@ t.test('pod anomaly scores: the outlier pod is named with its class and served p
     t.match(served.items.find((i) => i.labels.pod === 'web-d')?.labels, { 'foresight.dev/policy': 'web', class: 'error' })
   }
   // SERIES_LABEL_KEYS (what a policy without data will carry, for the 503-or-404 choice) says what is rendered.
-  for (const metric of Object.values(ENGINE_METRICS)) {
+  for (const metric of METRIC_NAMES) {
     const r = source.query('default', metric)
     const keys = new Set(r.state === 'ok' ? r.items.flatMap((i) => Object.keys(i.labels)) : [])
     t.ok(keys.size > 0, `${metric} has series`)
@@ -335,7 +336,7 @@ t.test('inference failure: the affected policies go stale then fall back, with a
   const logged = logs.lines().find((l) => l.msg === 'model inference failed: the affected policies are served as failed refreshes')
   t.match(logged, { level: 50, policies: 2, err: { message: /RUNTIME_EXCEPTION/ } }, 'the error itself is logged')
 
-  const source = new EngineMetricSource(engine)
+  const source = new EngineMetricProvider(engine)
   source.markRefreshed()
   const served = source.query('default', 'foresight_desired_replicas')
   t.same(served.state === 'ok' ? served.items.map((i) => [i.labels['foresight.dev/policy'], i.labels['foresight.dev/reason'], i.value]).sort() : [], [['api', 'StaleValue', api], ['fresh', 'ColdStart', engine.result('default/fresh')?.desiredReplicas], ['web', 'StaleValue', web]])
@@ -452,7 +453,7 @@ t.test('backstop: a result no refresh has replaced for longer than maxStalenessS
   t.match(engine.result('default/api'), { desiredReplicas: undefined, reason: 'NoData' })
   t.same([...engine.allResults()].map((r) => [r.name, r.reason, r.desiredReplicas]).sort(), [['api', 'NoData', undefined], ['web', 'Fallback', 9]])
 
-  const source = new EngineMetricSource(engine)
+  const source = new EngineMetricProvider(engine)
   source.markRefreshed()
   const served = source.query('default', 'foresight_desired_replicas')
   t.same(served.state === 'ok' ? served.items.map((i) => [i.labels['foresight.dev/policy'], i.labels['foresight.dev/reason'], i.value]) : served, [['web', 'Fallback', 9]])
@@ -495,7 +496,7 @@ t.test('horizon: a horizon longer than the model forecasts is reported as the on
   t.equal(r?.forecast?.horizonSeconds, 450, '30 steps of 15 s, not the 1800 s asked for')
   t.equal(r?.explain.requestedHorizonSeconds, 1800)
   t.match(r?.message, / over 450s needs /)
-  const source = new EngineMetricSource(engine)
+  const source = new EngineMetricProvider(engine)
   source.markRefreshed()
   const forecast = source.query('default', 'foresight_forecast_load')
   const horizons = forecast.state === 'ok' ? forecast.items.map((i) => [i.labels['foresight.dev/policy'], i.labels.horizon]) : []

@@ -7,9 +7,9 @@ import { policySchema, type Policy } from '../policy/schema.js'
 import type { PolicyRef, StatusClient } from '../policy/status.js'
 import { Engine } from './engine.js'
 import { RefreshLoop } from './loop.js'
-import { EngineMetricSource } from './metric-source.js'
+import { EngineMetricProvider } from './metric-provider.js'
 import { StatusWriter } from './status-writer.js'
-import type { HistoryReader, WindowResult } from './types.js'
+import type { HistoryReader, WindowResult } from '../ports.js'
 
 // The refresh loop around an engine with a stand-in model (the real one is exercised in engine.test.ts): a
 // constant load of 1 at 0.25 per replica needs 4 replicas, and the stand-in forecasts the same.
@@ -63,7 +63,7 @@ function setup(): { engine: FlakyEngine; loop: RefreshLoop; client: MemoryStatus
   const writer = new StatusWriter(client, log)
   const registry = new Registry()
   const policies = { list: [policy('web')] }
-  const loop = new RefreshLoop({ engine, source: new EngineMetricSource(engine), policies: () => policies.list, intervalMs: 15_000, registry, log, status: writer })
+  const loop = new RefreshLoop({ engine, source: new EngineMetricProvider(engine), policies: () => policies.list, intervalMs: 15_000, registry, log, status: writer })
   return { engine, loop, client, writer, registry, clock, policies }
 }
 

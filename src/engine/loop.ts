@@ -3,12 +3,12 @@ import { Histogram, type Registry } from 'prom-client'
 import { policyKey, type Policy } from '../policy/schema.js'
 import type { PolicyResult, ServingEngine } from './types.js'
 import { PolicyGauges } from './gauges.js'
-import type { EngineMetricSource } from './metric-source.js'
+import type { EngineMetricProvider } from './metric-provider.js'
 import type { StatusWriter } from './status-writer.js'
 
 export interface RefreshLoopOptions {
   engine: ServingEngine
-  source: EngineMetricSource
+  source: EngineMetricProvider
   policies: () => readonly Policy[]
   intervalMs: number
   registry: Registry

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
 import { isNotFound } from '../kube/client.js'
 import { setCondition, updatePolicyStatus, type StatusClient } from '../policy/status.js'
-import type { PolicyResult, ResultReason } from './types.js'
+import type { PolicyResult } from './types.js'
+import type { ResultReason } from '../names.js'
 
 // Reports each policy's state in its status so `kubectl get fpol` and `kubectl describe` tell users what is
 // happening. Writes happen only when something a user would notice changed, never on every 15 s refresh.

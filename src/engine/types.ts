@@ -1,24 +1,5 @@
+import type { ResultReason } from '../names.js'
 import type { Policy } from '../policy/schema.js'
-
-/** A window of one series on a fixed step grid: values[i] is the sample at startMs + i * stepMs (NaN = gap). */
-export interface Window { values: Float64Array; startMs: number; stepMs: number }
-
-/** `noSeries`: the query matched nothing in the range (the workload may be younger than it), as opposed to a failure. */
-export type WindowResult = { ok: true; window: Window } | { ok: false; error: string; noSeries?: true }
-
-/** Where history comes from (Prometheus in a cluster). One call reads the same range for many policies. */
-export interface HistoryReader {
-  read(policies: readonly Policy[], range: { startMs: number; endMs: number; stepSeconds: number }): Promise<Map<string, WindowResult>>
-}
-
-/** Latest value per pod of each per-pod signal a policy declares (spec.podSignals). */
-export type PodSignals = Partial<Record<'error' | 'latency' | 'saturation', ReadonlyMap<string, number>>>
-
-export interface PodSignalReader {
-  read(policies: readonly Policy[], atMs: number): Promise<Map<string, PodSignals | { error: string }>>
-}
-
-export type ResultReason = 'Predicted' | 'ColdStart' | 'StaleValue' | 'Fallback' | 'NoData'
 
 export interface PolicyResult {
   policy: string

@@ -1,12 +1,6 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
+import type { RequestHeaderAuthConfig } from '../auth/request-header-source.js'
 
-export interface RequestHeaderAuthConfig {
-  clientCAPem: string
-  allowedNames: string[]
-  usernameHeaders: string[]
-  groupHeaders: string[]
-  extraHeaderPrefixes: string[]
-}
 
 export class AuthConfigError extends Error {
   override name = 'AuthConfigError'

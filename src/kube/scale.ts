@@ -1,9 +1,14 @@
 import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node'
-import type { Policy } from '../policy/schema.js'
 import { withSignal } from './client.js'
 
+/** What a scale read needs of a policy: its namespace and scale target. */
+export interface ScaledWorkload {
+  metadata: { namespace: string }
+  spec: { scaleTargetRef: { kind: string; name: string } }
+}
+
 /** Current replicas of a policy's scale target (for the currentReplicas fallbacks); undefined when unreadable. */
-export function scaleReader(kc: KubeConfig, timeoutMs: number): (p: Policy) => Promise<number | undefined> {
+export function scaleReader(kc: KubeConfig, timeoutMs: number): (p: ScaledWorkload) => Promise<number | undefined> {
   const apps = kc.makeApiClient(AppsV1Api)
   return async (p) => {
     const ref = p.spec.scaleTargetRef

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { checkPolicy, rawQueryDenials } from '../webhook/policy-rules.js'
+import { checkPolicy, rawQueryDenials } from './rules.js'
 import { policySchema, type Policy } from './schema.js'
 
 export type ParseResult = { ok: true; policy: Policy } | { ok: false; errors: string[] }

@@ -7,6 +7,7 @@
  * a query computes (0/0, x/0) are dropped here and become gaps like any missing point.
  */
 import { z } from 'zod'
+import type { Window } from '../ports.js'
 import { ExtraSeriesError, MissingSeriesError, OversizedAnswerError, PrometheusAnswerError } from './errors.js'
 
 /** One series as answered: sample times and values, in answer order. */
@@ -18,12 +19,6 @@ export interface RawSeries {
   values: Float64Array
 }
 
-/** A series on the fixed grid startMs + i * stepMs, NaN for gaps. */
-export interface Window {
-  values: Float64Array
-  startMs: number
-  stepMs: number
-}
 
 export interface AnswerLimits {
   maxSeries: number

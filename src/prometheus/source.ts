@@ -5,12 +5,13 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
-import type { HistoryReader, WindowResult } from '../engine/types.js'
+import type { HistoryReader, WindowResult } from '../ports.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { planQueries, shaped, splitGrouped, type QueryPlan, type Shaped } from './batch.js'
 import { createPrometheusClient, type PrometheusClient, type PrometheusClientOptions } from './client.js'
 import { PrometheusError } from './errors.js'
-import { byPod, expectOne, gridLength, resample, type RawSeries, type Window } from './parse.js'
+import { byPod, expectOne, gridLength, resample, type RawSeries } from './parse.js'
+import { type Window } from '../ports.js'
 import { withResilience, type Querier, type ResilienceOptions } from './resilient.js'
 import { pushTo } from '../util/group.js'
 
@@ -24,8 +25,8 @@ export type SeriesResult = { ok: true; window: Window } | { ok: false; error: Pr
 
 export type PodSignalName = 'errorRatio' | 'latency' | 'saturation'
 export type PodSignalResult = { ok: true; pods: Map<string, Window> } | { ok: false; error: PrometheusError }
-/** The signals a policy configures; absent keys were not configured. */
-export type PodSignals = Partial<Record<PodSignalName, PodSignalResult>>
+/** The windows of each signal a policy configures, per pod; absent keys were not configured. */
+export type PodSignalWindows = Partial<Record<PodSignalName, PodSignalResult>>
 
 /** Prometheus refuses query_range answers above this many points per series. */
 export const MAX_POINTS_PER_SERIES = 11_000
@@ -106,8 +107,8 @@ export class PrometheusSource implements HistoryReader {
   }
 
   /** policyKey -> signal -> pod -> series, for the policies that configure pod signals. */
-  async fetchPodSignals(policies: readonly Policy[], range: FetchRange): Promise<Map<string, PodSignals>> {
-    const out = new Map<string, PodSignals>()
+  async fetchPodSignals(policies: readonly Policy[], range: FetchRange): Promise<Map<string, PodSignalWindows>> {
+    const out = new Map<string, PodSignalWindows>()
     const wanted: Array<{ key: string; signal: PodSignalName; query: string; podLabel: string }> = []
     for (const p of policies) {
       const ps = p.spec.podSignals

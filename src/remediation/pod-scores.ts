@@ -2,14 +2,13 @@ import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node'
 import { z } from 'zod'
 import { parseMilliValue } from '../api/quantity.js'
 import { withSignal } from '../kube/client.js'
+import { METRIC, POLICY_LABEL } from '../names.js'
 import type { ScoreClass } from './decide.js'
 
 // Per-pod anomaly scores are read through kube-apiserver from the adapter's external metrics API: the same
 // data, the same authorization and the same availability as the HPA's, rather than a side channel into the
 // adapter that would need its own auth and could disagree with what the HPA sees.
 
-export const POD_SCORE_METRIC = 'foresight_pod_anomaly_score'
-export const POLICY_LABEL = 'foresight.dev/policy'
 
 export interface PodScoreSample { pod: string; score: number; class: ScoreClass; reason: string; timeMs: number }
 
@@ -79,7 +78,7 @@ export function kubePodScoreReader(kc: KubeConfig, opts: KubePodScoreOptions): P
   return async (namespace, policy) => {
     // The generic list call builds exactly the external metrics route: /apis/<group>/<version>/namespaces/<ns>/<metric>.
     const body: unknown = await api.listNamespacedCustomObject(
-      { group: 'external.metrics.k8s.io', version: 'v1beta1', namespace, plural: POD_SCORE_METRIC, labelSelector: `${POLICY_LABEL}=${policy}` },
+      { group: 'external.metrics.k8s.io', version: 'v1beta1', namespace, plural: METRIC.podAnomalyScore, labelSelector: `${POLICY_LABEL}=${policy}` },
       withSignal(AbortSignal.timeout(opts.timeoutMs)),
     )
     return parseScoreList(body, policy, now())

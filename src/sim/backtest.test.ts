@@ -1,12 +1,9 @@
-import { join } from 'node:path'
 import t from 'tap'
-import type { Window, WindowResult } from '../engine/types.js'
+import type { Window, WindowResult } from '../ports.js'
 import { loadBundledModel, type LoadedModel } from '../model/runtime.js'
 import { policySchema, type Policy } from '../policy/schema.js'
-import { packageRoot } from '../util/paths.js'
 import { BacktestError, runBacktest, type BacktestProgress } from './backtest.js'
 
-const root = packageRoot()
 let model: LoadedModel
 t.before(async () => {
   model = await loadBundledModel()

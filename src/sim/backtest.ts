@@ -2,12 +2,10 @@
  * `foresight backtest`: replays the user's own load history through a reactive HPA, the predictive baselines and
  * the real engine with the policy's settings, and reports what each would have done. Read-only: nothing is scaled.
  */
-import { join } from 'node:path'
 import { HORIZON_STEPS, RECENT_STEPS } from '../forecast/windows.js'
-import type { HistoryReader, Window } from '../engine/types.js'
+import type { HistoryReader, Window } from '../ports.js'
 import { loadBundledModel, type LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
-import { packageRoot } from '../util/paths.js'
 import { comparisonCharts } from './charts.js'
 import { compareStrategies, reactiveAtEqualCost, STRATEGY } from './compare.js'
 import { defaultHpaSpec, type HpaSpec } from './hpa.js'

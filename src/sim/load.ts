@@ -3,7 +3,7 @@
  * startMs + i * stepMs and describes the step that ENDS there (a rate over the last step), so a strategy at time
  * t may use exactly the samples stamped <= t and the demand during [T - step, T) is the sample at T.
  */
-import type { HistoryReader, Window, WindowResult } from '../engine/types.js'
+import type { HistoryReader, Window, WindowResult } from '../ports.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 
 export type LoadSeries = Window

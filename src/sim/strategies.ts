@@ -4,7 +4,7 @@
  */
 import { pino, type Logger } from 'pino'
 import { Engine } from '../engine/engine.js'
-import type { HistoryReader } from '../engine/types.js'
+import type { HistoryReader } from '../ports.js'
 import type { PointForecaster } from '../forecast/baselines.js'
 import type { LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { UserInfo } from '../auth/types.js'
 import type { Policy } from '../policy/schema.js'
 import type { AdmissionRequest, Decision } from './envelope.js'
-import type { ReviewDeps } from './review.js'
+import type { ReviewDeps } from './types.js'
 import { settle } from '../util/settle.js'
 import type { AccessAttributes } from './types.js'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { checkHpa, foresightMetrics, hpaSchema, referencedPolicies, type Hpa, type HpaContext } from './hpa-rules.js'
-import type { PolicySummary } from './types.js'
+import type { PolicySummary } from '../policy/findings.js'
 
 type Metric = Record<string, unknown>
 

@@ -1,14 +1,12 @@
 import { z } from 'zod'
 import { parseMilliValue } from '../api/quantity.js'
-import { ENGINE_METRICS } from '../engine/metric-source.js'
-import { POLICY_LABEL } from '../source/types.js'
-import { groupOf, sameTarget, toFindings, type Finding, type Findings, type PolicySummary } from './types.js'
+import { METRIC, METRIC_NAMES, METRIC_PREFIX, POLICY_LABEL } from '../names.js'
+import { groupOf, sameTarget, toFindings, type Finding, type Findings, type PolicySummary } from '../policy/findings.js'
 
 // Checks for autoscaling/v2 HPAs that read foresight metrics. HPAs reading none are not ours and pass untouched.
 // Pure: the caller resolves the referenced policies first (referencedPolicies) and passes what it found.
 
-const PREFIX = 'foresight_'
-const KNOWN_METRICS: ReadonlySet<string> = new Set(Object.values(ENGINE_METRICS))
+const KNOWN_METRICS: ReadonlySet<string> = new Set(METRIC_NAMES)
 
 const quantity = z.union([z.string(), z.number()]).transform(String)
 
@@ -51,7 +49,7 @@ export interface HpaContext {
 export function foresightMetrics(hpa: Hpa): ForesightMetric[] {
   return (hpa.spec.metrics ?? []).flatMap((m, i) => {
     const ext = m.external
-    if (m.type !== 'External' || ext == null || !ext.metric.name.startsWith(PREFIX)) return []
+    if (m.type !== 'External' || ext == null || !ext.metric.name.startsWith(METRIC_PREFIX)) return []
     return [{ path: `spec.metrics[${i}].external`, external: ext, policy: policyOf(ext) }]
   })
 }
@@ -89,10 +87,10 @@ function targetFindings(m: ForesightMetric): Finding[] {
   if (!KNOWN_METRICS.has(name)) {
     return [{ level: 'warn', message: `${m.path}.metric.name: foresight serves no metric ${name} (it serves ${[...KNOWN_METRICS].join(', ')}); the HPA will report FailedGetExternalMetric` }]
   }
-  if (name === ENGINE_METRICS.forecastLoad && m.external.metric.selector?.matchLabels?.quantile === undefined) {
+  if (name === METRIC.forecastLoad && m.external.metric.selector?.matchLabels?.quantile === undefined) {
     return [{ level: 'warn', message: `${m.path}.metric.selector: set matchLabels quantile (0.1, 0.5 or 0.9); otherwise the HPA adds up all three forecast quantiles` }]
   }
-  if (name !== ENGINE_METRICS.desiredReplicas) return []
+  if (name !== METRIC.desiredReplicas) return []
   // foresight_desired_replicas is already a replica count: only AverageValue 1 makes the HPA adopt it unchanged
   // (AverageValue computes ceil(value / averageValue); Value computes ceil(value / target * readyPods)).
   const fix = 'use type AverageValue with averageValue "1" to scale to the recommended count'

@@ -2,7 +2,8 @@ import { AppsV1Api, AuthorizationV1Api, CustomObjectsApi, type KubeConfig } from
 import { isNotFound, withSignal } from '../kube/client.js'
 import { subjectAccessReview } from '../kube/reviews.js'
 import { GROUP, PLURAL, VERSION, scaleTargetRefSchema } from '../policy/schema.js'
-import type { PolicySummary, TargetRef, WebhookLookups } from './types.js'
+import type { WebhookLookups } from './types.js'
+import type { PolicySummary, TargetRef } from '../policy/findings.js'
 
 // The webhook's questions to the apiserver. Each call carries its own deadline; errors propagate so the review
 // can turn them into "could not check" warnings (or, for the access review, a fail-closed denial).

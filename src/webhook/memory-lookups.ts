@@ -1,5 +1,6 @@
 import type { UserInfo } from '../auth/types.js'
-import { sameTarget, type AccessAttributes, type PolicySummary, type TargetRef, type WebhookLookups } from './types.js'
+import { type AccessAttributes, type WebhookLookups } from './types.js'
+import { sameTarget, type PolicySummary, type TargetRef } from '../policy/findings.js'
 
 // In-memory cluster state for the webhook's lookups: tests, and local runs without a cluster.
 

@@ -1,5 +1,4 @@
 import { isDeepStrictEqual } from 'node:util'
-import type { Logger } from 'pino'
 import { statusBody, type Status } from '../api/errors.js'
 import { GROUP, KIND } from '../policy/schema.js'
 import { parsePolicy } from '../policy/validate.js'
@@ -7,18 +6,12 @@ import { evictionDenial } from './access.js'
 import { parseEnvelope, reply, type AdmissionRequest, type AdmissionReviewReply, type Decision } from './envelope.js'
 import { checkHpa, hpaSchema, referencedPolicies } from './hpa-rules.js'
 import { defaultingPatch } from './mutate.js'
-import { checkPolicy, rawQueryDenials } from './policy-rules.js'
+import { checkPolicy, rawQueryDenials } from '../policy/rules.js'
 import { settle } from '../util/settle.js'
-import type { PolicySummary, WebhookLookups } from './types.js'
+import type { ReviewDeps } from './types.js'
+import type { PolicySummary } from '../policy/findings.js'
 
 export type ReviewMode = 'validate' | 'mutate'
-
-export interface ReviewDeps {
-  lookups: WebhookLookups
-  /** Deadline of each cluster lookup; keep it well under the webhook's timeoutSeconds. */
-  lookupTimeoutMs: number
-  log: Logger
-}
 
 export interface ReviewResult {
   httpStatus: number

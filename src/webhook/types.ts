@@ -1,19 +1,8 @@
+import type { Logger } from 'pino'
 import type { Attributes, AuthzDecision, UserInfo } from '../auth/types.js'
+import type { PolicySummary, TargetRef } from '../policy/findings.js'
 
 // Shared shapes of the admission webhook: what the rules report and what they need to know about the cluster.
-
-/** A workload reference, defaults applied (apps/v1 Deployment). */
-export interface TargetRef {
-  apiVersion: string
-  kind: string
-  name: string
-}
-
-/** The part of another ForesightPolicy the rules look at. */
-export interface PolicySummary {
-  name: string
-  target: TargetRef
-}
 
 /**
  * A namespaced resource request to authorize: the adapter's resource attributes (src/auth/types.ts) plus the
@@ -37,28 +26,10 @@ export interface WebhookLookups {
   reviewAccess(user: UserInfo, attrs: AccessAttributes): Promise<AuthzDecision>
 }
 
-export interface Findings {
-  /** Reasons to refuse the object; empty means allowed. */
-  denials: string[]
-  /** Shown to the user by kubectl; never block. */
-  warnings: string[]
-}
-
-export type Finding = { level: 'deny' | 'warn'; message: string }
-
-export function toFindings(list: readonly Finding[]): Findings {
-  return {
-    denials: list.filter((f) => f.level === 'deny').map((f) => f.message),
-    warnings: list.filter((f) => f.level === 'warn').map((f) => f.message),
-  }
-}
-
-/** API group of an apiVersion ("apps/v1" -> "apps", "v1" -> ""). */
-export function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/')
-  return slash < 0 ? '' : apiVersion.slice(0, slash)
-}
-
-export function sameTarget(a: TargetRef, b: TargetRef): boolean {
-  return a.name === b.name && a.kind === b.kind && groupOf(a.apiVersion) === groupOf(b.apiVersion)
+/** What a review needs besides the request. */
+export interface ReviewDeps {
+  lookups: WebhookLookups
+  /** Deadline of each cluster lookup; keep it well under the webhook's timeoutSeconds. */
+  lookupTimeoutMs: number
+  log: Logger
 }

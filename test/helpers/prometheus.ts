@@ -20,8 +20,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { bundledTrace } from '../../src/source/replay-history.js'
-import { readTrace } from '../../src/source/trace.js'
+import { bundledTrace } from '../../src/replay/replay-history.js'
+import { readTrace } from '../../src/replay/trace.js'
 
 export const STEP_MS = 60_000
 

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { parseAllDocuments } from 'yaml'
-import { checkPromQL } from '../../src/webhook/promql.js'
+import { checkPromQL } from '../../src/policy/promql.js'
 import { packageRoot } from '../../src/util/paths.js'
 
 // The manifests under deploy/ as kustomize renders them, checked for the properties a reviewer would otherwise

@@ -1,38 +1,6 @@
-import { readFileSync } from 'node:fs'
-import type { Logger } from 'pino'
-import type { PrometheusSourceConfig } from '../config/schema.js'
-import type { PodSignalReader, PodSignals } from '../engine/types.js'
+import type { PodSignalReader, PodSignals } from '../ports.js'
 import { policyKey } from '../policy/schema.js'
-import { createPrometheusSource, type PodSignalName, type PrometheusSource } from '../prometheus/source.js'
-
-/** The Prometheus source as configured; secrets are read from files per request so rotation needs no restart. */
-export function prometheusFromConfig(cfg: PrometheusSourceConfig, log: Logger): PrometheusSource {
-  const tokenFile = cfg.bearerTokenFile
-  const passwordFile = cfg.passwordFile
-  const { source } = createPrometheusSource({
-    url: cfg.url,
-    timeoutMs: cfg.timeoutMs,
-    maxInFlight: cfg.maxConcurrentQueries,
-    maxGroupSize: cfg.maxGroupSize,
-    log: log.child({ component: 'prometheus' }),
-    ...(tokenFile !== undefined ? { bearerToken: () => readSecret(tokenFile, 'source.bearerTokenFile') } : {}),
-    ...(cfg.username !== undefined && passwordFile !== undefined ? { basicAuth: { username: cfg.username, password: () => readSecret(passwordFile, 'source.passwordFile') } } : {}),
-    ...(cfg.caFile !== undefined ? { caFile: cfg.caFile } : {}),
-  })
-  return source
-}
-
-/**
- * A secret file's content. The failure names the setting, not the path or errno: it becomes the policy's data
- * error, which policy authors see in its status.
- */
-function readSecret(file: string, setting: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim()
-  } catch {
-    throw new Error(`unable to read the Prometheus credentials (${setting})`)
-  }
-}
+import type { PodSignalName, PrometheusSource } from './source.js'
 
 const CLASS: Readonly<Record<PodSignalName, 'error' | 'latency' | 'saturation'>> = { errorRatio: 'error', latency: 'latency', saturation: 'saturation' }
 /** How far back a pod's newest sample may lie and still count as its current value. */

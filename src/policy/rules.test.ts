@@ -1,7 +1,7 @@
 import t from 'tap'
-import { parsePolicy } from '../policy/validate.js'
-import type { Policy } from '../policy/schema.js'
-import { checkPolicy, POLICY_RULES, type PolicyContext } from './policy-rules.js'
+import { parsePolicy } from './validate.js'
+import type { Policy } from './schema.js'
+import { checkPolicy, POLICY_RULES, type PolicyContext } from './rules.js'
 
 type Spec = Record<string, unknown>
 

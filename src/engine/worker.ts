@@ -4,15 +4,15 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { Registry } from 'prom-client'
-import type { Engine } from '../engine/engine.js'
-import { PolicyGauges } from '../engine/gauges.js'
-import type { CommittedResult } from '../engine/result-cache.js'
-import type { RefreshTimings } from '../engine/types.js'
+import type { Engine } from './engine.js'
+import { PolicyGauges } from './gauges.js'
+import type { CommittedResult } from './result-cache.js'
+import type { RefreshTimings } from './types.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { createLogger } from '../telemetry/logger.js'
-import { RESULTS_PER_MESSAGE, type EngineWorkerData, type FromEngineWorker, type ToEngineWorker } from './engine-protocol.js'
-import { buildEngine } from './wire.js'
+import { RESULTS_PER_MESSAGE, type EngineWorkerData, type FromEngineWorker, type ToEngineWorker } from './worker-protocol.js'
+import { buildEngine } from './build.js'
 
 if (parentPort === null) throw new Error('engine-worker runs as a worker thread')
 const port: MessagePort = parentPort

@@ -7,10 +7,10 @@ import t, { type Test } from 'tap'
 import { loadConfig } from '../config/load.js'
 import { adapterConfigSchema, type AdapterConfig } from '../config/schema.js'
 import { FilePolicySource } from '../policy/file-source.js'
-import type { PolicyResult } from '../engine/types.js'
+import type { PolicyResult } from './types.js'
 import type { Policy } from '../policy/schema.js'
-import { EngineHost } from './engine-host.js'
-import { bundledPolicies } from './wire.js'
+import { EngineHost } from './worker-host.js'
+import { bundledPolicies } from '../adapter/wire.js'
 
 const silent = pino({ level: 'silent' })
 const config = (...set: string[]): AdapterConfig => loadConfig(adapterConfigSchema, { env: {}, set: ['logLevel=silent', ...set] })

@@ -1,37 +1,22 @@
-import { POLICY_LABEL, type MetricItem, type MetricSource, type QueryResult } from '../source/types.js'
+import { type MetricItem, type MetricProvider, type QueryResult } from '../ports.js'
+import { LABEL, METRIC, METRIC_NAMES, POLICY_LABEL, SERIES_LABEL_KEYS, type MetricName } from '../names.js'
 import type { PolicyResult, ServingEngine } from './types.js'
-
-export const ENGINE_METRICS = {
-  desiredReplicas: 'foresight_desired_replicas',
-  forecastLoad: 'foresight_forecast_load',
-  observedLoad: 'foresight_observed_load',
-  anomalyScore: 'foresight_anomaly_score',
-  podAnomalyScore: 'foresight_pod_anomaly_score',
-} as const
 
 type Render = (r: PolicyResult) => Array<{ value: number; labels: Record<string, string> }>
 
-const RENDER: Readonly<Record<string, Render>> = {
-  [ENGINE_METRICS.desiredReplicas]: (r) => (r.desiredReplicas !== undefined ? [{ value: r.desiredReplicas, labels: { 'foresight.dev/reason': r.reason } }] : []),
-  [ENGINE_METRICS.observedLoad]: (r) => (r.observedLoad !== undefined ? [{ value: r.observedLoad, labels: {} }] : []),
-  [ENGINE_METRICS.forecastLoad]: (r) => {
+// A Map, not an object: a request's metric name indexes it, and `constructor` or `__proto__` must be unknown.
+const RENDER: ReadonlyMap<string, Render> = new Map<MetricName, Render>([
+  [METRIC.desiredReplicas, (r) => (r.desiredReplicas !== undefined ? [{ value: r.desiredReplicas, labels: { [LABEL.reason]: r.reason } }] : [])],
+  [METRIC.observedLoad, (r) => (r.observedLoad !== undefined ? [{ value: r.observedLoad, labels: {} }] : [])],
+  [METRIC.forecastLoad, (r) => {
     const f = r.forecast
     if (f === undefined) return []
     const horizon = `${f.horizonSeconds}s`
-    return [['0.1', f.p10], ['0.5', f.p50], ['0.9', f.p90]].map(([q, v]) => ({ value: Number(v), labels: { quantile: String(q), horizon } }))
-  },
-  [ENGINE_METRICS.podAnomalyScore]: (r) => (r.pods ?? []).map((p) => ({ value: p.score, labels: { pod: p.pod, class: p.class, reason: p.reason } })),
-  [ENGINE_METRICS.anomalyScore]: (r) => (r.anomaly !== undefined ? [{ value: r.anomaly.score, labels: { class: r.anomaly.class, reason: r.anomaly.reason } }] : []),
-}
-
-/** The label keys each metric's series carry besides the policy label (engine.test.ts checks it against what is rendered). */
-export const SERIES_LABEL_KEYS: Readonly<Record<string, readonly string[]>> = {
-  [ENGINE_METRICS.desiredReplicas]: ['foresight.dev/reason'],
-  [ENGINE_METRICS.observedLoad]: [],
-  [ENGINE_METRICS.forecastLoad]: ['quantile', 'horizon'],
-  [ENGINE_METRICS.podAnomalyScore]: ['pod', 'class', 'reason'],
-  [ENGINE_METRICS.anomalyScore]: ['class', 'reason'],
-}
+    return [['0.1', f.p10], ['0.5', f.p50], ['0.9', f.p90]].map(([q, v]) => ({ value: Number(v), labels: { [LABEL.quantile]: String(q), [LABEL.horizon]: horizon } }))
+  }],
+  [METRIC.podAnomalyScore, (r) => (r.pods ?? []).map((p) => ({ value: p.score, labels: { [LABEL.pod]: p.pod, [LABEL.class]: p.class, [LABEL.anomalyReason]: p.reason } }))],
+  [METRIC.anomalyScore, (r) => (r.anomaly !== undefined ? [{ value: r.anomaly.score, labels: { [LABEL.class]: r.anomaly.class, [LABEL.anomalyReason]: r.anomaly.reason } }] : [])],
+])
 
 /** The policies as the policy source has them now (a PolicySource is one). */
 export interface ListedPolicies {
@@ -42,8 +27,8 @@ export interface ListedPolicies {
 const NONE_LISTED: ListedPolicies = { list: () => [], get: () => undefined }
 
 /** Serves the engine's cached results; never computes on the request path. */
-export class EngineMetricSource implements MetricSource {
-  readonly metricNames = Object.values(ENGINE_METRICS)
+export class EngineMetricProvider implements MetricProvider {
+  readonly metricNames = METRIC_NAMES
   private refreshed = false
 
   /**
@@ -61,7 +46,7 @@ export class EngineMetricSource implements MetricSource {
   }
 
   query(namespace: string, metricName: string, policyNames?: ReadonlySet<string>): QueryResult {
-    const render = RENDER[metricName]
+    const render = RENDER.get(metricName)
     if (render === undefined) return { state: 'unknown-metric' }
     if (!this.refreshed) return { state: 'not-ready', reason: 'the first refresh has not finished' }
     const items: MetricItem[] = []
@@ -85,6 +70,6 @@ export class EngineMetricSource implements MetricSource {
     for (const name of listedNames) if (!withResult.has(name)) pending.push({ [POLICY_LABEL]: name })
     // Even when no policy here has data, the selector decides between 503 (it names a policy still waiting) and
     // 404 (it names none): that is the API's call, with the pending label sets.
-    return pending.length > 0 ? { state: 'ok', items, pending, pendingLaterKeys: SERIES_LABEL_KEYS[metricName] ?? [] } : { state: 'ok', items }
+    return pending.length > 0 ? { state: 'ok', items, pending, pendingLaterKeys: SERIES_LABEL_KEYS[metricName as MetricName] } : { state: 'ok', items }
   }
 }

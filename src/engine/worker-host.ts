@@ -1,19 +1,19 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
-import { PolicyGauges } from '../engine/gauges.js'
+import { PolicyGauges } from './gauges.js'
 import type { AdapterConfig } from '../config/schema.js'
-import { ResultCache } from '../engine/result-cache.js'
-import type { PolicyResult, RefreshTimings, ServingEngine } from '../engine/types.js'
+import { ResultCache } from './result-cache.js'
+import type { PolicyResult, RefreshTimings, ServingEngine } from './types.js'
 import { policyKey, type Policy } from '../policy/schema.js'
-import type { EngineWorkerData, FromEngineWorker, ToEngineWorker } from './engine-protocol.js'
+import type { EngineWorkerData, FromEngineWorker, ToEngineWorker } from './worker-protocol.js'
 
 /** The worker thread, from the compiled package or, in development, from the TypeScript sources. */
 function startWorker(workerData: EngineWorkerData): Worker {
-  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./engine-worker.js', import.meta.url), { workerData })
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./worker.js', import.meta.url), { workerData })
   // Sources run under tsx (the CLI in development, the e2e tests) or tap's loader. tsx's hooks do not reach worker
   // threads through --import, so the worker registers them itself before it loads its TypeScript entry.
-  const entry = new URL('./engine-worker.ts', import.meta.url).href
+  const entry = new URL('./worker.ts', import.meta.url).href
   const tsx = import.meta.resolve('tsx/esm/api')
   return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}) })`, { eval: true, workerData })
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { HistoryReader, WindowResult } from '../engine/types.js'
+import type { HistoryReader, WindowResult } from '../ports.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { packageRoot } from '../util/paths.js'
 import { readTrace, type Trace } from './trace.js'

@@ -1,7 +1,7 @@
 import { HORIZON_STEPS, RECENT_STEPS } from '../forecast/windows.js'
-import type { Policy } from '../policy/schema.js'
+import type { Policy } from './schema.js'
 import { checkPromQL } from './promql.js'
-import { sameTarget, toFindings, type Finding, type Findings, type PolicySummary } from './types.js'
+import { sameTarget, toFindings, type Finding, type Findings, type PolicySummary } from './findings.js'
 
 // Semantic checks a ForesightPolicy must pass beyond its zod schema: the ones that need two fields at once, the
 // model's shape, or knowledge of the cluster. Pure: the caller looks the cluster up and passes what it found.

@@ -1,7 +1,7 @@
 import type { AdapterConfig } from '../config/schema.js'
 import type { Policy } from '../policy/schema.js'
-import type { CommittedResult } from '../engine/result-cache.js'
-import type { RefreshTimings } from '../engine/types.js'
+import type { CommittedResult } from './result-cache.js'
+import type { RefreshTimings } from './types.js'
 
 /** What the engine worker is started with: the validated config, as the adapter's main thread has it. */
 export interface EngineWorkerData {
