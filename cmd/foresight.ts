@@ -1,17 +1,15 @@
 #!/usr/bin/env node
 import { constants as osConstants } from 'node:os'
 import { Command } from 'commander'
-import { startAdapter } from '../src/adapter/server.js'
-import { buildAdapterDeps } from '../src/adapter/wire.js'
+import { runAdapter } from '../src/commands/adapter.js'
 import { ignoredEnvNames, loadConfig } from '../src/config/load.js'
 import { adapterConfigSchema } from '../src/config/schema.js'
-import { localUsage } from '../src/adapter/usage.js'
-import { explainPolicy } from '../src/adapter/explain.js'
-import { backtestCommand } from '../src/cli/backtest.js'
+import { explainPolicy } from '../src/commands/explain.js'
+import { backtestCommand } from '../src/commands/backtest.js'
 import { controllerConfigSchema } from '../src/config/controller.js'
-import { startController } from '../src/remediation/controller.js'
+import { startController } from '../src/commands/controller.js'
 import { webhookConfigSchema } from '../src/config/webhook.js'
-import { startWebhook } from '../src/webhook/server.js'
+import { startWebhook } from '../src/commands/webhook.js'
 import type { ZodType } from 'zod'
 import { createLogger } from '../src/telemetry/logger.js'
 import { packageVersion } from '../src/util/paths.js'
@@ -71,13 +69,11 @@ program
     const cfg = loadConfig(adapterConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
     const log = createLogger(cfg.logLevel)
     warnIgnoredEnv(log, adapterConfigSchema)
-    const deps = await buildAdapterDeps(cfg, log)
-    const adapter = await startAdapter(deps)
-    log.info({ api: adapter.apiUrl, metrics: adapter.metricsUrl, authMode: cfg.auth.mode }, 'adapter started')
+    const adapter = await runAdapter(cfg, log)
     onSignal(log, () => adapter.close())
     await adapter.ready
-    const first = deps.policies?.list()[0]?.metadata
-    if (cfg.auth.mode === 'local') process.stdout.write(localUsage(adapter.apiUrl, adapter.metricsUrl, first))
+    const usage = adapter.usage()
+    if (usage !== undefined) process.stdout.write(usage)
   })
 
 program

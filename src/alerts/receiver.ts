@@ -1,11 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
-import type { Server as TlsServer, TLSSocket } from 'node:tls'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify'
+import type { TLSSocket } from 'node:tls'
 import type { Logger } from 'pino'
-import { statusBody } from '../api/errors.js'
-import { CertReloader, secureContextOptions } from '../auth/tls.js'
+import { statusBody } from '../server/errors.js'
+import { startHttpsServer } from '../server/https.js'
 import { describePayloadError, restartRequestOf, webhookPayloadSchema, type RestartRequest } from './payload.js'
 
 // The Alertmanager webhook receiver: a firing alert naming a pod and its ForesightPolicy asks for a restart,
@@ -55,19 +53,7 @@ function sameToken(given: string, expected: string): boolean {
 
 export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<RunningReceiver> {
   if (opts.bearerTokenFile === undefined && opts.clientCAPem === undefined) throw new Error('the alert receiver needs a bearer token file or a client CA')
-  const log: FastifyBaseLogger = opts.log.child({ component: 'alerts' })
-  const app = Fastify({
-    loggerInstance: log,
-    logController: new LogController({ disableRequestLogging: true }),
-    https: {
-      ...secureContextOptions({ certPem: opts.certPem, keyPem: opts.keyPem, ...(opts.clientCAPem !== undefined ? { clientCAPem: opts.clientCAPem } : {}) }),
-      requestCert: opts.clientCAPem !== undefined,
-      // Checked per request: a caller without a certificate may still present the token.
-      rejectUnauthorized: false,
-    },
-    bodyLimit: 4 * 1024 * 1024,
-  })
-
+  const log = opts.log.child({ component: 'alerts' })
   const names = opts.clientNames ?? []
   const allowedName = (socket: TLSSocket): boolean => {
     if (names.length === 0) return true
@@ -89,88 +75,79 @@ export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<Ru
     return sameToken(m[1] ?? '', expected)
   }
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const code = err.statusCode ?? 500
-    if (code >= 400 && code < 500) {
-      // Fastify's own client errors: unparseable JSON, wrong content type, body too large.
-      void reply.code(code).send(statusBody(code, `malformed request: ${err.message}`))
-      return
-    }
-    req.log.error({ err }, 'alert handling failed')
-    void reply.code(500).send(statusBody(500, 'Internal error occurred: the alerts could not be handled'))
-  })
-
-  // Authentication before the body is even parsed.
-  app.addHook('onRequest', async (req, reply) => {
-    if (!authenticated(req.headers.authorization, req.raw.socket as TLSSocket)) {
-      log.warn({ remote: req.ip }, 'unauthenticated alert delivery refused')
-      await reply.code(401).header('www-authenticate', 'Bearer').send(statusBody(401, 'Unauthorized'))
-    }
-  })
-
-  app.post('/alertmanager', async (req, reply) => {
-    const parsed = webhookPayloadSchema.safeParse(req.body)
-    if (!parsed.success) return reply.code(400).send(statusBody(400, `invalid Alertmanager payload: ${describePayloadError(parsed.error)}`))
-    const results: Array<Record<string, string>> = []
-    let notLeader = false
-    for (const alert of parsed.data.alerts) {
-      const req2 = restartRequestOf(alert)
-      const id = { alertname: alert.labels.alertname ?? '', fingerprint: alert.fingerprint ?? '' }
-      if ('ignored' in req2) {
-        log.info({ ...id, why: req2.ignored }, 'alert ignored')
-        results.push({ ...id, result: 'ignored', reason: req2.ignored })
-        continue
+  const server = await startHttpsServer({
+    name: 'the alert receiver',
+    log,
+    listen: { host: opts.host, port: opts.port },
+    listenSettings: 'alerts.host, alerts.port',
+    serving: { certPem: opts.certPem, keyPem: opts.keyPem },
+    ...(opts.certFiles !== undefined ? { certFiles: opts.certFiles } : {}),
+    ...(opts.clientCAPem !== undefined ? { clientCAPem: opts.clientCAPem } : {}),
+    bodyLimit: 4 * 1024 * 1024,
+    errorHandler: (err, req, reply) => {
+      const code = err.statusCode ?? 500
+      if (code >= 400 && code < 500) {
+        // Fastify's own client errors: unparseable JSON, wrong content type, body too large.
+        void reply.code(code).send(statusBody(code, `malformed request: ${err.message}`))
+        return
       }
-      const { resolved, ...request } = req2
-      const target = { namespace: request.namespace, policy: request.policy, pod: request.pod }
-      if (resolved) {
-        // A skipped restart (cooldown, budget, blocked) stays asked for a while; once resolved it must not happen.
-        if (await opts.sink.withdrawRestart(request)) {
-          log.info({ ...id, ...target }, 'alert resolved: restart request withdrawn')
-          results.push({ ...id, ...target, result: 'withdrawn', reason: 'resolved' })
-        } else {
-          notLeader = true
-          results.push({ ...id, ...target, result: 'ignored', reason: 'not-leader' })
-        }
-        continue
-      }
-      const out = await opts.sink.requestRestart(request)
-      if (out.status === 'decided') {
-        log.info({ ...id, ...target, action: out.action, reason: out.reason, outcome: out.outcome }, 'alert handled')
-        results.push({ ...id, ...target, result: out.action, reason: out.reason, outcome: out.outcome })
-      } else {
-        if (out.status === 'not-leader') notLeader = true
-        log.info({ ...id, ...target, why: out.status }, 'alert ignored')
-        results.push({ ...id, ...target, result: 'ignored', reason: out.status })
-      }
-    }
-    // Alertmanager retries a 5xx: with luck (or a Service that only routes to the leader) it reaches the leader.
-    if (notLeader) return reply.code(503).send({ status: 'not-leader', results })
-    return { status: 'ok', results }
-  })
-
-  try {
-    await app.listen({ host: opts.host, port: opts.port })
-  } catch (err) {
-    await app.close()
-    throw new Error(`unable to start the alert receiver: ${(err as Error).message}`)
-  }
-  let reloader: CertReloader | undefined
-  if (opts.certFiles !== undefined) {
-    const tlsServer: TlsServer = app.server
-    reloader = new CertReloader(tlsServer, {
-      certFile: opts.certFiles.certFile, keyFile: opts.certFiles.keyFile, intervalMs: opts.certFiles.reloadIntervalMs, log: opts.log.child({ component: 'alerts-tls' }),
-      ...(opts.clientCAPem !== undefined ? { clientCAPem: opts.clientCAPem } : {}),
-    }, { certPem: opts.certPem, keyPem: opts.keyPem })
-    reloader.start()
-  }
-  const addr = app.server.address() as AddressInfo
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
-  return {
-    url: `https://${host}:${addr.port}`,
-    close: async () => {
-      reloader?.stop()
-      await app.close()
+      req.log.error({ err }, 'alert handling failed')
+      void reply.code(500).send(statusBody(500, 'Internal error occurred: the alerts could not be handled'))
     },
-  }
+  }, async (app) => {
+    // Authentication before the body is even parsed.
+    app.addHook('onRequest', async (req, reply) => {
+      if (!authenticated(req.headers.authorization, req.raw.socket as TLSSocket)) {
+        log.warn({ remote: req.ip }, 'unauthenticated alert delivery refused')
+        await reply.code(401).header('www-authenticate', 'Bearer').send(statusBody(401, 'Unauthorized'))
+      }
+    })
+
+    app.post('/alertmanager', async (req, reply) => {
+      const parsed = webhookPayloadSchema.safeParse(req.body)
+      if (!parsed.success) return reply.code(400).send(statusBody(400, `invalid Alertmanager payload: ${describePayloadError(parsed.error)}`))
+      const results: Array<Record<string, string>> = []
+      let notLeader = false
+      for (const alert of parsed.data.alerts) {
+        const req2 = restartRequestOf(alert)
+        const id = { alertname: alert.labels.alertname ?? '', fingerprint: alert.fingerprint ?? '' }
+        if ('ignored' in req2) {
+          log.info({ ...id, why: req2.ignored }, 'alert ignored')
+          results.push({ ...id, result: 'ignored', reason: req2.ignored })
+          continue
+        }
+        const { resolved, ...request } = req2
+        const target = { namespace: request.namespace, policy: request.policy, pod: request.pod }
+        if (resolved) {
+          // A skipped restart (cooldown, budget, blocked) stays asked for a while; once resolved it must not happen.
+          if (await opts.sink.withdrawRestart(request)) {
+            log.info({ ...id, ...target }, 'alert resolved: restart request withdrawn')
+            results.push({ ...id, ...target, result: 'withdrawn', reason: 'resolved' })
+          } else {
+            notLeader = true
+            results.push({ ...id, ...target, result: 'ignored', reason: 'not-leader' })
+          }
+          continue
+        }
+        const out = await opts.sink.requestRestart(request)
+        if (out.status === 'decided') {
+          log.info({ ...id, ...target, action: out.action, reason: out.reason, outcome: out.outcome }, 'alert handled')
+          results.push({ ...id, ...target, result: out.action, reason: out.reason, outcome: out.outcome })
+        } else {
+          if (out.status === 'not-leader') notLeader = true
+          log.info({ ...id, ...target, why: out.status }, 'alert ignored')
+          results.push({ ...id, ...target, result: 'ignored', reason: out.status })
+        }
+      }
+      // Alertmanager retries a 5xx: with luck (or a Service that only routes to the leader) it reaches the leader.
+      if (notLeader) return reply.code(503).send({ status: 'not-leader', results })
+      return { status: 'ok', results }
+    })
+    app.route({
+      method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'],
+      url: '/alertmanager',
+      handler: async (_req, reply) => reply.code(405).header('allow', 'POST').send(statusBody(405, 'the alert receiver answers POST only')),
+    })
+  })
+  return { url: server.url, close: () => server.close() }
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ReviewUnavailableError, type Attributes, type Authenticator, type Authorizer, type UserInfo } from '../auth/types.js'
-import { ERR_FORBIDDEN, ERR_INTERNAL, ERR_METHOD_NOT_ALLOWED, ERR_UNAUTHORIZED } from './errors.js'
+import { ERR_FORBIDDEN, ERR_INTERNAL, ERR_METHOD_NOT_ALLOWED, ERR_UNAUTHORIZED } from '../server/errors.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {

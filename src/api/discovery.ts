@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { GROUP, GROUP_VERSION, VERSION } from './types.js'
-import { methodNotAllowedRoutes } from './errors.js'
+import { methodNotAllowedRoutes } from '../server/errors.js'
 
 export interface DiscoveryOptions { metricNames: readonly string[] }
 

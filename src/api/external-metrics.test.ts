@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import type { MetricItem, MetricProvider, QueryResult } from '../ports.js'
-import { statusErrors } from './errors.js'
+import { statusErrors } from '../server/errors.js'
 import { externalMetricsRoutes } from './external-metrics.js'
 
 // The route's choice between 200, 404 and 503 over what the source answers (authentication is the hook's job

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { methodNotAllowedRoutes } from './errors.js'
+import { methodNotAllowedRoutes } from '../server/errors.js'
 import { API_PREFIX, externalMetricValueListSchema, externalMetricValueSchema, GROUP_VERSION, statusSchema } from './types.js'
 
 const DEF = {

@@ -176,7 +176,7 @@ t.test('policies listed but not refreshed yet are pending, so a selector naming 
 
 t.test('an API answer narrowed to the policies the selector names is the one a full scan gives', async (t) => {
   const { default: Fastify } = await import('fastify')
-  const { statusErrors } = await import('../api/errors.js')
+  const { statusErrors } = await import('../server/errors.js')
   const { externalMetricsRoutes } = await import('../api/external-metrics.js')
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
   const listed = [policy('web'), policy('api'), policy('new'), { ...policy('solo'), metadata: { name: 'solo', namespace: 'shop' } }]

@@ -10,7 +10,7 @@ import { FilePolicySource } from '../policy/file-source.js'
 import type { PolicyResult } from './types.js'
 import type { Policy } from '../policy/schema.js'
 import { EngineHost } from './worker-host.js'
-import { bundledPolicies } from '../adapter/wire.js'
+import { bundledPolicies } from '../commands/adapter.js'
 
 const silent = pino({ level: 'silent' })
 const config = (...set: string[]): AdapterConfig => loadConfig(adapterConfigSchema, { env: {}, set: ['logLevel=silent', ...set] })

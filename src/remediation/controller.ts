@@ -1,194 +1,125 @@
-import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
-import { hostname } from 'node:os'
-import type { KubeConfig } from '@kubernetes/client-node'
-import Fastify, { LogController, type FastifyBaseLogger } from 'fastify'
 import type { Logger } from 'pino'
-import { Registry } from 'prom-client'
-import { startAlertReceiver, type AlertOutcome, type RunningReceiver } from '../alerts/receiver.js'
+import type { AlertOutcome, AlertSink } from '../alerts/receiver.js'
 import type { RestartRequest } from '../alerts/payload.js'
-import { healthRoutes } from '../api/health.js'
-import type { ControllerConfig } from '../config/controller.js'
-import { loadKubeConfig } from '../kube/client.js'
-import { EventRecorder } from '../kube/events.js'
-import { LeaderElector } from '../kube/leader.js'
-import { InformerPolicySource } from '../policy/informer-source.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import type { PolicySource } from '../policy/source.js'
-import { kubeStatusClient, type StatusClient } from '../policy/status.js'
-import { Evictor } from './evict.js'
-import { remediationMetrics } from './metrics.js'
-import { kubePodScoreReader, type PodScoreReader } from './pod-scores.js'
-import { Remediator, type RoundResult } from './reconcile.js'
-import { kubeWorkloadPods, type WorkloadPodLister } from './workload-pods.js'
+import type { RemediationMetrics } from './metrics.js'
+import type { Remediator, RoundResult } from './reconcile.js'
 
-// `foresight controller`: the remediation loop. Every replica runs it, only the Lease holder acts. Policies come
-// from the cluster (informer), pod scores through kube-apiserver from the adapter, and every restart goes
-// through decide -> write-ahead record -> eviction.
+// The remediation loop: a round over every policy each interval, acting only while this replica leads; the alert
+// receiver's restart requests go through the same queue and decision. Every replica runs it, only the Lease
+// holder acts. The command (commands/controller.ts) builds what it reads and writes through.
 
-/** Everything the controller would otherwise build from the config; tests replace parts. */
-export interface ControllerDeps {
-  kc?: KubeConfig
-  policies?: PolicySource
-  /** Reads must bring the policy's spec along with its status (the status subresource's GET does). */
-  status?: StatusClient
-  readScores?: PodScoreReader
-  listPods?: WorkloadPodLister
-  registry?: Registry
-  now?: () => number
-  random?: () => number
-}
-
-export interface RunningController {
-  metricsUrl: string
-  alertsUrl?: string
+/** What the loop needs of the leader election (none: the replica always leads). */
+export interface Leadership {
   isLeader(): boolean
-  /** One round over every policy, after the rounds already queued (tests, and the first round after election). */
-  reconcileNow(): Promise<RoundResult[]>
-  close(): Promise<void>
+  leadershipLeftMs(): number | undefined
+  start(): void
+  stopCampaigning(): Promise<void>
+  stop(opts: { release: boolean }): Promise<void>
 }
 
-const CONTROLLER_NAME = 'foresight.dev/remediation-controller'
-
-function defaultIdentity(): string {
-  // client-go's convention: host name plus a random suffix, so a restarted pod is a new candidate.
-  return `${hostname()}_${randomBytes(4).toString('hex')}`
+export interface RemediationLoopOptions {
+  log: Logger
+  policies: PolicySource
+  remediator: Remediator
+  metrics: RemediationMetrics
+  intervalMs: number
 }
 
-export async function startController(cfg: ControllerConfig, log: Logger, deps: ControllerDeps = {}): Promise<RunningController> {
-  let kc: KubeConfig
-  try {
-    kc = deps.kc ?? loadKubeConfig(cfg.kubeconfig)
-  } catch (err) {
-    throw new Error(`unable to start controller: ${(err as Error).message}`)
+export class RemediationLoop implements AlertSink {
+  /** Follows the elector's callbacks (metrics, the first round); whether to act is asked of the elector itself. */
+  private leading = true
+  /** Set by stop(): no round starts, and a round in flight stops before its next policy. */
+  private stopped = false
+  private timer: NodeJS.Timeout | undefined
+  private elector: Leadership | undefined
+
+  constructor(private readonly o: RemediationLoopOptions) {}
+
+  /** Before start(): from here on the replica acts only while it holds the lease. */
+  electWith(elector: Leadership): void {
+    this.elector = elector
+    this.leading = false
   }
-  const identity = cfg.leaderElection.identity ?? defaultIdentity()
-  const registry = deps.registry ?? new Registry()
-  const metrics = remediationMetrics(registry)
-  const timeoutMs = cfg.reconcile.requestTimeoutMs
-  const policies = deps.policies ?? new InformerPolicySource({ kc, log: log.child({ component: 'policies' }), ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
 
-  // `leading` follows the elector's callbacks (metrics, the first round); whether to act is asked of the elector
-  // itself right before each write and eviction, since its answer is bound to the renew deadline by the clock.
-  let leading = !cfg.leaderElection.enabled
-  /** Set by close(): no round starts, and a round in flight stops before its next policy. */
-  let stopped = false
-  const isLeader = (): boolean => leading && (elector === undefined || elector.isLeader())
+  isLeader(): boolean {
+    return this.leading && (this.elector === undefined || this.elector.isLeader())
+  }
+
+  leadershipLeftMs(): number | undefined {
+    return this.elector?.leadershipLeftMs()
+  }
+
   /** Whether this replica may act now: leading, and not shutting down. */
-  const acting = (): boolean => !stopped && isLeader()
-  metrics.leader.set(leading ? 1 : 0)
-  const remediator = new Remediator({
-    log: log.child({ component: 'remediation' }),
-    listPods: deps.listPods ?? kubeWorkloadPods(kc, timeoutMs),
-    readScores: deps.readScores ?? kubePodScoreReader(kc, { timeoutMs, ...(deps.now !== undefined ? { now: deps.now } : {}) }),
-    status: deps.status ?? kubeStatusClient(kc),
-    evictor: new Evictor({ kc, timeoutMs, initialBackoffMs: cfg.eviction.initialBackoffMs, maxBackoffMs: cfg.eviction.maxBackoffMs, ...(deps.random !== undefined ? { random: deps.random } : {}), ...(deps.now !== undefined ? { now: deps.now } : {}) }),
-    events: new EventRecorder({ kc, log, controller: CONTROLLER_NAME, instance: identity, dedupeWindowMs: cfg.events.dedupeWindowMs, timeoutMs, ...(deps.now !== undefined ? { now: deps.now } : {}) }),
-    metrics,
-    isLeader,
-    leadershipLeftMs: () => elector?.leadershipLeftMs(),
-    threshold: cfg.reconcile.outlierThreshold,
-    staleAfterMs: cfg.reconcile.staleAfterMs,
-    requestTimeoutMs: timeoutMs,
-    alertTtlMs: cfg.alerts.signalTtlMs,
-    ...(deps.now !== undefined ? { now: deps.now } : {}),
-  })
+  private acting(): boolean {
+    return !this.stopped && this.isLeader()
+  }
 
-  const roundAll = async (): Promise<RoundResult[]> => {
-    const list = policies.list()
-    remediator.retain(new Set(list.map(policyKey)))
+  startedLeading(): void {
+    this.leading = true
+    this.o.metrics.leader.set(1)
+    this.reconcileNow().catch((err: unknown) => this.o.log.error({ err }, 'first round as leader failed'))
+  }
+
+  /** Checked before every write and eviction, so a round in flight stops acting at once. */
+  stoppedLeading(): void {
+    this.leading = false
+    this.o.metrics.leader.set(0)
+  }
+
+  start(): void {
+    this.o.metrics.leader.set(this.leading ? 1 : 0)
+    if (this.elector !== undefined) this.elector.start()
+    else void this.reconcileNow().catch((err: unknown) => this.o.log.error({ err }, 'first round failed'))
+    this.loop()
+  }
+
+  /** One round over every policy, after the rounds already queued (tests, and the first round after election). */
+  reconcileNow(): Promise<RoundResult[]> {
+    return this.o.remediator.serialize(async () => (this.acting() ? this.roundAll() : []))
+  }
+
+  private loop(): void {
+    if (this.stopped) return
+    this.timer = setTimeout(() => {
+      this.reconcileNow().then(() => this.loop(), (err: unknown) => {
+        this.o.log.error({ err }, 'remediation loop failed')
+        this.loop()
+      })
+    }, this.o.intervalMs)
+    this.timer.unref()
+  }
+
+  private async roundAll(): Promise<RoundResult[]> {
+    const list = this.o.policies.list()
+    this.o.remediator.retain(new Set(list.map(policyKey)))
     const results: RoundResult[] = []
     for (const p of list) {
       // Between policies: a shutdown waits for the policy in flight only, not for the whole round.
-      if (!acting()) break
+      if (!this.acting()) break
       try {
-        results.push(await remediator.reconcile(p))
+        results.push(await this.o.remediator.reconcile(p))
       } catch (err) {
-        metrics.errors.inc({ stage: 'round' })
-        log.error({ err, policy: policyKey(p) }, 'remediation round failed')
+        this.o.metrics.errors.inc({ stage: 'round' })
+        this.o.log.error({ err, policy: policyKey(p) }, 'remediation round failed')
       }
     }
     return results
   }
-  const reconcileNow = (): Promise<RoundResult[]> => remediator.serialize(async () => (acting() ? roundAll() : []))
 
-  let timer: NodeJS.Timeout | undefined
-  const loop = (): void => {
-    if (stopped) return
-    timer = setTimeout(() => {
-      reconcileNow().then(loop, (err: unknown) => {
-        log.error({ err }, 'remediation loop failed')
-        loop()
-      })
-    }, cfg.reconcile.intervalMs)
-    timer.unref()
-  }
-
-  const elector = cfg.leaderElection.enabled
-    ? new LeaderElector({
-        kc,
-        namespace: cfg.leaderElection.leaseNamespace,
-        name: cfg.leaderElection.leaseName,
-        identity,
-        leaseDurationSeconds: cfg.leaderElection.leaseDurationSeconds,
-        renewDeadlineMs: cfg.leaderElection.renewDeadlineMs,
-        retryPeriodMs: cfg.leaderElection.retryPeriodMs,
-        log: log.child({ component: 'leader' }),
-        onStartedLeading: () => {
-          leading = true
-          metrics.leader.set(1)
-          reconcileNow().catch((err: unknown) => log.error({ err }, 'first round as leader failed'))
-        },
-        onStoppedLeading: () => {
-          // Checked before every write and eviction, so a round in flight stops acting at once.
-          leading = false
-          metrics.leader.set(0)
-        },
-      })
-    : undefined
-
-  const telemetryLog: FastifyBaseLogger = log.child({ server: 'telemetry' })
-  const telemetry = Fastify({ loggerInstance: telemetryLog, logController: new LogController({ disableRequestLogging: true }) })
-  await telemetry.register(healthRoutes, { checks: [{ name: 'policies', check: () => ({ ready: policies.ready(), reason: policies.ready() ? 'policies loaded' : 'policies not loaded yet' }) }] })
-  telemetry.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()))
-
-  let receiver: RunningReceiver | undefined
-  const close = async (): Promise<void> => {
-    // No new round from here on, and the round in flight stops after its current policy.
-    stopped = true
-    clearTimeout(timer)
+  /** Stops the rounds; `beforeIdle` runs once no new round can start (the alert receiver closes there). */
+  async stop(beforeIdle: () => Promise<void> = async () => {}): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
     // Never win the lease again while shutting down; a leader keeps renewing until its work in flight is done.
-    await elector?.stopCampaigning()
-    await receiver?.close()
+    await this.elector?.stopCampaigning()
+    await beforeIdle()
     // Finish the policy in flight (bounded by the call timeouts), then hand the lease over at once.
-    await remediator.idle()
-    await elector?.stop({ release: true })
-    leading = false
-    metrics.leader.set(0)
-    await policies.close()
-    await telemetry.close()
-  }
-
-  try {
-    await telemetry.listen({ host: cfg.metrics.host, port: cfg.metrics.port })
-    await policies.start()
-    if (cfg.alerts.enabled && cfg.alerts.certFile !== undefined && cfg.alerts.keyFile !== undefined) {
-      receiver = await startAlertReceiver({
-        host: cfg.alerts.host,
-        port: cfg.alerts.port,
-        certPem: readFileSync(cfg.alerts.certFile, 'utf8'),
-        keyPem: readFileSync(cfg.alerts.keyFile, 'utf8'),
-        ...(cfg.alerts.bearerTokenFile !== undefined ? { bearerTokenFile: cfg.alerts.bearerTokenFile } : {}),
-        ...(cfg.alerts.clientCAFile !== undefined ? { clientCAPem: readFileSync(cfg.alerts.clientCAFile, 'utf8'), clientNames: cfg.alerts.clientNames } : {}),
-        certFiles: { certFile: cfg.alerts.certFile, keyFile: cfg.alerts.keyFile, reloadIntervalMs: cfg.alerts.reloadIntervalMs },
-        log,
-        sink: { requestRestart: (req) => requestRestart(req), withdrawRestart: (req) => withdrawRestart(req) },
-      })
-    }
-  } catch (err) {
-    await close().catch(() => undefined)
-    throw new Error(`unable to start controller: ${(err as Error).message}`)
+    await this.o.remediator.idle()
+    await this.elector?.stop({ release: true })
+    this.leading = false
+    this.o.metrics.leader.set(0)
   }
 
   /**
@@ -196,27 +127,28 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
    * it cannot set it again afterwards); another alert still firing for the pod keeps asking. A follower holds no
    * signals: false, and the receiver answers 503 so that Alertmanager retries, hopefully on the leader.
    */
-  async function withdrawRestart(req: RestartRequest): Promise<boolean> {
-    if (!acting()) return false
-    return remediator.serialize(async () => {
-      if (!acting()) return false
-      remediator.clearAlert(policyKey({ metadata: { namespace: req.namespace, name: req.policy } }), req.pod, alertId(req))
+  async withdrawRestart(req: RestartRequest): Promise<boolean> {
+    if (!this.acting()) return false
+    return this.o.remediator.serialize(async () => {
+      if (!this.acting()) return false
+      this.o.remediator.clearAlert(policyKey({ metadata: { namespace: req.namespace, name: req.policy } }), req.pod, alertId(req))
       return true
     })
   }
 
-  async function requestRestart(req: RestartRequest): Promise<AlertOutcome> {
-    if (!acting()) return { status: 'not-leader' }
-    const policy: Policy | undefined = policies.list().find((p) => p.metadata.namespace === req.namespace && p.metadata.name === req.policy)
+  async requestRestart(req: RestartRequest): Promise<AlertOutcome> {
+    if (!this.acting()) return { status: 'not-leader' }
+    const policy: Policy | undefined = this.o.policies.list().find((p) => p.metadata.namespace === req.namespace && p.metadata.name === req.policy)
     if (policy === undefined) return { status: 'unknown-policy' }
     if (policy.spec.remediation.mode === 'Off') return { status: 'decided', action: 'skip', reason: 'ModeOff', outcome: 'ModeOff' }
     // Alert labels are whatever the rule that raised it wrote: only a policy that opted in lets them ask.
     if (!policy.spec.remediation.acceptAlerts) return { status: 'decided', action: 'skip', reason: 'AlertsNotAccepted', outcome: 'AlertsNotAccepted' }
     const key = policyKey(policy)
+    const remediator = this.o.remediator
     // Raised inside the queued round, so that this round, and not one already running, answers the alert.
     const result = await remediator.serialize(async () => {
       // Queued behind a round that outlived the shutdown or the leadership: this replica no longer acts.
-      if (!acting()) return undefined
+      if (!this.acting()) return undefined
       remediator.signalAlert(key, req.pod, alertId(req))
       return remediator.reconcile(policy)
     })
@@ -230,19 +162,6 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     // A restart refused at the write-ahead step is a skip, whatever decide thought.
     const action = outcome === 'Evicted' || outcome === 'WouldRestart' ? 'restart' : 'skip'
     return { status: 'decided', action, reason: action === 'restart' ? d.reason : outcome, outcome }
-  }
-
-  if (elector !== undefined) elector.start()
-  else void reconcileNow().catch((err: unknown) => log.error({ err }, 'first round failed'))
-  loop()
-  const addr = telemetry.server.address() as AddressInfo
-  log.info({ identity, leaderElection: cfg.leaderElection.enabled, metrics: `http://${addr.address}:${addr.port}`, alerts: receiver?.url }, 'remediation controller started')
-  return {
-    metricsUrl: `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`,
-    ...(receiver !== undefined ? { alertsUrl: receiver.url } : {}),
-    isLeader,
-    reconcileNow,
-    close,
   }
 }
 

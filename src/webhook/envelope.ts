@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { statusBody, type Status } from '../api/errors.js'
+import { statusBody, type Status } from '../server/errors.js'
 
 // The AdmissionReview v1 envelope: what the apiserver sends and what it accepts back.
 

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
-import { statusBody, type Status } from '../api/errors.js'
+import { statusBody, type Status } from '../server/errors.js'
 import { GROUP, KIND } from '../policy/schema.js'
 import { parsePolicy } from '../policy/validate.js'
 import { evictionDenial } from './access.js'

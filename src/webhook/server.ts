@@ -1,15 +1,9 @@
-import type { AddressInfo } from 'node:net'
-import type { Server as TlsServer } from 'node:tls'
-import Fastify, { LogController, type FastifyError } from 'fastify'
+import type { FastifyError } from 'fastify'
 import type { Logger } from 'pino'
-import { clientErrorHandler, statusBody, type Status } from '../api/errors.js'
-import { healthRoutes } from '../api/health.js'
-import { ShutdownDelay } from '../api/shutdown-delay.js'
-import { selfSignedServing } from '../auth/pki.js'
-import { CertReloader, readServingFiles, secureContextOptions } from '../auth/tls.js'
-import type { WebhookConfig } from '../config/webhook.js'
-import { loadKubeConfig } from '../kube/client.js'
-import { kubeLookups, unavailableLookups } from './lookups.js'
+import { statusBody, type Status } from '../server/errors.js'
+import { healthRoutes } from '../server/health.js'
+import { startHttpsServer } from '../server/https.js'
+import { ShutdownDelay } from '../server/shutdown-delay.js'
 import { review, type ReviewMode } from './review.js'
 import type { WebhookLookups } from './types.js'
 
@@ -19,25 +13,11 @@ export interface RunningWebhook {
   close(): Promise<void>
 }
 
-export interface WebhookOverrides {
-  /** Cluster lookups to use instead of the ones the config describes (tests, local runs). */
-  lookups?: WebhookLookups
-}
-
 const ROUTES: ReadonlyArray<[string, ReviewMode]> = [
   ['/validate/foresightpolicies', 'validate'],
   ['/mutate/foresightpolicies', 'mutate'],
   ['/validate/hpas', 'validate'],
 ]
-
-function lookupsFor(cfg: WebhookConfig): WebhookLookups {
-  if (!cfg.lookups.enabled) return unavailableLookups('cluster lookups are disabled (lookups.enabled=false)')
-  try {
-    return kubeLookups(loadKubeConfig(cfg.kubeconfig), cfg.lookups.timeoutMs)
-  } catch (err) {
-    throw new Error(`unable to start webhook: ${(err as Error).message}`)
-  }
-}
 
 /** Transport failures as a Status; the review itself never fails (see review.ts). */
 function transportStatus(err: FastifyError, maxBodyBytes: number): Status {
@@ -48,69 +28,57 @@ function transportStatus(err: FastifyError, maxBodyBytes: number): Status {
   return statusBody(500, 'Internal error occurred: the request could not be served')
 }
 
-export async function startWebhook(cfg: WebhookConfig, log: Logger, overrides: WebhookOverrides = {}): Promise<RunningWebhook> {
-  const lookups = overrides.lookups ?? lookupsFor(cfg)
-  const certFile = cfg.tls.certFile
-  const keyFile = cfg.tls.keyFile
-  const serving = certFile !== undefined && keyFile !== undefined
-    ? readServingFiles(certFile, keyFile)
-    : selfSignedServing([...new Set([cfg.listen.host, 'localhost', '127.0.0.1'])])
-  const serverLog = log.child({ server: 'webhook' })
-  const app = Fastify({
-    loggerInstance: serverLog,
-    logController: new LogController({ disableRequestLogging: true }),
-    https: secureContextOptions(serving),
-    bodyLimit: cfg.maxBodyBytes,
-    return503OnClosing: true,
-    clientErrorHandler,
-  })
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const body = transportStatus(err, cfg.maxBodyBytes)
-    if (body.code >= 500) req.log.error({ err }, 'webhook request failed')
-    else req.log.warn({ code: body.code, reason: err.message, url: req.url }, 'webhook request rejected')
-    void reply.code(body.code).type('application/json').send(body)
-  })
-  app.setNotFoundHandler((_req, reply) => {
-    void reply.code(404).type('application/json').send(statusBody(404, 'the server could not find the requested resource'))
-  })
-  // An AdmissionReview is JSON; Fastify's built-in text/plain parser would let other bodies through to a 400.
-  app.removeContentTypeParser('text/plain')
-  const delay = new ShutdownDelay(cfg.shutdownDelayMs)
-  await app.register(healthRoutes, { checks: [delay.check] })
-  const deps = { lookups, lookupTimeoutMs: cfg.lookups.timeoutMs, log: serverLog }
-  for (const [path, mode] of ROUTES) {
-    app.post(path, async (req, reply) => {
-      const result = await review(req.body, mode, deps)
-      return reply.code(result.httpStatus).type('application/json').send(result.body)
-    })
-    app.route({
-      method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'],
-      url: path,
-      handler: async (_req, reply) => reply.code(405).header('allow', 'POST').type('application/json').send(statusBody(405, 'the webhook answers POST only')),
-    })
-  }
+export interface WebhookServerOptions {
+  listen: { host: string; port: number }
+  serving: { certPem: string; keyPem: string }
+  certFiles?: { certFile: string; keyFile: string; reloadIntervalMs: number }
+  maxBodyBytes: number
+  shutdownDelayMs: number
+  lookups: WebhookLookups
+  lookupTimeoutMs: number
+  log: Logger
+}
 
-  try {
-    await app.listen({ host: cfg.listen.host, port: cfg.listen.port })
-  } catch (err) {
-    await app.close()
-    throw new Error(`unable to start webhook: ${(err as Error).message}`)
-  }
-  let reloader: CertReloader | undefined
-  if (certFile !== undefined && keyFile !== undefined) {
-    const tlsServer: TlsServer = app.server
-    reloader = new CertReloader(tlsServer, { certFile, keyFile, intervalMs: cfg.tls.reloadIntervalMs, log: log.child({ component: 'tls' }) }, serving)
-    reloader.start()
-  }
-  const addr = app.server.address() as AddressInfo
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
-  serverLog.info({ url: `https://${host}:${addr.port}`, selfSigned: cfg.tls.selfSigned, lookups: cfg.lookups.enabled }, 'webhook listening')
+/** The admission webhook's HTTPS server: the review routes, 405 on other methods, probes. */
+export async function startWebhookServer(opts: WebhookServerOptions): Promise<RunningWebhook> {
+  const serverLog = opts.log.child({ server: 'webhook' })
+  const delay = new ShutdownDelay(opts.shutdownDelayMs)
+  const deps = { lookups: opts.lookups, lookupTimeoutMs: opts.lookupTimeoutMs, log: serverLog }
+  const server = await startHttpsServer({
+    name: 'webhook',
+    log: serverLog,
+    listen: opts.listen,
+    listenSettings: 'listen.host, listen.port',
+    serving: opts.serving,
+    ...(opts.certFiles !== undefined ? { certFiles: opts.certFiles } : {}),
+    bodyLimit: opts.maxBodyBytes,
+    errorHandler: (err, req, reply) => {
+      const body = transportStatus(err, opts.maxBodyBytes)
+      if (body.code >= 500) req.log.error({ err }, 'webhook request failed')
+      else req.log.warn({ code: body.code, reason: err.message, url: req.url }, 'webhook request rejected')
+      void reply.code(body.code).type('application/json').send(body)
+    },
+  }, async (app) => {
+    // An AdmissionReview is JSON; Fastify's built-in text/plain parser would let other bodies through to a 400.
+    app.removeContentTypeParser('text/plain')
+    await app.register(healthRoutes, { checks: [delay.check] })
+    for (const [path, mode] of ROUTES) {
+      app.post(path, async (req, reply) => {
+        const result = await review(req.body, mode, deps)
+        return reply.code(result.httpStatus).type('application/json').send(result.body)
+      })
+      app.route({
+        method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'],
+        url: path,
+        handler: async (_req, reply) => reply.code(405).header('allow', 'POST').type('application/json').send(statusBody(405, 'the webhook answers POST only')),
+      })
+    }
+  })
   return {
-    url: `https://${host}:${addr.port}`,
+    url: server.url,
     async close(): Promise<void> {
       await delay.begin(serverLog)
-      reloader?.stop()
-      await app.close()
+      await server.close()
     },
   }
 }

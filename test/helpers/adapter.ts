@@ -1,5 +1,5 @@
-import { startAdapter, type RunningAdapter } from '../../src/adapter/server.js'
-import { buildAdapterDeps } from '../../src/adapter/wire.js'
+import { startAdapter, type RunningAdapter } from '../../src/api/server.js'
+import { buildAdapterDeps } from '../../src/commands/adapter.js'
 import { loadConfig } from '../../src/config/load.js'
 import { adapterConfigSchema } from '../../src/config/schema.js'
 import { createLogger } from '../../src/telemetry/logger.js'

@@ -6,16 +6,15 @@ import type { AdapterConfig } from '../config/schema.js'
 import { allowAllAuthorizer, DelegatedAuthenticator, DelegatedAuthorizer, localAuthenticator } from '../auth/delegated.js'
 import { selfSignedServing, type KeyPair } from '../auth/pki.js'
 import type { RequestHeaderOptions } from '../auth/request-header.js'
-import { readServingFiles } from '../auth/tls.js'
+import { readServingFiles } from '../server/tls.js'
 import { Engine } from '../engine/engine.js'
 import { RefreshLoop } from '../engine/loop.js'
 import { EngineMetricProvider } from '../engine/metric-provider.js'
 import type { ServingEngine } from '../engine/types.js'
 import { EngineHost } from '../engine/worker-host.js'
 import { buildEngine } from '../engine/build.js'
-import { RequestHeaderSource, withParsedCA, type RequestHeaderSettings } from '../auth/request-header-source.js'
+import { RequestHeaderSource, withParsedCA, type RequestHeaderAuthConfig, type RequestHeaderSettings } from '../auth/request-header-source.js'
 import { readExtensionApiserverAuthentication } from '../kube/auth-config.js'
-import { type RequestHeaderAuthConfig } from '../auth/request-header-source.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { kubeReviewClient } from '../kube/reviews.js'
 import type { LoadedModel } from '../model/runtime.js'
@@ -26,7 +25,10 @@ import { FilePolicySource } from '../policy/file-source.js'
 import { InformerPolicySource } from '../policy/informer-source.js'
 import type { PolicySource } from '../policy/source.js'
 import { packageRoot } from '../util/paths.js'
-import type { AdapterDeps } from './server.js'
+import { startAdapter, type AdapterDeps, type RunningAdapter } from '../api/server.js'
+import { METRIC, POLICY_LABEL } from '../names.js'
+
+// `foresight adapter`: the external metrics API over the engine, built from validated config.
 
 // The ConfigMap read behind the request-header reload; client-node has no per-call deadline of its own.
 const REQUEST_HEADER_READ_TIMEOUT_MS = 10_000
@@ -166,4 +168,29 @@ async function requestHeaderConfig(cfg: AdapterConfig, kc: KubeConfig): Promise<
     groupHeaders: [...rh.groupHeaders],
     extraHeaderPrefixes: [...rh.extraHeaderPrefixes],
   }
+}
+
+/** Builds the adapter from its config and starts it; in local mode `usage` holds the commands to try it. */
+export async function runAdapter(cfg: AdapterConfig, log: Logger): Promise<RunningAdapter & { usage(): string | undefined }> {
+  const deps = await buildAdapterDeps(cfg, log)
+  const adapter = await startAdapter(deps)
+  log.info({ api: adapter.apiUrl, metrics: adapter.metricsUrl, authMode: cfg.auth.mode }, 'adapter started')
+  return {
+    ...adapter,
+    usage: () => (cfg.auth.mode === 'local' ? localUsage(adapter.apiUrl, adapter.metricsUrl, deps.policies?.list()[0]?.metadata) : undefined),
+  }
+}
+
+/** The copy-and-paste commands printed when the adapter starts in local mode. */
+function localUsage(apiUrl: string, metricsUrl: string, policy: { namespace: string; name: string } | undefined): string {
+  const base = `${apiUrl}/apis/external.metrics.k8s.io/v1beta1`
+  const lines = ['', `Foresight adapter (local mode) is serving on ${apiUrl}`, 'Try:', `  curl -sk '${base}'`]
+  if (policy !== undefined) {
+    const selector = encodeURIComponent(`${POLICY_LABEL}=${policy.name}`)
+    for (const metric of [METRIC.desiredReplicas, METRIC.forecastLoad, METRIC.observedLoad, METRIC.anomalyScore]) {
+      lines.push(`  curl -sk '${base}/namespaces/${policy.namespace}/${metric}?labelSelector=${selector}'`)
+    }
+  }
+  lines.push(`  curl -s  '${metricsUrl}/metrics'`, '')
+  return lines.join('\n')
 }

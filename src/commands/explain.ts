@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { AdapterConfig } from '../config/schema.js'
 import { formatExplanation } from '../engine/explain.js'
-import { buildPrediction } from './wire.js'
+import { buildPrediction } from './adapter.js'
 
 export class ExplainError extends Error {
   override name = 'ExplainError'

@@ -15,8 +15,8 @@ import { policyKey, policySchema, type Policy, type PolicyStatus } from '../poli
 import type { PolicySource } from '../policy/source.js'
 import { kubeStatusClient, type PolicyRef, type StatusClient } from '../policy/status.js'
 import { startController, type RunningController } from './controller.js'
-import type { RoundResult } from './reconcile.js'
-import { kubeWorkloadApi, workloadPods, type WorkloadPodLister } from './workload-pods.js'
+import type { RoundResult } from '../remediation/reconcile.js'
+import { kubeWorkloadApi, workloadPods, type WorkloadPodLister } from '../remediation/workload-pods.js'
 
 const log = pino({ level: 'silent' })
 let standIn: RemediationStandIn
