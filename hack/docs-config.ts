@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { configReference, withReference } from '../src/config/reference.js'
-import { adapterConfigSchema } from '../src/config/schema.js'
+import { adapterConfigSchema } from '../src/config/adapter-config.js'
 import { packageRoot } from '../src/util/paths.js'
 
 const file = join(packageRoot(), 'README.md')

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { GROUP, GROUP_VERSION, VERSION } from './types.js'
 import { methodNotAllowedRoutes } from '../server/errors.js'
+import { METRIC } from '../names.js'
 
 export interface DiscoveryOptions { metricNames: readonly string[] }
 
@@ -57,7 +58,7 @@ export function apiGroupDiscoveryList(version: 'v2' | 'v2beta1', names: readonly
 
 export function discoveryRoutes(app: FastifyInstance, opts: DiscoveryOptions, done: (err?: Error) => void): void {
   // Never an empty resource list: kubectl stops caching discovery when a group version lists nothing.
-  const names = opts.metricNames.length > 0 ? opts.metricNames : ['foresight_desired_replicas']
+  const names = opts.metricNames.length > 0 ? opts.metricNames : [METRIC.desiredReplicas]
   app.get('/apis', async (req: FastifyRequest, reply: FastifyReply) => {
     const version = aggregatedVersion(req.headers.accept)
     if (version === undefined) return apiGroupList()

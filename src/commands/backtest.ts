@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { parsePolicyFile, PolicyFileError } from '../policy/file-source.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { createPrometheusSource } from '../prometheus/source.js'
-import { runBacktest, type BacktestProgress } from '../sim/backtest.js'
+import { runBacktest, type BacktestProgress } from '../sim/backtest-run.js'
 
 export class BacktestCliError extends Error {
   override name = 'BacktestCliError'

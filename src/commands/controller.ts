@@ -5,7 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import { startAlertReceiver, type RunningReceiver } from '../alerts/receiver.js'
-import type { ControllerConfig } from '../config/controller.js'
+import type { ControllerConfig } from '../config/controller-config.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { EventRecorder } from '../kube/events.js'
 import { LeaderElector } from '../kube/leader.js'
@@ -15,12 +15,12 @@ import { kubeStatusClient, type StatusClient } from '../policy/status.js'
 import { Evictor } from '../remediation/evict.js'
 import { remediationMetrics } from '../remediation/metrics.js'
 import { kubePodScoreReader, type PodScoreReader } from '../remediation/pod-scores.js'
-import { RemediationLoop } from '../remediation/controller.js'
+import { RemediationLoop } from '../remediation/remediation-loop.js'
 import { Remediator, type RoundResult } from '../remediation/reconcile.js'
 import { startTelemetryServer, type RunningServer } from '../server/https.js'
 import { kubeWorkloadPods, type WorkloadPodLister } from '../remediation/workload-pods.js'
 
-// `foresight controller`: the remediation loop (remediation/controller.ts) with what it reads and writes through.
+// `foresight controller`: the remediation loop (remediation/remediation-loop.ts) with what it reads and writes through.
 // Policies come from the cluster (informer), pod scores through kube-apiserver from the adapter, and every
 // restart goes through decide -> write-ahead record -> eviction.
 

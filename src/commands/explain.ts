@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
-import type { AdapterConfig } from '../config/schema.js'
-import { formatExplanation } from '../engine/explain.js'
+import type { AdapterConfig } from '../config/adapter-config.js'
+import { formatExplanation } from '../engine/explanation.js'
 import { buildPrediction } from './adapter.js'
 
 export class ExplainError extends Error {

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino'
 import { selfSignedServing } from '../auth/pki.js'
-import type { WebhookConfig } from '../config/webhook.js'
+import type { WebhookConfig } from '../config/webhook-config.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { readServingFiles } from '../server/tls.js'
 import { kubeLookups, unavailableLookups } from '../webhook/lookups.js'
-import { startWebhookServer, type RunningWebhook } from '../webhook/server.js'
+import { startWebhookServer, type RunningWebhook } from '../webhook/webhook-server.js'
 import type { WebhookLookups } from '../webhook/types.js'
 
 // `foresight webhook`: the admission webhook, built from its validated config.

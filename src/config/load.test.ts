@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig, ConfigError, ignoredEnvNames } from './load.js'
-import { adapterConfigSchema } from './schema.js'
+import { adapterConfigSchema } from './adapter-config.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'foresight-config-'))
 const file = (name: string, text: string): string => {
@@ -79,6 +79,6 @@ t.test('FORESIGHT_ variables that name no setting are reported, known ones and o
 })
 
 t.test('a boolean setting given something else says what it takes', async (t) => {
-  const { controllerConfigSchema } = await import('./controller.js')
+  const { controllerConfigSchema } = await import('./controller-config.js')
   t.throws(() => loadConfig(controllerConfigSchema, { env: {}, set: ['leaderElection.enabled=yes'] }), { message: 'unable to load config: leaderElection.enabled: expected true or false, got "yes"' })
 })

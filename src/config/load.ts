@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import type { z } from 'zod'
 import { coerce, configLeaves, envName, type ConfigLeaf } from './leaves.js'
+import { deepFreeze } from '../util/freeze.js'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -127,10 +128,3 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   if (last !== undefined) node[last] = value
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const child of Object.values(value)) deepFreeze(child)
-  }
-  return value
-}

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { packageRoot } from '../util/paths.js'
 import { configReference, withReference } from './reference.js'
-import { adapterConfigSchema } from './schema.js'
+import { adapterConfigSchema } from './adapter-config.js'
 
 t.test('README configuration reference matches the schema (run `npm run docs:config` to update)', async (t) => {
   const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8')

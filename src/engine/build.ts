@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import type { AdapterConfig } from '../config/schema.js'
+import type { AdapterConfig } from '../config/adapter-config.js'
 import { scaleReader } from '../kube/scale.js'
 import { bundledModel } from '../model/onnx.js'
 import { loadModel, type LoadedModel } from '../model/runtime.js'

@@ -6,7 +6,7 @@ import { policyKey, policySchema, type Policy, type PolicyInput } from '../polic
 import { readTrace } from '../replay/trace.js'
 import { packageRoot } from '../util/paths.js'
 import { Engine, INFERENCE_FAILED, INTERNAL_ERROR } from './engine.js'
-import { formatExplanation } from './explain.js'
+import { formatExplanation } from './explanation.js'
 import { METRIC, METRIC_NAMES, SERIES_LABEL_KEYS } from '../names.js'
 import { EngineMetricProvider, type ListedPolicies } from './metric-provider.js'
 import type { HistoryReader, PodSignals, WindowResult } from '../ports.js'
@@ -240,7 +240,7 @@ t.test('the workload anomaly score warms up, then names the check that gave it',
 })
 
 t.test('explain shows the inputs and each step of the derivation', async (t) => {
-  const { formatExplanation } = await import('./explain.js')
+  const { formatExplanation } = await import('./explanation.js')
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
   await engine.refresh([policy('web')])
   const r = engine.result('default/web')

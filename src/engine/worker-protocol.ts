@@ -1,4 +1,4 @@
-import type { AdapterConfig } from '../config/schema.js'
+import type { AdapterConfig } from '../config/adapter-config.js'
 import type { Policy } from '../policy/schema.js'
 import type { CommittedResult } from './result-cache.js'
 import type { RefreshTimings } from './types.js'

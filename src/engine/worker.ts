@@ -1,6 +1,6 @@
 // The engine's worker thread: the model, the history reads and every refresh run here, so a refresh of thousands
 // of policies never holds the thread that answers API requests. It keeps the engine's state (damping, anomaly
-// scorers) and sends each refresh's results back; src/adapter/engine-host.ts is the other end.
+// scorers) and sends each refresh's results back; src/engine/worker-host.ts is the other end.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { Registry } from 'prom-client'

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { policyKey, type Policy } from './schema.js'
+import { deepFreeze } from '../util/freeze.js'
 
 /**
  * The state both sources share: frozen valid policies, reasons for the invalid ones, and change listeners that
@@ -108,10 +109,3 @@ function sameEntries<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): b
   return true
 }
 
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const child of Object.values(value)) deepFreeze(child)
-  }
-  return value
-}

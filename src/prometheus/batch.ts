@@ -12,6 +12,7 @@
 import { ExtraSeriesError, MissingSeriesError } from './errors.js'
 import type { RawSeries } from './parse.js'
 import { pushTo } from '../util/group.js'
+import { DEFAULT_MAX_GROUP_SIZE } from '../config/adapter-config.js'
 
 const AGGREGATIONS = new Set(['sum', 'avg', 'min', 'max', 'count'])
 const FUNCTIONS = new Set(['rate', 'irate', 'increase'])
@@ -97,7 +98,7 @@ export function shaped(query: string): Shaped | undefined {
  * distinct queries per plan). Policies with the identical query share a plan either way. `shapeOf` may be a
  * cached `shaped`: parsing is most of the cost.
  */
-export function planQueries(items: ReadonlyArray<{ key: string; query: string }>, maxGroupSize = 50, shapeOf: (query: string) => Shaped | undefined = shaped): QueryPlan[] {
+export function planQueries(items: ReadonlyArray<{ key: string; query: string }>, maxGroupSize = DEFAULT_MAX_GROUP_SIZE, shapeOf: (query: string) => Shaped | undefined = shaped): QueryPlan[] {
   const byText = new Map<string, string[]>()
   for (const { key, query } of items) pushTo(byText, query, key)
   const plans: QueryPlan[] = []

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
-import type { PrometheusSourceConfig } from '../config/schema.js'
+import type { PrometheusSourceConfig } from '../config/adapter-config.js'
 import { createPrometheusSource, type PrometheusSource } from './source.js'
 
 /** The Prometheus source as configured; secrets are read from files per request so rotation needs no restart. */

@@ -14,6 +14,7 @@ import { byPod, expectOne, gridLength, resample, type RawSeries } from './parse.
 import { type Window } from '../ports.js'
 import { withResilience, type Querier, type ResilienceOptions } from './resilient.js'
 import { pushTo } from '../util/group.js'
+import { DEFAULT_MAX_GROUP_SIZE } from '../config/adapter-config.js'
 
 export interface FetchRange {
   startMs: number
@@ -34,7 +35,7 @@ export const MAX_POINTS_PER_SERIES = 11_000
 export interface PrometheusSourceOptions {
   querier: Querier
   log: Logger
-  /** Largest number of distinct queries merged into one (default 50). */
+  /** Largest number of distinct queries merged into one (default DEFAULT_MAX_GROUP_SIZE). */
   maxGroupSize?: number
   /** Turns grouping off (one query per distinct query text). */
   grouping?: boolean
@@ -90,7 +91,7 @@ export class PrometheusSource implements HistoryReader {
   }
 
   private planFor(items: ReadonlyArray<{ key: string; query: string }>): QueryPlan[] {
-    const groupSize = this.opts.grouping === false ? 1 : this.opts.maxGroupSize ?? 50
+    const groupSize = this.opts.grouping === false ? 1 : this.opts.maxGroupSize ?? DEFAULT_MAX_GROUP_SIZE
     const signature = items.map((i) => `${i.key}\u0000${i.query}`).join('\u0001')
     const cached = this.plans.get(signature)
     if (cached !== undefined) return cached

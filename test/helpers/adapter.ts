@@ -1,7 +1,7 @@
-import { startAdapter, type RunningAdapter } from '../../src/api/server.js'
+import { startAdapter, type RunningAdapter } from '../../src/api/api-server.js'
 import { buildAdapterDeps } from '../../src/commands/adapter.js'
 import { loadConfig } from '../../src/config/load.js'
-import { adapterConfigSchema } from '../../src/config/schema.js'
+import { adapterConfigSchema } from '../../src/config/adapter-config.js'
 import { createLogger } from '../../src/telemetry/logger.js'
 
 /** Starts the real adapter (same wiring as the CLI) on free ports with `--set` style overrides; resolves once it has data. */

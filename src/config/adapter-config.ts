@@ -4,6 +4,10 @@ import { z } from 'zod'
 // One schema per configuration concern; the TypeScript types, the defaults and the README's
 // configuration reference are all derived from these, so they cannot drift apart.
 
+
+/** Most policies whose load queries are merged into one grouped query, unless source.maxGroupSize says otherwise. */
+export const DEFAULT_MAX_GROUP_SIZE = 200
+
 const port = z.number().int().min(0).max(65535)
 
 // Files are checked when the config is validated so that a typo fails at start-up, not at first use.
@@ -58,7 +62,7 @@ export const prometheusSourceSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).describe('Base URL of the Prometheus HTTP API'),
   timeoutMs: z.number().int().min(100).default(10_000).describe('Deadline of one Prometheus query'),
   maxConcurrentQueries: z.number().int().min(1).max(64).default(4).describe('Most Prometheus queries in flight at once'),
-  maxGroupSize: z.number().int().min(1).max(1000).default(200).describe('Most policies whose load queries are merged into one grouped query'),
+  maxGroupSize: z.number().int().min(1).max(1000).default(DEFAULT_MAX_GROUP_SIZE).describe('Most policies whose load queries are merged into one grouped query'),
   bearerTokenFile: filePath().optional().describe('File holding a bearer token for Prometheus'),
   username: z.string().min(1).optional().describe('Basic-auth user for Prometheus'),
   passwordFile: filePath().optional().describe('File holding the basic-auth password'),

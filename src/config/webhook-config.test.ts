@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from './load.js'
-import { webhookConfigSchema } from './webhook.js'
+import { webhookConfigSchema } from './webhook-config.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'foresight-webhook-config-'))
 const certFile = join(dir, 'tls.crt')

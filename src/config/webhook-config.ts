@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { z } from 'zod'
-import { isLoopback, shutdownDelaySchema } from './schema.js'
+import { isLoopback, shutdownDelaySchema } from './adapter-config.js'
 
 // Configuration of `foresight webhook`, the admission webhook server; loaded with loadConfig like the adapter's.
 

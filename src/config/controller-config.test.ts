@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { controllerConfigSchema } from './controller.js'
+import { controllerConfigSchema } from './controller-config.js'
 import { loadConfig } from './load.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'foresight-controller-config-'))

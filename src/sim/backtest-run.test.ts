@@ -2,7 +2,7 @@ import t from 'tap'
 import type { Window, WindowResult } from '../ports.js'
 import { loadBundledModel, type LoadedModel } from '../model/runtime.js'
 import { policySchema, type Policy } from '../policy/schema.js'
-import { BacktestError, runBacktest, type BacktestProgress } from './backtest.js'
+import { BacktestError, runBacktest, type BacktestProgress } from './backtest-run.js'
 
 let model: LoadedModel
 t.before(async () => {
