@@ -47,7 +47,3 @@ export const SERIES_LABEL_KEYS: Readonly<Record<MetricName, readonly string[]>> 
 /** Values of `foresight.dev/reason`: Predicted, or why the value is not a fresh prediction. */
 export const REASONS = ['Predicted', 'ColdStart', 'StaleValue', 'Fallback', 'NoData'] as const
 export type ResultReason = (typeof REASONS)[number]
-
-/** Values of the `class` label of the anomaly scores. */
-export const ANOMALY_CLASSES = ['load', 'error', 'latency', 'saturation'] as const
-export type AnomalyClass = (typeof ANOMALY_CLASSES)[number]

@@ -2,7 +2,7 @@ import type { InferenceSession } from 'onnxruntime-node'
 import { HORIZON_STEPS, allocateBatch, runForecastBatch } from '../../src/model/onnx.js'
 import { packWindow } from '../../src/forecast/windows.js'
 
-export interface ModelForecasts {
+interface ModelForecasts {
   /** Origins that had a full valid recent window, ascending. */
   origins: Int32Array
   /** [origins.length, HORIZON_STEPS, 3] quantiles. */

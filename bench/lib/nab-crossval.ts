@@ -11,7 +11,7 @@ export function alternateFolds(names: readonly string[]): [Set<string>, Set<stri
   return [new Set(sorted.filter((_, i) => i % 2 === 0)), new Set(sorted.filter((_, i) => i % 2 === 1))]
 }
 
-export interface FoldResult<C> {
+interface FoldResult<C> {
   /** Fold the setting was chosen on, and its score there. */
   tunedOn: 'A' | 'B'
   chosen: C
@@ -20,7 +20,7 @@ export interface FoldResult<C> {
   heldOutScore: number
 }
 
-export interface CrossValidation<C> {
+interface CrossValidation<C> {
   folds: [FoldResult<C>, FoldResult<C>]
   /** Both held-out halves, each produced by the setting tuned on the other half, scored together. */
   pooled: DetectorFile[]

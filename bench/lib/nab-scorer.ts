@@ -31,8 +31,8 @@ export interface DetectorFile {
   windows: readonly IndexWindow[]
 }
 
-export const PROBATION_FRACTION = 0.15
-export const PROBATION_MAX_ROWS = 750
+const PROBATION_FRACTION = 0.15
+const PROBATION_MAX_ROWS = 750
 
 /** 2*sigmoid(-5y) - 1, with NAB's flat -1 at y >= 3 (far behind a window). */
 export function scaledSigmoid(y: number): number {
@@ -113,7 +113,7 @@ function sweepFile(file: DetectorFile, profile: CostProfile, firstWindowId: numb
   return { windowOf, sweepScore }
 }
 
-export interface FileScore {
+interface FileScore {
   name: string
   raw: number
   truePositives: number
@@ -121,7 +121,7 @@ export interface FileScore {
   falseNegatives: number
 }
 
-export interface CorpusScore {
+interface CorpusScore {
   /** Rows with score >= threshold are detections; above 1 means "detect nothing". */
   threshold: number
   raw: number

@@ -36,14 +36,14 @@ export interface SplitEntry {
   whollyHeldout: boolean
 }
 
-export interface Split {
+interface Split {
   /** Where it came from, for the bench header. */
   source: string
   entries: Map<string, SplitEntry>
 }
 
-export const SPLIT_PATH = 'models/split.json'
-export const FALLBACK_HELDOUT_FRACTION = 0.2
+const SPLIT_PATH = 'models/split.json'
+const FALLBACK_HELDOUT_FRACTION = 0.2
 
 export function loadSplit(file = join(repoRoot(), SPLIT_PATH)): Split | undefined {
   if (!existsSync(file)) return undefined

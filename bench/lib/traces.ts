@@ -11,7 +11,7 @@ import { packageRoot } from '../../src/util/paths.js'
 
 export { NASA_ZONE, parseSeriesCsv, type Series }
 
-export class DataError extends Error {
+class DataError extends Error {
   override name = 'DataError'
 }
 
@@ -29,10 +29,10 @@ export function sharedDataDir(dir = join(repoRoot(), '..', 'shared', 'data')): s
 
 export const NASA_FILE = 'traces/nasa_http_1995/nasa_http_requests_per_minute.csv'
 /** Hurricane Erin shutdown: the trace holds zeros here that are not real load (inclusive, local time). */
-export const NASA_OUTAGE = { from: '1995-08-01 14:53:00', to: '1995-08-03 04:35:00' } as const
+const NASA_OUTAGE = { from: '1995-08-01 14:53:00', to: '1995-08-03 04:35:00' } as const
 
 /** Marks rows in [fromMs, toMs] invalid. */
-export function maskRange(series: Series, fromMs: number, toMs: number): void {
+function maskRange(series: Series, fromMs: number, toMs: number): void {
   for (let i = 0; i < series.values.length; i++) {
     const ts = series.timestampsMs[i] ?? NaN
     if (ts >= fromMs && ts <= toMs) {
@@ -69,7 +69,7 @@ export function loadNabSeries(nabName: string, dataDir = sharedDataDir()): Serie
   return loadSeries(join('nab', 'data', nabName), dataDir)
 }
 
-export interface TimeWindow {
+interface TimeWindow {
   startMs: number
   endMs: number
 }

@@ -5,7 +5,7 @@ import { z } from 'zod'
 
 const labels = z.record(z.string(), z.string())
 
-export const alertSchema = z.object({
+const alertSchema = z.object({
   status: z.enum(['firing', 'resolved']),
   labels,
   annotations: labels.optional(),
@@ -28,11 +28,10 @@ export const webhookPayloadSchema = z.object({
   alerts: z.array(alertSchema).max(1_000),
 })
 
-export type Alert = z.output<typeof alertSchema>
-export type WebhookPayload = z.output<typeof webhookPayloadSchema>
+type Alert = z.output<typeof alertSchema>
 
 /** The labels an alert needs to ask for a pod restart. */
-export const REQUIRED_LABELS = ['namespace', 'pod', 'foresight_policy'] as const
+const REQUIRED_LABELS = ['namespace', 'pod', 'foresight_policy'] as const
 
 export interface RestartRequest { namespace: string; policy: string; pod: string; alertname: string; fingerprint: string }
 

@@ -25,7 +25,7 @@ export interface AlertSink {
   withdrawRestart(req: RestartRequest): Promise<boolean>
 }
 
-export interface AlertReceiverOptions {
+interface AlertReceiverOptions {
   host: string
   port: number
   certPem: string

@@ -4,7 +4,7 @@
  * behaviour; how much depends on how long the series has gone without one, so noisy series that keep producing
  * new contexts stay quiet and settled ones speak up. Pure, online and a few hundred bytes of state.
  */
-export interface ContextNoveltyOptions {
+interface ContextNoveltyOptions {
   /** Quantisation levels across the seen range. */
   bins: number
   /** Earlier distinct levels that make up a context (plus the current one). */

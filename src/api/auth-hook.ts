@@ -25,16 +25,16 @@ export function collectionVerb(method: string): string {
 }
 
 /** A non-resource path, with kube-apiserver's verb for it: the lowercase HTTP method (HEAD reads as get). */
-export function defaultAttributes(req: FastifyRequest): Attributes {
+function defaultAttributes(req: FastifyRequest): Attributes {
   return { kind: 'nonResource', verb: req.method === 'HEAD' ? 'get' : req.method.toLowerCase(), path: req.url.split('?')[0] ?? '/' }
 }
 
-export function forbiddenMessage(user: UserInfo, attrs: Attributes): string {
+function forbiddenMessage(user: UserInfo, attrs: Attributes): string {
   if (attrs.kind === 'nonResource') return `forbidden: User "${user.username}" cannot ${attrs.verb} path "${attrs.path}"`
   return `${attrs.resource}.${attrs.group} is forbidden: User "${user.username}" cannot ${attrs.verb} resource "${attrs.resource}" in API group "${attrs.group}" in the namespace "${attrs.namespace}"`
 }
 
-export interface AuthHookOptions {
+interface AuthHookOptions {
   authenticator: Authenticator
   authorizer: Authorizer
 }

@@ -3,7 +3,7 @@ import { GROUP, GROUP_VERSION, VERSION } from './types.js'
 import { methodNotAllowedRoutes } from '../server/errors.js'
 import { METRIC } from '../names.js'
 
-export interface DiscoveryOptions { metricNames: readonly string[] }
+interface DiscoveryOptions { metricNames: readonly string[] }
 
 const AGGREGATED = /application\/json;\s*g=apidiscovery\.k8s\.io;\s*v=(v2|v2beta1);\s*as=APIGroupDiscoveryList/
 
@@ -20,7 +20,7 @@ export function aggregatedVersion(accept: string | undefined): 'v2' | 'v2beta1' 
 const groupVersion = { groupVersion: GROUP_VERSION, version: VERSION }
 const apiGroup = { name: GROUP, versions: [groupVersion], preferredVersion: groupVersion }
 
-export function apiGroupList(): object {
+function apiGroupList(): object {
   return { kind: 'APIGroupList', apiVersion: 'v1', groups: [apiGroup] }
 }
 

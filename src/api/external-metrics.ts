@@ -8,7 +8,7 @@ import { formatQuantity } from './quantity.js'
 import { allowedValues, formatSelector, matches, parseSelector, SelectorError, type Selector } from './selector.js'
 import { API_PREFIX, GROUP, GROUP_VERSION, VERSION, type ExternalMetricValue, type ExternalMetricValueList } from './types.js'
 
-export interface ExternalMetricsOptions { source: MetricProvider }
+interface ExternalMetricsOptions { source: MetricProvider }
 
 interface Params { namespace: string; metric: string }
 interface Query { labelSelector?: string | string[] }
@@ -16,7 +16,7 @@ interface Query { labelSelector?: string | string[] }
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]*$/
 
-export function validateParams(p: Params): void {
+function validateParams(p: Params): void {
   if (p.namespace.length > 63 || !DNS_LABEL.test(p.namespace)) throw new ERR_BAD_REQUEST(`invalid namespace "${p.namespace}": must be a lowercase RFC 1123 label`)
   if (p.metric.length > 253 || !METRIC_NAME.test(p.metric)) throw new ERR_BAD_REQUEST(`invalid metric name "${p.metric}"`)
 }
@@ -31,7 +31,7 @@ function selectorOf(q: Query): Selector {
   }
 }
 
-export function toExternalMetricValue(item: MetricItem): ExternalMetricValue {
+function toExternalMetricValue(item: MetricItem): ExternalMetricValue {
   return {
     metricName: item.metricName,
     metricLabels: { ...item.labels },

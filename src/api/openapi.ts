@@ -29,7 +29,7 @@ const pathParams = [
   { name: 'labelSelector', in: 'query', required: false, type: 'string', description: 'a Kubernetes label selector restricting the series returned' },
 ]
 
-export function openapiV2(): object {
+function openapiV2(): object {
   const ref = (d: string): object => ({ $ref: `#/definitions/${d}` })
   return {
     swagger: '2.0',
@@ -49,7 +49,7 @@ export function openapiV2(): object {
   }
 }
 
-export function openapiV3(): object {
+function openapiV3(): object {
   const ref = (d: string): object => ({ $ref: `#/components/schemas/${d}` })
   const content = (d: string): object => ({ 'application/json': { schema: ref(d) } })
   return {

@@ -2,7 +2,7 @@
 //   selector    := requirement ( "," requirement )*
 //   requirement := "!" key | key [ ("=" | "==" | "!=") value | ("in" | "notin") "(" values ")" | (">" | "<") integer ]
 
-export type Operator = 'in' | 'notin' | 'exists' | '!' | 'gt' | 'lt'
+type Operator = 'in' | 'notin' | 'exists' | '!' | 'gt' | 'lt'
 
 export interface Requirement {
   readonly key: string
@@ -47,7 +47,7 @@ function tokenize(input: string): Token[] {
 const NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
-export function validateKey(key: string): string | undefined {
+function validateKey(key: string): string | undefined {
   const slash = key.indexOf('/')
   const name = slash === -1 ? key : key.slice(slash + 1)
   if (slash !== -1) {
@@ -60,7 +60,7 @@ export function validateKey(key: string): string | undefined {
   return undefined
 }
 
-export function validateValue(value: string): string | undefined {
+function validateValue(value: string): string | undefined {
   if (value === '') return undefined
   if (value.length > 63 || !NAME.test(value)) {
     return `invalid label value "${value}": must be at most 63 characters, alphanumeric at both ends, with only '-', '_' or '.' between`

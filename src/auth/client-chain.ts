@@ -9,7 +9,7 @@ import type { DetailedPeerCertificate, TLSSocket } from 'node:tls'
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2'
 const MAX_CHAIN = 5
 
-export class CABundleError extends Error {
+class CABundleError extends Error {
   override name = 'CABundleError'
 }
 

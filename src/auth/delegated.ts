@@ -10,7 +10,7 @@ export interface ReviewClient {
   subjectAccessReview(user: UserInfo, attrs: Attributes, signal: AbortSignal): Promise<AuthzDecision>
 }
 
-export interface DelegatedOptions {
+interface DelegatedOptions {
   requestHeader: () => RequestHeaderOptions
   reviews: ReviewClient
   allowCacheTtlMs: number

@@ -7,7 +7,7 @@ import forge from 'node-forge'
 export interface KeyPair { certPem: string; keyPem: string }
 export interface CertificateAuthority extends KeyPair { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey }
 
-export interface CertRequest {
+interface CertRequest {
   commonName: string
   organizations?: readonly string[]
   dnsNames?: readonly string[]

@@ -20,7 +20,7 @@ export function withParsedCA(config: RequestHeaderAuthConfig): RequestHeaderSett
   return { ...config, clientCAs: parseCABundle(config.clientCAPem) }
 }
 
-export interface RequestHeaderSourceOptions {
+interface RequestHeaderSourceOptions {
   /** Reads the settings afresh: the kube-system ConfigMap, or the configured CA file. */
   read: () => Promise<RequestHeaderAuthConfig>
   intervalMs: number

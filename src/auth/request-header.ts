@@ -13,7 +13,7 @@ export interface RequestHeaderOptions {
   extraHeaderPrefixes: readonly string[]
 }
 
-export type RequestHeaderResult =
+type RequestHeaderResult =
   | { kind: 'none' }
   | { kind: 'rejected'; reason: string }
   | { kind: 'user'; user: UserInfo }

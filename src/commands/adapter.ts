@@ -117,7 +117,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
   }
 }
 
-export interface Prediction {
+interface Prediction {
   model: LoadedModel
   policies: PolicySource
   engine: Engine

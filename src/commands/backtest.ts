@@ -5,14 +5,14 @@ import { policyKey, type Policy } from '../policy/schema.js'
 import { createPrometheusSource } from '../prometheus/source.js'
 import { runBacktest, type BacktestProgress } from '../sim/backtest-run.js'
 
-export class BacktestCliError extends Error {
+class BacktestCliError extends Error {
   override name = 'BacktestCliError'
 }
 
 const UNITS: Readonly<Record<string, number>> = { m: 60, h: 3600, d: 86_400, w: 604_800 }
 
 /** "7d", "36h", "90m", "2w" -> seconds. */
-export function parseDurationSeconds(text: string): number {
+function parseDurationSeconds(text: string): number {
   const m = /^(\d+)(m|h|d|w)$/.exec(text.trim())
   if (m === null) throw new BacktestCliError(`invalid --since "${text}": use a number and a unit, such as 90m, 36h, 7d or 2w`)
   return Number(m[1]) * (UNITS[m[2] ?? 'd'] ?? 86_400)
@@ -43,7 +43,7 @@ export function policyFromFile(file: string, name: string | undefined): Policy {
   throw new BacktestCliError(`policy ${file} holds ${candidates.length} policies${name !== undefined ? ` named ${name}` : ''}: choose one with --name ${name !== undefined ? '<namespace>/<name>' : '<name> or <namespace>/<name>'} (${candidates.map(policyKey).join(', ')})`)
 }
 
-export interface BacktestCliOptions {
+interface BacktestCliOptions {
   prometheus: string
   policy: string
   name?: string

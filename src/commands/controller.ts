@@ -25,7 +25,7 @@ import { kubeWorkloadPods, type WorkloadPodLister } from '../remediation/workloa
 // restart goes through decide -> write-ahead record -> eviction.
 
 /** Everything the controller would otherwise build from the config; tests replace parts. */
-export interface ControllerDeps {
+interface ControllerDeps {
   kc?: KubeConfig
   policies?: PolicySource
   /** Reads must bring the policy's spec along with its status (the status subresource's GET does). */

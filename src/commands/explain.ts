@@ -3,7 +3,7 @@ import type { AdapterConfig } from '../config/adapter-config.js'
 import { formatExplanation } from '../engine/explanation.js'
 import { buildPrediction } from './adapter.js'
 
-export class ExplainError extends Error {
+class ExplainError extends Error {
   override name = 'ExplainError'
 }
 

@@ -9,7 +9,7 @@ import type { WebhookLookups } from '../webhook/types.js'
 
 // `foresight webhook`: the admission webhook, built from its validated config.
 
-export interface WebhookOverrides {
+interface WebhookOverrides {
   /** Cluster lookups to use instead of the ones the config describes (tests, local runs). */
   lookups?: WebhookLookups
 }

@@ -13,23 +13,23 @@ const port = z.number().int().min(0).max(65535)
 // Files are checked when the config is validated so that a typo fails at start-up, not at first use.
 const filePath = (): z.ZodString => z.string().min(1).refine((p) => existsSync(p), { message: 'file not found' })
 
-export const listenSchema = z.strictObject({
+const listenSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1').describe('Address the HTTPS API listens on'),
   port: port.default(6443).describe('HTTPS API port (0 picks a free port)'),
 })
 
-export const metricsListenSchema = z.strictObject({
+const metricsListenSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1').describe('Address of the plain-HTTP /metrics, /livez and /readyz listener'),
   port: port.default(9464).describe('Port of the plain-HTTP telemetry listener (0 picks a free port)'),
 })
 
-export const tlsSchema = z.strictObject({
+const tlsSchema = z.strictObject({
   certFile: filePath().optional().describe('Serving certificate (PEM). Without it a self-signed one is made, in local mode only'),
   keyFile: filePath().optional().describe('Private key of the serving certificate (PEM)'),
   reloadIntervalMs: z.number().int().min(100).default(10_000).describe('How often the certificate files are checked for rotation'),
 })
 
-export const requestHeaderSchema = z.strictObject({
+const requestHeaderSchema = z.strictObject({
   clientCAFile: filePath().optional().describe('CA that signs the front proxy client certificate; unset reads kube-system/extension-apiserver-authentication'),
   allowedNames: z.array(z.string().min(1)).default([]).describe('Common names allowed to assert X-Remote-* headers (empty = any name signed by the CA)'),
   usernameHeaders: z.array(z.string().min(1)).default(['X-Remote-User']).describe('Headers carrying the user name'),
@@ -38,21 +38,21 @@ export const requestHeaderSchema = z.strictObject({
   reloadIntervalMs: z.number().int().min(100).default(60_000).describe('How often the request-header CA and settings are re-read (the ConfigMap, or clientCAFile), so a front-proxy CA rotation needs no restart'),
 })
 
-export const authorizationSchema = z.strictObject({
+const authorizationSchema = z.strictObject({
   allowCacheTtlMs: z.number().int().min(0).default(10_000).describe('How long an allowed SubjectAccessReview is cached'),
   denyCacheTtlMs: z.number().int().min(0).default(10_000).describe('How long a denied SubjectAccessReview is cached'),
   cacheSize: z.number().int().min(1).default(10_000).describe('Most review decisions kept (authentication and authorization each)'),
   timeoutMs: z.number().int().min(1).default(1_000).describe('Deadline of one TokenReview or SubjectAccessReview call'),
 })
 
-export const authSchema = z.strictObject({
+const authSchema = z.strictObject({
   mode: z.enum(['local', 'kubernetes']).default('local').describe('local: no authentication, loopback addresses only; kubernetes: delegated authn/authz'),
   kubeconfig: filePath().optional().describe('kubeconfig file for reviews; unset uses the in-cluster service account'),
   requestHeader: requestHeaderSchema.prefault({}),
   authorization: authorizationSchema.prefault({}),
 })
 
-export const replaySourceSchema = z.strictObject({
+const replaySourceSchema = z.strictObject({
   kind: z.literal('replay').default('replay').describe('Data source kind: replay (a bundled or given trace, no Prometheus) or prometheus'),
   traceFile: filePath().optional().describe('Request trace to replay: CSV with the header timestamp,requests (gzip allowed), one fixed step, timestamps without a zone read as UTC-04:00; unset uses the bundled NASA HTTP 1995 trace'),
 })
@@ -69,20 +69,20 @@ export const prometheusSourceSchema = z.strictObject({
   caFile: filePath().optional().describe('CA bundle that signs the Prometheus serving certificate'),
 })
 
-export const sourceSchema = z.discriminatedUnion('kind', [replaySourceSchema, prometheusSourceSchema])
+const sourceSchema = z.discriminatedUnion('kind', [replaySourceSchema, prometheusSourceSchema])
 
-export const policiesSchema = z.strictObject({
+const policiesSchema = z.strictObject({
   source: z.enum(['file', 'kubernetes']).default('file').describe('Where ForesightPolicies come from: a YAML file, or the cluster'),
   file: filePath().optional().describe('Policy file (YAML, one or more documents); unset uses the bundled demo policy'),
   namespace: z.string().min(1).optional().describe('Only watch policies in this namespace (kubernetes source); unset watches all'),
 })
 
-export const engineSchema = z.strictObject({
+const engineSchema = z.strictObject({
   refreshIntervalMs: z.number().int().min(1_000).max(600_000).default(15_000).describe('How often every policy is recomputed'),
   thread: z.enum(['worker', 'main']).default('worker').describe("Where refreshes run: 'worker', a thread of their own, so that refreshing many policies does not delay API requests; 'main', the API's own thread (one thread less, enough for a few policies)"),
 })
 
-export const modelSchema = z.strictObject({
+const modelSchema = z.strictObject({
   file: filePath().optional().describe('ONNX forecaster; unset uses the bundled models/foresight-forecaster.onnx'),
   metadataFile: filePath().optional().describe('Its metadata JSON (version, shapes, sha256); unset uses the bundled one'),
 })
@@ -125,8 +125,4 @@ export function isLoopback(host: string): boolean {
 }
 
 export type AdapterConfig = z.output<typeof adapterConfigSchema>
-export type AdapterConfigInput = z.input<typeof adapterConfigSchema>
-export type ReplaySourceConfig = z.output<typeof replaySourceSchema>
 export type PrometheusSourceConfig = z.output<typeof prometheusSourceSchema>
-export type AuthConfig = z.output<typeof authSchema>
-export type TlsConfig = z.output<typeof tlsSchema>

@@ -8,7 +8,7 @@ const port = z.number().int().min(0).max(65535)
 const filePath = (): z.ZodString => z.string().min(1).refine((p) => existsSync(p), { message: 'file not found' })
 const name = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase RFC 1123 name')
 
-export const leaderElectionSchema = z.strictObject({
+const leaderElectionSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('Elect a leader among replicas; only the leader remediates. Disable only with a single replica'),
   leaseName: name.default('foresight-controller').describe('Name of the coordination.k8s.io/v1 Lease'),
   leaseNamespace: name.default('foresight').describe('Namespace of the Lease'),
@@ -18,28 +18,28 @@ export const leaderElectionSchema = z.strictObject({
   retryPeriodMs: z.number().int().min(50).default(2_000).describe('Time between lease attempts'),
 })
 
-export const reconcileSchema = z.strictObject({
+const reconcileSchema = z.strictObject({
   intervalMs: z.number().int().min(1_000).max(600_000).default(15_000).describe('How often every policy is evaluated'),
   outlierThreshold: z.number().gt(0).max(1).default(0.8).describe('Pod anomaly score from which a pod is an outlier'),
   staleAfterMs: z.number().int().min(1_000).default(60_000).describe('A pod score older than this counts as no score; a gap this long breaks a streak'),
   requestTimeoutMs: z.number().int().min(100).default(10_000).describe('Deadline of each Kubernetes API call'),
 })
 
-export const evictionSchema = z.strictObject({
+const evictionSchema = z.strictObject({
   initialBackoffMs: z.number().int().min(100).default(10_000).describe('First wait after an eviction is refused (429); doubles per refusal'),
   maxBackoffMs: z.number().int().min(100).default(600_000).describe('Longest wait after repeated refusals'),
 })
 
-export const controllerEventsSchema = z.strictObject({
+const controllerEventsSchema = z.strictObject({
   dedupeWindowMs: z.number().int().min(0).default(60_000).describe('The same reason on the same object is reported once per window'),
 })
 
-export const controllerMetricsSchema = z.strictObject({
+const controllerMetricsSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1').describe('Address of the plain-HTTP /metrics, /livez and /readyz listener'),
   port: port.default(9465).describe('Port of the telemetry listener (0 picks a free port)'),
 })
 
-export const alertsSchema = z.strictObject({
+const alertsSchema = z.strictObject({
   enabled: z.boolean().default(false).describe('Serve POST /alertmanager, the Alertmanager webhook receiver'),
   host: z.string().min(1).default('0.0.0.0').describe('Address the receiver listens on'),
   port: port.default(9443).describe('HTTPS port of the receiver (0 picks a free port)'),
@@ -87,4 +87,3 @@ export const controllerConfigSchema = z.strictObject({
 })
 
 export type ControllerConfig = z.output<typeof controllerConfigSchema>
-export type ControllerConfigInput = z.input<typeof controllerConfigSchema>

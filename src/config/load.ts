@@ -8,7 +8,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-export interface ConfigSources {
+interface ConfigSources {
   /** YAML or JSON file; lowest precedence after the defaults. */
   file?: string
   /** Defaults to process.env: this module is the only reader of the environment. */

@@ -1,8 +1,8 @@
 import type { z } from 'zod'
 import { configLeaves, envName } from './leaves.js'
 
-export const REFERENCE_START = '<!-- config-reference:start -->'
-export const REFERENCE_END = '<!-- config-reference:end -->'
+const REFERENCE_START = '<!-- config-reference:start -->'
+const REFERENCE_END = '<!-- config-reference:end -->'
 
 /** The README's configuration table, generated from the schema so the two cannot disagree. */
 export function configReference(schema: z.ZodType): string {

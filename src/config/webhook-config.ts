@@ -8,19 +8,19 @@ const MIB = 1024 * 1024
 
 const filePath = (): z.ZodString => z.string().min(1).refine((p) => existsSync(p), { message: 'file not found' })
 
-export const webhookListenSchema = z.strictObject({
+const webhookListenSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1').describe('Address the webhook HTTPS server listens on'),
   port: z.number().int().min(0).max(65535).default(8443).describe('Webhook HTTPS port (0 picks a free port)'),
 })
 
-export const webhookTlsSchema = z.strictObject({
+const webhookTlsSchema = z.strictObject({
   certFile: filePath().optional().describe('Serving certificate (PEM); the apiserver verifies it against the webhook configuration\'s caBundle'),
   keyFile: filePath().optional().describe('Private key of the serving certificate (PEM)'),
   selfSigned: z.boolean().default(false).describe('Serve a generated self-signed certificate instead of files (local runs on loopback only)'),
   reloadIntervalMs: z.number().int().min(100).default(10_000).describe('How often the certificate files are checked for rotation'),
 })
 
-export const webhookLookupsSchema = z.strictObject({
+const webhookLookupsSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('Ask the cluster about other policies and workloads; false reports those checks as skipped'),
   // The manifests give the webhook timeoutSeconds: 5; two lookup rounds must fit well inside it.
   timeoutMs: z.number().int().min(50).max(2_000).default(1_500).describe('Deadline of one cluster lookup; an expired lookup becomes a warning'),
@@ -51,4 +51,3 @@ export const webhookConfigSchema = z.strictObject({
 })
 
 export type WebhookConfig = z.output<typeof webhookConfigSchema>
-export type WebhookConfigInput = z.input<typeof webhookConfigSchema>

@@ -2,7 +2,7 @@
 // and then by at most a share of the replicas per minute. Scale-up is never delayed: that is the point of
 // predicting. Pure: the state goes in and comes out.
 
-export interface DampingConfig { stabilizationSeconds: number; maxDecreasePercentPerMinute: number }
+interface DampingConfig { stabilizationSeconds: number; maxDecreasePercentPerMinute: number }
 
 export interface DampingState {
   /** Recommendations seen within the stabilization window, oldest first. */

@@ -52,7 +52,7 @@ interface PolicyState {
   spec?: Policy['spec']
 }
 
-export interface EngineOptions {
+interface EngineOptions {
   model: LoadedModel
   history: HistoryReader
   /** Per-pod signals for pod anomaly scores; policies without spec.podSignals are not asked. */

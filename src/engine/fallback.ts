@@ -17,7 +17,7 @@ export interface FailureInputs {
   fallback: FallbackSpec
 }
 
-export type FailureDecision =
+type FailureDecision =
   | { kind: 'serve'; replicas: number; reason: 'StaleValue' | 'Fallback' }
   | { kind: 'none'; reason: 'NoData' }
 

@@ -6,7 +6,7 @@ import { PolicyGauges } from './gauges.js'
 import type { EngineMetricProvider } from './metric-provider.js'
 import type { StatusWriter } from './status-writer.js'
 
-export interface RefreshLoopOptions {
+interface RefreshLoopOptions {
   engine: ServingEngine
   source: EngineMetricProvider
   policies: () => readonly Policy[]

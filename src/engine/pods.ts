@@ -5,10 +5,10 @@ import { gaussianTail, logScaledTail } from '../anomaly/likelihood.js'
 
 export type PodSignalClass = 'error' | 'latency' | 'saturation'
 
-export interface PodScore { pod: string; score: number; class: PodSignalClass; reason: string; value: number; peerMedian: number }
+interface PodScore { pod: string; score: number; class: PodSignalClass; reason: string; value: number; peerMedian: number }
 
 /** Smallest difference from the peers that can count, per class, so noise on near-identical pods stays quiet. */
-export const MIN_DIFFERENCE: Readonly<Record<PodSignalClass, number>> = { error: 0.02, latency: 0.05, saturation: 0.1 }
+const MIN_DIFFERENCE: Readonly<Record<PodSignalClass, number>> = { error: 0.02, latency: 0.05, saturation: 0.1 }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)

@@ -1,8 +1,8 @@
 // How a forecast becomes a replica count. Pure functions: the refresh loop feeds them, tests pin them down.
 
-export interface ReplicaBounds { minReplicas: number; maxReplicas: number; capacityPerReplica: number }
+interface ReplicaBounds { minReplicas: number; maxReplicas: number; capacityPerReplica: number }
 
-export function clampReplicas(n: number, b: ReplicaBounds): number {
+function clampReplicas(n: number, b: ReplicaBounds): number {
   return Math.min(b.maxReplicas, Math.max(b.minReplicas, n))
 }
 
@@ -12,7 +12,7 @@ export function replicasFor(load: number, capacityPerReplica: number): number {
   return Math.ceil(load / capacityPerReplica - 1e-9)
 }
 
-export interface Recommendation {
+interface Recommendation {
   /** What the forecast alone asks for: the upper quantile's peak over the horizon. */
   forecastReplicas: number
   /** What the load observed now needs: prediction leads, it never replaces the present. */

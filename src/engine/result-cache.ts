@@ -25,7 +25,7 @@ interface Entry extends CommittedResult {
   overdueLogged: boolean
 }
 
-export interface ResultCacheOptions {
+interface ResultCacheOptions {
   log: Logger
   now: () => number
   /** How often results are replaced: a result is overdue once older than maxStalenessSeconds plus this. */

@@ -7,9 +7,9 @@ import type { ResultReason } from '../names.js'
 // Reports each policy's state in its status so `kubectl get fpol` and `kubectl describe` tell users what is
 // happening. Writes happen only when something a user would notice changed, never on every 15 s refresh.
 
-export interface StatusView { ready: 'True' | 'False'; predicting: 'True' | 'False'; reason: ResultReason; message: string; desiredReplicas?: number; modelVersion: string }
+interface StatusView { ready: 'True' | 'False'; predicting: 'True' | 'False'; reason: ResultReason; message: string; desiredReplicas?: number; modelVersion: string }
 
-export function statusView(r: PolicyResult): StatusView {
+function statusView(r: PolicyResult): StatusView {
   return {
     ready: r.desiredReplicas !== undefined ? 'True' : 'False',
     predicting: r.reason === 'Predicted' ? 'True' : 'False',

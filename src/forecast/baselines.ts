@@ -61,7 +61,7 @@ export class SeasonalNaive implements PointForecaster {
   }
 }
 
-export interface HoltWintersParams {
+interface HoltWintersParams {
   alpha: number
   beta: number
   gamma: number
@@ -171,7 +171,7 @@ export function fitHoltWinters(values: ArrayLike<number>, periodSteps: number, e
   return best
 }
 
-export interface FftPeriodicOptions {
+interface FftPeriodicOptions {
   /** Most history kept and searched (e.g. one week). */
   historySteps: number
   /** No forecast from cycles before this much history (Crane's DSP predictor waits for two days). */

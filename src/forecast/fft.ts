@@ -43,7 +43,7 @@ export function fftInPlace(re: Float64Array, im: Float64Array): void {
   }
 }
 
-export interface DetectedPeriod {
+interface DetectedPeriod {
   periodSteps: number
   /** Share of the non-DC spectral power in the peak bin and its two neighbours. */
   powerShare: number

@@ -2,7 +2,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
 import type { RequestHeaderAuthConfig } from '../auth/request-header-source.js'
 
 
-export class AuthConfigError extends Error {
+class AuthConfigError extends Error {
   override name = 'AuthConfigError'
 }
 
@@ -19,7 +19,7 @@ export async function readExtensionApiserverAuthentication(kc: KubeConfig): Prom
   return parseExtensionApiserverAuthentication(data)
 }
 
-export function parseExtensionApiserverAuthentication(data: Readonly<Record<string, string>>): RequestHeaderAuthConfig {
+function parseExtensionApiserverAuthentication(data: Readonly<Record<string, string>>): RequestHeaderAuthConfig {
   const ca = data['requestheader-client-ca-file']
   if (ca === undefined || !ca.includes('BEGIN CERTIFICATE')) {
     throw new AuthConfigError('unable to load request-header authentication: requestheader-client-ca-file is missing from kube-system/extension-apiserver-authentication')

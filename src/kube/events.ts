@@ -20,16 +20,16 @@ export interface EventInput {
   type: 'Normal' | 'Warning'
 }
 
-export type PostEvent = (namespace: string, body: EventsV1Event, signal: AbortSignal) => Promise<void>
+type PostEvent = (namespace: string, body: EventsV1Event, signal: AbortSignal) => Promise<void>
 
-export function kubePostEvent(kc: KubeConfig): PostEvent {
+function kubePostEvent(kc: KubeConfig): PostEvent {
   const api = kc.makeApiClient(EventsV1Api)
   return async (namespace, body, signal) => {
     await api.createNamespacedEvent({ namespace, body }, withSignal(signal))
   }
 }
 
-export interface EventRecorderOptions {
+interface EventRecorderOptions {
   kc?: KubeConfig
   post?: PostEvent
   log: Logger

@@ -38,7 +38,7 @@ function toMs(v: unknown): number | undefined {
   return undefined
 }
 
-export function kubeLeaseClient(kc: KubeConfig, namespace: string, name: string): LeaseClient {
+function kubeLeaseClient(kc: KubeConfig, namespace: string, name: string): LeaseClient {
   const api = kc.makeApiClient(CoordinationV1Api)
   const body = (r: LeaseRecord, resourceVersion?: string): V1Lease => ({
     apiVersion: 'coordination.k8s.io/v1',

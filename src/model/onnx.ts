@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node'
 import { packageRoot } from '../util/paths.js'
 import { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, type ForecastBatch } from '../forecast/windows.js'
 
-export { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, allocateBatch, type ForecastBatch } from '../forecast/windows.js'
+export { HORIZON_STEPS, RECENT_STEPS, SEASONAL_STEPS, allocateBatch, type ForecastBatch } from '../forecast/windows.js'
 
 /** The model shipped in the package: the graph and the metadata that describes it. */
 export function bundledModel(): { onnxPath: string, metaPath: string } {

@@ -12,7 +12,7 @@ export class ModelLoadError extends Error {
   override name = 'ModelLoadError'
 }
 
-export const modelMetaSchema = z.object({
+const modelMetaSchema = z.object({
   version: z.string().min(1),
   window: z.literal(RECENT_STEPS),
   seasonal_length: z.literal(SEASONAL_STEPS),

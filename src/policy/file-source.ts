@@ -7,14 +7,14 @@ import type { PolicySource } from './source.js'
 import { PolicyStore } from './store.js'
 import { parseServablePolicy } from './validate.js'
 
-export interface FileSourceOptions {
+interface FileSourceOptions {
   file: string
   log: Logger
   /** How often the file is checked for changes. */
   pollIntervalMs?: number
 }
 
-export interface ParsedPolicies {
+interface ParsedPolicies {
   valid: Map<string, Policy>
   invalid: Map<string, string>
 }
@@ -70,7 +70,7 @@ function rawKey(obj: unknown): string | undefined {
   return `${typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default'}/${meta.name}`
 }
 
-export type CheckResult = 'unchanged' | 'reloaded' | 'failed'
+type CheckResult = 'unchanged' | 'reloaded' | 'failed'
 
 /** Local mode: policies from a YAML file, re-read when it changes. */
 export class FilePolicySource implements PolicySource {

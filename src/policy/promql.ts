@@ -1,6 +1,6 @@
 import { parser } from '@prometheus-io/lezer-promql'
 
-export type PromQLCheck = { ok: true } | { ok: false; message: string }
+type PromQLCheck = { ok: true } | { ok: false; message: string }
 
 const SNIPPET_CHARS = 20
 

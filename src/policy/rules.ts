@@ -13,7 +13,7 @@ export interface PolicyContext {
   targetExists?: boolean
 }
 
-export type PolicyRule = (p: Policy, ctx: PolicyContext) => Finding[]
+type PolicyRule = (p: Policy, ctx: PolicyContext) => Finding[]
 
 const deny = (message: string): Finding => ({ level: 'deny', message })
 const warn = (message: string): Finding => ({ level: 'warn', message })

@@ -17,17 +17,17 @@ export const scaleTargetRefSchema = z.strictObject({
   name: name.describe('Name of the scaled workload, in the policy\'s namespace'),
 })
 
-export const loadSchema = z.strictObject({
+const loadSchema = z.strictObject({
   query: promql.describe('PromQL returning ONE series: the load the workload serves (for example requests per second)'),
   capacityPerReplica: z.number().positive().describe('Load one replica serves at the wanted utilisation, in the query\'s unit'),
 })
 
-export const scaleDownSchema = z.strictObject({
+const scaleDownSchema = z.strictObject({
   stabilizationSeconds: z.number().int().min(0).max(3600).default(300).describe('A lower recommendation must hold this long before it is served'),
   maxDecreasePercentPerMinute: z.number().min(1).max(100).default(20).describe('Largest share of replicas removed per minute'),
 })
 
-export const podSignalsSchema = z.strictObject({
+const podSignalsSchema = z.strictObject({
   podLabel: z.string().min(1).default('pod').describe('Series label that names the pod'),
   errorRatioQuery: promql.optional().describe('PromQL returning one series per pod: share of failed requests (0..1)'),
   latencyQuery: promql.optional().describe('PromQL returning one series per pod: request latency in seconds'),
@@ -45,7 +45,7 @@ export const remediationSchema = z.strictObject({
   acceptAlerts: z.boolean().default(false).describe('Let Alertmanager alerts that name this policy ask for restarts (the controller\'s alert receiver must be enabled too)'),
 })
 
-export const fallbackSchema = z.strictObject({
+const fallbackSchema = z.strictObject({
   failureThreshold: z.number().int().min(1).max(100).default(3).describe('Failed refreshes before the fallback is served'),
   behavior: z.enum(['static', 'currentReplicas', 'currentReplicasIfHigher']).default('currentReplicasIfHigher').describe('What to serve once the data source has failed'),
   replicas: z.number().int().min(1).optional().describe('Replica count served by the static fallback'),
@@ -107,7 +107,6 @@ export const policySchema = z.object({
 })
 
 export type PolicySpec = z.output<typeof policySpecSchema>
-export type PolicySpecInput = z.input<typeof policySpecSchema>
 export type PolicyStatus = z.output<typeof policyStatusSchema>
 export type Policy = z.output<typeof policySchema>
 export type PolicyInput = z.input<typeof policySchema>

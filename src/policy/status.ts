@@ -34,7 +34,7 @@ export class StatusConflictError extends Error {
   override name = 'StatusConflictError'
 }
 
-export interface UpdateStatusOptions {
+interface UpdateStatusOptions {
   /** Reads and writes tried before giving up on repeated 409 Conflicts. */
   maxAttempts?: number
   /** Bound of each HTTP call. */
@@ -42,7 +42,7 @@ export interface UpdateStatusOptions {
   signal?: AbortSignal
 }
 
-export interface UpdateStatusResult {
+interface UpdateStatusResult {
   written: boolean
   attempts: number
   status: PolicyStatus
@@ -104,7 +104,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-export interface ConditionInput {
+interface ConditionInput {
   type: string
   status: Condition['status']
   reason: string

@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import { checkPolicy, rawQueryDenials } from './rules.js'
 import { policySchema, type Policy } from './schema.js'
 
-export type ParseResult = { ok: true; policy: Policy } | { ok: false; errors: string[] }
+type ParseResult = { ok: true; policy: Policy } | { ok: false; errors: string[] }
 
 /**
  * Validates one ForesightPolicy object (defaults applied) the same way for the admission webhook, the file source

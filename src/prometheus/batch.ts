@@ -17,7 +17,7 @@ import { DEFAULT_MAX_GROUP_SIZE } from '../config/adapter-config.js'
 const AGGREGATIONS = new Set(['sum', 'avg', 'min', 'max', 'count'])
 const FUNCTIONS = new Set(['rate', 'irate', 'increase'])
 
-export interface Matcher {
+interface Matcher {
   name: string
   op: '=' | '!=' | '=~' | '!~'
   value: string

@@ -1,6 +1,6 @@
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
-export interface BreakerOptions {
+interface BreakerOptions {
   /** Consecutive failures that open the circuit. */
   failureThreshold: number
   /** How long an open circuit rejects before one probe is let through. */

@@ -59,8 +59,8 @@ export interface PrometheusClient {
   close(): void
 }
 
-export const DEFAULT_TIMEOUT_MS = 10_000
-export const DEFAULT_LIMITS: AnswerLimits = { maxSeries: 2000, maxPoints: 2_000_000 }
+const DEFAULT_TIMEOUT_MS = 10_000
+const DEFAULT_LIMITS: AnswerLimits = { maxSeries: 2000, maxPoints: 2_000_000 }
 const MAX_MESSAGE_CHARS = 500
 
 type RequestConfig = Parameters<NonNullable<PrometheusConnectionOptions['requestInterceptor']>['onFulfilled']>[0]
@@ -154,7 +154,7 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
   }
 }
 
-export interface FailureContext {
+interface FailureContext {
   endpoint: string
   timedOut: boolean
   timeoutMs: number

@@ -3,7 +3,7 @@
  * unreachable, overloaded or failing); a bad query or a malformed answer fails the same way every time.
  * Messages never carry credentials: they name the endpoint without user info, and no header is ever echoed.
  */
-export type PrometheusErrorKind =
+type PrometheusErrorKind =
   | 'unavailable'
   | 'timeout'
   | 'bad-query'
@@ -95,7 +95,7 @@ export class CircuitOpenError extends PrometheusError {
   }
 }
 
-export function formatLabels(labels: Readonly<Record<string, string>>): string {
+function formatLabels(labels: Readonly<Record<string, string>>): string {
   return '{' + Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ') + '}'
 }
 

@@ -1,4 +1,4 @@
-export interface BackoffOptions {
+interface BackoffOptions {
   baseMs: number
   maxMs: number
 }
@@ -12,7 +12,7 @@ export function backoffDelayMs(attempt: number, opts: BackoffOptions, random: nu
   return Math.floor(ceiling * Math.min(Math.max(random, 0), 1 - Number.EPSILON))
 }
 
-export interface RetryOptions extends BackoffOptions {
+interface RetryOptions extends BackoffOptions {
   /** Attempts after the first. */
   retries: number
   isRetryable: (err: unknown) => boolean

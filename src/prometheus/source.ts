@@ -25,14 +25,14 @@ export interface FetchRange {
 export type SeriesResult = { ok: true; window: Window } | { ok: false; error: PrometheusError }
 
 export type PodSignalName = 'errorRatio' | 'latency' | 'saturation'
-export type PodSignalResult = { ok: true; pods: Map<string, Window> } | { ok: false; error: PrometheusError }
+type PodSignalResult = { ok: true; pods: Map<string, Window> } | { ok: false; error: PrometheusError }
 /** The windows of each signal a policy configures, per pod; absent keys were not configured. */
-export type PodSignalWindows = Partial<Record<PodSignalName, PodSignalResult>>
+type PodSignalWindows = Partial<Record<PodSignalName, PodSignalResult>>
 
 /** Prometheus refuses query_range answers above this many points per series. */
-export const MAX_POINTS_PER_SERIES = 11_000
+const MAX_POINTS_PER_SERIES = 11_000
 
-export interface PrometheusSourceOptions {
+interface PrometheusSourceOptions {
   querier: Querier
   log: Logger
   /** Largest number of distinct queries merged into one (default DEFAULT_MAX_GROUP_SIZE). */

@@ -7,7 +7,7 @@ import type { PolicyStatus } from '../policy/schema.js'
 
 export interface RestartEntry { pod: string; time: string }
 
-export const WINDOW_MS = 3_600_000
+const WINDOW_MS = 3_600_000
 
 /** Most entries kept: the schema allows a budget of 100 per hour; anything beyond is noise from a bug. */
 const MAX_ENTRIES = 200
@@ -47,7 +47,7 @@ export function lastRestartMs(record: readonly RestartEntry[] | undefined, pod?:
   return last
 }
 
-export interface ReserveInput {
+interface ReserveInput {
   pod: string
   nowMs: number
   maxRestartsPerHour: number

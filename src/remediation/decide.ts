@@ -7,7 +7,7 @@ import { countInWindow, lastActionMs, lastRestartMs } from './budget.js'
 export type ScoreClass = 'error' | 'latency' | 'saturation' | 'load'
 
 /** Restarting a pod can cure what it broke itself (errors, latency); it cannot cure load or a full node. */
-export const REMEDIABLE_CLASSES: ReadonlySet<ScoreClass> = new Set<ScoreClass>(['error', 'latency'])
+const REMEDIABLE_CLASSES: ReadonlySet<ScoreClass> = new Set<ScoreClass>(['error', 'latency'])
 
 export type SkipReason =
   | 'NotOutlier' | 'NotSustained' | 'MostPodsFailing' | 'TooYoung' | 'PodCooldown' | 'WorkloadCooldown'
@@ -58,10 +58,10 @@ export interface Decision {
   class?: ScoreClass
 }
 
-export const DEFAULT_THRESHOLD = 0.8
-export const DEFAULT_STALE_AFTER_MS = 60_000
+const DEFAULT_THRESHOLD = 0.8
+const DEFAULT_STALE_AFTER_MS = 60_000
 /** At this share of the workload's pods anomalous together, a shared dependency is the likelier cause. */
-export const MOST_PODS_SHARE = 0.5
+const MOST_PODS_SHARE = 0.5
 
 interface Streak { outlier: boolean; startMs: number; score: number; class: ScoreClass | undefined; stale?: boolean }
 

@@ -5,7 +5,7 @@ import { backoffDelayMs } from './backoff.js'
 // policy/v1 Eviction rather than a DELETE: the apiserver checks PodDisruptionBudgets and honours the pod's
 // termination grace period, so a restart can never take a workload below what its owners said it needs.
 
-export type EvictResult =
+type EvictResult =
   | { outcome: 'evicted' }
   | { outcome: 'dry-run' }
   /** The pod no longer exists (or is another pod with the same name now): nothing to do. */
@@ -29,7 +29,7 @@ export interface EvictorOptions {
   now?: () => number
 }
 
-export interface EvictRequest {
+interface EvictRequest {
   namespace: string
   pod: string
   /** When set, the eviction only applies to this exact pod, not a StatefulSet replacement with the same name. */
@@ -39,7 +39,7 @@ export interface EvictRequest {
   timeoutMs?: number
 }
 
-export function kubeEvictCall(kc: KubeConfig): EvictCall {
+function kubeEvictCall(kc: KubeConfig): EvictCall {
   const api = kc.makeApiClient(CoreV1Api)
   return async (namespace, name, body, signal) => {
     await api.createNamespacedPodEviction({ name, namespace, body }, withSignal(signal))

@@ -24,7 +24,7 @@ const itemSchema = z.object({
 const listSchema = z.object({ items: z.array(z.unknown()).nullable().optional() })
 const CLASSES: ReadonlySet<string> = new Set<ScoreClass>(['error', 'latency', 'saturation', 'load'])
 
-export class PodScoreError extends Error {
+class PodScoreError extends Error {
   override name = 'PodScoreError'
 }
 
@@ -70,7 +70,7 @@ export function parseScoreList(body: unknown, policy: string, nowMs: number): Po
   return { samples, dropped }
 }
 
-export interface KubePodScoreOptions { timeoutMs: number; now?: () => number }
+interface KubePodScoreOptions { timeoutMs: number; now?: () => number }
 
 export function kubePodScoreReader(kc: KubeConfig, opts: KubePodScoreOptions): PodScoreReader {
   const api = kc.makeApiClient(CustomObjectsApi)

@@ -17,9 +17,9 @@ import type { WorkloadPod, WorkloadPodLister } from './workload-pods.js'
 // in Enforce mode both the status read that starts the round and the write-ahead read before each eviction
 // bring the spec as it is now, and the stricter of the two readings applies (Off or a lower budget wins).
 
-export const CONDITION_TYPE = 'Remediation'
+const CONDITION_TYPE = 'Remediation'
 
-export interface RemediatorDeps {
+interface RemediatorDeps {
   log: Logger
   listPods: WorkloadPodLister
   readScores: PodScoreReader

@@ -11,7 +11,7 @@ import type { Remediator, RoundResult } from './reconcile.js'
 // holder acts. The command (commands/controller.ts) builds what it reads and writes through.
 
 /** What the loop needs of the leader election (none: the replica always leads). */
-export interface Leadership {
+interface Leadership {
   isLeader(): boolean
   leadershipLeftMs(): number | undefined
   start(): void
@@ -19,7 +19,7 @@ export interface Leadership {
   stop(opts: { release: boolean }): Promise<void>
 }
 
-export interface RemediationLoopOptions {
+interface RemediationLoopOptions {
   log: Logger
   policies: PolicySource
   remediator: Remediator

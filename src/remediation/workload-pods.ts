@@ -7,14 +7,14 @@ export interface WorkloadPod extends PodInfo { uid?: string }
 
 export type WorkloadPodLister = (policy: Policy) => Promise<WorkloadPod[]>
 
-export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet'
+type WorkloadKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet'
 
-export class WorkloadError extends Error {
+class WorkloadError extends Error {
   override name = 'WorkloadError'
 }
 
 /** What the pod lookup reads from kube-apiserver; kubeWorkloadApi is the real one. */
-export interface WorkloadApi {
+interface WorkloadApi {
   /** The scale target: its uid (what its pods' or ReplicaSets' controller references point at) and selector. */
   readWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<{ metadata?: V1ObjectMeta; spec?: { selector?: V1LabelSelector } }>
   /** ReplicaSets matching a Deployment's selector (needs list on apps/replicasets). */
@@ -23,7 +23,7 @@ export interface WorkloadApi {
 }
 
 /** A LabelSelector in the query-string grammar; undefined for an empty one, which would select every pod. */
-export function selectorString(sel: V1LabelSelector | undefined): string | undefined {
+function selectorString(sel: V1LabelSelector | undefined): string | undefined {
   const terms: string[] = []
   for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) terms.push(`${k}=${v}`)
   for (const e of sel?.matchExpressions ?? []) {
@@ -42,7 +42,7 @@ function controllerOf(meta: V1ObjectMeta | undefined): V1OwnerReference | undefi
   return meta?.ownerReferences?.find((o) => o.controller === true)
 }
 
-export function podInfo(p: V1Pod): WorkloadPod | undefined {
+function podInfo(p: V1Pod): WorkloadPod | undefined {
   const name = p.metadata?.name
   if (name === undefined) return undefined
   const created = p.metadata?.creationTimestamp

@@ -28,7 +28,7 @@ export interface Trace {
   stepMs: number
 }
 
-export class TraceError extends Error {
+class TraceError extends Error {
   override name = 'TraceError'
 }
 
@@ -82,7 +82,7 @@ function commonStepSeconds(timestampsMs: Float64Array): number {
 }
 
 /** A file's text; `.gz` files are decompressed. */
-export function readTraceText(file: string): string {
+function readTraceText(file: string): string {
   try {
     const raw = readFileSync(file)
     return (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8')

@@ -11,7 +11,6 @@ export const ERR_UNAUTHORIZED = createError('FORESIGHT_UNAUTHORIZED', 'Unauthori
 export const ERR_FORBIDDEN = createError('FORESIGHT_FORBIDDEN', '%s', 403)
 export const ERR_NOT_FOUND = createError('FORESIGHT_NOT_FOUND', '%s', 404)
 export const ERR_METHOD_NOT_ALLOWED = createError('FORESIGHT_METHOD_NOT_ALLOWED', 'the server does not allow this method on the requested resource', 405)
-export const ERR_NOT_ACCEPTABLE = createError('FORESIGHT_NOT_ACCEPTABLE', '%s', 406)
 export const ERR_UNAVAILABLE = createError('FORESIGHT_UNAVAILABLE', '%s', 503)
 export const ERR_INTERNAL = createError('FORESIGHT_INTERNAL', 'Internal error occurred: %s', 500)
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 
 export interface ReadinessCheck { name: string; check: () => { ready: boolean; reason: string } }
-export interface HealthOptions { checks: readonly ReadinessCheck[] }
+interface HealthOptions { checks: readonly ReadinessCheck[] }
 
 /** kube-apiserver style probes: one line per check; failure details go to the log, not the body. */
 export function healthRoutes(app: FastifyInstance, opts: HealthOptions, done: (err?: Error) => void): void {

@@ -12,9 +12,9 @@ import { CertReloader, secureContextOptions, type ServingMaterial } from './tls.
 // receiver) with their certificate rotation, and the plain-HTTP telemetry listener (probes and /metrics). Each
 // answers errors as metav1.Status objects and fails to start with "unable to start <name>: ... (settings ...)".
 
-export interface Listen { host: string; port: number }
+interface Listen { host: string; port: number }
 
-export interface HttpsServerOptions {
+interface HttpsServerOptions {
   /** Names the server in start-up errors: "adapter", "webhook", "the alert receiver". */
   name: string
   log: Logger
@@ -43,13 +43,13 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-export interface HttpsServer extends RunningServer {
+interface HttpsServer extends RunningServer {
   reloader?: CertReloader
   /** Installs a new client CA (the request-header CA rotated) without dropping open connections. */
   setClientCA(pem: string): void
 }
 
-export function urlOf(app: FastifyInstance, scheme: 'http' | 'https'): string {
+function urlOf(app: FastifyInstance, scheme: 'http' | 'https'): string {
   const addr = app.server.address() as AddressInfo
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
   return `${scheme}://${host}:${addr.port}`
@@ -116,7 +116,7 @@ export async function startHttpsServer(opts: HttpsServerOptions, routes: (app: F
   }
 }
 
-export interface TelemetryServerOptions {
+interface TelemetryServerOptions {
   name: string
   log: Logger
   listen: Listen

@@ -9,7 +9,7 @@ export interface ServingMaterial {
   clientCAPem?: string
 }
 
-export class TlsLoadError extends Error {
+class TlsLoadError extends Error {
   override name = 'TlsLoadError'
 }
 
@@ -35,7 +35,7 @@ export function secureContextOptions(m: ServingMaterial): SecureContextOptions {
   return { cert: m.certPem, key: m.keyPem, ...(m.clientCAPem !== undefined ? { ca: m.clientCAPem } : {}), minVersion: 'TLSv1.2' }
 }
 
-export interface CertReloaderOptions {
+interface CertReloaderOptions {
   certFile: string
   keyFile: string
   clientCAPem?: string

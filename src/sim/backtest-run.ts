@@ -14,7 +14,7 @@ import { comparisonTable } from './report.js'
 import type { StrategyRun } from './simulate.js'
 
 /** A range query of the policy's load query: samples at startMs + i * stepSeconds up to endMs, NaN for gaps. */
-export type FetchLoadRange = (startMs: number, endMs: number, stepSeconds: number) => Promise<Window>
+type FetchLoadRange = (startMs: number, endMs: number, stepSeconds: number) => Promise<Window>
 
 export interface BacktestProgress {
   phase: 'fetch' | 'simulate'
@@ -22,7 +22,7 @@ export interface BacktestProgress {
   total: number
 }
 
-export interface BacktestOptions {
+interface BacktestOptions {
   /** Where the load history comes from: the engine's HistoryReader (queried for this one policy) or a range fetcher. */
   history: HistoryReader | FetchLoadRange
   policy: Policy
@@ -44,7 +44,7 @@ export interface BacktestOptions {
   onProgress?: (p: BacktestProgress) => void
 }
 
-export interface BacktestResult {
+interface BacktestResult {
   /** Header lines, the comparison table and a one-line verdict. */
   table: string
   /** Whole period. */
@@ -61,8 +61,8 @@ export class BacktestError extends Error {
 }
 
 const DAY_SECONDS = 86_400
-export const MIN_SINCE_SECONDS = 3600
-export const MAX_SINCE_SECONDS = 31 * DAY_SECONDS
+const MIN_SINCE_SECONDS = 3600
+const MAX_SINCE_SECONDS = 31 * DAY_SECONDS
 const DEFAULT_LOOKBACK_SECONDS = 8 * DAY_SECONDS
 /** Below this many samples in the period the comparison says nothing. */
 const MIN_PERIOD_SAMPLES = 60

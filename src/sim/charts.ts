@@ -5,7 +5,7 @@ import { lineChart, type ChartSeries } from './svg.js'
 const DAY_MS = 86_400_000
 const PALETTE = ['#d62728', '#ff7f0e', '#9467bd', '#1f77b4', '#2ca02c', '#8c564b', '#e377c2', '#17becf']
 
-export interface ChartSet {
+interface ChartSet {
   full: string
   day: string
   /** Start of the zoomed day. */

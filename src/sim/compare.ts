@@ -12,7 +12,7 @@ import { EngineDriver, ForecasterStrategy, ForesightStrategy, ReactiveStrategy, 
 
 export const STRATEGY = { reactive: 'reactive', holtWinters: 'holt-winters', fft: 'fft-periodic', foresight: 'foresight' } as const
 
-export interface ComparisonOptions {
+interface ComparisonOptions {
   load: LoadSeries
   fromMs: number
   toMs: number
@@ -37,7 +37,7 @@ export interface ComparisonOptions {
   onProgress?: (doneMs: number, totalMs: number) => void
 }
 
-export interface Comparison {
+interface Comparison {
   runs: StrategyRun[]
   /** How the strategies were configured, for the report. */
   notes: string[]

@@ -5,7 +5,7 @@
  * limits measured against past scale events. Pure: the state goes in and comes out, time is a parameter.
  */
 
-export interface ScalingPolicy {
+interface ScalingPolicy {
   type: 'Pods' | 'Percent'
   value: number
   periodSeconds: number
@@ -46,7 +46,7 @@ export interface HpaState {
 export const EMPTY_HPA_STATE: HpaState = { recommendations: [], scaleUpEvents: [], scaleDownEvents: [] }
 
 export const HPA_SYNC_PERIOD_SECONDS = 15
-export const HPA_TOLERANCE = 0.1
+const HPA_TOLERANCE = 0.1
 
 /** The behavior the API server defaults when none is given. */
 export function defaultHpaSpec(minReplicas: number, maxReplicas: number): HpaSpec {
@@ -59,9 +59,9 @@ export function defaultHpaSpec(minReplicas: number, maxReplicas: number): HpaSpe
   }
 }
 
-export type HpaReason = 'MetricsUnavailable' | 'AboveMaxReplicas' | 'BelowMinReplicas' | 'WithinTolerance' | 'Stabilized' | 'RateLimited' | 'BoundedByMinMax' | 'Desired'
+type HpaReason = 'MetricsUnavailable' | 'AboveMaxReplicas' | 'BelowMinReplicas' | 'WithinTolerance' | 'Stabilized' | 'RateLimited' | 'BoundedByMinMax' | 'Desired'
 
-export interface HpaDecision {
+interface HpaDecision {
   /** The replica count the HPA writes to the scale subresource (equal to current when it holds). */
   desiredReplicas: number
   /** The metrics' proposal before stabilization and limits, when the metrics were usable. */

@@ -9,7 +9,7 @@ import { ProvisioningScore, type ProvisioningMetrics } from './metrics.js'
 import type { Strategy } from './strategies.js'
 import { readyReplicas, replicaCount, scaleWorkload, steadyWorkload, type WorkloadConfig } from './workload.js'
 
-export interface SimulationOptions {
+interface SimulationOptions {
   load: LoadSeries
   /** Simulated period [fromMs, toMs); the load before fromMs is history the strategies may use. */
   fromMs: number

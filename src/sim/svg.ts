@@ -11,7 +11,7 @@ export interface ChartSeries {
   area?: boolean
 }
 
-export interface ChartOptions {
+interface ChartOptions {
   title: string
   subtitle?: string
   timesMs: Float64Array

@@ -10,7 +10,7 @@ export interface WorkloadConfig {
   startupDelaySeconds: number
 }
 
-export interface WorkloadState {
+interface WorkloadState {
   /** When each pod is (or was) Ready, ascending. */
   readonly readyAtMs: readonly number[]
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Histogram, type Registry } from 'prom-client'
 
-export interface HttpMetricsOptions { registry: Registry; server: string }
+interface HttpMetricsOptions { registry: Registry; server: string }
 
 /** Request count and latency by route pattern (bounded cardinality: never the raw URL) and status code. */
 export const httpMetrics = fp(

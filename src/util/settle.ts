@@ -1,4 +1,4 @@
-export type Settled<T> = { ok: true; value: T } | { ok: false; reason: string }
+type Settled<T> = { ok: true; value: T } | { ok: false; reason: string }
 
 /**
  * Runs a cluster lookup under a deadline and never rejects: the apiserver gives the whole review a few seconds,

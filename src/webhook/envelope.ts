@@ -44,7 +44,7 @@ export interface AdmissionReviewReply {
   response: AdmissionResponse
 }
 
-export type Envelope = { ok: true; request: AdmissionRequest } | { ok: false; status: Status }
+type Envelope = { ok: true; request: AdmissionRequest } | { ok: false; status: Status }
 
 /** A malformed review is the caller's bug, not a decision about an object: it gets HTTP 400 and a Status. */
 export function parseEnvelope(body: unknown): Envelope {

@@ -32,7 +32,7 @@ export const hpaSchema = z.object({
 export type Hpa = z.output<typeof hpaSchema>
 type External = z.output<typeof externalSchema>
 
-export interface ForesightMetric {
+interface ForesightMetric {
   /** Field path of the metric, for messages. */
   path: string
   external: External

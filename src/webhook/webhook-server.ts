@@ -28,7 +28,7 @@ function transportStatus(err: FastifyError, maxBodyBytes: number): Status {
   return statusBody(500, 'Internal error occurred: the request could not be served')
 }
 
-export interface WebhookServerOptions {
+interface WebhookServerOptions {
   listen: { host: string; port: number }
   serving: { certPem: string; keyPem: string }
   certFiles?: { certFile: string; keyFile: string; reloadIntervalMs: number }
