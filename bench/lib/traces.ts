@@ -1,6 +1,6 @@
 /**
  * Loaders for the read-only evaluation data: the NASA 1995 HTTP trace and the NAB subset (series, windows,
- * profiles), over the product's one CSV reader (src/source/trace.ts). Rows are kept as they are in the files
+ * profiles), over the product's one CSV reader (src/replay/trace.ts). Rows are kept as they are in the files
  * (row index = step), as the model split and NAB scoring both count rows; the step is the most common spacing.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
