@@ -45,6 +45,7 @@ t.test('a refresh on the worker thread is served from the main thread', async (t
   const series = await host.policyMetrics()
   t.match(series, /^foresight_desired_replicas\{namespace="default",policy="demo",reason="Predicted"\} \d+$/m, 'the worker rendered the policy series')
   t.match(series, /^# TYPE foresight_forecast_load gauge$/m)
+  t.match(series, /^foresight_engine_worker_heap_used_bytes [1-9]\d+$/m, 'the worker reports its own heap, which nodejs_heap_* does not cover')
 
   // A changed policy object is sent again; the worker computes with it.
   const [demo] = policies

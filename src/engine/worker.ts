@@ -11,6 +11,7 @@ import type { RefreshTimings } from './types.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { createLogger } from '../telemetry/logger.js'
+import { threadHeapGauges } from '../telemetry/thread-heap.js'
 import { RESULTS_PER_MESSAGE, type EngineWorkerData, type FromEngineWorker, type ToEngineWorker } from './worker-protocol.js'
 import { buildEngine } from './build.js'
 
@@ -50,6 +51,7 @@ function serve(engine: Engine): void {
   // the API's thread (bench:gauges).
   const registry = new Registry()
   const gauges = new PolicyGauges(registry)
+  threadHeapGauges(registry, 'foresight_engine_worker')
 
   const sendNext = (): void => {
     const o = outbox
