@@ -13,6 +13,7 @@ import { EngineMetricProvider } from '../engine/metric-provider.js'
 import type { ServingEngine } from '../engine/types.js'
 import { EngineHost } from '../engine/worker-host.js'
 import { buildEngine } from '../engine/build.js'
+import { scaleReader } from '../kube/scale.js'
 import { RequestHeaderSource, withParsedCA, type RequestHeaderAuthConfig, type RequestHeaderSettings } from '../auth/request-header-source.js'
 import { readExtensionApiserverAuthentication } from '../kube/auth-config.js'
 import { loadKubeConfig } from '../kube/client.js'
@@ -128,7 +129,7 @@ interface Prediction {
 export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<Prediction> {
   // Before the model: a missing cluster configuration then leaves nothing open.
   const kc = clusterConfig(cfg)
-  const { model, engine } = await buildEngine(cfg, log, kc)
+  const { model, engine } = await buildEngine(cfg, log, kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined)
   return { model, policies: policySource(cfg, kc, log), engine, ...(kc !== undefined ? { kc } : {}) }
 }
 
@@ -151,10 +152,10 @@ function policySource(cfg: AdapterConfig, kc: KubeConfig | undefined, log: Logge
 /** The engine the adapter serves from, on its own thread unless engine.thread says main, and how to stop it. */
 async function servingEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | undefined): Promise<{ engine: ServingEngine; close: () => Promise<void>; host?: EngineHost }> {
   if (cfg.engine.thread === 'worker') {
-    const host = await EngineHost.start(cfg, log.child({ component: 'engine' }))
+    const host = await EngineHost.start(cfg, log.child({ component: 'engine' }), kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined)
     return { engine: host, close: () => host.close(), host }
   }
-  const { model, engine } = await buildEngine(cfg, log, kc)
+  const { model, engine } = await buildEngine(cfg, log, kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined)
   return { engine, close: () => model.close() }
 }
 

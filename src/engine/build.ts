@@ -1,9 +1,8 @@
-import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import type { AdapterConfig } from '../config/adapter-config.js'
-import { scaleReader } from '../kube/scale.js'
 import { bundledModel } from '../model/onnx.js'
 import { loadModel, type LoadedModel } from '../model/runtime.js'
+import type { Policy } from '../policy/schema.js'
 import type { HistoryReader, PodSignalReader } from '../ports.js'
 import { prometheusFromConfig } from '../prometheus/from-config.js'
 import { podSignalReader } from '../prometheus/pod-signals.js'
@@ -11,14 +10,15 @@ import { ReplayHistory } from '../replay/replay-history.js'
 import { Engine } from './engine.js'
 
 // The engine and what it reads through, from validated config. The engine's own thread calls this (the worker,
-// or the adapter's main thread with engine.thread: main), so it loads nothing of the API server's wiring.
+// or the adapter's main thread with engine.thread: main), so it loads nothing of the API server's wiring, and no
+// Kubernetes client: the scale reads of the currentReplicas fallbacks come in as a function (on the worker, one
+// that asks the main thread, which has the client).
 
-/** The model and the engine over it. */
-export async function buildEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | undefined): Promise<{ model: LoadedModel; engine: Engine }> {
+/** The model and the engine over it; `currentReplicas` reads a scale target's replicas (absent without a cluster). */
+export async function buildEngine(cfg: AdapterConfig, log: Logger, currentReplicas?: (p: Policy) => Promise<number | undefined>): Promise<{ model: LoadedModel; engine: Engine }> {
   const bundled = bundledModel()
   const model = await loadModel(cfg.model.file ?? bundled.onnxPath, cfg.model.metadataFile ?? bundled.metaPath)
   const { history, pods } = historyReaders(cfg, log)
-  const currentReplicas = kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined
   const engine = new Engine({
     model,
     history,

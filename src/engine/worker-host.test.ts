@@ -93,3 +93,27 @@ t.test('after close, refresh is refused', async (t) => {
   await host.close()
   await t.rejects(host.refresh([]), /the engine is closed/)
 })
+
+t.test('the worker asks the main thread for scale reads (it loads no Kubernetes client)', async (t) => {
+  // A Prometheus that is not there: every refresh fails, and after failureThreshold of them the currentReplicas
+  // fallback needs the live replica count, which only the main thread can read.
+  const [demo] = await demoPolicies()
+  if (demo === undefined) throw new Error('no demo policy')
+  const policy: Policy = { ...demo, spec: { ...demo.spec, fallback: { ...demo.spec.fallback, failureThreshold: 1, behavior: 'currentReplicas' }, minReplicas: 2, maxReplicas: 9 } }
+  const asked: unknown[] = []
+  const host = await EngineHost.start(config('source.kind=prometheus', 'source.url=http://127.0.0.1:9', 'source.timeoutMs=200'), silent, async (w) => {
+    asked.push(w)
+    return 7
+  })
+  t.teardown(() => host.close())
+  for (let i = 0; i < 2; i++) await host.refresh([policy])
+  t.same(asked[0], { metadata: { namespace: 'default' }, spec: { scaleTargetRef: { kind: policy.spec.scaleTargetRef.kind, name: policy.spec.scaleTargetRef.name } } }, 'only what a scale read needs crosses the thread')
+  const r = host.result('default/demo')
+  t.equal(r?.reason, 'Fallback')
+  t.equal(r?.desiredReplicas, 7, 'the answer reached the engine on the worker')
+
+  const unreadable = await EngineHost.start(config('source.kind=prometheus', 'source.url=http://127.0.0.1:9', 'source.timeoutMs=200'), silent, async () => { throw new Error('forbidden') })
+  t.teardown(() => unreadable.close())
+  for (let i = 0; i < 2; i++) await unreadable.refresh([policy])
+  t.not(unreadable.result('default/demo')?.desiredReplicas, 7, 'a failed read is answered as unknown, not left hanging')
+})

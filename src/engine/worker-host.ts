@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import { PolicyGauges } from './gauges.js'
 import type { AdapterConfig } from '../config/adapter-config.js'
+import type { ScaledWorkload } from '../kube/scale.js'
 import { ResultCache } from './result-cache.js'
 import type { PolicyResult, RefreshTimings, ServingEngine } from './types.js'
 import { policyKey, type Policy } from '../policy/schema.js'
@@ -62,19 +63,22 @@ export class EngineHost implements ServingEngine {
   private readonly fallbackRegistry = new Registry()
   private readonly fallbackGauges = new PolicyGauges(this.fallbackRegistry)
 
-  private constructor(private readonly cfg: AdapterConfig, private readonly log: Logger) {
+  private constructor(private readonly cfg: AdapterConfig, private readonly log: Logger, private readonly readScale?: (w: ScaledWorkload) => Promise<number | undefined>) {
     this.results = new ResultCache({ log, now: Date.now, refreshIntervalMs: cfg.engine.refreshIntervalMs })
   }
 
-  /** Starts the worker and resolves once its model is loaded; rejects with the worker's own start-up error. */
-  static async start(cfg: AdapterConfig, log: Logger): Promise<EngineHost> {
-    const host = new EngineHost(cfg, log)
+  /**
+   * Starts the worker and resolves once its model is loaded; rejects with the worker's own start-up error.
+   * `readScale` answers the worker's scale reads (the currentReplicas fallbacks); without it there are none.
+   */
+  static async start(cfg: AdapterConfig, log: Logger, readScale?: (w: ScaledWorkload) => Promise<number | undefined>): Promise<EngineHost> {
+    const host = new EngineHost(cfg, log, readScale)
     await host.spawn()
     return host
   }
 
   private async spawn(): Promise<Worker> {
-    const worker = startWorker({ cfg: this.cfg })
+    const worker = startWorker({ cfg: this.cfg, scaleReads: this.readScale !== undefined })
     this.sent = new Map()
     const failure = await startFailure(worker)
     if (failure !== undefined) {
@@ -92,6 +96,7 @@ export class EngineHost implements ServingEngine {
   }
 
   private onMessage(m: FromEngineWorker): void {
+    if (m.type === 'scale') return this.answerScale(m.scaleId, m.workload)
     const p = this.pending
     if (p === undefined || !('id' in m) || m.id !== p.id) return
     if (m.type === 'results') {
@@ -107,6 +112,16 @@ export class EngineHost implements ServingEngine {
       this.pending = undefined
       p.reject(new Error(m.message))
     }
+  }
+
+  private answerScale(scaleId: number, workload: ScaledWorkload): void {
+    const worker = this.worker
+    const answer = (replicas: number | undefined): void => {
+      worker?.postMessage({ type: 'scale-answer', scaleId, ...(replicas !== undefined ? { replicas } : {}) } satisfies ToEngineWorker)
+    }
+    const read = this.readScale
+    if (read === undefined) return answer(undefined)
+    read(workload).then(answer, () => answer(undefined))
   }
 
   private lost(worker: Worker, why: string): void {

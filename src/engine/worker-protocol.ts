@@ -1,4 +1,5 @@
 import type { AdapterConfig } from '../config/adapter-config.js'
+import type { ScaledWorkload } from '../kube/scale.js'
 import type { Policy } from '../policy/schema.js'
 import type { CommittedResult } from './result-cache.js'
 import type { RefreshTimings } from './types.js'
@@ -6,6 +7,8 @@ import type { RefreshTimings } from './types.js'
 /** What the engine worker is started with: the validated config, as the adapter's main thread has it. */
 export interface EngineWorkerData {
   cfg: AdapterConfig
+  /** The main thread answers scale reads (it has the Kubernetes client; the worker does not load one). */
+  scaleReads: boolean
 }
 
 /**
@@ -16,6 +19,8 @@ export type ToEngineWorker =
   | { type: 'refresh'; id: number; upserts: Policy[]; removals: string[] }
   /** The main thread has taken in the last chunk of results: send the next one (or say the refresh is done). */
   | { type: 'more'; id: number }
+  /** The answer to a scale read: the target's current replicas, absent when unreadable. */
+  | { type: 'scale-answer'; scaleId: number; replicas?: number }
 
 /**
  * Worker -> main thread. Results come in chunks, each asked for once the previous one is taken in: a port hands
@@ -28,6 +33,8 @@ export type FromEngineWorker =
   /** `metrics`: every policy's series in the Prometheus text format, rendered here so a scrape does not. */
   | { type: 'refreshed'; id: number; timings: RefreshTimings; metrics: string }
   | { type: 'refresh-failed'; id: number; message: string }
+  /** A currentReplicas fallback needs the scale target's live replica count. */
+  | { type: 'scale'; scaleId: number; workload: ScaledWorkload }
 
 /** Results per message: deserialising one chunk is a short hold of the main thread. */
 export const RESULTS_PER_MESSAGE = 250

@@ -2,13 +2,11 @@
 // of policies never holds the thread that answers API requests. It keeps the engine's state (damping, anomaly
 // scorers) and sends each refresh's results back; src/engine/worker-host.ts is the other end.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
-import type { KubeConfig } from '@kubernetes/client-node'
 import { Registry } from 'prom-client'
 import type { Engine } from './engine.js'
 import { PolicyGauges } from './gauges.js'
 import type { CommittedResult } from './result-cache.js'
 import type { RefreshTimings } from './types.js'
-import { loadKubeConfig } from '../kube/client.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { createLogger } from '../telemetry/logger.js'
 import { threadHeapGauges } from '../telemetry/thread-heap.js'
@@ -17,17 +15,32 @@ import { buildEngine } from './build.js'
 
 if (parentPort === null) throw new Error('engine-worker runs as a worker thread')
 const port: MessagePort = parentPort
-const { cfg } = workerData as EngineWorkerData
+const { cfg, scaleReads } = workerData as EngineWorkerData
 // A thread has its own logger; its lines go to the same stdout as the main thread's, with the same fields.
 const log = createLogger(cfg.logLevel).child({ thread: 'engine' })
 const post = (m: FromEngineWorker): void => port.postMessage(m)
 
+// Scale reads go to the main thread, which has the Kubernetes client: loading one here would cost this thread's
+// heap about 27 MiB (bench:memory). Answers come back by id; the host answers every ask, unreadable included.
+const scaleAsks = new Map<number, (replicas: number | undefined) => void>()
+let nextScaleId = 1
+function askScale(p: Policy): Promise<number | undefined> {
+  const scaleId = nextScaleId++
+  const ref = p.spec.scaleTargetRef
+  return new Promise((resolve) => {
+    scaleAsks.set(scaleId, resolve)
+    post({ type: 'scale', scaleId, workload: { metadata: { namespace: p.metadata.namespace }, spec: { scaleTargetRef: { kind: ref.kind, name: ref.name } } } })
+  })
+}
+port.on('message', (m: ToEngineWorker) => {
+  if (m.type !== 'scale-answer') return
+  scaleAsks.get(m.scaleId)?.(m.replicas)
+  scaleAsks.delete(m.scaleId)
+})
+
 async function start(): Promise<Engine | undefined> {
   try {
-    // Loaded again here: a KubeConfig cannot be sent to a thread. The main thread loaded it first, so a bad file
-    // stopped the adapter before this.
-    const kc: KubeConfig | undefined = cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
-    return (await buildEngine(cfg, log, kc)).engine
+    return (await buildEngine(cfg, log, scaleReads ? askScale : undefined)).engine
   } catch (err) {
     post({ type: 'start-failed', message: (err as Error).message })
     return undefined
@@ -83,6 +96,6 @@ function serve(engine: Engine): void {
 
   port.on('message', (m: ToEngineWorker) => {
     if (m.type === 'refresh') void refresh(m)
-    else if (m.id === outbox?.id) sendNext()
+    else if (m.type === 'more' && m.id === outbox?.id) sendNext()
   })
 }

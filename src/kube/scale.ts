@@ -2,7 +2,7 @@ import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node'
 import { withSignal } from './client.js'
 
 /** What a scale read needs of a policy: its namespace and scale target. */
-interface ScaledWorkload {
+export interface ScaledWorkload {
   metadata: { namespace: string }
   spec: { scaleTargetRef: { kind: string; name: string } }
 }
