@@ -9,6 +9,7 @@ import { Registry } from 'prom-client'
 import { startAlertReceiver, type AlertOutcome, type RunningReceiver } from '../alerts/receiver.js'
 import type { RestartRequest } from '../alerts/payload.js'
 import { healthRoutes } from '../api/health.js'
+import { readServingFiles } from '../auth/tls.js'
 import type { ControllerConfig } from '../config/controller.js'
 import { loadKubeConfig } from '../kube/client.js'
 import { EventRecorder } from '../kube/events.js'
@@ -177,8 +178,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
       receiver = await startAlertReceiver({
         host: cfg.alerts.host,
         port: cfg.alerts.port,
-        certPem: readFileSync(cfg.alerts.certFile, 'utf8'),
-        keyPem: readFileSync(cfg.alerts.keyFile, 'utf8'),
+        ...readServingFiles(cfg.alerts.certFile, cfg.alerts.keyFile),
         ...(cfg.alerts.bearerTokenFile !== undefined ? { bearerTokenFile: cfg.alerts.bearerTokenFile } : {}),
         ...(cfg.alerts.clientCAFile !== undefined ? { clientCAPem: readFileSync(cfg.alerts.clientCAFile, 'utf8'), clientNames: cfg.alerts.clientNames } : {}),
         certFiles: { certFile: cfg.alerts.certFile, keyFile: cfg.alerts.keyFile, reloadIntervalMs: cfg.alerts.reloadIntervalMs },
