@@ -60,11 +60,41 @@ t.test('multi-document files, Lists and empty documents', async (t) => {
   t.equal(src.invalid().size, 0)
 })
 
-t.test('an empty file is a valid file with no policies', async (t) => {
-  const { src } = source('# policies go here\n')
+t.test('an empty set is an explicit empty list; a file with no document is refused', async (t) => {
+  for (const text of ['[]\n', '# policies go here\n[]\n', 'apiVersion: v1\nkind: List\nitems: []\n', '---\n[]\n---\n']) {
+    const { src } = source(text)
+    await src.start()
+    t.ok(src.ready(), JSON.stringify(text))
+    t.same(src.list(), [])
+  }
+  for (const text of ['', '\n', '   \n\t\n', '# policies go here\n', '---\n', '---\n---\n# nothing\n', '~\n', 'null\n']) {
+    const { src } = source(text)
+    await t.rejects(src.start(), /: the file holds no document \(write \[\] for an empty set\)$/, JSON.stringify(text))
+  }
+})
+
+t.test('a file truncated before it is rewritten keeps the last good set, as a broken file does', async (t) => {
+  const warnings: object[] = []
+  const logged = pino({ level: 'warn' }, { write: (line: string) => { warnings.push(JSON.parse(line) as object) } })
+  const file = join(dir, `p${++n}.yaml`)
+  writeFileSync(file, `${policyYaml('a')}---\n${policyYaml('b')}`)
+  const src = new FilePolicySource({ file, log: logged, pollIntervalMs: 60_000 })
+  t.teardown(() => src.close())
   await src.start()
-  t.ok(src.ready())
-  t.same(src.list(), [])
+  let changes = 0
+  src.onChange(() => changes++)
+  for (const text of ['', '\n', '# being rewritten\n']) {
+    rewrite(file, text)
+    t.equal(await src.check(), 'failed', JSON.stringify(text))
+    t.same(keys(src), ['default/a', 'default/b'])
+  }
+  t.equal(changes, 0)
+  t.match(warnings, [{ msg: 'unable to reload policies; keeping the previous set', problem: /holds no document/ }])
+  t.equal(warnings.length, 1, 'reported once while it stays empty')
+  rewrite(file, '[]\n')
+  t.equal(await src.check(), 'reloaded', 'an explicit empty list empties the set')
+  t.same(keys(src), [])
+  t.equal(changes, 1)
 })
 
 t.test('an invalid document is reported by name and skipped; the others are kept', async (t) => {

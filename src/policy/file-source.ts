@@ -23,23 +23,31 @@ export class PolicyFileError extends Error {
   override name = 'PolicyFileError'
 }
 
+const EMPTY_FILE = 'the file holds no document (write [] for an empty set)'
+
 /**
  * Splits a YAML stream (`---` documents and/or `kind: List`) into valid and invalid policies. A YAML syntax error
- * anywhere rejects the whole file: a half-written file must not look like a file with fewer policies.
+ * anywhere rejects the whole file: a half-written file must not look like a file with fewer policies. So does a
+ * file with no content at all, the state between truncate and write: an intentionally empty set is an explicit
+ * empty list (`[]`, or `kind: List` with `items: []`).
  */
 export function parsePolicyFile(text: string): ParsedPolicies {
   // YAML 1.1 like kubectl, so a file means the same here as when applied to a cluster (a bare Off is a boolean).
   const docs = parseAllDocuments(text, { version: '1.1' })
-  if (!Array.isArray(docs)) return { valid: new Map(), invalid: new Map() }
+  if (!Array.isArray(docs)) throw new PolicyFileError(EMPTY_FILE)
   const objects: unknown[] = []
+  let documents = 0
   for (const doc of docs) {
     const error = doc.errors[0]
     if (error !== undefined) throw new PolicyFileError(`not valid YAML: ${error.message.split('\n')[0] ?? ''}`)
     const value: unknown = doc.toJS({ maxAliasCount: 100 })
     if (value === null || value === undefined) continue
+    documents++
     if (isList(value)) objects.push(...value.items)
+    else if (Array.isArray(value)) objects.push(...(value as unknown[]))
     else objects.push(value)
   }
+  if (documents === 0) throw new PolicyFileError(EMPTY_FILE)
   const valid = new Map<string, Policy>()
   const invalid = new Map<string, string>()
   objects.forEach((obj, i) => {
