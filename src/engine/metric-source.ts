@@ -11,18 +11,19 @@ export const ENGINE_METRICS = {
 
 type Render = (r: PolicyResult) => Array<{ value: number; labels: Record<string, string> }>
 
-const RENDER: Readonly<Record<string, Render>> = {
-  [ENGINE_METRICS.desiredReplicas]: (r) => (r.desiredReplicas !== undefined ? [{ value: r.desiredReplicas, labels: { 'foresight.dev/reason': r.reason } }] : []),
-  [ENGINE_METRICS.observedLoad]: (r) => (r.observedLoad !== undefined ? [{ value: r.observedLoad, labels: {} }] : []),
-  [ENGINE_METRICS.forecastLoad]: (r) => {
+// A Map: the metric name comes from the request path, and a plain object would answer `constructor` too.
+const RENDER: ReadonlyMap<string, Render> = new Map<string, Render>([
+  [ENGINE_METRICS.desiredReplicas, (r) => (r.desiredReplicas !== undefined ? [{ value: r.desiredReplicas, labels: { 'foresight.dev/reason': r.reason } }] : [])],
+  [ENGINE_METRICS.observedLoad, (r) => (r.observedLoad !== undefined ? [{ value: r.observedLoad, labels: {} }] : [])],
+  [ENGINE_METRICS.forecastLoad, (r) => {
     const f = r.forecast
     if (f === undefined) return []
     const horizon = `${f.horizonSeconds}s`
     return [['0.1', f.p10], ['0.5', f.p50], ['0.9', f.p90]].map(([q, v]) => ({ value: Number(v), labels: { quantile: String(q), horizon } }))
-  },
-  [ENGINE_METRICS.podAnomalyScore]: (r) => (r.pods ?? []).map((p) => ({ value: p.score, labels: { pod: p.pod, class: p.class, reason: p.reason } })),
-  [ENGINE_METRICS.anomalyScore]: (r) => (r.anomaly !== undefined ? [{ value: r.anomaly.score, labels: { class: r.anomaly.class, reason: r.anomaly.reason } }] : []),
-}
+  }],
+  [ENGINE_METRICS.podAnomalyScore, (r) => (r.pods ?? []).map((p) => ({ value: p.score, labels: { pod: p.pod, class: p.class, reason: p.reason } }))],
+  [ENGINE_METRICS.anomalyScore, (r) => (r.anomaly !== undefined ? [{ value: r.anomaly.score, labels: { class: r.anomaly.class, reason: r.anomaly.reason } }] : [])],
+])
 
 /** The label keys each metric's series carry besides the policy label (engine.test.ts checks it against what is rendered). */
 export const SERIES_LABEL_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -61,7 +62,7 @@ export class EngineMetricSource implements MetricSource {
   }
 
   query(namespace: string, metricName: string, policyNames?: ReadonlySet<string>): QueryResult {
-    const render = RENDER[metricName]
+    const render = RENDER.get(metricName)
     if (render === undefined) return { state: 'unknown-metric' }
     if (!this.refreshed) return { state: 'not-ready', reason: 'the first refresh has not finished' }
     const items: MetricItem[] = []

@@ -166,6 +166,28 @@ t.test('openapi', async (t) => {
   t.match(doc.json(), { openapi: '3.0.0', components: { schemas: { 'io.k8s.metrics.pkg.apis.external_metrics.v1beta1.ExternalMetricValue': { type: 'object' } } } })
 })
 
+t.test('metric names that are Object prototype properties are unknown metrics like any other (404, not 500)', async (t) => {
+  const names = ['constructor', '__proto__', 'hasOwnProperty', 'valueOf', 'toString', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupSetter__']
+  for (const name of names) {
+    standIn.allow.add(`${hpa}|default|${name}`)
+    const res = await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/default/${name}${selector}`, { ca, headers: bearer })
+    expectStatus(t, res, 404, 'NotFound')
+    t.match((res.json() as { message: string }).message, `the server could not find the metric "${name}"`, name)
+  }
+})
+
+t.test('request-header extras named like Object prototype properties are extras like any other', async (t) => {
+  for (const name of ['constructor', 'tostring', 'hasownproperty', '__proto__']) {
+    const before = standIn.calls.accessReviews.length
+    const res = await call(`${base}${metricPath}${selector}`, { ...asProxy('extra-user'), headers: { 'x-remote-user': 'extra-user', [`x-remote-extra-${name}`]: 'v' } })
+    expectStatus(t, res, 403, 'Forbidden')
+    const sar = standIn.calls.accessReviews.at(before) as { user?: string; extra?: Record<string, string[]> } | undefined
+    t.equal(sar?.user, 'extra-user', `${name}: reviewed`)
+    // The Kubernetes client's serializer drops a key named __proto__ on its way out; the others arrive as sent.
+    if (name !== '__proto__') t.same(Object.entries(sar?.extra ?? {}), [[name, ['v']]], `${name}: passed on`)
+  }
+})
+
 t.test('authentication', async (t) => {
   expectStatus(t, await call(`${base}${metricPath}${selector}`, { ca }), 401, 'Unauthorized')
   expectStatus(t, await call(`${base}${metricPath}${selector}`, { ca, headers: { authorization: 'Bearer wrong' } }), 401, 'Unauthorized')
