@@ -7,9 +7,20 @@ export interface FallbackSpec {
   replicas?: number
 }
 
+/** The last good value, with when its data was sampled and when the refresh that computed it ran. */
+export interface LastGood {
+  replicas: number
+  dataTimeMs: number
+  /**
+   * Staleness counts from here, not from the data time: the data time is step-aligned and can already be steps old
+   * at a good refresh (a tail of missing scrapes is carried forward), which would skip StaleValue altogether.
+   */
+  refreshedAtMs: number
+}
+
 export interface FailureInputs {
   consecutiveFailures: number
-  lastGood?: { replicas: number; dataTimeMs: number }
+  lastGood?: LastGood
   nowMs: number
   maxStalenessSeconds: number
   /** The scale target's current replicas, when known. */
@@ -23,7 +34,7 @@ export type FailureDecision =
 
 export function onFailure(i: FailureInputs): FailureDecision {
   const lastGood = i.lastGood
-  const fresh = lastGood !== undefined && i.nowMs - lastGood.dataTimeMs <= i.maxStalenessSeconds * 1000
+  const fresh = lastGood !== undefined && i.nowMs - lastGood.refreshedAtMs <= i.maxStalenessSeconds * 1000
   if (fresh && i.consecutiveFailures < i.fallback.failureThreshold) return { kind: 'serve', replicas: lastGood.replicas, reason: 'StaleValue' }
   const f = i.fallback
   const current = i.currentReplicas

@@ -1,5 +1,5 @@
 import { POLICY_LABEL, type MetricItem, type MetricSource, type QueryResult } from '../source/types.js'
-import type { PolicyResult, ServingEngine } from './types.js'
+import type { PolicyResult, ResultReason, ServingEngine } from './types.js'
 
 export const ENGINE_METRICS = {
   desiredReplicas: 'foresight_desired_replicas',
@@ -33,6 +33,9 @@ export const SERIES_LABEL_KEYS: Readonly<Record<string, readonly string[]>> = {
   [ENGINE_METRICS.podAnomalyScore]: ['pod', 'class', 'reason'],
   [ENGINE_METRICS.anomalyScore]: ['class', 'reason'],
 }
+
+/** Reasons of a result served while the policy's refresh fails: its data is not available. */
+const FAILING: ReadonlySet<ResultReason> = new Set<ResultReason>(['StaleValue', 'Fallback', 'NoData'])
 
 /** The policies as the policy source has them now (a PolicySource is one). */
 export interface ListedPolicies {
@@ -73,8 +76,9 @@ export class EngineMetricSource implements MetricSource {
     for (const r of results) {
       withResult.add(r.name)
       const rendered = render(r)
-      // Only a policy without data makes the answer "not ready"; one that simply has no such series does not.
-      if (rendered.length === 0 && r.desiredReplicas === undefined) pending.push({ [POLICY_LABEL]: r.name })
+      // Only a policy without data makes the answer "not ready" (also one served from its failure path: its
+      // forecast, observed load and scores come back with the data); one that simply has no such series does not.
+      if (rendered.length === 0 && (r.desiredReplicas === undefined || FAILING.has(r.reason))) pending.push({ [POLICY_LABEL]: r.name })
       for (const { value, labels } of rendered) {
         if (!Number.isFinite(value)) continue
         items.push({ metricName, labels: { [POLICY_LABEL]: r.name, ...labels }, value, timestamp: new Date(r.dataTimeMs), windowSeconds: r.explain.stepSeconds })
