@@ -1,6 +1,11 @@
 // What to serve when a refresh fails. Never a value computed from bad data: the last good value while it is
 // fresh, then the policy's fallback once failures have lasted long enough.
 
+import type { ResultReason } from './types.js'
+
+/** The reasons of a result served from the failure path: the policy's data is not available now. */
+export const FAILURE_REASONS: ReadonlySet<ResultReason> = new Set<ResultReason>(['StaleValue', 'Fallback', 'NoData'])
+
 export interface FallbackSpec {
   failureThreshold: number
   behavior: 'static' | 'currentReplicas' | 'currentReplicasIfHigher'

@@ -1,5 +1,6 @@
 import { POLICY_LABEL, type MetricItem, type MetricSource, type QueryResult } from '../source/types.js'
-import type { PolicyResult, ResultReason, ServingEngine } from './types.js'
+import { FAILURE_REASONS } from './fallback.js'
+import type { PolicyResult, ServingEngine } from './types.js'
 
 export const ENGINE_METRICS = {
   desiredReplicas: 'foresight_desired_replicas',
@@ -33,9 +34,6 @@ export const SERIES_LABEL_KEYS: Readonly<Record<string, readonly string[]>> = {
   [ENGINE_METRICS.podAnomalyScore]: ['pod', 'class', 'reason'],
   [ENGINE_METRICS.anomalyScore]: ['class', 'reason'],
 }
-
-/** Reasons of a result served while the policy's refresh fails: its data is not available. */
-const FAILING: ReadonlySet<ResultReason> = new Set<ResultReason>(['StaleValue', 'Fallback', 'NoData'])
 
 /** The policies as the policy source has them now (a PolicySource is one). */
 export interface ListedPolicies {
@@ -78,7 +76,7 @@ export class EngineMetricSource implements MetricSource {
       const rendered = render(r)
       // Only a policy without data makes the answer "not ready" (also one served from its failure path: its
       // forecast, observed load and scores come back with the data); one that simply has no such series does not.
-      if (rendered.length === 0 && (r.desiredReplicas === undefined || FAILING.has(r.reason))) pending.push({ [POLICY_LABEL]: r.name })
+      if (rendered.length === 0 && (r.desiredReplicas === undefined || FAILURE_REASONS.has(r.reason))) pending.push({ [POLICY_LABEL]: r.name })
       for (const { value, labels } of rendered) {
         if (!Number.isFinite(value)) continue
         items.push({ metricName, labels: { [POLICY_LABEL]: r.name, ...labels }, value, timestamp: new Date(r.dataTimeMs), windowSeconds: r.explain.stepSeconds })

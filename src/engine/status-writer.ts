@@ -1,10 +1,16 @@
 import type { Logger } from 'pino'
 import { isNotFound } from '../kube/client.js'
 import { setCondition, updatePolicyStatus, type StatusClient } from '../policy/status.js'
+import { FAILURE_REASONS } from './fallback.js'
 import type { PolicyResult, ResultReason } from './types.js'
 
 // Reports each policy's state in its status so `kubectl get fpol` and `kubectl describe` tell users what is
-// happening. Writes happen only when something a user would notice changed, never on every 15 s refresh.
+// happening. Writes happen when something a user would notice changed, never on every 15 s refresh; while a
+// policy fails, its status is also rewritten now and then, so that lastRefreshTime and the failure count in the
+// message say how recent it is.
+
+/** How often the status of a failing policy is rewritten when nothing else about it changed. */
+export const FAILING_REWRITE_MS = 60_000
 
 export interface StatusView { ready: 'True' | 'False'; predicting: 'True' | 'False'; reason: ResultReason; message: string; desiredReplicas?: number; modelVersion: string }
 
@@ -25,7 +31,7 @@ function fingerprint(v: StatusView): string {
 }
 
 export class StatusWriter {
-  private readonly written = new Map<string, string>()
+  private readonly written = new Map<string, { fp: string; atMs: number }>()
   private running = false
 
   constructor(private readonly client: StatusClient, private readonly log: Logger, private readonly maxWritesPerRound = 50) {}
@@ -40,7 +46,8 @@ export class StatusWriter {
         if (count >= this.maxWritesPerRound) break
         const view = statusView(r)
         const fp = fingerprint(view)
-        if (this.written.get(r.policy) === fp) continue
+        const last = this.written.get(r.policy)
+        if (last?.fp === fp && !(FAILURE_REASONS.has(r.reason) && nowMs - last.atMs >= FAILING_REWRITE_MS)) continue
         count++
         try {
           await updatePolicyStatus(this.client, { namespace: r.namespace, name: r.name }, (cur) => {
@@ -55,7 +62,7 @@ export class StatusWriter {
               lastRefreshTime: new Date(r.computedAtMs).toISOString(),
             }
           })
-          this.written.set(r.policy, fp)
+          this.written.set(r.policy, { fp, atMs: nowMs })
         } catch (err) {
           if (isNotFound(err)) {
             // The policy is gone (deleted since this refresh): a policy re-created under the same name must be written.
