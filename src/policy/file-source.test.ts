@@ -123,6 +123,41 @@ t.test('a later definition of the same policy wins, as with kubectl apply', asyn
   t.equal(src.list()[0]?.spec.maxReplicas, 7)
 })
 
+t.test('a later invalid definition of a served policy is refused with a log line; the earlier one is served', async (t) => {
+  const warnings: Array<Record<string, unknown>> = []
+  const logged = pino({ level: 'warn' }, { write: (line: string) => { warnings.push(JSON.parse(line) as Record<string, unknown>) } })
+  const file = join(dir, `p${++n}.yaml`)
+  writeFileSync(file, `${policyYaml('a', 5)}---\n${policyYaml('a', 0)}`)
+  const src = new FilePolicySource({ file, log: logged, pollIntervalMs: 60_000 })
+  t.teardown(() => src.close())
+  await src.start()
+  t.equal(src.list()[0]?.spec.maxReplicas, 5)
+  const why = 'a later definition was refused, the earlier one is served: spec.maxReplicas: Too small: expected number to be >=1; spec.minReplicas: must not exceed maxReplicas'
+  t.same([...src.invalid()], [['default/a', why]])
+  t.match(warnings, [{ msg: 'invalid policy skipped', policy: 'default/a', reason: why }])
+})
+
+t.test('one policy per workload, as the webhook admits them: a later policy for a targeted workload is refused', async (t) => {
+  const targeting = (name: string, target: string, namespace = 'default', kind = 'Deployment'): string =>
+    policyYaml(name, 10, namespace).replace(`scaleTargetRef: { name: ${name} }`, `scaleTargetRef: { name: ${target}, kind: ${kind} }`)
+  const cases: Array<[string, string, string[], Array<[string, RegExp]>]> = [
+    ['same workload', `${targeting('a', 'web')}---\n${targeting('b', 'web')}`, ['default/a'], [['default/b', /^spec\.scaleTargetRef: Deployment web is already targeted by ForesightPolicy a in namespace default$/]]],
+    ['three on one workload', `${targeting('a', 'web')}---\n${targeting('b', 'web')}---\n${targeting('c', 'web')}`, ['default/a'], [['default/b', /already targeted by ForesightPolicy a/], ['default/c', /already targeted by ForesightPolicy a/]]],
+    ['other namespace', `${targeting('a', 'web')}---\n${targeting('b', 'web', 'shop')}`, ['default/a', 'shop/b'], []],
+    ['other kind', `${targeting('a', 'web')}---\n${targeting('b', 'web', 'default', 'StatefulSet')}`, ['default/a', 'default/b'], []],
+    ['the same policy redefined', `${targeting('a', 'web')}---\n${targeting('a', 'web')}`, ['default/a'], []],
+    ['retargeted first, so the workload is free', `${targeting('a', 'web')}---\n${targeting('a', 'api')}---\n${targeting('b', 'web')}`, ['default/a', 'default/b'], []],
+    ['retargeted onto a targeted workload', `${targeting('a', 'web')}---\n${targeting('b', 'api')}---\n${targeting('b', 'web')}`, ['default/a', 'default/b'], [['default/b', /^a later definition was refused, the earlier one is served: spec\.scaleTargetRef: Deployment web is already targeted by ForesightPolicy a/]]],
+  ]
+  for (const [name, text, served, refused] of cases) {
+    const parsed = parsePolicyFile(text)
+    t.same([...parsed.valid.keys()].sort(), served, `${name}: served`)
+    t.same([...parsed.invalid.keys()].sort(), refused.map(([k]) => k), `${name}: refused`)
+    for (const [key, why] of refused) t.match(parsed.invalid.get(key), why, `${name}: ${key}`)
+  }
+  t.equal(parsePolicyFile(`${targeting('b', 'api')}---\n${targeting('b', 'web')}---\n${targeting('a', 'api')}`).valid.size, 2, 'a workload left by a redefinition is free again')
+})
+
 t.test('start rejects when the file is missing or not YAML', async (t) => {
   const missing = new FilePolicySource({ file: join(dir, 'nope.yaml'), log })
   await t.rejects(missing.start(), /^unable to load policies: .*nope\.yaml: file not found or unreadable \(ENOENT\)$/)

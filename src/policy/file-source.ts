@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml'
 import { policyKey, type Policy } from './schema.js'
 import type { PolicySource } from './source.js'
 import { PolicyStore } from './store.js'
+import { groupOf } from '../webhook/types.js'
 import { parseServablePolicy } from './validate.js'
 
 export interface FileSourceOptions {
@@ -50,19 +51,36 @@ export function parsePolicyFile(text: string): ParsedPolicies {
   if (documents === 0) throw new PolicyFileError(EMPTY_FILE)
   const valid = new Map<string, Policy>()
   const invalid = new Map<string, string>()
+  // Which accepted policy targets each workload: a lookup per document, not a scan of those before it.
+  const owners = new Map<string, Policy>()
   objects.forEach((obj, i) => {
-    const result = parseServablePolicy(obj)
+    // Applied in order, like kubectl apply -f through the admission webhook: a later definition of the same
+    // policy wins, and a policy for a workload another one already targets is refused.
+    let result = parseServablePolicy(obj)
+    const owner = result.ok ? owners.get(targetKey(result.policy)) : undefined
+    if (owner !== undefined && result.ok && owner.metadata.name !== result.policy.metadata.name) {
+      result = parseServablePolicy(obj, [{ name: owner.metadata.name, target: owner.spec.scaleTargetRef }])
+    }
     if (result.ok) {
       const key = policyKey(result.policy)
-      // Applied in order, like kubectl apply -f: a later definition of the same policy wins.
+      const old = valid.get(key)
+      if (old !== undefined) owners.delete(targetKey(old))
       valid.set(key, result.policy)
+      owners.set(targetKey(result.policy), result.policy)
       invalid.delete(key)
       return
     }
     const key = rawKey(obj) ?? `(object ${i + 1})`
-    if (!valid.has(key)) invalid.set(key, result.errors.join('; '))
+    // The webhook would refuse the update and keep the policy as it was: said so, not dropped in silence.
+    invalid.set(key, `${valid.has(key) ? 'a later definition was refused, the earlier one is served: ' : ''}${result.errors.join('; ')}`)
   })
   return { valid, invalid }
+}
+
+/** A workload as the webhook's one-policy-per-workload rule tells them apart (sameTarget). */
+function targetKey(p: Policy): string {
+  const ref = p.spec.scaleTargetRef
+  return JSON.stringify([p.metadata.namespace, groupOf(ref.apiVersion), ref.kind, ref.name])
 }
 
 function isList(value: unknown): value is { items: unknown[] } {
