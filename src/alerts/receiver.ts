@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { Server as TlsServer, TLSSocket } from 'node:tls'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify'
 import type { Logger } from 'pino'
-import { statusBody } from '../api/errors.js'
+import { clientErrorHandler, frameworkErrors, statusBody } from '../api/errors.js'
 import { CertReloader, secureContextOptions } from '../auth/tls.js'
 import { describePayloadError, restartRequestOf, webhookPayloadSchema, type RestartRequest } from './payload.js'
 
@@ -66,6 +66,9 @@ export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<Ru
       rejectUnauthorized: false,
     },
     bodyLimit: 4 * 1024 * 1024,
+    // Every answer is a Status, also to what never reaches a route (a malformed URL or request).
+    frameworkErrors,
+    clientErrorHandler,
   })
 
   const names = opts.clientNames ?? []
@@ -106,6 +109,15 @@ export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<Ru
       log.warn({ remote: req.ip }, 'unauthenticated alert delivery refused')
       await reply.code(401).header('www-authenticate', 'Bearer').send(statusBody(401, 'Unauthorized'))
     }
+  })
+
+  app.setNotFoundHandler((_req, reply) => {
+    void reply.code(404).type('application/json').send(statusBody(404, 'the server could not find the requested resource'))
+  })
+  app.route({
+    method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/alertmanager',
+    handler: async (_req, reply) => reply.code(405).header('allow', 'POST').type('application/json').send(statusBody(405, 'the alert receiver answers POST only')),
   })
 
   app.post('/alertmanager', async (req, reply) => {

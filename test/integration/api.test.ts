@@ -100,6 +100,9 @@ t.test('error statuses', async (t) => {
   expectStatus(t, bad, 400, 'BadRequest')
   t.match((bad.json() as { message: string }).message, 'expected "," or ")", found end of input')
   expectStatus(t, await call(`${base}${metricPath}?labelSelector=a&labelSelector=b`, { ca, headers: bearer }), 400, 'BadRequest')
+  const longBad = await call(`${base}${metricPath}?labelSelector=${encodeURIComponent(`tier=${'v'.repeat(8_000)}`)}`, { ca, headers: bearer })
+  expectStatus(t, longBad, 400, 'BadRequest')
+  t.ok((longBad.json() as { message: string }).message.length < 700, 'a long bad selector is quoted cut, not whole')
   standIn.allow.add(`${hpa}|Bad_NS|foresight_desired_replicas`)
   expectStatus(t, await call(`${base}/apis/external.metrics.k8s.io/v1beta1/namespaces/Bad_NS/foresight_desired_replicas`, { ca, headers: bearer }), 400, 'BadRequest')
   for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
