@@ -47,17 +47,6 @@ t.test('bad configuration: precise message, exit code 1', async (t) => {
   t.match(q.stderr(), /listen\.host: auth\.mode local serves loopback addresses only/)
 })
 
-t.test('an empty serving certificate or key stops start-up with a one-line error', async (t) => {
-  const pki = makeTestPki()
-  const empty = join(pki.dir, 'empty')
-  writeFileSync(empty, '')
-  for (const [cert, key, named] of [[empty, pki.servingFiles.keyFile, 'empty'], [pki.servingFiles.certFile, empty, 'empty']]) {
-    const p = run(['adapter', '--set', 'listen.port=0', '--set', 'metrics.port=0', '--set', `tls.certFile=${cert}`, '--set', `tls.keyFile=${key}`])
-    t.equal(await p.exit, 1)
-    t.match(p.stderr(), new RegExp(`^unable to load serving certificate: .*/${named} is empty\n$`))
-  }
-})
-
 t.test('outside a pod and without a kubeconfig, the cluster commands name the missing setting', async (t) => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KUBERNETES_')))
   const controller = run(['controller'], env)
