@@ -68,8 +68,8 @@ export const MAX_PATH_SEGMENT_LENGTH = 253
 
 /** Connections being closed after a parse error: Node keeps feeding their parser, and each error comes back here. */
 const closing = new WeakSet<Duplex>()
-/** A peer that never closes its end is cut off after this. */
-const CLOSE_GRACE_MS = 10_000
+/** A connection closing after a parse error is cut off after this, whatever is still in flight or unread. */
+const CLOSE_GRACE_MS = 30_000
 
 type ServingSocket = Duplex & { _httpMessage?: (NodeJS.EventEmitter & { writableEnded?: boolean }) | null }
 
@@ -110,10 +110,10 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): 
   // client's fault: nothing), then the connection is half-closed, so that what the client still sends is read
   // (a close with unread data is a reset, which can make the client drop the answers it was sent).
   closing.add(socket)
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref()
   afterInFlight(socket, () => {
     if (err.code !== 'HPE_PAUSED') answer()
     socket.end()
-    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref()
   })
 }
 
