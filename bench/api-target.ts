@@ -24,7 +24,8 @@ spec:
   load: { query: '${serviceQuery(i)}', capacityPerReplica: 0.25 }
   maxReplicas: 200
 `
-  const policyText = (i: number): string => prometheusUrl === undefined ? demo.replace(/^ {2}name: demo$/m, `  name: p${i}`) : fromPrometheus(i)
+  // One workload per policy: a file, like the admission webhook, refuses a second policy for the same one.
+  const policyText = (i: number): string => prometheusUrl === undefined ? demo.replace(/^ {2}name: demo$/m, `  name: p${i}`).replace(/^ {4}name: demo$/m, `    name: svc-${i}`) : fromPrometheus(i)
   const file = join(mkdtempSync(join(tmpdir(), 'foresight-bench-api-')), 'policies.yaml')
   writeFileSync(file, Array.from({ length: policyCount }, (_, i) => policyText(i)).join('\n---\n'))
   policySettings.push(`policies.file=${file}`)

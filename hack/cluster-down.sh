@@ -52,5 +52,17 @@ if [[ -f "${prom_pid_file}" ]]; then
   fi
 fi
 
+# Its replay exporter, likewise only if the pid is still the exporter reading our data dir.
+exporter_pid_file="${FORESIGHT_E2E_DIR}/prometheus/exporter.pid"
+if [[ -f "${exporter_pid_file}" ]]; then
+  pid="$(tr -dc '0-9' <"${exporter_pid_file}")"
+  if [[ -n "${pid}" && -r "/proc/${pid}/cmdline" ]] && tr '\0' ' ' <"/proc/${pid}/cmdline" | grep -q -- "replay-exporter.ts --state ${FORESIGHT_E2E_DIR}/prometheus/"; then
+    log "stopping the replay exporter (pid ${pid})"
+    kill "${pid}" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "${pid}" 2>/dev/null && kill -9 "${pid}" 2>/dev/null || true
+  fi
+fi
+
 rm -rf "${FORESIGHT_E2E_DIR}"
 log "cluster ${CLUSTER_NAME} stopped; removed ${FORESIGHT_E2E_DIR}"

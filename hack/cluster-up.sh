@@ -168,18 +168,25 @@ if [[ "${FORESIGHT_SKIP_VERIFY:-0}" != 1 ]]; then
 fi
 
 # 8. Prometheus (Debian's) with real backfilled history, unless the caller runs its own (the e2e suite and the demo
-# do: FORESIGHT_CLUSTER_PROMETHEUS=0). Stopped by hack/cluster-down.sh.
+# do: FORESIGHT_CLUSTER_PROMETHEUS=0). The replay exporter (hack/replay-exporter.ts), scraped every 15 s, continues
+# the backfilled series live, so that policies keep getting data after start-up. Both stopped by hack/cluster-down.sh.
 prom_url=""
 if [[ "${FORESIGHT_CLUSTER_PROMETHEUS:-1}" != 0 ]]; then
   command -v prometheus >/dev/null && command -v promtool >/dev/null ||
     die "prometheus and promtool are needed (Debian: apt-get install prometheus), or set FORESIGHT_CLUSTER_PROMETHEUS=0"
   prom_dir="${FORESIGHT_E2E_DIR}/prometheus"
+  free_port() { node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })'; }
+  exporter_port="$(free_port)"
   log "backfilling ${FORESIGHT_PROMETHEUS_DAYS:-2} days of the NASA trace into ${prom_dir}"
-  prom_json="$(timeout 300 node --import tsx "${HACK_DIR}/prometheus-history.ts" --dir "${prom_dir}" --days "${FORESIGHT_PROMETHEUS_DAYS:-2}")" ||
+  prom_json="$(timeout 300 node --import tsx "${HACK_DIR}/prometheus-history.ts" --dir "${prom_dir}" --days "${FORESIGHT_PROMETHEUS_DAYS:-2}" --exporter "127.0.0.1:${exporter_port}")" ||
     die "backfilling Prometheus failed"
   prom_tsdb="$(node -e 'console.log(JSON.parse(process.argv[1]).tsdb)' "${prom_json}")"
   prom_config="$(node -e 'console.log(JSON.parse(process.argv[1]).config)' "${prom_json}")"
-  prom_port="${FORESIGHT_PROMETHEUS_PORT:-$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })')}"
+  prom_replay="$(node -e 'console.log(JSON.parse(process.argv[1]).replay)' "${prom_json}")"
+  setsid nohup node --import tsx "${HACK_DIR}/replay-exporter.ts" --state "${prom_replay}" --listen "127.0.0.1:${exporter_port}" \
+    >"${prom_dir}/exporter.log" 2>&1 </dev/null &
+  echo "$!" >"${prom_dir}/exporter.pid"
+  prom_port="${FORESIGHT_PROMETHEUS_PORT:-$(free_port)}"
   setsid nohup prometheus --config.file="${prom_config}" --storage.tsdb.path="${prom_tsdb}" \
     --storage.tsdb.retention.time=60d --web.listen-address="127.0.0.1:${prom_port}" --log.level=warn \
     >"${prom_dir}/prometheus.log" 2>&1 </dev/null &

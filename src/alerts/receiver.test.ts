@@ -5,6 +5,7 @@ import { connect } from 'node:tls'
 import { pino } from 'pino'
 import t from 'tap'
 import { alertFixture } from '../../test/helpers/alertmanager-fixtures.js'
+import { call } from '../../test/helpers/https-client.js'
 import { post } from '../../test/helpers/https-post.js'
 import { makeTestPki } from '../../test/helpers/pki.js'
 import { createCA, issueCert } from '../auth/pki.js'
@@ -181,4 +182,22 @@ t.test('a rotated serving certificate is picked up without a restart', async (t)
     after = await servedSerial()
   }
   t.not(after, before, 'the new certificate is served')
+})
+
+t.test('unknown paths, other methods and malformed URLs are answered with a Status, like every other error', async (t) => {
+  const rows: Array<{ name: string; path: string; method: string; status: number; reason: string; allow?: string }> = [
+    { name: 'unknown path', path: '/nope', method: 'GET', status: 404, reason: 'NotFound' },
+    { name: 'POST to an unknown path', path: '/alertmanager/extra', method: 'POST', status: 404, reason: 'NotFound' },
+    { name: 'the root', path: '/', method: 'GET', status: 404, reason: 'NotFound' },
+    ...['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((method) => ({ name: `${method} on the receiver`, path: '/alertmanager', method, status: 405, reason: 'MethodNotAllowed', allow: 'POST' })),
+    { name: 'a malformed escape', path: '/alertmanager%zz', method: 'POST', status: 400, reason: 'BadRequest' },
+  ]
+  for (const r of rows) {
+    const res = await call(`${tokenOnly.url}${r.path}`, { ca, method: r.method, headers: bearer })
+    t.equal(res.status, r.status, r.name)
+    t.match(res.json(), { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: r.status, reason: r.reason }, r.name)
+    if (r.allow !== undefined) t.equal(res.headers.allow, r.allow, `${r.name}: Allow names what is served`)
+  }
+  const unauthenticated = await call(`${tokenOnly.url}/nope`, { ca })
+  t.equal(unauthenticated.status, 401, 'authentication still comes first')
 })

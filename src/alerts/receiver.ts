@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { TLSSocket } from 'node:tls'
 import type { Logger } from 'pino'
-import { statusBody } from '../server/errors.js'
+import { frameworkErrors, statusBody } from '../server/errors.js'
 import { startHttpsServer } from '../server/https.js'
 import { describePayloadError, restartRequestOf, webhookPayloadSchema, type RestartRequest } from './payload.js'
 
@@ -84,6 +84,8 @@ export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<Ru
     ...(opts.certFiles !== undefined ? { certFiles: opts.certFiles } : {}),
     ...(opts.clientCAPem !== undefined ? { clientCAPem: opts.clientCAPem } : {}),
     bodyLimit: 4 * 1024 * 1024,
+    // Every answer is a Status, also to what never reaches a route (a malformed URL or request).
+    frameworkErrors,
     errorHandler: (err, req, reply) => {
       const code = err.statusCode ?? 500
       if (code >= 400 && code < 500) {
@@ -144,7 +146,7 @@ export async function startAlertReceiver(opts: AlertReceiverOptions): Promise<Ru
       return { status: 'ok', results }
     })
     app.route({
-      method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'],
+      method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       url: '/alertmanager',
       handler: async (_req, reply) => reply.code(405).header('allow', 'POST').send(statusBody(405, 'the alert receiver answers POST only')),
     })

@@ -5,7 +5,7 @@ import { POLICY_LABEL } from '../names.js'
 import { collectionVerb } from './auth-hook.js'
 import { ERR_BAD_REQUEST, ERR_NOT_FOUND, ERR_UNAVAILABLE, methodNotAllowedRoutes } from '../server/errors.js'
 import { formatQuantity } from './quantity.js'
-import { allowedValues, formatSelector, matches, parseSelector, SelectorError, type Selector } from './selector.js'
+import { allowedValues, formatSelector, matches, parseSelector, SelectorError, shown, type Selector } from './selector.js'
 import { API_PREFIX, GROUP, GROUP_VERSION, VERSION, type ExternalMetricValue, type ExternalMetricValueList } from './types.js'
 
 interface ExternalMetricsOptions { source: MetricProvider }
@@ -17,8 +17,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:.-]*$/
 
 function validateParams(p: Params): void {
-  if (p.namespace.length > 63 || !DNS_LABEL.test(p.namespace)) throw new ERR_BAD_REQUEST(`invalid namespace "${p.namespace}": must be a lowercase RFC 1123 label`)
-  if (p.metric.length > 253 || !METRIC_NAME.test(p.metric)) throw new ERR_BAD_REQUEST(`invalid metric name "${p.metric}"`)
+  if (p.namespace.length > 63 || !DNS_LABEL.test(p.namespace)) throw new ERR_BAD_REQUEST(`invalid namespace "${shown(p.namespace)}": must be a lowercase RFC 1123 label`)
+  if (p.metric.length > 253 || !METRIC_NAME.test(p.metric)) throw new ERR_BAD_REQUEST(`invalid metric name "${shown(p.metric)}"`)
 }
 
 function selectorOf(q: Query): Selector {
@@ -63,8 +63,7 @@ function couldMatch(selector: Selector, known: Readonly<Record<string, string>>,
 
 /** A selector as quoted in an error: whole when short, cut after 200 characters (a URL may carry kilobytes). */
 function shownSelector(selector: Selector): string {
-  const text = formatSelector(selector)
-  return text.length > 200 ? `${text.slice(0, 200)}... (${text.length} characters)` : text
+  return shown(formatSelector(selector))
 }
 
 export function externalMetricsRoutes(app: FastifyInstance, opts: ExternalMetricsOptions, done: (err?: Error) => void): void {

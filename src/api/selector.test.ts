@@ -114,3 +114,24 @@ for (const [input, want] of allowed) {
     t.same(got === undefined ? undefined : [...got].sort(), want)
   })
 }
+
+t.test('errors quote long input cut after 200 characters, whatever part of it is wrong', async (t) => {
+  const long = 'k'.repeat(5_000)
+  const hostile: Array<[string, string]> = [
+    ['a long selector broken at its end', `tier=a,${'x=y,'.repeat(2_000)}`],
+    ['a long key', `${long}=x`],
+    ['a long prefix', `${long}/name=x`],
+    ['a long value', `tier=${long}`],
+    ['a long value in a set', `tier in (a,${long})`],
+    ['a long unexpected token', `tier=a ${long}`],
+    ['a long integer that is not one', `replicas>${long}`],
+    ['an operator without values', `${long} in ()`],
+  ]
+  for (const [name, input] of hostile) {
+    const err = t.throws(() => parseSelector(input), name)
+    t.type(err, SelectorError, name)
+    const message = (err as Error).message
+    t.ok(message.length < 700, `${name}: ${message.length} characters`)
+    t.match(message, `... (${input.length} characters)`, `${name}: says how long the input was`)
+  }
+})

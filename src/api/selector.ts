@@ -44,6 +44,13 @@ function tokenize(input: string): Token[] {
   return tokens
 }
 
+const SHOWN_CHARS = 200
+
+/** Input as quoted in an error: whole when short, cut after 200 characters (a URL may carry kilobytes). */
+export function shown(text: string): string {
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}... (${text.length} characters)` : text
+}
+
 const NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
@@ -52,10 +59,10 @@ function validateKey(key: string): string | undefined {
   const name = slash === -1 ? key : key.slice(slash + 1)
   if (slash !== -1) {
     const prefix = key.slice(0, slash)
-    if (prefix === '' || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) return `invalid label key "${key}": the prefix must be a lowercase DNS subdomain of at most 253 characters`
+    if (prefix === '' || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) return `invalid label key "${shown(key)}": the prefix must be a lowercase DNS subdomain of at most 253 characters`
   }
   if (name === '' || name.length > 63 || !NAME.test(name)) {
-    return `invalid label key "${key}": the name must be 1-63 characters, alphanumeric at both ends, with only '-', '_' or '.' between`
+    return `invalid label key "${shown(key)}": the name must be 1-63 characters, alphanumeric at both ends, with only '-', '_' or '.' between`
   }
   return undefined
 }
@@ -63,7 +70,7 @@ function validateKey(key: string): string | undefined {
 function validateValue(value: string): string | undefined {
   if (value === '') return undefined
   if (value.length > 63 || !NAME.test(value)) {
-    return `invalid label value "${value}": must be at most 63 characters, alphanumeric at both ends, with only '-', '_' or '.' between`
+    return `invalid label value "${shown(value)}": must be at most 63 characters, alphanumeric at both ends, with only '-', '_' or '.' between`
   }
   return undefined
 }
@@ -76,12 +83,12 @@ class Parser {
   private next(): Token { const t = this.peek(); this.i++; return t }
 
   private fail(tok: Token, expected: string): never {
-    const found = tok.kind === 'end' ? 'end of input' : `"${tok.text}"`
-    throw new SelectorError(`invalid label selector "${this.input}": at position ${tok.pos}: expected ${expected}, found ${found}`)
+    const found = tok.kind === 'end' ? 'end of input' : `"${shown(tok.text)}"`
+    throw new SelectorError(`invalid label selector "${shown(this.input)}": at position ${tok.pos}: expected ${expected}, found ${found}`)
   }
 
   private check(msg: string | undefined): void {
-    if (msg !== undefined) throw new SelectorError(`invalid label selector "${this.input}": ${msg}`)
+    if (msg !== undefined) throw new SelectorError(`invalid label selector "${shown(this.input)}": ${msg}`)
   }
 
   parse(): Requirement[] {
@@ -159,7 +166,7 @@ class Parser {
       if (t.kind !== ',') this.fail(t, '"," or ")"')
     }
     if (values.length === 1 && values[0] === '' ) {
-      throw new SelectorError(`invalid label selector "${this.input}": "${op}" needs at least one value`)
+      throw new SelectorError(`invalid label selector "${shown(this.input)}": "${op}" needs at least one value`)
     }
     return [...new Set(values)].sort()
   }

@@ -30,7 +30,8 @@ export function authenticateRequestHeader(req: IncomingMessage, opts: RequestHea
   const username = firstValue(headers, opts.usernameHeaders)
   if (username === undefined || username === '') return { kind: 'none' }
   const groups = opts.groupHeaders.flatMap((h) => headers[h.toLowerCase()] ?? [])
-  const extra: Record<string, string[]> = {}
+  // A Map: the keys come from header names, and `__proto__` or `constructor` must be keys like any other.
+  const extra = new Map<string, string[]>()
   for (const [name, values] of Object.entries(headers)) {
     const prefix = opts.extraHeaderPrefixes.find((p) => name.startsWith(p.toLowerCase()))
     if (prefix === undefined || values === undefined) continue
@@ -40,9 +41,9 @@ export function authenticateRequestHeader(req: IncomingMessage, opts: RequestHea
     } catch {
       return { kind: 'rejected', reason: `malformed extra header ${name}` }
     }
-    extra[key.toLowerCase()] = [...(extra[key.toLowerCase()] ?? []), ...values]
+    extra.set(key.toLowerCase(), [...(extra.get(key.toLowerCase()) ?? []), ...values])
   }
-  return { kind: 'user', user: { username, groups, extra } }
+  return { kind: 'user', user: { username, groups, extra: Object.fromEntries(extra) } }
 }
 
 // The peer certificate cannot change within a TLS connection, so its verdict is kept per socket (a kept-alive

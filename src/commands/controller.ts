@@ -19,6 +19,7 @@ import { RemediationLoop } from '../remediation/remediation-loop.js'
 import { Remediator, type RoundResult } from '../remediation/reconcile.js'
 import { startTelemetryServer, type RunningServer } from '../server/https.js'
 import { kubeWorkloadPods, type WorkloadPodLister } from '../remediation/workload-pods.js'
+import { readServingFiles } from '../server/tls.js'
 
 // `foresight controller`: the remediation loop (remediation/remediation-loop.ts) with what it reads and writes through.
 // Policies come from the cluster (informer), pod scores through kube-apiserver from the adapter, and every
@@ -122,8 +123,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
       receiver = await startAlertReceiver({
         host: cfg.alerts.host,
         port: cfg.alerts.port,
-        certPem: readFileSync(cfg.alerts.certFile, 'utf8'),
-        keyPem: readFileSync(cfg.alerts.keyFile, 'utf8'),
+        ...readServingFiles(cfg.alerts.certFile, cfg.alerts.keyFile),
         ...(cfg.alerts.bearerTokenFile !== undefined ? { bearerTokenFile: cfg.alerts.bearerTokenFile } : {}),
         ...(cfg.alerts.clientCAFile !== undefined ? { clientCAPem: readFileSync(cfg.alerts.clientCAFile, 'utf8'), clientNames: cfg.alerts.clientNames } : {}),
         certFiles: { certFile: cfg.alerts.certFile, keyFile: cfg.alerts.keyFile, reloadIntervalMs: cfg.alerts.reloadIntervalMs },

@@ -73,7 +73,7 @@ const sourceSchema = z.discriminatedUnion('kind', [replaySourceSchema, prometheu
 
 const policiesSchema = z.strictObject({
   source: z.enum(['file', 'kubernetes']).default('file').describe('Where ForesightPolicies come from: a YAML file, or the cluster'),
-  file: filePath().optional().describe('Policy file (YAML, one or more documents); unset uses the bundled demo policy'),
+  file: filePath().optional().describe('Policy file (YAML, one or more documents; `[]` for none: a file with no document is refused, as while it is being rewritten); unset uses the bundled demo policy'),
   namespace: z.string().min(1).optional().describe('Only watch policies in this namespace (kubernetes source); unset watches all'),
 })
 

@@ -101,7 +101,7 @@ t.test('dampen: the scale-down allowance accumulates between 15 s refreshes', as
 t.test('onFailure', async (t) => {
   const base: FailureInputs = {
     consecutiveFailures: 1,
-    lastGood: { replicas: 7, dataTimeMs: 0 },
+    lastGood: { replicas: 7, dataTimeMs: 0, refreshedAtMs: 0 },
     nowMs: 60_000,
     maxStalenessSeconds: 120,
     fallback: { failureThreshold: 3, behavior: 'currentReplicasIfHigher' },

@@ -37,6 +37,10 @@ class TraceReader implements HistoryReader {
   rejecting = false
   /** Per policy: samples before this time are absent (a new workload). */
   bornAtMs = new Map<string, number>()
+  /** Per policy: samples from this time on are absent (the series stops, Prometheus answers without error). */
+  diedAtMs = new Map<string, number>()
+  /** Per policy: added to every sample (a load query that subtracts). */
+  offset = new Map<string, number>()
   async read(policies: readonly Policy[], range: { startMs: number; endMs: number; stepSeconds: number }): Promise<Map<string, WindowResult>> {
     this.calls++
     if (this.rejecting) throw new TypeError("Cannot read properties of undefined (reading 'values')")
@@ -51,7 +55,8 @@ class TraceReader implements HistoryReader {
         const ts = range.startMs + i * stepMs
         // Steps shorter than the trace's minute repeat its value.
         const idx = Math.floor((ts - trace.startMs) / trace.stepMs)
-        values[i] = ts < (this.bornAtMs.get(key) ?? -Infinity) || idx < 0 || idx >= rps.length ? NaN : rps[idx] ?? NaN
+        const absent = ts < (this.bornAtMs.get(key) ?? -Infinity) || ts >= (this.diedAtMs.get(key) ?? Infinity)
+        values[i] = absent || idx < 0 || idx >= rps.length ? NaN : (rps[idx] ?? NaN) + (this.offset.get(key) ?? 0)
       }
       out.set(key, { ok: true, window: { values, startMs: range.startMs, stepMs } })
     }
@@ -137,6 +142,95 @@ t.test('failures: last good value while fresh, then the fallback, never a made-u
   t.equal(engine.result('default/flaky')?.reason, 'Predicted', 'recovers with the data')
 })
 
+t.test('a policy that never had a good value serves its fallback stamped with the refresh time, not 1970', async (t) => {
+  const now = start + 7_000
+  const reader = new TraceReader()
+  reader.failing.add('default/never')
+  const engine = new Engine({ model, history: reader, log, now: () => now })
+  await engine.refresh([policy('never', { fallback: { failureThreshold: 3, behavior: 'static', replicas: 9 } })])
+  t.match(engine.result('default/never'), { desiredReplicas: 9, reason: 'Fallback', dataTimeMs: now })
+  const source = new EngineMetricProvider(engine)
+  source.markRefreshed()
+  const served = source.query('default', 'foresight_desired_replicas')
+  t.same(served.state === 'ok' ? served.items.map((i) => i.timestamp.getTime()) : served, [now])
+})
+
+t.test('a series that simply stops goes through the documented sequence: StaleValue, then Fallback', async (t) => {
+  // Default staleness (120 s) and step (60 s), refreshed every 15 s; Prometheus answers, without the series.
+  let now = start
+  const reader = new TraceReader()
+  const engine = new Engine({ model, history: reader, log, now: () => now, refreshIntervalMs: 15_000 })
+  const p = policy('stops', { fallback: { failureThreshold: 3, behavior: 'static', replicas: 9 } })
+  await engine.refresh([p])
+  reader.diedAtMs.set('default/stops', start + 60_000)
+  const reasons: string[] = []
+  for (let i = 0; i < 40; i++) {
+    now += 15_000
+    await engine.refresh([p])
+    const r = engine.result('default/stops')
+    if (r !== undefined && reasons.at(-1) !== r.reason) reasons.push(r.reason)
+  }
+  t.same(reasons, ['Predicted', 'StaleValue', 'Fallback'])
+  t.match(engine.result('default/stops'), { desiredReplicas: 9, explain: { errors: ['load history: no sample in the last minutes'] } })
+})
+
+t.test('staleness counts from the last good refresh, so StaleValue is reached whatever stepSeconds is', async (t) => {
+  let now = start + 9 * 60_000 // 9 minutes into a 10-minute step: the step-aligned data time is 9 minutes old
+  const reader = new TraceReader()
+  const engine = new Engine({ model, history: reader, log, now: () => now })
+  const p = policy('coarse', { stepSeconds: 600, horizonSeconds: 600, historySeconds: 36_000, maxStalenessSeconds: 60, fallback: { failureThreshold: 3, behavior: 'static', replicas: 9 } })
+  await engine.refresh([p])
+  const good = engine.result('default/coarse')
+  t.equal(good?.reason, 'Predicted')
+  reader.failing.add('default/coarse')
+  now += 15_000
+  await engine.refresh([p])
+  t.match(engine.result('default/coarse'), { reason: 'StaleValue', desiredReplicas: good?.desiredReplicas, dataTimeMs: good?.dataTimeMs })
+  now += 60_000
+  await engine.refresh([p])
+  t.match(engine.result('default/coarse'), { reason: 'Fallback', desiredReplicas: 9 }, 'then the fallback, maxStalenessSeconds after the good refresh')
+})
+
+t.test('the currentReplicas fallbacks serve the live count clamped to minReplicas..maxReplicas', async (t) => {
+  const cases: Array<[string, number, 'currentReplicas' | 'currentReplicasIfHigher', number]> = [
+    ['above maxReplicas', 500, 'currentReplicas', 60],
+    ['above maxReplicas, if higher', 500, 'currentReplicasIfHigher', 60],
+    ['below minReplicas (scaled to zero)', 0, 'currentReplicas', 3],
+    ['below minReplicas, if higher', 1, 'currentReplicasIfHigher', 3],
+    ['within the bounds', 12, 'currentReplicas', 12],
+  ]
+  for (const [name, live, behavior, want] of cases) {
+    const reader = new TraceReader()
+    reader.failing.add('default/live')
+    const engine = new Engine({ model, history: reader, log, now: () => start, currentReplicas: async () => live })
+    await engine.refresh([policy('live', { minReplicas: 3, maxReplicas: 60, fallback: { failureThreshold: 1, behavior } })])
+    t.match(engine.result('default/live'), { reason: 'Fallback', desiredReplicas: want }, name)
+  }
+})
+
+t.test('a load query that returns negative values fails the refresh with the reason; it is never served as a load', async (t) => {
+  let now = start
+  const reader = new TraceReader()
+  const engine = new Engine({ model, history: reader, log, now: () => now })
+  const p = policy('negative', { fallback: { failureThreshold: 2, behavior: 'static', replicas: 9 } })
+  await engine.refresh([p])
+  const good = engine.result('default/negative')
+  t.equal(good?.reason, 'Predicted')
+  reader.offset.set('default/negative', -1_000)
+  now += 15_000
+  await engine.refresh([p])
+  const r = engine.result('default/negative')
+  t.match(r, { reason: 'StaleValue', desiredReplicas: good?.desiredReplicas, observedLoad: undefined, message: /^serving the last good value after 1 failed refresh\(es\): load history: the load query returned a negative value \(-9\d\d\.\d\); a load is never negative$/ })
+  t.same(r?.explain.errors.length, 1)
+  now += 15_000
+  await engine.refresh([p])
+  t.match(engine.result('default/negative'), { reason: 'Fallback', desiredReplicas: 9 })
+  // A brand-new policy whose load is negative from the start: no ColdStart from it either.
+  reader.offset.set('default/born-negative', -1_000)
+  await engine.refresh([policy('born-negative', { fallback: { failureThreshold: 3, behavior: 'static', replicas: 4 } })])
+  t.match(engine.result('default/born-negative'), { reason: 'Fallback', desiredReplicas: 4, observedLoad: undefined })
+})
+
 t.test('the metric source serves cached results by namespace with their labels', async (t) => {
   const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
   const source = new EngineMetricProvider(engine)
@@ -172,6 +266,34 @@ t.test('policies listed but not refreshed yet are pending, so a selector naming 
   t.same(narrowed(['new']), { state: 'ok', items: [], pending: [{ 'foresight.dev/policy': 'new' }], pendingLaterKeys: ['foresight.dev/reason'] })
   t.same(narrowed(['ghost', 'solo']), { state: 'ok', items: [] }, 'unknown here, or in another namespace: no series, nothing pending')
   t.match(narrowed(['web', 'new']), { state: 'ok', items: [{ labels: { 'foresight.dev/policy': 'web' } }], pending: [{ 'foresight.dev/policy': 'new' }] })
+})
+
+t.test('while a policy is served from its failure path its data series are pending (503), like a policy without data', async (t) => {
+  let now = start
+  const reader = new TraceReader()
+  const engine = new Engine({ model, history: reader, log, now: () => now, currentReplicas: async () => 4 })
+  const policies = [
+    policy('healthy'),
+    policy('stale', { fallback: { failureThreshold: 3, behavior: 'static', replicas: 9 } }),
+    policy('fallen', { fallback: { failureThreshold: 1, behavior: 'static', replicas: 9 } }),
+    policy('current', { fallback: { failureThreshold: 1, behavior: 'currentReplicas' } }),
+  ]
+  await engine.refresh(policies)
+  for (const name of ['stale', 'fallen', 'current']) reader.failing.add(`default/${name}`)
+  now += 15_000
+  await engine.refresh(policies)
+  t.same(policies.map((p) => engine.result(policyKey(p))?.reason), ['Predicted', 'StaleValue', 'Fallback', 'Fallback'])
+  const source = new EngineMetricProvider(engine, listedOf(policies))
+  source.markRefreshed()
+  for (const metric of [METRIC.forecastLoad, METRIC.observedLoad, METRIC.anomalyScore]) {
+    const r = source.query('default', metric)
+    t.equal(r.state, 'ok', metric)
+    if (r.state !== 'ok') continue
+    t.same([...new Set(r.items.map((i) => i.labels['foresight.dev/policy']))], ['healthy'], `${metric}: served for the healthy policy`)
+    t.same(r.pending?.map((l) => l['foresight.dev/policy']).sort(), ['current', 'fallen', 'stale'], `${metric}: pending for every failing one`)
+  }
+  const desired = source.query('default', METRIC.desiredReplicas)
+  t.equal(desired.state === 'ok' ? desired.pending : 'not ok', undefined, 'the replica count itself is served')
 })
 
 t.test('an API answer narrowed to the policies the selector names is the one a full scan gives', async (t) => {
@@ -340,7 +462,8 @@ t.test('inference failure: the affected policies go stale then fall back, with a
   source.markRefreshed()
   const served = source.query('default', 'foresight_desired_replicas')
   t.same(served.state === 'ok' ? served.items.map((i) => [i.labels['foresight.dev/policy'], i.labels['foresight.dev/reason'], i.value]).sort() : [], [['api', 'StaleValue', api], ['fresh', 'ColdStart', engine.result('default/fresh')?.desiredReplicas], ['web', 'StaleValue', web]])
-  t.same(source.query('default', 'foresight_forecast_load'), { state: 'ok', items: [] }, 'no forecasts from a failed inference')
+  t.same(source.query('default', 'foresight_forecast_load'), { state: 'ok', items: [], pending: [{ 'foresight.dev/policy': 'web' }, { 'foresight.dev/policy': 'api' }], pendingLaterKeys: ['quantile', 'horizon'] },
+    'no forecasts from a failed inference: the failing policies are pending (503)')
 
   // api: the data behind its last good value is older than maxStalenessSeconds (30 s) -> its fallback.
   now += 30_000

@@ -5,7 +5,7 @@ import { allocateBatch, HORIZON_STEPS, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASON
 import type { LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { dampen, EMPTY_DAMPING, type DampingState } from './damping.js'
-import { onFailure, servedText } from './fallback.js'
+import { onFailure, servedText, type LastGood } from './fallback.js'
 import { ResultCache, type CommittedResult } from './result-cache.js'
 import { recommend } from './replicas.js'
 import { bridgeGaps, fillTail, latestFinite } from './series.js'
@@ -43,7 +43,7 @@ export const SERVING_SCORER: ScorerOptions = {
 interface PolicyState {
   damping: DampingState
   failures: number
-  lastGood?: { replicas: number; dataTimeMs: number }
+  lastGood?: LastGood
   scorer: OnlineAnomalyScorer
   /** Origin of the horizon-1 forecast the scorer is waiting to compare with the next sample. */
   expectingMs?: number
@@ -284,6 +284,14 @@ export class Engine implements ServingEngine {
   private pack(p: Prepared, batch: ReturnType<typeof allocateBatch>, slot: number): boolean {
     if (p.recent === undefined) return false
     const values = Float64Array.from(p.recent.values)
+    // A load is never negative (a query subtracting counters, deriv, an offset gone wrong): such data is not
+    // forecast from nor served as a load, the refresh fails with the reason.
+    const lowest = values.reduce((min, v) => (v < min ? v : min), 0)
+    if (lowest < 0) {
+      p.errors.push(`load history: the load query returned a negative value (${lowest.toPrecision(4)}); a load is never negative`)
+      p.failed = true
+      return false
+    }
     const real = values.reduce((n, v) => n + (Number.isFinite(v) ? 1 : 0), 0)
     const latest = latestFinite(values, MAX_TAIL_FILL_STEPS + 1)
     if (latest !== undefined) p.observed = { value: latest.value, timeMs: p.tEndMs - latest.age * p.recent.stepMs }
@@ -321,17 +329,19 @@ export class Engine implements ServingEngine {
     const spec = p.policy.spec
     s.failures++
     p.explain.failures = s.failures
-    const current = spec.fallback.behavior === 'static' ? undefined : await this.currentReplicas(p.policy)
+    const live = spec.fallback.behavior === 'static' ? undefined : await this.currentReplicas(p.policy)
+    // The live count may be anything (a manual scale, another controller): what is served stays within the bounds.
+    const current = live === undefined ? undefined : Math.min(spec.maxReplicas, Math.max(spec.minReplicas, live))
     const d = onFailure({ consecutiveFailures: s.failures, nowMs, maxStalenessSeconds: spec.maxStalenessSeconds, fallback: spec.fallback, ...(s.lastGood !== undefined ? { lastGood: s.lastGood } : {}), ...(current !== undefined ? { currentReplicas: current } : {}) })
     const message = d.kind === 'serve' ? `${servedText(d)} after ${s.failures} failed refresh(es): ${p.errors.join('; ')}` : `no data to compute from: ${p.errors.join('; ')}`
     this.opts.log.warn({ policy: p.key, failures: s.failures, errors: p.errors, reason: d.reason }, 'policy refresh failed')
-    this.commit(p.key, { ...this.base(p, nowMs), explain: p.explain, ...(d.kind === 'serve' ? { desiredReplicas: d.replicas } : {}), reason: d.reason, message, dataTimeMs: s.lastGood?.dataTimeMs ?? 0 })
+    this.commit(p.key, { ...this.base(p, nowMs), explain: p.explain, ...(d.kind === 'serve' ? { desiredReplicas: d.replicas } : {}), reason: d.reason, message, dataTimeMs: d.reason === 'StaleValue' && s.lastGood !== undefined ? s.lastGood.dataTimeMs : nowMs })
   }
 
   /** Computes one policy's result and only then commits it with its state, so an error leaves nothing half-applied. */
   private async finish(p: Prepared, quantiles: Float32Array, nowMs: number, signals: PodSignals | { error: string } | undefined): Promise<void> {
     if (p.observed === undefined || p.failed === true) {
-      if (p.observed === undefined && p.recent !== undefined) p.explain.errors.push('load history: no sample in the last minutes')
+      if (p.observed === undefined && p.recent !== undefined && p.failed !== true) p.explain.errors.push('load history: no sample in the last minutes')
       return this.fail(p, nowMs)
     }
     const s = this.state(p.key)
@@ -380,7 +390,7 @@ export class Engine implements ServingEngine {
     }
     s.failures = 0
     s.damping = damped.state
-    s.lastGood = { replicas: damped.served, dataTimeMs: observed.timeMs }
+    s.lastGood = { replicas: damped.served, dataTimeMs: observed.timeMs, refreshedAtMs: nowMs }
     this.commit(p.key, result)
   }
 

@@ -1,15 +1,31 @@
 // What to serve when a refresh fails. Never a value computed from bad data: the last good value while it is
 // fresh, then the policy's fallback once failures have lasted long enough.
 
+import type { ResultReason } from '../names.js'
+
+/** The reasons of a result served from the failure path: the policy's data is not available now. */
+export const FAILURE_REASONS: ReadonlySet<ResultReason> = new Set<ResultReason>(['StaleValue', 'Fallback', 'NoData'])
+
 export interface FallbackSpec {
   failureThreshold: number
   behavior: 'static' | 'currentReplicas' | 'currentReplicasIfHigher'
   replicas?: number
 }
 
+/** The last good value, with when its data was sampled and when the refresh that computed it ran. */
+export interface LastGood {
+  replicas: number
+  dataTimeMs: number
+  /**
+   * Staleness counts from here, not from the data time: the data time is step-aligned and can already be steps old
+   * at a good refresh (a tail of missing scrapes is carried forward), which would skip StaleValue altogether.
+   */
+  refreshedAtMs: number
+}
+
 export interface FailureInputs {
   consecutiveFailures: number
-  lastGood?: { replicas: number; dataTimeMs: number }
+  lastGood?: LastGood
   nowMs: number
   maxStalenessSeconds: number
   /** The scale target's current replicas, when known. */
@@ -23,7 +39,7 @@ type FailureDecision =
 
 export function onFailure(i: FailureInputs): FailureDecision {
   const lastGood = i.lastGood
-  const fresh = lastGood !== undefined && i.nowMs - lastGood.dataTimeMs <= i.maxStalenessSeconds * 1000
+  const fresh = lastGood !== undefined && i.nowMs - lastGood.refreshedAtMs <= i.maxStalenessSeconds * 1000
   if (fresh && i.consecutiveFailures < i.fallback.failureThreshold) return { kind: 'serve', replicas: lastGood.replicas, reason: 'StaleValue' }
   const f = i.fallback
   const current = i.currentReplicas

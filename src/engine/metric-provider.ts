@@ -1,5 +1,6 @@
 import { type MetricItem, type MetricProvider, type QueryResult } from '../ports.js'
 import { LABEL, METRIC, METRIC_NAMES, POLICY_LABEL, SERIES_LABEL_KEYS, type MetricName } from '../names.js'
+import { FAILURE_REASONS } from './fallback.js'
 import type { PolicyResult, ServingEngine } from './types.js'
 
 type Render = (r: PolicyResult) => Array<{ value: number; labels: Record<string, string> }>
@@ -57,8 +58,9 @@ export class EngineMetricProvider implements MetricProvider {
     for (const r of results) {
       withResult.add(r.name)
       const rendered = render(r)
-      // Only a policy without data makes the answer "not ready"; one that simply has no such series does not.
-      if (rendered.length === 0 && r.desiredReplicas === undefined) pending.push({ [POLICY_LABEL]: r.name })
+      // Only a policy without data makes the answer "not ready" (also one served from its failure path: its
+      // forecast, observed load and scores come back with the data); one that simply has no such series does not.
+      if (rendered.length === 0 && (r.desiredReplicas === undefined || FAILURE_REASONS.has(r.reason))) pending.push({ [POLICY_LABEL]: r.name })
       for (const { value, labels } of rendered) {
         if (!Number.isFinite(value)) continue
         items.push({ metricName, labels: { [POLICY_LABEL]: r.name, ...labels }, value, timestamp: new Date(r.dataTimeMs), windowSeconds: r.explain.stepSeconds })

@@ -13,9 +13,9 @@ const STALENESS_S = 120
 t.test('a result is served as committed until no refresh has replaced it for maxStalenessSeconds plus an interval', async (t) => {
   // Committed at 0; lastGood's data is as old as the commit unless a case says otherwise.
   const cases: Array<{ name: string; ageMs: number; backstop?: Backstop; want: Partial<PolicyResult> }> = [
-    { name: 'fresh', ageMs: STALENESS_S * 1000 + INTERVAL_MS, backstop: { maxStalenessSeconds: STALENESS_S, fallback: { behavior: 'static', failureThreshold: 3, replicas: 2 }, failures: 0, lastGood: { replicas: 6, dataTimeMs: 0 } }, want: { reason: 'Predicted', desiredReplicas: 6 } },
-    { name: 'overdue, static fallback', ageMs: STALENESS_S * 1000 + INTERVAL_MS + 1, backstop: { maxStalenessSeconds: STALENESS_S, fallback: { behavior: 'static', failureThreshold: 3, replicas: 2 }, failures: 0, lastGood: { replicas: 6, dataTimeMs: 0 } }, want: { reason: 'Fallback', desiredReplicas: 2 } },
-    { name: 'overdue, current replicas unknown, last good too old', ageMs: 200_000, backstop: { maxStalenessSeconds: STALENESS_S, fallback: { behavior: 'currentReplicas', failureThreshold: 3 }, failures: 0, lastGood: { replicas: 6, dataTimeMs: 0 } }, want: { reason: 'NoData', desiredReplicas: undefined } },
+    { name: 'fresh', ageMs: STALENESS_S * 1000 + INTERVAL_MS, backstop: { maxStalenessSeconds: STALENESS_S, fallback: { behavior: 'static', failureThreshold: 3, replicas: 2 }, failures: 0, lastGood: { replicas: 6, dataTimeMs: 0, refreshedAtMs: 0 } }, want: { reason: 'Predicted', desiredReplicas: 6 } },
+    { name: 'overdue, static fallback', ageMs: STALENESS_S * 1000 + INTERVAL_MS + 1, backstop: { maxStalenessSeconds: STALENESS_S, fallback: { behavior: 'static', failureThreshold: 3, replicas: 2 }, failures: 0, lastGood: { replicas: 6, dataTimeMs: 0, refreshedAtMs: 0 } }, want: { reason: 'Fallback', desiredReplicas: 2 } },
+    { name: 'overdue, current replicas unknown, last good too old', ageMs: 200_000, backstop: { maxStalenessSeconds: STALENESS_S, fallback: { behavior: 'currentReplicas', failureThreshold: 3 }, failures: 0, lastGood: { replicas: 6, dataTimeMs: 0, refreshedAtMs: 0 } }, want: { reason: 'NoData', desiredReplicas: undefined } },
     { name: 'no backstop: never overdue', ageMs: 10 * 86_400_000, want: { reason: 'Predicted', desiredReplicas: 6 } },
   ]
   for (const c of cases) {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Policy } from '../policy/schema.js'
-import { onFailure, servedText } from './fallback.js'
+import { onFailure, servedText, type LastGood } from './fallback.js'
 import type { PolicyResult } from './types.js'
 
 /** What the staleness backstop needs of a policy, as of the commit of its result. */
@@ -8,7 +8,7 @@ export interface Backstop {
   maxStalenessSeconds: number
   fallback: Policy['spec']['fallback']
   failures: number
-  lastGood?: { replicas: number; dataTimeMs: number }
+  lastGood?: LastGood
 }
 
 /** A result as the API reads it, with what the backstop needs; plain data, so it crosses a thread as it is. */

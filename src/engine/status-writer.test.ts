@@ -82,3 +82,48 @@ t.test('forget drops the policies that no longer exist', async (t) => {
   t.equal(w.tracked, 1)
   t.equal(await w.write([result('a'), result('b'), result('c')], 0), 2, 'a and c are written again, b is unchanged')
 })
+
+t.test('while a policy fails, its status is rewritten at most once a minute, so it says how recent it is', async (t) => {
+  const client = new MemoryStatus()
+  const w = new StatusWriter(client, pino({ level: 'silent' }))
+  const failing = (n: number, atMs: number): PolicyResult => result('web', { reason: 'StaleValue', message: `serving the last good value after ${n} failed refresh(es): unable to query Prometheus`, computedAtMs: atMs })
+  t.equal(await w.write([result('web')], 0), 1)
+  const writes: number[] = []
+  // Refreshed every 15 s for five minutes, failing throughout.
+  for (let n = 1; n <= 20; n++) {
+    const atMs = n * 15_000
+    if (await w.write([failing(n, atMs)], atMs) === 1) writes.push(atMs)
+  }
+  t.same(writes, [15_000, 75_000, 135_000, 195_000, 255_000], 'the change at once, then once a minute')
+  t.match(client.status.get('default/web'), {
+    lastRefreshTime: new Date(255_000).toISOString(),
+    conditions: [{ type: 'Ready', reason: 'StaleValue', message: /after 17 failed refresh\(es\)/ }],
+  })
+  // Healthy again: written at once, then only on visible changes.
+  t.equal(await w.write([result('web', { computedAtMs: 300_000 })], 300_000), 1)
+  t.equal(await w.write([result('web', { computedAtMs: 400_000, message: 'forecast peak 1.2 needs 4' })], 400_000), 0)
+})
+
+t.test('with many policies failing, visible changes go first and the periodic rewrites take turns', async (t) => {
+  const client = new MemoryStatus()
+  const w = new StatusWriter(client, pino({ level: 'silent' }), 2)
+  const names = ['a', 'b', 'c', 'd', 'e']
+  const failing = (name: string, atMs: number): PolicyResult => result(name, { reason: 'StaleValue', message: `failing at ${atMs}`, computedAtMs: atMs })
+  let nowMs = 0
+  const round = async (over: (name: string) => PolicyResult): Promise<string[]> => {
+    const before = new Map(names.map((n) => [n, JSON.stringify(client.status.get(`default/${n}`))]))
+    await w.write(names.map(over), nowMs)
+    return names.filter((n) => JSON.stringify(client.status.get(`default/${n}`)) !== before.get(n))
+  }
+  for (; nowMs <= 30_000; nowMs += 15_000) await round((n) => failing(n, nowMs))
+  t.same(names.map((n) => client.status.get(`default/${n}`) !== undefined), [true, true, true, true, true], 'every policy written once, two per round')
+  const written: string[][] = []
+  for (nowMs = 60_000; nowMs <= 150_000; nowMs += 15_000) written.push(await round((n) => failing(n, nowMs)))
+  t.same(new Set(written.flat()), new Set(names), 'every failing policy is rewritten, not only the first ones')
+  // All five due again, and e recovering: its change is written first, whatever the order of the results.
+  nowMs += 60_000
+  const next = await round((n) => (n === 'e' ? result('e', { computedAtMs: nowMs }) : failing(n, nowMs)))
+  t.equal(next.length, 2)
+  t.ok(next.includes('e'), `the visible change is among this round's writes (${next.join(', ')})`)
+  t.match(client.status.get('default/e'), { conditions: [{ type: 'Ready', reason: 'Predicted' }] })
+})

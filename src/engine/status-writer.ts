@@ -1,11 +1,17 @@
 import type { Logger } from 'pino'
 import { isNotFound } from '../kube/client.js'
 import { setCondition, updatePolicyStatus, type StatusClient } from '../policy/status.js'
+import { FAILURE_REASONS } from './fallback.js'
 import type { PolicyResult } from './types.js'
 import type { ResultReason } from '../names.js'
 
 // Reports each policy's state in its status so `kubectl get fpol` and `kubectl describe` tell users what is
-// happening. Writes happen only when something a user would notice changed, never on every 15 s refresh.
+// happening. Writes happen when something a user would notice changed, never on every 15 s refresh; while a
+// policy fails, its status is also rewritten now and then, so that lastRefreshTime and the failure count in the
+// message say how recent it is.
+
+/** How often the status of a failing policy is rewritten when nothing else about it changed. */
+export const FAILING_REWRITE_MS = 60_000
 
 interface StatusView { ready: 'True' | 'False'; predicting: 'True' | 'False'; reason: ResultReason; message: string; desiredReplicas?: number; modelVersion: string }
 
@@ -25,52 +31,68 @@ function fingerprint(v: StatusView): string {
   return JSON.stringify([v.ready, v.predicting, v.reason, v.desiredReplicas, v.modelVersion])
 }
 
+interface Pending { r: PolicyResult; view: StatusView; fp: string }
+
 export class StatusWriter {
-  private readonly written = new Map<string, string>()
+  private readonly written = new Map<string, { fp: string; atMs: number }>()
   private running = false
 
   constructor(private readonly client: StatusClient, private readonly log: Logger, private readonly maxWritesPerRound = 50) {}
 
-  /** Writes the changed ones, at most maxWritesPerRound per call; the rest wait for the next round. */
+  /**
+   * Writes the changed ones, then the failing ones due for a rewrite (the longest unwritten first), at most
+   * maxWritesPerRound per call; the rest wait for the next round. Changes go first, so that with many policies
+   * failing at once the periodic rewrites never hold back a change a user would notice.
+   */
   async write(results: Iterable<PolicyResult>, nowMs: number): Promise<number> {
     if (this.running) return 0
     this.running = true
     let count = 0
     try {
+      const changed: Pending[] = []
+      const due: Array<Pending & { atMs: number }> = []
       for (const r of results) {
-        if (count >= this.maxWritesPerRound) break
         const view = statusView(r)
         const fp = fingerprint(view)
-        if (this.written.get(r.policy) === fp) continue
+        const last = this.written.get(r.policy)
+        if (last?.fp !== fp) changed.push({ r, view, fp })
+        else if (FAILURE_REASONS.has(r.reason) && nowMs - last.atMs >= FAILING_REWRITE_MS) due.push({ r, view, fp, atMs: last.atMs })
+      }
+      due.sort((a, b) => a.atMs - b.atMs)
+      for (const p of [...changed, ...due].slice(0, this.maxWritesPerRound)) {
         count++
-        try {
-          await updatePolicyStatus(this.client, { namespace: r.namespace, name: r.name }, (cur) => {
-            const now = new Date(nowMs)
-            let conditions = setCondition(cur.conditions ?? [], { type: 'Ready', status: view.ready, reason: view.reason, message: view.message }, now)
-            conditions = setCondition(conditions, { type: 'Predicting', status: view.predicting, reason: view.reason, message: view.message }, now)
-            return {
-              ...cur,
-              conditions: [...conditions],
-              ...(view.desiredReplicas !== undefined ? { desiredReplicas: view.desiredReplicas } : {}),
-              modelVersion: view.modelVersion,
-              lastRefreshTime: new Date(r.computedAtMs).toISOString(),
-            }
-          })
-          this.written.set(r.policy, fp)
-        } catch (err) {
-          if (isNotFound(err)) {
-            // The policy is gone (deleted since this refresh): a policy re-created under the same name must be written.
-            this.written.delete(r.policy)
-            this.log.debug({ policy: r.policy }, 'policy not found while writing its status')
-          } else {
-            this.log.warn({ policy: r.policy, err: (err as Error).message }, 'unable to write policy status')
-          }
-        }
+        await this.writeOne(p, nowMs)
       }
     } finally {
       this.running = false
     }
     return count
+  }
+
+  private async writeOne({ r, view, fp }: Pending, nowMs: number): Promise<void> {
+    try {
+      await updatePolicyStatus(this.client, { namespace: r.namespace, name: r.name }, (cur) => {
+        const now = new Date(nowMs)
+        let conditions = setCondition(cur.conditions ?? [], { type: 'Ready', status: view.ready, reason: view.reason, message: view.message }, now)
+        conditions = setCondition(conditions, { type: 'Predicting', status: view.predicting, reason: view.reason, message: view.message }, now)
+        return {
+          ...cur,
+          conditions: [...conditions],
+          ...(view.desiredReplicas !== undefined ? { desiredReplicas: view.desiredReplicas } : {}),
+          modelVersion: view.modelVersion,
+          lastRefreshTime: new Date(r.computedAtMs).toISOString(),
+        }
+      })
+      this.written.set(r.policy, { fp, atMs: nowMs })
+    } catch (err) {
+      if (isNotFound(err)) {
+        // The policy is gone (deleted since this refresh): a policy re-created under the same name must be written.
+        this.written.delete(r.policy)
+        this.log.debug({ policy: r.policy }, 'policy not found while writing its status')
+      } else {
+        this.log.warn({ policy: r.policy, err: (err as Error).message }, 'unable to write policy status')
+      }
+    }
   }
 
   /** Policies whose last written view is remembered. */

@@ -60,11 +60,41 @@ t.test('multi-document files, Lists and empty documents', async (t) => {
   t.equal(src.invalid().size, 0)
 })
 
-t.test('an empty file is a valid file with no policies', async (t) => {
-  const { src } = source('# policies go here\n')
+t.test('an empty set is an explicit empty list; a file with no document is refused', async (t) => {
+  for (const text of ['[]\n', '# policies go here\n[]\n', 'apiVersion: v1\nkind: List\nitems: []\n', '---\n[]\n---\n']) {
+    const { src } = source(text)
+    await src.start()
+    t.ok(src.ready(), JSON.stringify(text))
+    t.same(src.list(), [])
+  }
+  for (const text of ['', '\n', '   \n\t\n', '# policies go here\n', '---\n', '---\n---\n# nothing\n', '~\n', 'null\n']) {
+    const { src } = source(text)
+    await t.rejects(src.start(), /: the file holds no document \(write \[\] for an empty set\)$/, JSON.stringify(text))
+  }
+})
+
+t.test('a file truncated before it is rewritten keeps the last good set, as a broken file does', async (t) => {
+  const warnings: object[] = []
+  const logged = pino({ level: 'warn' }, { write: (line: string) => { warnings.push(JSON.parse(line) as object) } })
+  const file = join(dir, `p${++n}.yaml`)
+  writeFileSync(file, `${policyYaml('a')}---\n${policyYaml('b')}`)
+  const src = new FilePolicySource({ file, log: logged, pollIntervalMs: 60_000 })
+  t.teardown(() => src.close())
   await src.start()
-  t.ok(src.ready())
-  t.same(src.list(), [])
+  let changes = 0
+  src.onChange(() => changes++)
+  for (const text of ['', '\n', '# being rewritten\n']) {
+    rewrite(file, text)
+    t.equal(await src.check(), 'failed', JSON.stringify(text))
+    t.same(keys(src), ['default/a', 'default/b'])
+  }
+  t.equal(changes, 0)
+  t.match(warnings, [{ msg: 'unable to reload policies; keeping the previous set', problem: /holds no document/ }])
+  t.equal(warnings.length, 1, 'reported once while it stays empty')
+  rewrite(file, '[]\n')
+  t.equal(await src.check(), 'reloaded', 'an explicit empty list empties the set')
+  t.same(keys(src), [])
+  t.equal(changes, 1)
 })
 
 t.test('an invalid document is reported by name and skipped; the others are kept', async (t) => {
@@ -91,6 +121,41 @@ t.test('a later definition of the same policy wins, as with kubectl apply', asyn
   const { src } = source(`${policyYaml('a', 5)}---\n${policyYaml('a', 7)}`)
   await src.start()
   t.equal(src.list()[0]?.spec.maxReplicas, 7)
+})
+
+t.test('a later invalid definition of a served policy is refused with a log line; the earlier one is served', async (t) => {
+  const warnings: Array<Record<string, unknown>> = []
+  const logged = pino({ level: 'warn' }, { write: (line: string) => { warnings.push(JSON.parse(line) as Record<string, unknown>) } })
+  const file = join(dir, `p${++n}.yaml`)
+  writeFileSync(file, `${policyYaml('a', 5)}---\n${policyYaml('a', 0)}`)
+  const src = new FilePolicySource({ file, log: logged, pollIntervalMs: 60_000 })
+  t.teardown(() => src.close())
+  await src.start()
+  t.equal(src.list()[0]?.spec.maxReplicas, 5)
+  const why = 'a later definition was refused, the earlier one is served: spec.maxReplicas: Too small: expected number to be >=1; spec.minReplicas: must not exceed maxReplicas'
+  t.same([...src.invalid()], [['default/a', why]])
+  t.match(warnings, [{ msg: 'invalid policy skipped', policy: 'default/a', reason: why }])
+})
+
+t.test('one policy per workload, as the webhook admits them: a later policy for a targeted workload is refused', async (t) => {
+  const targeting = (name: string, target: string, namespace = 'default', kind = 'Deployment'): string =>
+    policyYaml(name, 10, namespace).replace(`scaleTargetRef: { name: ${name} }`, `scaleTargetRef: { name: ${target}, kind: ${kind} }`)
+  const cases: Array<[string, string, string[], Array<[string, RegExp]>]> = [
+    ['same workload', `${targeting('a', 'web')}---\n${targeting('b', 'web')}`, ['default/a'], [['default/b', /^spec\.scaleTargetRef: Deployment web is already targeted by ForesightPolicy a in namespace default$/]]],
+    ['three on one workload', `${targeting('a', 'web')}---\n${targeting('b', 'web')}---\n${targeting('c', 'web')}`, ['default/a'], [['default/b', /already targeted by ForesightPolicy a/], ['default/c', /already targeted by ForesightPolicy a/]]],
+    ['other namespace', `${targeting('a', 'web')}---\n${targeting('b', 'web', 'shop')}`, ['default/a', 'shop/b'], []],
+    ['other kind', `${targeting('a', 'web')}---\n${targeting('b', 'web', 'default', 'StatefulSet')}`, ['default/a', 'default/b'], []],
+    ['the same policy redefined', `${targeting('a', 'web')}---\n${targeting('a', 'web')}`, ['default/a'], []],
+    ['retargeted first, so the workload is free', `${targeting('a', 'web')}---\n${targeting('a', 'api')}---\n${targeting('b', 'web')}`, ['default/a', 'default/b'], []],
+    ['retargeted onto a targeted workload', `${targeting('a', 'web')}---\n${targeting('b', 'api')}---\n${targeting('b', 'web')}`, ['default/a', 'default/b'], [['default/b', /^a later definition was refused, the earlier one is served: spec\.scaleTargetRef: Deployment web is already targeted by ForesightPolicy a/]]],
+  ]
+  for (const [name, text, served, refused] of cases) {
+    const parsed = parsePolicyFile(text)
+    t.same([...parsed.valid.keys()].sort(), served, `${name}: served`)
+    t.same([...parsed.invalid.keys()].sort(), refused.map(([k]) => k), `${name}: refused`)
+    for (const [key, why] of refused) t.match(parsed.invalid.get(key), why, `${name}: ${key}`)
+  }
+  t.equal(parsePolicyFile(`${targeting('b', 'api')}---\n${targeting('b', 'web')}---\n${targeting('a', 'api')}`).valid.size, 2, 'a workload left by a redefinition is free again')
 })
 
 t.test('start rejects when the file is missing or not YAML', async (t) => {

@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml'
 import { policyKey, type Policy } from './schema.js'
 import type { PolicySource } from './source.js'
 import { PolicyStore } from './store.js'
+import { groupOf } from './findings.js'
 import { parseServablePolicy } from './validate.js'
 
 interface FileSourceOptions {
@@ -23,38 +24,63 @@ export class PolicyFileError extends Error {
   override name = 'PolicyFileError'
 }
 
+const EMPTY_FILE = 'the file holds no document (write [] for an empty set)'
+
 /**
  * Splits a YAML stream (`---` documents and/or `kind: List`) into valid and invalid policies. A YAML syntax error
- * anywhere rejects the whole file: a half-written file must not look like a file with fewer policies.
+ * anywhere rejects the whole file: a half-written file must not look like a file with fewer policies. So does a
+ * file with no content at all, the state between truncate and write: an intentionally empty set is an explicit
+ * empty list (`[]`, or `kind: List` with `items: []`).
  */
 export function parsePolicyFile(text: string): ParsedPolicies {
   // YAML 1.1 like kubectl, so a file means the same here as when applied to a cluster (a bare Off is a boolean).
   const docs = parseAllDocuments(text, { version: '1.1' })
-  if (!Array.isArray(docs)) return { valid: new Map(), invalid: new Map() }
+  if (!Array.isArray(docs)) throw new PolicyFileError(EMPTY_FILE)
   const objects: unknown[] = []
+  let documents = 0
   for (const doc of docs) {
     const error = doc.errors[0]
     if (error !== undefined) throw new PolicyFileError(`not valid YAML: ${error.message.split('\n')[0] ?? ''}`)
     const value: unknown = doc.toJS({ maxAliasCount: 100 })
     if (value === null || value === undefined) continue
+    documents++
     if (isList(value)) objects.push(...value.items)
+    else if (Array.isArray(value)) objects.push(...(value as unknown[]))
     else objects.push(value)
   }
+  if (documents === 0) throw new PolicyFileError(EMPTY_FILE)
   const valid = new Map<string, Policy>()
   const invalid = new Map<string, string>()
+  // Which accepted policy targets each workload: a lookup per document, not a scan of those before it.
+  const owners = new Map<string, Policy>()
   objects.forEach((obj, i) => {
-    const result = parseServablePolicy(obj)
+    // Applied in order, like kubectl apply -f through the admission webhook: a later definition of the same
+    // policy wins, and a policy for a workload another one already targets is refused.
+    let result = parseServablePolicy(obj)
+    const owner = result.ok ? owners.get(targetKey(result.policy)) : undefined
+    if (owner !== undefined && result.ok && owner.metadata.name !== result.policy.metadata.name) {
+      result = parseServablePolicy(obj, [{ name: owner.metadata.name, target: owner.spec.scaleTargetRef }])
+    }
     if (result.ok) {
       const key = policyKey(result.policy)
-      // Applied in order, like kubectl apply -f: a later definition of the same policy wins.
+      const old = valid.get(key)
+      if (old !== undefined) owners.delete(targetKey(old))
       valid.set(key, result.policy)
+      owners.set(targetKey(result.policy), result.policy)
       invalid.delete(key)
       return
     }
     const key = rawKey(obj) ?? `(object ${i + 1})`
-    if (!valid.has(key)) invalid.set(key, result.errors.join('; '))
+    // The webhook would refuse the update and keep the policy as it was: said so, not dropped in silence.
+    invalid.set(key, `${valid.has(key) ? 'a later definition was refused, the earlier one is served: ' : ''}${result.errors.join('; ')}`)
   })
   return { valid, invalid }
+}
+
+/** A workload as the webhook's one-policy-per-workload rule tells them apart (sameTarget). */
+function targetKey(p: Policy): string {
+  const ref = p.spec.scaleTargetRef
+  return JSON.stringify([p.metadata.namespace, groupOf(ref.apiVersion), ref.kind, ref.name])
 }
 
 function isList(value: unknown): value is { items: unknown[] } {

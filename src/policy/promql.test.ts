@@ -46,3 +46,34 @@ t.test('the snippet is bounded', async (t) => {
   t.equal(r.ok, false)
   if (!r.ok) t.ok(r.message.length < 100, r.message)
 })
+
+t.test('hostile queries: an oversized one is refused before parsing; the longest allowed ones parse in bounded time', async (t) => {
+  const limit = 4096
+  const oversized: ReadonlyArray<[string, string]> = [
+    ['one character too many', 'x'.repeat(limit + 1)],
+    ['300 KB chain of additions', `${'a+'.repeat(150_000)}a`],
+    ['1 MB of one name', 'x'.repeat(1 << 20)],
+    ['100 K open parentheses', '('.repeat(100_000)],
+    ['blank beyond the limit', ' '.repeat(limit + 1)],
+  ]
+  for (const [name, q] of oversized) {
+    const started = performance.now()
+    t.same(checkPromQL(q), { ok: false, message: `longer than ${limit} characters` }, name)
+    t.ok(performance.now() - started < 50, `${name}: answered without parsing`)
+  }
+  const atLimit: ReadonlyArray<[string, string]> = [
+    ['chain of additions', `${'a+'.repeat(limit / 2 - 1)}a`],
+    ['nested parentheses', `${'('.repeat(limit / 2)}${')'.repeat(limit / 2)}`],
+    ['open parentheses', '('.repeat(limit)],
+    ['unary minus', `${'-'.repeat(limit - 1)}a`],
+    ['open braces', '{'.repeat(limit)],
+    ['nested sums', `${'sum('.repeat(819)}a${')'.repeat(819)}`],
+    ['power chain', `${'a^'.repeat(limit / 2 - 1)}a`],
+  ]
+  for (const [name, q] of atLimit) {
+    t.ok(q.length <= limit, `${name}: within the limit`)
+    const started = performance.now()
+    t.doesNotThrow(() => checkPromQL(q), name)
+    t.ok(performance.now() - started < 1_000, `${name}: parsed in bounded time`)
+  }
+})

@@ -1,4 +1,5 @@
 import { parser } from '@prometheus-io/lezer-promql'
+import { MAX_QUERY_CHARS } from '../policy/schema.js'
 
 type PromQLCheck = { ok: true } | { ok: false; message: string }
 
@@ -10,6 +11,9 @@ const SNIPPET_CHARS = 20
  * Semantics (a range vector where an instant vector is wanted) are left to Prometheus at query time.
  */
 export function checkPromQL(query: string): PromQLCheck {
+  // Measured before parsing: the parser's time grows with the input (a megabyte blocks the event loop for
+  // seconds) and a long enough chain of operators overflows its stack.
+  if (query.length > MAX_QUERY_CHARS) return { ok: false, message: `longer than ${MAX_QUERY_CHARS} characters` }
   if (query.trim() === '') return { ok: false, message: 'empty query' }
   const tree = parser.parse(query)
   let errorAt: number | undefined

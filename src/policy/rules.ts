@@ -1,5 +1,5 @@
 import { HORIZON_STEPS, RECENT_STEPS } from '../forecast/windows.js'
-import type { Policy } from './schema.js'
+import { MAX_QUERY_CHARS, type Policy } from './schema.js'
 import { checkPromQL } from './promql.js'
 import { sameTarget, toFindings, type Finding, type Findings, type PolicySummary } from './findings.js'
 
@@ -35,7 +35,8 @@ function queryDenials(spec: unknown): string[] {
   const at = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined)
   return QUERY_PATHS.flatMap(([group, field]) => {
     const q = at(at(spec, group), field)
-    if (typeof q !== 'string') return []
+    // An oversized query is the schema's to report, once; it is not parsed.
+    if (typeof q !== 'string' || q.length > MAX_QUERY_CHARS) return []
     const r = checkPromQL(q)
     return r.ok ? [] : [`spec.${group}.${field}: invalid PromQL: ${r.message}`]
   })

@@ -9,7 +9,9 @@ export const KIND = 'ForesightPolicy'
 export const PLURAL = 'foresightpolicies'
 
 const name = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase RFC 1123 name')
-const promql = z.string().min(1).max(4096)
+/** Longest PromQL query a policy may hold; also what checkPromQL parses at most. */
+export const MAX_QUERY_CHARS = 4096
+const promql = z.string().min(1).max(MAX_QUERY_CHARS)
 
 export const scaleTargetRefSchema = z.strictObject({
   apiVersion: z.string().min(1).default('apps/v1').describe('API version of the scaled workload'),

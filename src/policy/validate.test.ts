@@ -69,3 +69,21 @@ t.test('a policy file lists a broken query together with the schema errors, as t
   t.match(r.errors.at(-1), /^spec\.load\.query: invalid PromQL: /)
   t.same(parseServablePolicy(withSpec({ maxReplicas: 0 })), parsePolicy(withSpec({ maxReplicas: 0 })), 'valid queries add nothing')
 })
+
+t.test('an oversized query is reported by the schema once and never parsed (file source, backtest)', async (t) => {
+  const chain = `${'a+'.repeat(150_000)}a`
+  const cases: Array<[string, unknown]> = [
+    ['load query', withSpec({ load: { query: chain, capacityPerReplica: 1 } })],
+    ['pod signal query', withSpec({ podSignals: { errorRatioQuery: 'x'.repeat(1 << 20) } })],
+  ]
+  for (const [name, input] of cases) {
+    const started = performance.now()
+    const r = parseServablePolicy(input)
+    t.ok(performance.now() - started < 200, `${name}: answered without parsing`)
+    t.equal(r.ok, false, name)
+    if (!r.ok) {
+      t.equal(r.errors.length, 1, name)
+      t.match(r.errors[0], /^spec\.(load\.query|podSignals\.errorRatioQuery): Too big: expected string to have <=4096 characters$/, name)
+    }
+  }
+})

@@ -65,23 +65,55 @@ export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: 
 /** Longest path segment the router accepts: a metric name may be a DNS subdomain (253). */
 export const MAX_PATH_SEGMENT_LENGTH = 253
 
+/** Connections being closed after a parse error: Node keeps feeding their parser, and each error comes back here. */
+const closing = new WeakSet<Duplex>()
+/** A connection closing after a parse error is cut off after this, whatever is still in flight or unread. */
+const CLOSE_GRACE_MS = 30_000
+
+type ServingSocket = Duplex & { _httpMessage?: (NodeJS.EventEmitter & { writableEnded?: boolean }) | null }
+
+/** Calls `then` once the responses already in flight on `socket` (pipelined requests parsed before) are sent. */
+function afterInFlight(socket: ServingSocket, then: () => void): void {
+  // Node hands the socket to the next queued response before the finished one emits close.
+  const current = socket._httpMessage
+  if (current === undefined || current === null) {
+    then()
+    return
+  }
+  current.once('close', () => afterInFlight(socket, then))
+}
+
 /**
  * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses before any route (headers beyond the
- * limit, malformed HTTP, too slow) gets a Status body like every other error, not Fastify's own JSON.
+ * limit, malformed HTTP, too slow) gets a Status body like every other error, not Fastify's own JSON. Requests
+ * pipelined before it are answered first, in order, and the connection is then closed: also when Node's parser
+ * gives up on a long pipeline (HPE_PAUSED), where what was not parsed is left for the client to send again.
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  if (err.code === 'ECONNRESET' || socket.destroyed || closing.has(socket)) return
   const [code, message] = err.code === 'HPE_HEADER_OVERFLOW'
     ? [431, 'the request headers exceed the server\'s limit']
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request was not received in time'] : [400, 'the request is not valid HTTP']
   const body = JSON.stringify(statusBody(code, message))
-  // A response still in flight on this connection (pipelining) owns the socket: writing now would land inside it
-  // or answer the wrong request, so the connection is only closed. Node's own handler checks the same field.
-  const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage
-  if (socket.writable && (inFlight === undefined || inFlight === null)) {
-    socket.write(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  const answer = (): void => {
+    if (socket.writable) socket.write(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
   }
-  socket.destroy(err)
+  const inFlight = (socket as ServingSocket)._httpMessage
+  if (inFlight === undefined || inFlight === null) {
+    answer()
+    socket.destroy(err)
+    return
+  }
+  // Writing now would land inside the response in flight, and destroying the socket would drop it and those
+  // queued behind it: they are sent first, then the answer to this one (a pipeline Node gave up on is no
+  // client's fault: nothing), then the connection is half-closed, so that what the client still sends is read
+  // (a close with unread data is a reset, which can make the client drop the answers it was sent).
+  closing.add(socket)
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref()
+  afterInFlight(socket, () => {
+    if (err.code !== 'HPE_PAUSED') answer()
+    socket.end()
+  })
 }
 
 /** Every method but the reads this API serves (GET, and HEAD which Fastify adds): 405 on the paths given below. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createSecureContext, type SecureContextOptions, type Server as TlsServer } from 'node:tls'
 import type { Logger } from 'pino'
@@ -23,12 +24,24 @@ export function readServingFiles(certFile: string, keyFile: string): { certPem: 
   } catch (err) {
     throw new TlsLoadError(`unable to read serving certificate: ${(err as NodeJS.ErrnoException).code ?? 'read error'}`)
   }
+  // Node treats an empty cert or key as absent and builds a context that fails every handshake; a file caught
+  // between truncate and write during a rotation looks exactly like this.
+  if (certPem.trim() === '') throw new TlsLoadError(`unable to load serving certificate: ${certFile} is empty`)
+  if (keyPem.trim() === '') throw new TlsLoadError(`unable to load serving certificate: ${keyFile} is empty`)
   try {
     createSecureContext({ cert: certPem, key: keyPem })
   } catch (err) {
     throw new TlsLoadError(`unable to load serving certificate: ${(err as Error).message}`)
   }
   return { certPem, keyPem }
+}
+
+function digestOf(file: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex')
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'unreadable'
+  }
 }
 
 export function secureContextOptions(m: ServingMaterial): SecureContextOptions {
@@ -52,6 +65,8 @@ export class CertReloader {
   private timer: NodeJS.Timeout | undefined
   private pair: { certPem: string; keyPem: string }
   private clientCAPem: string | undefined
+  /** What the last refused pair looked like: the same broken files are reported once, not every interval. */
+  private refused: string | undefined
 
   constructor(private readonly server: TlsServer, private readonly opts: CertReloaderOptions, initial: { certPem: string; keyPem: string }) {
     this.pair = initial
@@ -75,9 +90,13 @@ export class CertReloader {
     try {
       pair = readServingFiles(this.opts.certFile, this.opts.keyFile)
     } catch (err) {
-      this.opts.log.warn({ err: (err as Error).message }, 'serving certificate changed but is not loadable; keeping the current one')
+      const why = (err as Error).message
+      const seen = `${why}\n${digestOf(this.opts.certFile)}\n${digestOf(this.opts.keyFile)}`
+      if (seen !== this.refused) this.opts.log.warn({ err: why }, 'serving certificate changed but is not loadable; keeping the current one')
+      this.refused = seen
       return false
     }
+    this.refused = undefined
     if (pair.certPem === this.pair.certPem && pair.keyPem === this.pair.keyPem) return false
     this.server.setSecureContext(secureContextOptions({ ...pair, ...(this.clientCAPem !== undefined ? { clientCAPem: this.clientCAPem } : {}) }))
     this.pair = pair

@@ -17,6 +17,11 @@ export interface MemoryState {
   delayMs?: number
 }
 
+/** A namespace's entry: own properties only, since a namespace may be named `constructor`. */
+function inNamespace<T>(byNamespace: Record<string, T[]> | undefined, ns: string): T[] {
+  return byNamespace !== undefined && Object.hasOwn(byNamespace, ns) ? byNamespace[ns] ?? [] : []
+}
+
 export function memoryLookups(state: MemoryState): WebhookLookups {
   const answer = async <T>(value: () => T): Promise<T> => {
     if (state.delayMs !== undefined) await new Promise((r) => setTimeout(r, state.delayMs))
@@ -24,9 +29,9 @@ export function memoryLookups(state: MemoryState): WebhookLookups {
     return value()
   }
   return {
-    policiesInNamespace: (ns) => answer(() => [...(state.policies?.[ns] ?? [])]),
-    findPolicy: (ns, name) => answer(() => state.policies?.[ns]?.find((p) => p.name === name)),
-    targetExists: (ns, target) => answer(() => (state.workloads?.[ns] ?? []).some((w) => sameTarget(w, target))),
+    policiesInNamespace: (ns) => answer(() => [...inNamespace(state.policies, ns)]),
+    findPolicy: (ns, name) => answer(() => inNamespace(state.policies, ns).find((p) => p.name === name)),
+    targetExists: (ns, target) => answer(() => inNamespace(state.workloads, ns).some((w) => sameTarget(w, target))),
     reviewAccess: (user, attrs) => answer(() => {
       const allowed = state.allow?.(user, attrs) === true
       return { allowed, reason: allowed ? 'allowed by the in-memory authorizer' : '' }

@@ -238,3 +238,13 @@ t.test('a failing or slow access review denies Enforce without leaking why', asy
   const r = await review(enforce, 'validate', { lookups: throwing, lookupTimeoutMs: 100, log })
   t.match(response(r), { allowed: false, status: { code: 500 } }, 'even a synchronous throw is a decision')
 })
+
+t.test('a namespace named like an Object prototype property is a namespace like any other in the lookups', async (t) => {
+  // `constructor` is the one such name that is also a valid namespace (lowercase, no underscores).
+  for (const ns of ['constructor', 'shop']) {
+    const p = { ...policy(), metadata: { name: 'api', namespace: ns } }
+    const r = response(await run(envelope(POLICY_KIND, p, { namespace: ns })))
+    t.equal(r.allowed, true, ns)
+    t.notMatch(JSON.stringify(r.warnings ?? []), /could not check/, `${ns}: the lookups answered`)
+  }
+})

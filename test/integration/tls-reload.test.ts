@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Agent } from 'node:https'
 import t from 'tap'
 import { issueCert } from '../../src/auth/pki.js'
@@ -54,4 +55,13 @@ t.test('a broken rotation is ignored and the current certificate keeps serving',
   writeFileSync(pki.servingFiles.certFile, 'not a certificate')
   t.equal(adapter.reloader?.check(), false)
   t.equal((await call(url, { ca })).status, 200)
+})
+
+t.test('an empty serving certificate or key stops start-up with a one-line error (the CLI prints it and exits 1)', async (t) => {
+  const empty = join(pki.dir, 'empty.pem')
+  writeFileSync(empty, '')
+  const fresh = makeTestPki()
+  for (const [cert, key] of [[empty, fresh.servingFiles.keyFile], [fresh.servingFiles.certFile, empty]]) {
+    await t.rejects(startTestAdapter([`tls.certFile=${cert}`, `tls.keyFile=${key}`]), { name: 'TlsLoadError', message: /^unable to load serving certificate: .*\/empty\.pem is empty$/ })
+  }
 })

@@ -80,6 +80,30 @@ t.test('semantic errors are refused', async (t) => {
   t.match(res.status?.message, /spec\.horizonSeconds: 900 is 60 steps of 15 s; the model forecasts at most 30 steps/)
 })
 
+t.test('an oversized query is refused by its size, without parsing it (no event loop stall, no stack overflow)', async (t) => {
+  for (const query of [`${'a+'.repeat(150_000)}a`, 'x'.repeat(900_000)]) {
+    const review = loadReview('policy-valid')
+    const object = (review.request as { object: { spec: { load: { query: string } } } }).object
+    object.spec.load.query = query
+    const started = Date.now()
+    const [r, live] = await Promise.all([
+      post('/validate/foresightpolicies', JSON.stringify(review)),
+      new Promise<number>((resolve) => setTimeout(resolve, 5)).then(async () => {
+        const asked = Date.now()
+        await call(`${webhook.url}/livez`, { ca: pki.servingCA.certPem })
+        return Date.now() - asked
+      }),
+    ])
+    t.equal(r.status, 200)
+    const response = r.body.response as Response
+    t.equal(response.allowed, false)
+    t.match(response.status?.message, /spec\.load\.query: Too big: expected string to have <=4096 characters$/)
+    t.notMatch(response.status?.message, /invalid PromQL/)
+    t.ok(Date.now() - started < 1_000, `answered in ${Date.now() - started} ms`)
+    t.ok(live < 1_000, `/livez answered in ${live} ms meanwhile`)
+  }
+})
+
 t.test('a second policy for the same workload is refused', async (t) => {
   const res = await admit('/validate/foresightpolicies', 'policy-duplicate-target')
   t.equal(res.allowed, false)
