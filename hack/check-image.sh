@@ -67,7 +67,7 @@ check "config Cmd is 'adapter' (got '${cmd% }')" test "${cmd% }" == "adapter"
 env_="$(cfg '{{range .OCIv1.Config.Env}}{{.}} {{end}}')"
 check "config Env has NODE_ENV=production" grep -qw 'NODE_ENV=production' <<<"${env_}"
 stand_in="$(cfg '{{index .OCIv1.Config.Labels "dev.foresight.stand-in"}}')"
-[[ -n "${stand_in}" ]] && printf 'INFO  built on the local stand-in base %s (not the published node:20-bookworm-slim)\n' "${stand_in}"
+[[ -n "${stand_in}" ]] && printf 'INFO  built on the local stand-in base %s (not the published %s)\n' "${stand_in}" "${BASE_IMAGE#localhost/}"
 
 # --- run it -------------------------------------------------------------------------------------------------
 api_port="$(free_port 6443)"
@@ -123,6 +123,10 @@ uid="$(P exec "${NAME}" id -u 2>&1)"
 check "id -u in the container is 65532 (got '${uid}')" test "${uid}" == 65532
 pid1="$(P exec "${NAME}" cat /proc/1/cmdline 2>/dev/null | tr '\0' ' ')"
 check "PID 1 is node itself (got '${pid1% }')" test "${pid1% }" == "node --enable-source-maps --max-semi-space-size=8 dist/cmd/foresight.js adapter"
+# The Node.js major of the Dockerfile's base (node:<major>-bookworm-slim).
+base_major="$(sed -E 's/^localhost\/node:([0-9]+)-.*/\1/' <<<"${BASE_IMAGE}")"
+node_v="$(P exec "${NAME}" node --version 2>&1)"
+check "node --version in the container is v${base_major}.x (got '${node_v}')" grep -q "^v${base_major}\\." <<<"${node_v}"
 help="$(P exec "${NAME}" node dist/cmd/foresight.js --help 2>&1)"
 check "node dist/cmd/foresight.js --help prints the usage" grep -q '^Usage: foresight' <<<"${help}"
 check "no dist/bench, no dist/test; dist/cmd/foresight.js present" \

@@ -100,7 +100,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
   try {
     initial = withParsedCA(rh)
   } catch (err) {
-    throw new Error(`unable to load the request-header CA: ${(err as Error).message}`)
+    throw new Error(`unable to load the request-header CA: ${(err as Error).message}`, { cause: err })
   }
   const requestHeader = new RequestHeaderSource({
     read: () => requestHeaderConfig(cfg, kc),
@@ -138,7 +138,7 @@ function clusterConfig(cfg: AdapterConfig): KubeConfig | undefined {
   try {
     return cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
   } catch (err) {
-    throw new Error(`unable to load the cluster configuration: ${(err as Error).message}`)
+    throw new Error(`unable to load the cluster configuration: ${(err as Error).message}`, { cause: err })
   }
 }
 

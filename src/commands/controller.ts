@@ -59,7 +59,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
   try {
     kc = deps.kc ?? loadKubeConfig(cfg.kubeconfig)
   } catch (err) {
-    throw new Error(`unable to start controller: ${(err as Error).message}`)
+    throw new Error(`unable to start controller: ${(err as Error).message}`, { cause: err })
   }
   const identity = cfg.leaderElection.identity ?? defaultIdentity()
   const registry = deps.registry ?? new Registry()
@@ -133,7 +133,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     }
   } catch (err) {
     await close().catch(() => undefined)
-    throw new Error(`unable to start controller: ${(err as Error).message.replace(/^unable to start controller: /, '')}`)
+    throw new Error(`unable to start controller: ${(err as Error).message.replace(/^unable to start controller: /, '')}`, { cause: err })
   }
 
   loop.start()

@@ -19,7 +19,7 @@ function lookupsFor(cfg: WebhookConfig): WebhookLookups {
   try {
     return kubeLookups(loadKubeConfig(cfg.kubeconfig), cfg.lookups.timeoutMs)
   } catch (err) {
-    throw new Error(`unable to start webhook: ${(err as Error).message}`)
+    throw new Error(`unable to start webhook: ${(err as Error).message}`, { cause: err })
   }
 }
 

@@ -86,7 +86,7 @@ export class EngineHost implements ServingEngine {
       throw new Error(failure)
     }
     worker.on('message', (m: FromEngineWorker) => this.onMessage(m))
-    worker.on('error', (err) => this.lost(worker, `the engine worker failed: ${err.message}`))
+    worker.on('error', (err: Error) => this.lost(worker, `the engine worker failed: ${err.message}`))
     worker.on('exit', (code) => this.lost(worker, `the engine worker exited with code ${code}`))
     // Only a refresh in progress keeps the process alive: a worker left over from a start-up that failed later,
     // or an idle one at shutdown, must not.

@@ -60,7 +60,7 @@ async function listenOrClose(app: FastifyInstance, name: string, listen: Listen,
     await app.listen({ host: listen.host, port: listen.port })
   } catch (err) {
     await app.close().catch(() => undefined)
-    throw new Error(`unable to start ${name}: ${(err as Error).message} (settings ${settings})`)
+    throw new Error(`unable to start ${name}: ${(err as Error).message} (settings ${settings})`, { cause: err })
   }
 }
 
