@@ -12,7 +12,8 @@ import { fmt, formatTable } from '../src/forecast/table.js'
 import { resampleHeldout, resampleMeans } from './lib/resample.js'
 import { heldoutFor, loadSplit } from './lib/split.js'
 import { NASA_FILE, listNabFiles, loadSeries, sharedDataDir, type Series } from './lib/traces.js'
-import { HORIZON_STEPS, createForecasterSession, defaultModelPath, modelSha256 } from '../src/model/onnx.js'
+import { HORIZON_STEPS, createForecasterSession } from '../src/model/onnx.js'
+import { defaultModelPath, modelSha256 } from './lib/model-files.js'
 
 const HORIZON_MINUTES = [5, 15, 30] as const
 const RESIDUAL_WINDOW_STEPS = 288

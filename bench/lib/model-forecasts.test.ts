@@ -1,6 +1,7 @@
 import t from 'tap'
 import { existsSync } from 'node:fs'
-import { createForecasterSession, defaultModelPath } from '../../src/model/onnx.js'
+import { createForecasterSession } from '../../src/model/onnx.js'
+import { defaultModelPath } from './model-files.js'
 import { forecastAtOrigins } from './model-forecasts.js'
 
 t.test('batched origins match one-by-one runs and skip short windows', { skip: existsSync(defaultModelPath()) ? false : 'model artifact not present' }, async (t) => {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { packageRoot } from '../util/paths.js'
-import { HORIZON_STEPS, RECENT_STEPS, SEASONAL_STEPS, allocateBatch, createForecasterSession, defaultModelPath, modelSha256, runForecastBatch } from './onnx.js'
+import { HORIZON_STEPS, RECENT_STEPS, SEASONAL_STEPS, allocateBatch, bundledModel, createForecasterSession, sha256Hex, runForecastBatch } from './onnx.js'
 
 interface Case {
   recent: number[]
@@ -13,7 +13,7 @@ interface Case {
 }
 
 const vectorsPath = join(packageRoot(), 'models', 'testvectors.json')
-const ready = existsSync(defaultModelPath()) && existsSync(vectorsPath)
+const ready = existsSync(bundledModel().onnxPath) && existsSync(vectorsPath)
 
 t.test('batched run reproduces the stored test vectors', { skip: ready ? false : 'model artifact not present' }, async (t) => {
   const cases = (JSON.parse(readFileSync(vectorsPath, 'utf8')) as { cases: Case[] }).cases.slice(0, 3)
@@ -40,6 +40,6 @@ t.test('batched run reproduces the stored test vectors', { skip: ready ? false :
 })
 
 t.test('model fingerprint is the sha256 of the file', { skip: ready ? false : 'model artifact not present' }, async (t) => {
-  t.match(modelSha256(), /^[0-9a-f]{64}$/)
-  t.equal(modelSha256(vectorsPath), createHash('sha256').update(readFileSync(vectorsPath)).digest('hex'))
+  t.match(sha256Hex(readFileSync(bundledModel().onnxPath)), /^[0-9a-f]{64}$/)
+  t.equal(sha256Hex(readFileSync(vectorsPath)), createHash('sha256').update(readFileSync(vectorsPath)).digest('hex'))
 })

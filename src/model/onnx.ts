@@ -3,7 +3,6 @@
  * recent [N,60], seasonal [N,2,90], seasonal_mask [N,2] in, quantiles [N,30,3] out, float32, raw units.
  */
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { packageRoot } from '../util/paths.js'
@@ -17,20 +16,12 @@ export function bundledModel(): { onnxPath: string, metaPath: string } {
   return { onnxPath: join(dir, 'foresight-forecaster.onnx'), metaPath: join(dir, 'foresight-forecaster.json') }
 }
 
-export function defaultModelPath(): string {
-  return bundledModel().onnxPath
-}
-
 /** sha256 of a model's bytes: what the metadata pins and what bench output names. */
 export function sha256Hex(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-export function modelSha256(modelPath = defaultModelPath()): string {
-  return sha256Hex(readFileSync(modelPath))
-}
-
-export async function createForecasterSession(modelPath = defaultModelPath(), options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
+export async function createForecasterSession(modelPath = bundledModel().onnxPath, options: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', ...options })
 }
 
