@@ -11,7 +11,7 @@ import type { ResultReason } from '../names.js'
 // message say how recent it is.
 
 /** How often the status of a failing policy is rewritten when nothing else about it changed. */
-export const FAILING_REWRITE_MS = 60_000
+const FAILING_REWRITE_MS = 60_000
 
 interface StatusView { ready: 'True' | 'False'; predicting: 'True' | 'False'; reason: ResultReason; message: string; desiredReplicas?: number; modelVersion: string }
 
