@@ -1,8 +1,5 @@
 import t from 'tap'
-import {
-  consecutiveAfter, eject, ENVOY_DEFAULTS, FRESH_HOST, intervalTick, livenessProbe, maxEjected, probeFailureProbability, staticThresholdCheck,
-  type StaticThresholdState,
-} from './baselines.js'
+import { consecutiveAfter, eject, ENVOY_DEFAULTS, FRESH_HOST, intervalTick, livenessProbe, maxEjected, probeFailureProbability, staticThresholdCheck } from './baselines.js'
 
 t.test('static threshold: restarts a pod only after its error ratio stayed at or above the line for `for`', async (t) => {
   const o = { threshold: 0.05, forMs: 60_000 }
@@ -16,7 +13,7 @@ t.test('static threshold: restarts a pod only after its error ratio stayed at or
     { name: 'NaN is not above', state: [['a', 0]], ratios: [['a', Number.NaN]], now: 90_000, restart: [], kept: [] },
   ]
   for (const r of rows) {
-    const out = staticThresholdCheck(new Map(r.state) as StaticThresholdState, new Map(r.ratios), r.now, o)
+    const out = staticThresholdCheck(new Map(r.state), new Map(r.ratios), r.now, o)
     t.same(out.restart, r.restart, `${r.name}: restarts`)
     t.same([...out.state.keys()], r.kept, `${r.name}: state`)
   }

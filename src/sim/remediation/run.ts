@@ -4,7 +4,7 @@ import {
   consecutiveAfter, eject, FRESH_HOST, intervalTick, livenessProbe, probeFailureProbability, staticThresholdCheck,
   type HostState, type LivenessOptions, type OutlierOptions, type StaticThresholdOptions, type StaticThresholdState,
 } from './baselines.js'
-import type { Outage, Rollout, Scenario } from './scenarios.js'
+import type { Rollout, Scenario } from './scenarios.js'
 import { aboveSiblings, markCaught, type ActionRecord, type ActionTruth, type ScenarioRun, type SickPod } from './score.js'
 import { MINUTE_MS, World, type SimPod } from './world.js'
 
@@ -46,7 +46,7 @@ function policyFor(spec: Extract<StrategySpec, { kind: 'foresight' }>): Policy {
 function eventWindows(s: Scenario): Array<[number, number]> {
   const out: Array<[number, number]> = []
   for (const e of s.events) {
-    if (e.kind === 'outage') out.push([e.atMs, (e as Outage).endMs + 5 * MINUTE_MS])
+    if (e.kind === 'outage') out.push([e.atMs, (e).endMs + 5 * MINUTE_MS])
     if (e.kind === 'rollout' && e.errorRatio > 0) {
       const rollback = s.events.find((x): x is Rollout => x.kind === 'rollout' && x.atMs > e.atMs)
       out.push([e.atMs, (rollback?.atMs ?? s.durationMs) + 10 * MINUTE_MS])

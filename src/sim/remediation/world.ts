@@ -2,7 +2,7 @@ import type { PodSignalName } from '../../prometheus/source.js'
 import type { PodSignalHistory } from '../../remediation/replay.js'
 import type { WorkloadPod } from '../../remediation/workload-pods.js'
 import { normal, poisson, binomial, uniform } from './rng.js'
-import type { Outage, PodFault, Rollout, Scenario, Spike } from './scenarios.js'
+import type { Outage, PodFault, Rollout, Scenario } from './scenarios.js'
 import { loadShape, peakHour } from './traces.js'
 
 // One workload's pods over a scenario: their lifecycle (rollouts, evictions, container restarts, ejections from
@@ -214,7 +214,7 @@ export class World implements PodSignalHistory {
 
   private spikeFactor(t: number): number {
     let f = 1
-    for (const e of this.scenario.events) if (e.kind === 'spike' && t >= e.atMs && t < (e as Spike).endMs) f *= e.factor
+    for (const e of this.scenario.events) if (e.kind === 'spike' && t >= e.atMs && t < (e).endMs) f *= e.factor
     return f
   }
 
