@@ -5,7 +5,7 @@ import {
   type HostState, type LivenessOptions, type OutlierOptions, type StaticThresholdOptions, type StaticThresholdState,
 } from './baselines.js'
 import type { Rollout, Scenario } from './scenarios.js'
-import { aboveSiblings, markCaught, type ActionRecord, type ActionTruth, type ScenarioRun, type SickPod } from './score.js'
+import { aboveSiblings, markCaught, QUALIFYING_MINUTES, type ActionRecord, type ActionTruth, type ScenarioRun, type SickPod } from './score.js'
 import { MINUTE_MS, World, type SimPod } from './world.js'
 
 // Runs one scenario under one strategy: the world advances in 5 s ticks and each strategy acts at its own
@@ -25,7 +25,6 @@ const CADENCE_MS = 15_000
 export const WARMUP_MS = 10 * MINUTE_MS
 /** Fixed origin of simulated time, so timestamps are real dates. */
 export const ORIGIN_MS = Date.UTC(2026, 0, 5)
-const MINUTES_QUALIFYING = 5
 
 function policyFor(spec: Extract<StrategySpec, { kind: 'foresight' }>): Policy {
   return policySchema.parse({
@@ -187,6 +186,6 @@ function qualify(world: World, atMs: number, t: number, streaks: Map<string, num
     const ok = v !== undefined && world.strength(c.fault, t) > 0 && aboveSiblings(v, siblings)
     const n = ok ? (streaks.get(c.key) ?? 0) + 1 : 0
     streaks.set(c.key, n)
-    if (n >= MINUTES_QUALIFYING) qualifiedAt.set(c.key, t)
+    if (n >= QUALIFYING_MINUTES) qualifiedAt.set(c.key, t)
   }
 }

@@ -58,6 +58,7 @@ t.test('figures: recall, time to restart, false restarts per 1,000 pod-days, eve
   t.equal(f.sickCaught, 2)
   t.equal(f.medianSeconds, 390, 'median of 180 s and 600 s')
   t.equal(f.p95Seconds, 600)
+  t.equal(f.medianFromOnsetSeconds, 120, 'caught 120 s after the first minute of its 3x streak (qualified at 300 s, so onset at 60 s)')
   t.equal(f.healthyActions, 2)
   t.equal(f.podDays, 2000)
   t.equal(f.healthyPer1000PodDays, 1)

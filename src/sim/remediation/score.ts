@@ -46,6 +46,8 @@ export interface Figures {
   /** Seconds from fault start to the first action on the sick pod, over the sick pods caught. */
   medianSeconds: number
   p95Seconds: number
+  /** Over the qualified sick pods caught: seconds from the first minute of their 3x streak (0 when caught before it). */
+  medianFromOnsetSeconds: number
   healthyActions: number
   podDays: number
   /** Actions on healthy pods per 1,000 pod-days. */
@@ -54,6 +56,13 @@ export interface Figures {
   eventActions: number
   futileActions: number
   peakUnavailable: number
+}
+
+/** A qualified pod's 3x streak: five minutes ending at qualifiedAtMs, so it started four minute-steps before. */
+export const QUALIFYING_MINUTES = 5
+
+export function onsetMs(s: SickPod): number {
+  return (s.qualifiedAtMs ?? Number.NaN) - (QUALIFYING_MINUTES - 1) * 60_000
 }
 
 /** Nearest-rank quantile; NaN for no values. */
@@ -77,6 +86,7 @@ export function figures(strategy: string, runs: readonly ScenarioRun[]): Figures
   const caught = sick.filter((s) => s.caughtAtMs !== undefined)
   const qualified = sick.filter((s) => s.qualifiedAtMs !== undefined)
   const times = caught.map((s) => ((s.caughtAtMs ?? 0) - s.faultAtMs) / 1000)
+  const fromOnset = qualified.filter((s) => s.caughtAtMs !== undefined).map((s) => Math.max(0, ((s.caughtAtMs ?? 0) - onsetMs(s)) / 1000))
   const actions = runs.flatMap((r) => r.actions)
   const healthy = actions.filter((a) => a.truth === 'healthy').length
   const podDays = runs.reduce((a, r) => a + r.podDays, 0)
@@ -89,6 +99,7 @@ export function figures(strategy: string, runs: readonly ScenarioRun[]): Figures
     sickCaught: caught.length,
     medianSeconds: median(times),
     p95Seconds: quantile(times, 0.95),
+    medianFromOnsetSeconds: median(fromOnset),
     healthyActions: healthy,
     podDays,
     healthyPer1000PodDays: podDays > 0 ? (healthy / podDays) * 1000 : Number.NaN,
