@@ -124,8 +124,8 @@ async function main(): Promise<void> {
   }
   console.log(`# Remediation benchmark, ${part} scenarios: ${all.length} scenarios (${all.filter((s) => s.family !== 'fault-free').length} fault episodes of 6 h, ${all.filter((s) => s.family === 'fault-free').length} fault-free stretches), ${seconds.toFixed(0)} s on ${n} worker(s)`)
   console.log(`# foresight = policy defaults: sustainedSeconds ${DEFAULTS.sustainedSeconds}, minPodAgeSeconds ${DEFAULTS.minPodAgeSeconds}, podCooldownSeconds ${DEFAULTS.podCooldownSeconds}, workloadCooldownSeconds ${DEFAULTS.workloadCooldownSeconds}, maxUnavailable ${DEFAULTS.maxUnavailable}, maxRestartsPerHour ${DEFAULTS.maxRestartsPerHour}; outlierThreshold 0.8; adapter refresh and controller round every 15 s`)
-  console.log('# recall(3x): sick pods whose error ratio was >= 3x their siblings\' median for 5 min; recall(all): every sick pod (errors, latency leak, bad node)')
-  console.log('# median/p95 s: fault start -> first restart/ejection of the sick pod; onset->s: median from the first minute of the pod\'s 3x streak; healthy/1k pod-days: actions on pods with nothing wrong of their own; events: actions during dependency outages and bad rollouts; futile: on saturated pods')
+  console.log('# recall(3x): pods with an injected error fault whose error ratio was >= 3x their siblings\' median for 5 min; recall(all): every sick pod (errors, latency leak, bad node)')
+  console.log('# median/p95 s: fault start -> first restart/ejection of the sick pod; onset->s: median from the first minute of the pod\'s 3x streak; first s: the same for the first pod of each fault; healthy/1k pod-days: actions on pods with nothing wrong of their own; events: actions during dependency outages and bad rollouts; futile: on saturated pods')
   console.log()
   console.log(table(rows))
   console.log()
@@ -147,9 +147,9 @@ function num(x: number, digits = 0): string {
 }
 
 function table(rows: ReadonlyArray<{ family: string; figures: Figures }>): string {
-  const head = ['scenarios', 'strategy', 'runs', 'recall(3x)', 'recall(all)', 'median s', 'p95 s', 'onset->s', 'healthy/1k pod-days', 'pod-days', 'events', 'futile', 'peak unavail']
+  const head = ['scenarios', 'strategy', 'runs', 'recall(3x)', 'recall(all)', 'median s', 'p95 s', 'onset->s', 'first s', 'healthy/1k pod-days', 'pod-days', 'events', 'futile', 'peak unavail']
   const body = rows.map(({ family, figures: f }) => [
-    family, f.strategy, String(f.scenarios), pct(f.qualifiedCaught, f.qualified), pct(f.sickCaught, f.sickPods), num(f.medianSeconds), num(f.p95Seconds), num(f.medianFromOnsetSeconds),
+    family, f.strategy, String(f.scenarios), pct(f.qualifiedCaught, f.qualified), pct(f.sickCaught, f.sickPods), num(f.medianSeconds), num(f.p95Seconds), num(f.medianFromOnsetSeconds), num(f.medianFirstFromOnsetSeconds),
     `${num(f.healthyPer1000PodDays, 2)} (${f.healthyActions})`, num(f.podDays), String(f.eventActions), String(f.futileActions), `${(100 * f.peakUnavailable).toFixed(0)}%`,
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)))
@@ -176,7 +176,8 @@ function targets(rows: ReadonlyArray<{ family: string; figures: Figures }>, sust
   if (faults !== undefined) {
     check(faults.qualified > 0 && faults.qualifiedCaught / faults.qualified >= 0.95, `recall for sick pods >= 3x their siblings' median for 5 min: ${pct(faults.qualifiedCaught, faults.qualified)} (target >= 95%)`)
     check(faults.medianSeconds <= sustainedSeconds + 60, `median time to restart from fault start: ${num(faults.medianSeconds)} s (target <= sustainedSeconds + 60 = ${sustainedSeconds + 60} s)`)
-    check(faults.medianFromOnsetSeconds <= sustainedSeconds + 60, `median time to restart from the onset of the 3x streak: ${num(faults.medianFromOnsetSeconds)} s (target <= ${sustainedSeconds + 60} s)`)
+    check(faults.medianFromOnsetSeconds <= sustainedSeconds + 60, `median time to restart from the onset of the 3x streak, per sick pod: ${num(faults.medianFromOnsetSeconds)} s (target <= ${sustainedSeconds + 60} s)`)
+    check(faults.medianFirstFromOnsetSeconds <= sustainedSeconds + 60, `the same for the first pod restarted of each fault: ${num(faults.medianFirstFromOnsetSeconds)} s (target <= ${sustainedSeconds + 60} s)`)
   }
   const all = get('all', 'foresight')
   if (all !== undefined && faults !== undefined) {

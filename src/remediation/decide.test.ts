@@ -19,7 +19,7 @@ function outlier(forSeconds: number, score = 0.95, cls: ScoreClass = 'error'): S
 const calm: ScoreObservation[] = [{ timeMs: ago(30), score: 0.1, class: 'error' }, { timeMs: ago(0), score: 0.2, class: 'error' }]
 
 const five = ['p1', 'p2', 'p3', 'p4', 'p5'].map((n) => pod(n))
-const spec = (over: Record<string, unknown> = {}): DecideInput['remediation'] => remediationSchema.parse({ mode: 'Enforce', ...over })
+const spec = (over: Record<string, unknown> = {}): DecideInput['remediation'] => remediationSchema.parse({ mode: 'Enforce', sustainedSeconds: 120, ...over })
 
 interface Row {
   name: string

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { remediationSchema } from '../../src/policy/schema.js'
 import { podRatio, startPrometheus, STEP_MS } from '../helpers/prometheus.js'
 
 // `foresight backtest --remediation` as a user runs it, against a real Prometheus backfilled (promtool) with six
@@ -55,8 +56,9 @@ t.test('lists the restarts DryRun would have made: the pod failing alone, never 
   t.same([...new Set(rows.map((x) => x.pod))], ['web-3'], 'only the pod failing on its own')
   const faultMs = podStartMs + 120 * STEP_MS
   const first = rows[0]
-  // Sustained 120 s after the first score above the threshold, which the adapter sees within a minute.
-  t.ok(first !== undefined && first.timeMs >= faultMs + 120_000 && first.timeMs <= faultMs + 300_000, `first restart ${first !== undefined ? (first.timeMs - faultMs) / 1000 : NaN} s after the fault started`)
+  // sustainedSeconds (the default) after the first score above the threshold, which the adapter sees within a minute.
+  const sustainedMs = remediationSchema.parse({}).sustainedSeconds * 1000
+  t.ok(first !== undefined && first.timeMs >= faultMs + sustainedMs && first.timeMs <= faultMs + sustainedMs + 120_000, `first restart ${first !== undefined ? (first.timeMs - faultMs) / 1000 : NaN} s after the fault started`)
   t.ok(rows.every((x) => x.timeMs < podStartMs + 185 * STEP_MS), 'none after the fault ended')
   t.ok(rows.every((x, i) => i === 0 || x.timeMs - (rows[i - 1]?.timeMs ?? 0) >= 900_000), 'podCooldownSeconds (900) between restarts of the pod')
   t.ok(rows.length <= 3, 'maxRestartsPerHour 3')

@@ -183,7 +183,8 @@ function qualify(world: World, atMs: number, t: number, streaks: Map<string, num
     if (qualifiedAt.has(c.key)) continue
     const v = ratios.get(c.pod)
     const siblings = [...ratios].filter(([p]) => p !== c.pod).map(([, x]) => x)
-    const ok = v !== undefined && world.strength(c.fault, t) > 0 && aboveSiblings(v, siblings)
+    // Only faults that raise errors: a latency leak at low traffic can meet 3x a median of 0 by chance alone.
+    const ok = v !== undefined && c.fault.errorRatio > 0 && world.strength(c.fault, t) > 0 && aboveSiblings(v, siblings)
     const n = ok ? (streaks.get(c.key) ?? 0) + 1 : 0
     streaks.set(c.key, n)
     if (n >= QUALIFYING_MINUTES) qualifiedAt.set(c.key, t)

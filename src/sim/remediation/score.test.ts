@@ -58,6 +58,7 @@ t.test('figures: recall, time to restart, false restarts per 1,000 pod-days, eve
   t.equal(f.sickCaught, 2)
   t.equal(f.medianSeconds, 390, 'median of 180 s and 600 s')
   t.equal(f.p95Seconds, 600)
+  t.equal(f.medianFirstFromOnsetSeconds, 120, 'one fault caught')
   t.equal(f.medianFromOnsetSeconds, 120, 'caught 120 s after the first minute of its 3x streak (qualified at 300 s, so onset at 60 s)')
   t.equal(f.healthyActions, 2)
   t.equal(f.podDays, 2000)
@@ -65,6 +66,18 @@ t.test('figures: recall, time to restart, false restarts per 1,000 pod-days, eve
   t.equal(f.eventActions, 1)
   t.equal(f.futileActions, 1)
   t.equal(f.peakUnavailable, 0.3)
+})
+
+t.test('first pod of each fault: a bad node\'s later pods do not count twice', async (t) => {
+  const f = figures('x', [run({
+    sick: [
+      { key: '1:0', faultAtMs: 0, qualifiedAtMs: 300_000, caughtAtMs: 200_000 },
+      { key: '1:1', faultAtMs: 0, qualifiedAtMs: 300_000, caughtAtMs: 1_260_000 },
+      { key: '1:2', faultAtMs: 0, qualifiedAtMs: 300_000, caughtAtMs: 2_460_000 },
+    ],
+  })])
+  t.equal(f.medianFromOnsetSeconds, 1200, 'per pod: the middle one')
+  t.equal(f.medianFirstFromOnsetSeconds, 140, 'per fault: the first one')
 })
 
 t.test('figures of nothing: no recall, no time, no rate', async (t) => {

@@ -48,6 +48,8 @@ export interface Figures {
   p95Seconds: number
   /** Over the qualified sick pods caught: seconds from the first minute of their 3x streak (0 when caught before it). */
   medianFromOnsetSeconds: number
+  /** The same for the first pod caught of each fault (a bad node's later pods wait for the workload cooldown and budget). */
+  medianFirstFromOnsetSeconds: number
   healthyActions: number
   podDays: number
   /** Actions on healthy pods per 1,000 pod-days. */
@@ -87,6 +89,15 @@ export function figures(strategy: string, runs: readonly ScenarioRun[]): Figures
   const qualified = sick.filter((s) => s.qualifiedAtMs !== undefined)
   const times = caught.map((s) => ((s.caughtAtMs ?? 0) - s.faultAtMs) / 1000)
   const fromOnset = qualified.filter((s) => s.caughtAtMs !== undefined).map((s) => Math.max(0, ((s.caughtAtMs ?? 0) - onsetMs(s)) / 1000))
+  const firstOfFault = new Map<string, number>()
+  for (const r of runs) {
+    for (const s of r.sick) {
+      if (s.caughtAtMs === undefined || s.qualifiedAtMs === undefined) continue
+      const fault = `${r.scenario}#${s.key.split(':')[0] ?? ''}`
+      const secs = Math.max(0, (s.caughtAtMs - onsetMs(s)) / 1000)
+      firstOfFault.set(fault, Math.min(firstOfFault.get(fault) ?? Number.POSITIVE_INFINITY, secs))
+    }
+  }
   const actions = runs.flatMap((r) => r.actions)
   const healthy = actions.filter((a) => a.truth === 'healthy').length
   const podDays = runs.reduce((a, r) => a + r.podDays, 0)
@@ -100,6 +111,7 @@ export function figures(strategy: string, runs: readonly ScenarioRun[]): Figures
     medianSeconds: median(times),
     p95Seconds: quantile(times, 0.95),
     medianFromOnsetSeconds: median(fromOnset),
+    medianFirstFromOnsetSeconds: median([...firstOfFault.values()]),
     healthyActions: healthy,
     podDays,
     healthyPer1000PodDays: podDays > 0 ? (healthy / podDays) * 1000 : Number.NaN,
