@@ -6,6 +6,7 @@ import { ignoredEnvNames, loadConfig } from '../src/config/load.js'
 import { adapterConfigSchema } from '../src/config/adapter-config.js'
 import { explainPolicy } from '../src/commands/explain.js'
 import { backtestCommand } from '../src/commands/backtest.js'
+import { remediationBacktestCommand } from '../src/commands/backtest-remediation.js'
 import { controllerConfigSchema } from '../src/config/controller-config.js'
 import { startController } from '../src/commands/controller.js'
 import { webhookConfigSchema } from '../src/config/webhook-config.js'
@@ -116,8 +117,12 @@ program
   .option('--chart <file>', 'where to write the SVG chart (the busiest day goes beside it)', 'backtest.svg')
   .option('--bearer-token-file <file>', 'bearer token for a secured Prometheus')
   .option('--ca-file <file>', 'CA bundle of a Prometheus served over HTTPS')
-  .action(async (opts: { prometheus: string; policy: string; name?: string; since: string; chart: string; bearerTokenFile?: string; caFile?: string }) => {
-    process.stdout.write(await backtestCommand(opts, createLogger('error', 'stderr')))
+  .option('--remediation', 'instead: replay the remediation controller (DryRun) over the policy\'s podSignals history and list the restarts it would have made')
+  .option('--outlier-threshold <score>', 'with --remediation: the controller\'s reconcile.outlierThreshold', '0.8')
+  .option('-o, --output <format>', 'with --remediation: text or json', 'text')
+  .action(async (opts: { prometheus: string; policy: string; name?: string; since: string; chart: string; bearerTokenFile?: string; caFile?: string; remediation?: boolean; outlierThreshold?: string; output?: string }) => {
+    const log = createLogger('error', 'stderr')
+    process.stdout.write(opts.remediation === true ? await remediationBacktestCommand(opts, log) : await backtestCommand(opts, log))
   })
 
 program

@@ -31,7 +31,7 @@ function selectorOf(q: Query): Selector {
   }
 }
 
-function toExternalMetricValue(item: MetricItem): ExternalMetricValue {
+export function toExternalMetricValue(item: MetricItem): ExternalMetricValue {
   return {
     metricName: item.metricName,
     metricLabels: { ...item.labels },

@@ -5,14 +5,14 @@ import { policyKey, type Policy } from '../policy/schema.js'
 import { createPrometheusSource } from '../prometheus/source.js'
 import { runBacktest, type BacktestProgress } from '../sim/backtest-run.js'
 
-class BacktestCliError extends Error {
+export class BacktestCliError extends Error {
   override name = 'BacktestCliError'
 }
 
 const UNITS: Readonly<Record<string, number>> = { m: 60, h: 3600, d: 86_400, w: 604_800 }
 
 /** "7d", "36h", "90m", "2w" -> seconds. */
-function parseDurationSeconds(text: string): number {
+export function parseDurationSeconds(text: string): number {
   const m = /^(\d+)(m|h|d|w)$/.exec(text.trim())
   if (m === null) throw new BacktestCliError(`invalid --since "${text}": use a number and a unit, such as 90m, 36h, 7d or 2w`)
   return Number(m[1]) * (UNITS[m[2] ?? 'd'] ?? 86_400)

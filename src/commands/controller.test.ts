@@ -11,7 +11,7 @@ import { makeTestPki } from '../../test/helpers/pki.js'
 import { startRemediationStandIn, type RemediationStandIn, type StandInPod } from '../../test/helpers/remediation-standin.js'
 import { controllerConfigSchema } from '../config/controller-config.js'
 import { loadConfig } from '../config/load.js'
-import { policyKey, policySchema, type Policy, type PolicyStatus } from '../policy/schema.js'
+import { policyKey, policySchema, remediationSchema, type Policy, type PolicyStatus } from '../policy/schema.js'
 import type { PolicySource } from '../policy/source.js'
 import { kubeStatusClient, type PolicyRef, type StatusClient } from '../policy/status.js'
 import { startController, type RunningController } from './controller.js'
@@ -121,7 +121,7 @@ async function metric(h: Harness, name: string, labels: Record<string, string>):
 }
 
 t.test('Enforce: a sustained outlier is recorded, then evicted, then reported', async (t) => {
-  const h = await harness(t, 'enforce', { mode: 'Enforce' })
+  const h = await harness(t, 'enforce', { mode: 'Enforce', sustainedSeconds: 120 })
   score('enforce', { ...calm, 'web-3': '950m' })
   const order: string[] = []
   standIn.beforeEviction = (p) => {
@@ -177,15 +177,16 @@ t.test('DryRun (the default) decides and reports, never evicts, never spends the
   const h = await harness(t, 'dryrun', {})
   score('dryrun', { ...calm, 'web-2': '990m' })
   await h.ctl.reconcileNow()
+  const sustained = remediationSchema.parse({}).sustainedSeconds
   let elapsed = 0
   let round: RoundResult | undefined
-  while (elapsed < 300) {
+  while (elapsed < sustained + 180) {
     h.advance(15)
     elapsed += 15
     ;[round] = await h.ctl.reconcileNow()
     if (round?.outcomes.has('web-2') === true) break
   }
-  t.ok(elapsed >= 120 && elapsed <= 135, `decided once sustained (${elapsed}s)`)
+  t.ok(elapsed >= sustained && elapsed <= sustained + 15, `decided once sustained (${elapsed}s of the default ${sustained}s)`)
   t.equal(round?.mode, 'DryRun')
   t.equal(round?.outcomes.get('web-2'), 'WouldRestart')
   t.same(evictionsIn('dryrun'), [])

@@ -9,7 +9,7 @@ import { onFailure, servedText, type LastGood } from './fallback.js'
 import { ResultCache, type CommittedResult } from './result-cache.js'
 import { recommend } from './replicas.js'
 import { bridgeGaps, fillTail, latestFinite } from './series.js'
-import { combinePodScores, scorePods, type PodSignalClass } from './pods.js'
+import { scorePodSignals } from './pods.js'
 import type { Explanation, PolicyResult, RefreshTimings, ServingEngine } from './types.js'
 import type { HistoryReader, PodSignalReader, PodSignals, Window, WindowResult } from '../ports.js'
 import { pushTo } from '../util/group.js'
@@ -424,6 +424,5 @@ function podResults(signals: PodSignals | { error: string } | undefined, explain
     explain.errors.push(`pod signals: ${signals.error}`)
     return {}
   }
-  const perClass = (Object.entries(signals as PodSignals) as Array<[PodSignalClass, ReadonlyMap<string, number>]>).map(([cls, values]) => scorePods(values, cls))
-  return { pods: combinePodScores(perClass).map(({ pod, score, class: cls, reason }) => ({ pod, score, class: cls, reason })) }
+  return { pods: scorePodSignals(signals as PodSignals).map(({ pod, score, class: cls, reason }) => ({ pod, score, class: cls, reason })) }
 }

@@ -1,9 +1,10 @@
 import { gaussianTail, logScaledTail } from '../anomaly/likelihood.js'
+import type { PodSignals } from '../ports.js'
 
 // Per-pod anomaly scores: a pod is anomalous when it is worse than its siblings, not when everyone is bad (a
 // shared dependency failing is no reason to restart any one pod). Higher is worse for every signal class.
 
-export type PodSignalClass = 'error' | 'latency' | 'saturation'
+type PodSignalClass = 'error' | 'latency' | 'saturation'
 
 interface PodScore { pod: string; score: number; class: PodSignalClass; reason: string; value: number; peerMedian: number }
 
@@ -46,4 +47,10 @@ export function combinePodScores(perClass: readonly PodScore[][]): PodScore[] {
     }
   }
   return [...best.values()].sort((a, b) => a.pod.localeCompare(b.pod))
+}
+
+/** The scores the adapter serves as foresight_pod_anomaly_score: every declared signal scored, worst class per pod. */
+export function scorePodSignals(signals: PodSignals): PodScore[] {
+  const perClass = (Object.entries(signals) as Array<[PodSignalClass, ReadonlyMap<string, number>]>).map(([cls, values]) => scorePods(values, cls))
+  return combinePodScores(perClass)
 }

@@ -43,7 +43,8 @@ export const remediationSchema = z.strictObject({
   podCooldownSeconds: z.number().int().min(0).max(86_400).default(900).describe('Least time between two restarts of the same pod'),
   workloadCooldownSeconds: z.number().int().min(0).max(86_400).default(300).describe('Least time between two restarts in the workload'),
   minPodAgeSeconds: z.number().int().min(0).max(86_400).default(300).describe('Pods younger than this are never restarted'),
-  sustainedSeconds: z.number().int().min(0).max(3600).default(120).describe('How long a pod must stay an outlier before it is restarted'),
+  sustainedSeconds: z.number().int().min(0).max(3600).default(300).describe('How long a pod must stay an outlier before it is restarted'),
+  classes: z.array(z.enum(['error', 'latency'])).min(1).max(2).default(['error']).describe('Anomaly classes a restart is tried for: error (failing more than its siblings); latency (slower than them, as with a leak, but also whenever a noisy neighbour slows its node)'),
   acceptAlerts: z.boolean().default(false).describe('Let Alertmanager alerts that name this policy ask for restarts (the controller\'s alert receiver must be enabled too)'),
 })
 

@@ -27,7 +27,7 @@ export type SeriesResult = { ok: true; window: Window } | { ok: false; error: Pr
 export type PodSignalName = 'errorRatio' | 'latency' | 'saturation'
 type PodSignalResult = { ok: true; pods: Map<string, Window> } | { ok: false; error: PrometheusError }
 /** The windows of each signal a policy configures, per pod; absent keys were not configured. */
-type PodSignalWindows = Partial<Record<PodSignalName, PodSignalResult>>
+export type PodSignalWindows = Partial<Record<PodSignalName, PodSignalResult>>
 
 /** Prometheus refuses query_range answers above this many points per series. */
 const MAX_POINTS_PER_SERIES = 11_000

@@ -90,7 +90,7 @@ function memoryStatus(): StatusClient & { status: unknown; rv: number; writes: n
 
 const ref = { namespace: 'shop', name: 'web' }
 const idle = new AbortController().signal
-const remediation = remediationSchema.parse({ mode: 'Enforce', maxRestartsPerHour: 3, podCooldownSeconds: 900, workloadCooldownSeconds: 0, maxUnavailable: 1 })
+const remediation = remediationSchema.parse({ mode: 'Enforce', sustainedSeconds: 120, maxRestartsPerHour: 3, podCooldownSeconds: 900, workloadCooldownSeconds: 0, maxUnavailable: 1 })
 const pods = ['p1', 'p2', 'p3', 'p4', 'p5'].map((name) => ({ name, creationTimestamp: new Date(NOW - 86_400_000), ready: true, phase: 'Running' }))
 const history = new Map([['p1', Array.from({ length: 20 }, (_, i) => ({ timeMs: NOW - (19 - i) * 15_000, score: 0.95, class: 'error' as const }))]])
 

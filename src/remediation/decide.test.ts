@@ -19,7 +19,7 @@ function outlier(forSeconds: number, score = 0.95, cls: ScoreClass = 'error'): S
 const calm: ScoreObservation[] = [{ timeMs: ago(30), score: 0.1, class: 'error' }, { timeMs: ago(0), score: 0.2, class: 'error' }]
 
 const five = ['p1', 'p2', 'p3', 'p4', 'p5'].map((n) => pod(n))
-const spec = (over: Record<string, unknown> = {}): DecideInput['remediation'] => remediationSchema.parse({ mode: 'Enforce', ...over })
+const spec = (over: Record<string, unknown> = {}): DecideInput['remediation'] => remediationSchema.parse({ mode: 'Enforce', sustainedSeconds: 120, ...over })
 
 interface Row {
   name: string
@@ -40,7 +40,19 @@ const status = (entries: Array<[string, number]>, last?: PolicyStatus['lastRemed
 
 const rows: Row[] = [
   { name: 'a sustained error outlier is restarted', input: { history: new Map([['p1', outlier(180)], ['p2', calm]]) }, want: { p1: 'restart:SustainedOutlier', p2: 'skip:NotOutlier', p3: 'skip:NotOutlier' } },
-  { name: 'latency is remediable too', input: { history: new Map([['p1', outlier(180, 0.9, 'latency')]]) }, want: { p1: 'restart:SustainedOutlier' } },
+  { name: 'latency is not remediable by default', input: { history: new Map([['p1', outlier(180, 0.9, 'latency')]]) }, want: { p1: 'skip:ClassNotRemediable' } },
+  { name: 'latency is remediable when the policy lists it', input: { remediation: spec({ classes: ['error', 'latency'] }), history: new Map([['p1', outlier(180, 0.9, 'latency')]]) }, want: { p1: 'restart:SustainedOutlier' } },
+  { name: 'errors are not remediable when the policy lists latency only', input: { remediation: spec({ classes: ['latency'] }), history: new Map([['p1', outlier(180)]]) }, want: { p1: 'skip:ClassNotRemediable' } },
+  {
+    name: 'pods of two ReplicaSets: a rollout is in progress, nothing is restarted',
+    input: { pods: [...five.slice(0, 3), ...five.slice(3).map((p) => ({ ...p, owner: 'web-new' }))], history: new Map([['p1', outlier(180)], ['p4', outlier(180)]]) },
+    want: { p1: 'skip:RolloutInProgress', p4: 'skip:RolloutInProgress', p2: 'skip:NotOutlier' },
+  },
+  {
+    name: 'an old ReplicaSet whose pods are all terminating is no rollout',
+    input: { remediation: spec({ maxUnavailable: 2 }), pods: [...five, pod('p9', { owner: 'web-old', deletionTimestamp: new Date(ago(5)) })], history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'restart:SustainedOutlier', p9: 'skip:Terminating' },
+  },
   { name: 'saturation is not remediable', input: { history: new Map([['p1', outlier(180, 0.99, 'saturation')]]) }, want: { p1: 'skip:ClassNotRemediable' } },
   { name: 'load is not remediable', input: { history: new Map([['p1', outlier(180, 0.99, 'load')]]) }, want: { p1: 'skip:ClassNotRemediable' } },
   { name: 'an outlier for less than sustainedSeconds waits', input: { history: new Map([['p1', outlier(60)]]) }, want: { p1: 'skip:NotSustained' } },

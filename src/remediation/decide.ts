@@ -6,12 +6,16 @@ import { countInWindow, lastActionMs, lastRestartMs } from './budget.js'
 
 export type ScoreClass = 'error' | 'latency' | 'saturation' | 'load'
 
-/** Restarting a pod can cure what it broke itself (errors, latency); it cannot cure load or a full node. */
+/**
+ * Restarting a pod can cure what it broke itself (errors, latency); it cannot cure load or a full node. A policy
+ * chooses among these (spec.remediation.classes): by default errors only, since a pod slowed by a noisy neighbour
+ * looks like a leaking one for as long as the neighbour stays (bench:remediation measures both).
+ */
 const REMEDIABLE_CLASSES: ReadonlySet<ScoreClass> = new Set<ScoreClass>(['error', 'latency'])
 
 export type SkipReason =
   | 'NotOutlier' | 'NotSustained' | 'MostPodsFailing' | 'TooYoung' | 'PodCooldown' | 'WorkloadCooldown'
-  | 'BudgetExhausted' | 'MaxUnavailable' | 'ModeOff' | 'DryRun' | 'ClassNotRemediable' | 'Terminating' | 'Blocked'
+  | 'BudgetExhausted' | 'MaxUnavailable' | 'ModeOff' | 'DryRun' | 'ClassNotRemediable' | 'Terminating' | 'Blocked' | 'RolloutInProgress'
 
 export interface PodInfo {
   name: string
@@ -58,28 +62,28 @@ export interface Decision {
   class?: ScoreClass
 }
 
-const DEFAULT_THRESHOLD = 0.8
-const DEFAULT_STALE_AFTER_MS = 60_000
+export const DEFAULT_THRESHOLD = 0.8
+export const DEFAULT_STALE_AFTER_MS = 60_000
 /** At this share of the workload's pods anomalous together, a shared dependency is the likelier cause. */
 const MOST_PODS_SHARE = 0.5
 
 interface Streak { outlier: boolean; startMs: number; score: number; class: ScoreClass | undefined; stale?: boolean }
 
 /** The pod's current outlier streak: since when its score has stayed at or above threshold without gaps. */
-function streakOf(obs: readonly ScoreObservation[], nowMs: number, threshold: number, staleAfterMs: number): Streak {
+function streakOf(obs: readonly ScoreObservation[], nowMs: number, threshold: number, staleAfterMs: number, remediableClasses: ReadonlySet<ScoreClass>): Streak {
   const last = obs[obs.length - 1]
   if (last === undefined || nowMs - last.timeMs > staleAfterMs) return { outlier: false, startMs: nowMs, score: 0, class: undefined, stale: true }
   if (last.score < threshold) return { outlier: false, startMs: nowMs, score: last.score, class: last.class }
   let startMs = last.timeMs
-  let remediable = REMEDIABLE_CLASSES.has(last.class)
+  let remediable = remediableClasses.has(last.class)
   for (let i = obs.length - 2; i >= 0; i--) {
     const o = obs[i]
     const next = obs[i + 1]
     if (o === undefined || next === undefined) break
     if (o.score < threshold || next.timeMs - o.timeMs > staleAfterMs) break
     // A streak that changed class (saturation turning into errors) counts from when it became remediable.
-    if (REMEDIABLE_CLASSES.has(o.class) !== remediable) break
-    remediable = REMEDIABLE_CLASSES.has(o.class)
+    if (remediableClasses.has(o.class) !== remediable) break
+    remediable = remediableClasses.has(o.class)
     startMs = o.timeMs
   }
   return { outlier: true, startMs, score: last.score, class: last.class }
@@ -112,17 +116,21 @@ export function decide(input: DecideInput): Decision[] {
 
   const pods = [...input.pods].sort((a, b) => a.name.localeCompare(b.name))
   if (r.mode === 'Off') return pods.map((p) => skip(p.name, 'ModeOff', 'remediation is off for this policy'))
+  const remediable: ReadonlySet<ScoreClass> = new Set<ScoreClass>(r.classes)
 
   const streaks = new Map<string, Streak>()
   for (const p of pods) {
     const s = alerted.has(p.name)
       ? { outlier: true, startMs: Number.NEGATIVE_INFINITY, score: 1, class: 'error' as const }
-      : streakOf(input.history.get(p.name) ?? [], now, threshold, staleAfterMs)
+      : streakOf(input.history.get(p.name) ?? [], now, threshold, staleAfterMs, remediable)
     streaks.set(p.name, s)
   }
   const live = pods.filter((p) => !isTerminating(p))
   const anomalous = live.filter((p) => streaks.get(p.name)?.outlier === true).length
   const mostFailing = live.length > 0 && anomalous / live.length >= MOST_PODS_SHARE
+  // Pods of two ReplicaSets at once: a rollout is replacing them. A new revision that fails fails in every new pod
+  // (a restart brings up the same revision), and the old pods are on their way out anyway.
+  const owners = new Set(live.flatMap((p) => (p.owner !== undefined ? [p.owner] : [])))
 
   const decisions = new Map<string, Decision>()
   const candidates: PodInfo[] = []
@@ -136,7 +144,8 @@ export function decide(input: DecideInput): Decision[] {
     if (isTerminating(p)) d = skip(p.name, 'Terminating', 'the pod is already terminating', s)
     else if (!s.outlier) d = skip(p.name, 'NotOutlier', s.stale === true ? `no score in the last ${Math.round(staleAfterMs / 1000)}s` : `score ${s.score.toFixed(2)} below ${threshold}`, s)
     else if (mostFailing) d = skip(p.name, 'MostPodsFailing', `${anomalous} of ${live.length} pods are anomalous together: a shared dependency is the likelier cause`, s)
-    else if (s.class === undefined || !REMEDIABLE_CLASSES.has(s.class)) d = skip(p.name, 'ClassNotRemediable', `a restart does not cure ${s.class ?? 'an unknown'} anomalies`, s)
+    else if (s.class === undefined || !remediable.has(s.class)) d = skip(p.name, 'ClassNotRemediable', `a restart does not cure ${s.class ?? 'an unknown'} anomalies${s.class !== undefined && REMEDIABLE_CLASSES.has(s.class) ? ' under this policy (remediation.classes)' : ''}`, s)
+    else if (owners.size > 1) d = skip(p.name, 'RolloutInProgress', `pods of ${owners.size} ReplicaSets: a rollout is in progress`, s)
     else if (sustainedMs < r.sustainedSeconds * 1000) d = skip(p.name, 'NotSustained', `outlier for ${Math.round(sustainedMs / 1000)}s of ${r.sustainedSeconds}s`, s)
     else if (ageMs < r.minPodAgeSeconds * 1000) d = skip(p.name, 'TooYoung', `pod is ${Math.round(ageMs / 1000)}s old, under ${r.minPodAgeSeconds}s`, s)
     else if (lastPod !== undefined && now - lastPod < r.podCooldownSeconds * 1000) d = skip(p.name, 'PodCooldown', `restarted ${Math.round((now - lastPod) / 1000)}s ago, cooldown ${r.podCooldownSeconds}s`, s)

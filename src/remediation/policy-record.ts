@@ -16,7 +16,7 @@ const MODE_RANK: Record<Remediation['mode'], number> = { Off: 0, DryRun: 1, Enfo
 
 /**
  * The stricter of two readings of a policy's remediation settings: the lower mode (Off < DryRun < Enforce), the
- * lower budgets, the longer waits. The cached spec can be stale in either direction; neither may loosen the other.
+ * lower budgets, the longer waits, the classes both allow. The cached spec can be stale in either direction; neither may loosen the other.
  */
 export function stricter(a: Remediation, b: Remediation): Remediation {
   return {
@@ -28,5 +28,6 @@ export function stricter(a: Remediation, b: Remediation): Remediation {
     workloadCooldownSeconds: Math.max(a.workloadCooldownSeconds, b.workloadCooldownSeconds),
     minPodAgeSeconds: Math.max(a.minPodAgeSeconds, b.minPodAgeSeconds),
     sustainedSeconds: Math.max(a.sustainedSeconds, b.sustainedSeconds),
+    classes: a.classes.filter((c) => b.classes.includes(c)),
   }
 }

@@ -38,6 +38,8 @@ export interface PodSpec {
   pod: string
   /** Base error ratio; the outlier pod gets a high one. */
   errorRatio: number
+  /** The ratio at each minute of the pod history instead (0 = its first minute), for faults that come and go. */
+  ratioAt?: (minuteIndex: number) => number
 }
 
 export interface StartPrometheusOptions {
@@ -186,7 +188,7 @@ export async function writeHistory(opts: StartPrometheusOptions, dir: string): P
   }
   for (const p of pods) {
     const samples: Sample[] = []
-    for (let t = podStartMs, i = 0; t <= endMs; t += STEP_MS, i++) samples.push([t, podRatio(p.errorRatio, i)])
+    for (let t = podStartMs, i = 0; t <= endMs; t += STEP_MS, i++) samples.push([t, p.ratioAt?.(i) ?? podRatio(p.errorRatio, i)])
     families[2]?.series.push({ head: `http_requests_errors_ratio${labels({ job: 'demo', namespace: 'default', service: 'web', pod: p.pod })}`, samples })
   }
   await backfill(families, startMs, endMs, dir, tsdb)
@@ -280,7 +282,8 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
     errorRatioAt(tMs, pod) {
       const p = pods.find((x) => x.pod === pod)
       if (p === undefined || tMs < podStartMs || tMs > endMs || (tMs - podStartMs) % STEP_MS !== 0) return undefined
-      return podRatio(p.errorRatio, (tMs - podStartMs) / STEP_MS)
+      const i = (tMs - podStartMs) / STEP_MS
+      return p.ratioAt?.(i) ?? podRatio(p.errorRatio, i)
     },
     async stop() {
       if (stopped) return
