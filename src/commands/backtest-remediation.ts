@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { policyKey, type Policy } from '../policy/schema.js'
-import { createPrometheusSource, type PodSignalName, type PrometheusSource } from '../prometheus/source.js'
+import type { PodSignalName, PrometheusSource } from '../prometheus/source.js'
 import { DEFAULT_THRESHOLD } from '../remediation/decide.js'
 import { ControllerReplay, type PodSignalHistory } from '../remediation/replay.js'
 import type { WorkloadPod } from '../remediation/workload-pods.js'
-import { BacktestCliError, parseDurationSeconds, policyFromFile } from './backtest.js'
+import { BacktestCliError, checkPrometheusUrl, parseDurationSeconds, policyFromFile, prometheusFromFlags } from './backtest.js'
 
 // `foresight backtest --remediation`: the controller's DryRun verdicts over the past, from the user's own
 // Prometheus. The policy's podSignals queries are read for the period, and every 15 s (the controller's cadence)
@@ -168,9 +167,7 @@ interface RemediationCliOptions {
 }
 
 export async function remediationBacktestCommand(o: RemediationCliOptions, log: Logger): Promise<string> {
-  if (!URL.canParse(o.prometheus) || !/^https?:$/.test(new URL(o.prometheus).protocol)) {
-    throw new Error(`--prometheus: not an http(s) URL (${URL.canParse(o.prometheus) ? `scheme ${new URL(o.prometheus).protocol}` : 'does not parse'})`)
-  }
+  checkPrometheusUrl(o.prometheus)
   const policy = policyFromFile(o.policy, o.name)
   if (policy.spec.podSignals === undefined || (policy.spec.podSignals.errorRatioQuery ?? policy.spec.podSignals.latencyQuery ?? policy.spec.podSignals.saturationQuery) === undefined) {
     throw new BacktestCliError(`policy ${policyKey(policy)} has no spec.podSignals queries: the controller restarts its pods only for alerts, there is nothing to replay`)
@@ -179,13 +176,7 @@ export async function remediationBacktestCommand(o: RemediationCliOptions, log: 
   if (!(threshold > 0 && threshold <= 1)) throw new BacktestCliError(`--outlier-threshold: a number in (0, 1], not "${o.outlierThreshold ?? ''}"`)
   const endMs = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS
   const startMs = endMs - parseDurationSeconds(o.since) * 1000
-  const tokenFile = o.bearerTokenFile
-  const { source, client } = createPrometheusSource({
-    url: o.prometheus,
-    log,
-    ...(tokenFile !== undefined ? { bearerToken: () => readFileSync(tokenFile, 'utf8').trim() } : {}),
-    ...(o.caFile !== undefined ? { caFile: o.caFile } : {}),
-  })
+  const { source, client } = prometheusFromFlags(o, log)
   try {
     // Five minutes before the period: the adapter reads the newest value of the last five minutes.
     const recorded = await readPodSignals(source, policy, startMs - 5 * MINUTE_MS, endMs)

@@ -68,20 +68,30 @@ function progress(stream: NodeJS.WriteStream): (p: BacktestProgress) => void {
   }
 }
 
-export async function backtestCommand(o: BacktestCliOptions, log: Logger): Promise<string> {
-  if (!URL.canParse(o.prometheus) || !/^https?:$/.test(new URL(o.prometheus).protocol)) {
+/** The --prometheus flag, checked before anything is read. */
+export function checkPrometheusUrl(url: string): void {
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     // Never echoed as given: a slip such as user:pass@host would print the password.
-    throw new Error(`--prometheus: not an http(s) URL (${URL.canParse(o.prometheus) ? `scheme ${new URL(o.prometheus).protocol}` : 'does not parse'})`)
+    throw new Error(`--prometheus: not an http(s) URL (${URL.canParse(url) ? `scheme ${new URL(url).protocol}` : 'does not parse'})`)
   }
-  const policy = policyFromFile(o.policy, o.name)
-  const sinceSeconds = parseDurationSeconds(o.since)
+}
+
+/** The Prometheus both backtests read, from the flags they share. */
+export function prometheusFromFlags(o: { prometheus: string; bearerTokenFile?: string; caFile?: string }, log: Logger): ReturnType<typeof createPrometheusSource> {
   const tokenFile = o.bearerTokenFile
-  const { source, client } = createPrometheusSource({
+  return createPrometheusSource({
     url: o.prometheus,
     log,
     ...(tokenFile !== undefined ? { bearerToken: () => readFileSync(tokenFile, 'utf8').trim() } : {}),
     ...(o.caFile !== undefined ? { caFile: o.caFile } : {}),
   })
+}
+
+export async function backtestCommand(o: BacktestCliOptions, log: Logger): Promise<string> {
+  checkPrometheusUrl(o.prometheus)
+  const policy = policyFromFile(o.policy, o.name)
+  const sinceSeconds = parseDurationSeconds(o.since)
+  const { source, client } = prometheusFromFlags(o, log)
   try {
     const result = await runBacktest({ history: source, policy, sinceSeconds, onProgress: progress(process.stderr) })
     writeFileSync(o.chart, result.svg)
