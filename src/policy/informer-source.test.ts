@@ -203,14 +203,14 @@ t.test('a start that rejects (the watch cannot be set up) is retried through the
   })
   const kc = new KubeConfig()
   kc.loadFromFile(standIn.kubeconfigFile)
-  const original = kc.applySecurityAuthentication.bind(kc)
-  kc.applySecurityAuthentication = async (ctx) => {
+  const original = kc.applyToFetchOptions.bind(kc)
+  kc.applyToFetchOptions = async (opts) => {
     if (armed) {
       armed = false
       thrown++
       throw new Error('token file unreadable')
     }
-    return original(ctx)
+    return original(opts)
   }
   const src = new InformerPolicySource({ kc, log: spy, namespace: 'rejects', initialBackoffMs: 20, maxBackoffMs: 200, random: () => 0.5 })
   t.teardown(() => src.close())
