@@ -1,8 +1,13 @@
+import { join } from 'node:path'
 import t from 'tap'
 import { binomial, normal, poisson, uniform } from './rng.js'
 import { FAULT_FAMILIES, injectFault, PLAN, scenarios, SIZES, type PodFault, type Scenario } from './scenarios.js'
-import { loadShape } from './traces.js'
+import { loadShape, readTracesFrom } from './traces.js'
+import { packageRoot } from '../../../src/util/paths.js'
 import { MINUTE_MS, World } from './world.js'
+
+// The first days of each trace, committed with the tests: the full data sets are not needed here.
+readTracesFrom(join(packageRoot(), 'test', 'fixtures', 'remediation-traces'))
 
 t.test('keyed draws: the same keys give the same value, other keys another', async (t) => {
   t.equal(uniform(1, 2, 3), uniform(1, 2, 3))

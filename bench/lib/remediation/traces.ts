@@ -1,4 +1,5 @@
-import { loadNabSeries, loadNasa, type Series } from '../traces.js'
+import { join } from 'node:path'
+import { loadNabSeries, loadNasa, NASA_FILE, sharedDataDir, type Series } from '../traces.js'
 
 // Real load shapes for the remediation scenarios: request counts over time from public traces, cut into segments
 // and brought onto a one-minute grid. Only the shape is taken (normalised to a mean of 1); each scenario scales it
@@ -16,11 +17,18 @@ const FILES: Readonly<Record<Exclude<TraceName, 'nasa'>, string>> = {
 }
 
 const cache = new Map<TraceName, Series>()
+let dataDir = (): string => sharedDataDir()
+
+/** Reads the traces from `dir` (the same layout as the data dir) instead: tests use the fixtures' first days. */
+export function readTracesFrom(dir: string): void {
+  dataDir = () => dir
+  cache.clear()
+}
 
 function series(trace: TraceName): Series {
   let s = cache.get(trace)
   if (s === undefined) {
-    s = trace === 'nasa' ? loadNasa() : loadNabSeries(FILES[trace])
+    s = trace === 'nasa' ? loadNasa(join(dataDir(), NASA_FILE)) : loadNabSeries(FILES[trace], dataDir())
     cache.set(trace, s)
   }
   return s
