@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { remediationSchema } from '../../src/policy/schema.js'
 import { podRatio, startPrometheus, STEP_MS } from '../helpers/prometheus.js'
+import { runCli, type CliResult } from '../helpers/cli.js'
 
 // `foresight backtest --remediation` as a user runs it, against a real Prometheus backfilled (promtool) with six
 // hours of per-pod error ratios: web-3 fails on its own for an hour (minutes 120-180), then web-1 and web-2 fail
@@ -37,15 +37,7 @@ spec:
     errorRatioQuery: 'http_requests_errors_ratio{namespace="default",service="web"}'
 `)
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/foresight.ts', 'backtest', '--remediation', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
-  return new Promise((resolve) => child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) }))
-}
+const run = (args: string[]): Promise<CliResult> => runCli(['backtest', '--remediation', ...args])
 
 t.test('lists the restarts DryRun would have made: the pod failing alone, never the pods failing together', async (t) => {
   const r = await run(['--prometheus', prom.url, '--policy', policyFile, '--since', '6h'])

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { freePort, startPrometheus } from '../helpers/prometheus.js'
+import { runCli, type CliResult } from '../helpers/cli.js'
 
 // `foresight backtest` as a user runs it, against a real Prometheus backfilled with 8 days of the NASA trace.
 
@@ -20,15 +20,7 @@ spec:
   maxReplicas: 100
 `)
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/foresight.ts', 'backtest', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
-  return new Promise((resolve) => child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) }))
-}
+const run = (args: string[]): Promise<CliResult> => runCli(['backtest', ...args])
 
 t.test('compares the strategies on the real history and writes the charts', async (t) => {
   const chart = join(dir, 'web.svg')
