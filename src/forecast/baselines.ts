@@ -4,6 +4,7 @@
  */
 import { dominantPeriod } from './fft.js'
 import { Ring } from './ring.js'
+import { DampedHolt, fitSmoothing, MovingAverage, SimpleExpSmoothing, type SmoothingFit } from './smoothing.js'
 
 export interface PointForecaster {
   readonly name: string
@@ -61,7 +62,7 @@ export class SeasonalNaive implements PointForecaster {
   }
 }
 
-interface HoltWintersParams {
+export interface HoltWintersParams {
   alpha: number
   beta: number
   gamma: number
@@ -240,7 +241,7 @@ export class FftPeriodic implements PointForecaster {
   }
 }
 
-/** The four baselines with defaults for a series whose day is `periodDaySteps` rows long. */
+/** The day-period baselines with defaults for a series whose day is `periodDaySteps` rows long. */
 export function defaultBaselines(periodDaySteps: number, hw: HoltWintersParams): PointForecaster[] {
   return [
     new LastValue(),
@@ -256,3 +257,31 @@ export function defaultBaselines(periodDaySteps: number, hw: HoltWintersParams):
     }),
   ]
 }
+
+interface FittedBaselines {
+  forecasters: PointForecaster[]
+  holtWinters: HoltWintersParams
+  smoothing: SmoothingFit
+}
+
+/**
+ * Every baseline a model must beat, each fitted on rows [0, endIndex) only (the rows before the evaluated
+ * segment): last value, seasonal naive, Holt-Winters, FFT, the moving average, simple exponential smoothing and
+ * Holt's damped trend. `horizonsSteps` are the horizons the simple forecasters are chosen for.
+ */
+export function fittedBaselines(values: ArrayLike<number>, periodDaySteps: number, endIndex: number, horizonsSteps: readonly number[], valid?: ArrayLike<number>): FittedBaselines {
+  const holtWinters = fitHoltWinters(values, periodDaySteps, endIndex, valid)
+  const smoothing = fitSmoothing(values, endIndex, horizonsSteps, valid)
+  return {
+    forecasters: [...defaultBaselines(periodDaySteps, holtWinters), ...smoothingBaselines(smoothing)],
+    holtWinters,
+    smoothing,
+  }
+}
+
+/** The moving average and the exponential-smoothing pair with fitted parameters. */
+export function smoothingBaselines(f: SmoothingFit): PointForecaster[] {
+  return [new MovingAverage(f.movingAverageSteps), new SimpleExpSmoothing(f.sesAlpha), new DampedHolt(f.dampedHolt)]
+}
+
+export const BASELINE_NAMES = ['last', 'snaive_day', 'holt_winters', 'fft', 'moving_avg', 'ses', 'holt_damped'] as const
