@@ -1,9 +1,15 @@
 /**
- * Forecast accuracy on the held-out segments: the ONNX model against four online baselines, on the same
- * windows, at horizons of 5, 15 and 30 minutes. Run: npm run build:bench && node dist-bench/bench/forecast.js
+ * Forecast accuracy on the held-out segments: the ONNX model against seven online baselines (last value, seasonal
+ * naive, Holt-Winters, FFT, moving average, simple exponential smoothing, damped Holt), each fitted on the rows
+ * before the segment, on the same windows, at horizons of 5, 15 and 30 minutes.
+ * Run: npm run bench:forecast; on a trace of one's own: npm run bench:forecast -- --trace FILE.csv
  */
 import { existsSync } from 'node:fs'
-import { defaultBaselines, fitHoltWinters } from '../src/forecast/baselines.js'
+import { basename } from 'node:path'
+import { parseArgs } from 'node:util'
+import { BASELINE_NAMES, fittedBaselines } from '../src/forecast/baselines.js'
+import { describeSmoothingFit } from '../src/forecast/smoothing.js'
+import { readUserTrace, TraceFileError } from './lib/user-trace.js'
 import { ForecastScore, naiveScale } from './lib/forecast-metrics.js'
 import { forecastAtOrigins } from './lib/model-forecasts.js'
 import { ResidualQuantiles } from './lib/residual-quantiles.js'
@@ -44,6 +50,8 @@ interface SeriesResult {
   cells: Map<string, Map<number, Cell>>
   windows: number
   fallback: boolean
+  /** The parameters the baselines were fitted to, for the report. */
+  fit: string
 }
 
 function familyOf(path: string): string | undefined {
@@ -102,9 +110,9 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
   cells.set(FLOOR, floorCells(() => 1))
   cells.set(FLOOR_GAP, floorCells((h) => h))
 
-  // Holt-Winters parameters are fitted on the rows before the held-out segment only.
-  const hw = fitHoltWinters(values, e.periodDaySteps, e.heldoutStartIndex, valid)
-  for (const base of defaultBaselines(e.periodDaySteps, hw)) {
+  // Every baseline's parameters are fitted on the rows before the held-out segment only.
+  const fitted = fittedBaselines(values, e.periodDaySteps, e.heldoutStartIndex, steps, valid)
+  for (const base of fitted.forecasters) {
     const rq = new ResidualQuantiles(base, steps, RESIDUAL_WINDOW_STEPS)
     const scores = minutes.map(() => new ForecastScore(scale))
     for (let t = 0; t + maxH < n; t++) {
@@ -114,30 +122,134 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
     }
     cells.set(base.name, new Map(minutes.map((m, k) => [m, toCell(scores[k] ?? new ForecastScore(scale))])))
   }
-  return { path, family, cells, windows: model.origins.length, fallback: e.fallback }
+  const hw = fitted.holtWinters
+  const fit = `${describeSmoothingFit(fitted.smoothing)}, holt_winters alpha=${hw.alpha} beta=${hw.beta} gamma=${hw.gamma}`
+  return { path, family, cells, windows: model.origins.length, fallback: e.fallback, fit }
 }
 
 function mean(xs: number[]): number {
   return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length
 }
 
-async function main(): Promise<void> {
-  const modelPath = defaultModelPath()
-  if (!existsSync(modelPath)) throw new Error(`model artifact missing: ${modelPath}`)
-  const split = loadSplit()
-  const dataDir = sharedDataDir()
-  const paths = [NASA_FILE, ...listNabFiles(dataDir).map((f) => `nab/data/${f}`)].filter((p) => familyOf(p) !== undefined)
-  console.log('Forecast bench: held-out segments, same windows for every forecaster')
-  console.log(`model: ${modelPath} (sha256 ${modelSha256(modelPath)})`)
-  console.log(split === undefined ? 'split: models/split.json ABSENT -> fallback: last 20% of each series is held out' : `split: ${split.source} (held-out rows [heldout_start_index, rows))`)
+const BASELINES: readonly string[] = BASELINE_NAMES
+const FORECASTERS = [MODEL, ...BASELINES, FLOOR, FLOOR_GAP]
+
+interface Args {
+  trace: string | undefined
+}
+
+function parseCli(): Args {
+  const { values } = parseArgs({ options: { trace: { type: 'string' } }, strict: true })
+  return { trace: values.trace }
+}
+
+/** Family-mean MASE of a forecaster at a horizon. */
+function famMase(rs: readonly SeriesResult[], f: string, minutes: number): number {
+  return mean(rs.map((r) => r.cells.get(f)?.get(minutes)?.mase ?? NaN))
+}
+
+/** The baseline with the lowest family-mean MASE at a horizon: the "best of all" the model is measured against. */
+function bestOfAll(rs: readonly SeriesResult[], minutes: number): readonly [string, number] {
+  return BASELINES.map((f) => [f, famMase(rs, f, minutes)] as const).reduce((a, b) => (b[1] < a[1] || !Number.isFinite(a[1]) ? b : a))
+}
+
+function printFamily(fam: string, rs: readonly SeriesResult[]): void {
+  const windows = rs.reduce((a, r) => a + r.windows, 0)
+  console.log(`== ${fam}: ${rs.length} series, ${windows} windows${rs.some((r) => r.fallback) ? ' (some on the 20% fallback split)' : ''}`)
+  const rows: string[][] = []
+  for (const m of HORIZON_MINUTES) {
+    for (const f of FORECASTERS) {
+      const cells = rs.map((r) => r.cells.get(f)?.get(m)).filter((c): c is Cell => c !== undefined)
+      if (cells.length === 0) continue
+      rows.push([`${m} min`, f, fmt(mean(cells.map((c) => c.mase))), fmt(mean(cells.map((c) => c.pinball))), fmt(mean(cells.map((c) => c.coverage)))])
+    }
+  }
+  console.log(formatTable(['horizon', 'forecaster', 'MASE', 'pinball/scale', 'p90 cov'], rows))
+  console.log('')
+}
+
+/** One summary row: model / best-of-all at every horizon, the mean ratio, the floors at the shortest horizon, coverage. */
+function summaryRow(fam: string, rs: readonly SeriesResult[]): string[] {
+  const horizons: number[] = HORIZON_MINUTES.filter((m) => rs.some((r) => r.cells.get(MODEL)?.has(m)))
+  const shortest = horizons[0] ?? 30
+  const ratios = horizons.map((m) => famMase(rs, MODEL, m) / bestOfAll(rs, m)[1])
+  const cell = (m: number): string => {
+    const k = horizons.indexOf(m)
+    return k < 0 ? '-' : `${fmt(ratios[k] ?? NaN)} (${bestOfAll(rs, m)[0]})`
+  }
+  const meanRatio = mean(ratios)
+  // Stricter view: each series against its own best baseline at the shortest horizon, then averaged.
+  const perSeriesRatio = mean(rs.map((r) => (r.cells.get(MODEL)?.get(shortest)?.mase ?? NaN) / Math.min(...BASELINES.map((f) => r.cells.get(f)?.get(shortest)?.mase ?? NaN))))
+  const covs = horizons.map((m) => mean(rs.map((r) => r.cells.get(MODEL)?.get(m)?.coverage ?? NaN)))
+  const best = bestOfAll(rs, shortest)[1]
+  return [
+    fam,
+    ...HORIZON_MINUTES.map(cell),
+    fmt(meanRatio),
+    ratios.every((x) => x <= 1) ? 'yes' : 'no',
+    fmt(perSeriesRatio),
+    fmt(famMase(rs, FLOOR, shortest) / best),
+    fmt(famMase(rs, FLOOR_GAP, shortest) / best),
+    covs.map((c) => fmt(c, 3)).join(' / '),
+    covs.every((c) => c >= 0.85 && c <= 0.95) ? 'yes' : 'no',
+  ]
+}
+
+const SUMMARY_HEADER = ['family', 'model/best 5 min', 'model/best 15 min', 'model/best 30 min', 'mean ratio', 'all <= 1.00', 'mean per-series ratio (shortest)', 'floor ratio (shortest)', 'gap floor ratio', 'p90 cov', 'in [0.85,0.95]']
+
+function printLegend(): void {
   console.log('MASE scale: mean |x[t]-x[t-1]| over valid rows before the held-out segment (one-step naive, all horizons)')
   console.log('pinball: mean over q in {0.1,0.5,0.9} of the pinball loss, divided by the same MASE scale')
   console.log('p90 cov: share of actuals <= the 0.9 quantile; baselines get p10/p90 from their last 288 realised errors per horizon')
-  console.log('nyc_taxi has a 30-min step: only the 30-min horizon (1 step) is evaluated; 5 and 15 min are skipped')
-  console.log(`${NASA_5MIN} (informational, not a target): NASA averaged over 5-min buckets (a bucket with an invalid minute is invalid), held out from the first bucket wholly in its held-out rows; 5/15/30 min = 1/3/6 steps; baselines at that step (day 288 steps, Holt-Winters refit on the buckets before)`)
-  console.log('aggregation: per family, unweighted mean over its series of the per-series metric')
+  console.log(`baselines (all fitted per series on the rows before the held-out segment only): last value; snaive_day; holt_winters (additive, day season, alpha/beta/gamma by grid search on one-step error); fft (dominant period, mean of past cycles); moving_avg (mean of the last k rows, k in 3/5/10/15/30/60); ses (simple exponential smoothing); holt_damped (Holt's damped trend); moving_avg, ses and holt_damped by grid search on the mean absolute error at the evaluated horizons`)
   console.log(`${FLOOR}: NOT a forecaster; predicts each target from the actuals within r rows on both sides (future included), mean or median, r in ${FLOOR_RADII_STEPS.join(', ')}, whichever is lowest. It estimates the unpredictable noise: a causal forecaster is not expected to beat it`)
   console.log(`${FLOOR_GAP}: the same, but for a target h steps ahead it skips the h-1 rows on each side of it (a forecast at h cannot see the h-1 rows before its target) and takes the r rows beyond them on each side\n`)
+}
+
+function printTargets(summary: string[][]): void {
+  console.log('== Targets: model MASE <= the best of ALL baselines (ratio <= 1.00) at 5, 15 and 30 min; mean ratio <= 0.90; model p90 coverage in [0.85, 0.95] at every horizon')
+  console.log('model/best = family-mean model MASE / the lowest family-mean MASE of any baseline at that horizon (that baseline named); mean ratio = mean over the horizons evaluated')
+  console.log(`floor ratio = family-mean ${FLOOR} MASE / the same best baseline at the shortest horizon: the ratio a forecaster would reach if its only error were the noise; gap floor: ${FLOOR_GAP}`)
+  console.log(formatTable(SUMMARY_HEADER, summary))
+  console.log('')
+}
+
+/** `--trace FILE`: one user series, the last 20 % held out, everything fitted on the first 80 %. */
+async function runTrace(file: string, session: Awaited<ReturnType<typeof createForecasterSession>>): Promise<void> {
+  const series = readUserTrace(file)
+  const e = heldoutFor(undefined, file, series.values.length, series.stepSeconds)
+  const valid = series.valid.reduce((a, b) => a + b, 0)
+  console.log(`trace: ${file}: ${series.values.length} minutes (${valid} with a value), ${new Date(series.timestampsMs[0] ?? 0).toISOString()} .. ${new Date(series.timestampsMs[series.values.length - 1] ?? 0).toISOString()}`)
+  console.log(`split: the last 20% is held out (rows ${e.heldoutStartIndex}..${series.values.length - 1}); MASE scale and every baseline fitted on rows 0..${e.heldoutStartIndex - 1}; day = ${e.periodDaySteps} rows`)
+  printLegend()
+  const started = performance.now()
+  const r = await evaluateSeries(session, series, file, basename(file), { ...e, fallback: false })
+  console.log(`fitted: ${r.fit}\n`)
+  printFamily(basename(file), [r])
+  printTargets([summaryRow(basename(file), [r])])
+  console.log(`wall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
+}
+
+async function main(): Promise<void> {
+  const args = parseCli()
+  // A bad trace file fails first, before anything is printed or loaded.
+  if (args.trace !== undefined) readUserTrace(args.trace)
+  const modelPath = defaultModelPath()
+  if (!existsSync(modelPath)) throw new Error(`model artifact missing: ${modelPath}`)
+  console.log('Forecast bench: held-out segments, same windows for every forecaster')
+  console.log(`model: ${modelPath} (sha256 ${modelSha256(modelPath)})`)
+  if (args.trace !== undefined) {
+    await runTrace(args.trace, await createForecasterSession(modelPath))
+    return
+  }
+  const split = loadSplit()
+  const dataDir = sharedDataDir()
+  const paths = [NASA_FILE, ...listNabFiles(dataDir).map((f) => `nab/data/${f}`)].filter((p) => familyOf(p) !== undefined)
+  console.log(split === undefined ? 'split: models/split.json ABSENT -> fallback: last 20% of each series is held out' : `split: ${split.source} (held-out rows [heldout_start_index, rows))`)
+  console.log('nyc_taxi has a 30-min step: only the 30-min horizon (1 step) is evaluated; 5 and 15 min are skipped')
+  console.log(`${NASA_5MIN} (informational, not a target): NASA averaged over 5-min buckets (a bucket with an invalid minute is invalid), held out from the first bucket wholly in its held-out rows; 5/15/30 min = 1/3/6 steps; baselines at that step (day 288 steps, refit on the buckets before)`)
+  console.log('aggregation: per family, unweighted mean over its series of the per-series metric')
+  printLegend()
 
   const session = await createForecasterSession(modelPath)
   const started = performance.now()
@@ -152,68 +264,20 @@ async function main(): Promise<void> {
     if (path === NASA_FILE) informational.push(await evaluateSeries(session, resampleMeans(series, 5), path, NASA_5MIN, resampleHeldout(e, 5)))
   }
 
-  const forecasters = [MODEL, 'last', 'snaive_day', 'holt_winters', 'fft', FLOOR, FLOOR_GAP]
-  const baselines = ['last', 'snaive_day', 'holt_winters', 'fft']
-  const families = ['NASA', 'nyc_taxi', 'ec2/elb/rds', NASA_5MIN]
   const summary: string[][] = []
   const infoSummary: string[][] = []
-  for (const fam of families) {
+  for (const fam of ['NASA', 'nyc_taxi', 'ec2/elb/rds', NASA_5MIN]) {
     const rs = [...results, ...informational].filter((r) => r.family === fam)
-    const windows = rs.reduce((a, r) => a + r.windows, 0)
-    console.log(`== ${fam}: ${rs.length} series, ${windows} windows${rs.some((r) => r.fallback) ? ' (some on the 20% fallback split)' : ''}`)
-    const rows: string[][] = []
-    for (const m of HORIZON_MINUTES) {
-      for (const f of forecasters) {
-        const cells = rs.map((r) => r.cells.get(f)?.get(m)).filter((c): c is Cell => c !== undefined)
-        if (cells.length === 0) continue
-        rows.push([`${m} min`, f, fmt(mean(cells.map((c) => c.mase))), fmt(mean(cells.map((c) => c.pinball))), fmt(mean(cells.map((c) => c.coverage)))])
-      }
-    }
-    console.log(formatTable(['horizon', 'forecaster', 'MASE', 'pinball/scale', 'p90 cov'], rows))
-    console.log('')
-    const ratioAt = HORIZON_MINUTES.find((m) => rs.some((r) => r.cells.get(MODEL)?.has(m))) ?? 30
-    const famMase = (f: string): number => mean(rs.map((r) => r.cells.get(f)?.get(ratioAt)?.mase ?? NaN))
-    const baseMase = baselines.map((f) => [f, famMase(f)] as const)
-    const best = baseMase.reduce((a, b) => (b[1] < a[1] ? b : a))
-    const ratio = famMase(MODEL) / best[1]
-    // Stricter view: each series against its own best baseline, then averaged.
-    const perSeriesRatio = mean(
-      rs.map((r) => {
-        const b = Math.min(...baselines.map((f) => r.cells.get(f)?.get(ratioAt)?.mase ?? NaN))
-        return (r.cells.get(MODEL)?.get(ratioAt)?.mase ?? NaN) / b
-      }),
-    )
-    const covs = HORIZON_MINUTES.map((m) => mean(rs.map((r) => r.cells.get(MODEL)?.get(m)?.coverage ?? NaN)))
-    const covOk = covs.filter(Number.isFinite).every((c) => c >= 0.85 && c <= 0.95)
-    if (fam === NASA_5MIN) {
-      infoSummary.push([fam, `${ratioAt} min`, best[0], fmt(ratio), fmt(famMase(FLOOR) / best[1]), fmt(famMase(FLOOR_GAP) / best[1])])
-      continue
-    }
-    summary.push([
-      fam,
-      `${ratioAt} min`,
-      best[0],
-      fmt(ratio),
-      ratio <= 0.8 ? 'yes' : 'no',
-      fmt(famMase(FLOOR) / best[1]),
-      fmt(famMase(FLOOR_GAP) / best[1]),
-      fmt(perSeriesRatio),
-      covs.map((c) => fmt(c, 3)).join(' / '),
-      covOk ? 'yes' : 'no',
-    ])
+    printFamily(fam, rs)
+    ;(fam === NASA_5MIN ? infoSummary : summary).push(summaryRow(fam, rs))
   }
-  console.log('== Targets: model MASE / best baseline MASE at 5 min (nyc_taxi: 30 min, its shortest) <= 0.8; model p90 coverage in [0.85, 0.95]')
-  console.log('MASE ratio = family-mean model MASE / lowest family-mean baseline MASE; mean per-series ratio = mean of model / that series\' best baseline')
-  console.log(`floor ratio = family-mean ${FLOOR} MASE / the same best baseline: the ratio a forecaster would reach if its only error were the noise`)
-  console.log(`gap floor ratio = the same with ${FLOOR_GAP}: noise shared by rows next to the target left out, as a forecast at that horizon cannot use it`)
-  console.log(formatTable(['family', 'at', 'best baseline', 'MASE ratio', '<= 0.8', 'floor ratio', 'gap floor ratio', 'mean per-series ratio', 'p90 cov 5/15/30 min', 'in [0.85,0.95]'], summary))
-  console.log('')
-  console.log('== Informational, not a target: would a coarser step bring the NASA target within reach? Only if the MASE ratio fell to <= 0.8 with the floor ratio below it (compare the NASA row above)')
-  console.log(formatTable(['family', 'at', 'best baseline', 'MASE ratio', 'floor ratio', 'gap floor ratio'], infoSummary))
+  printTargets(summary)
+  console.log('== Informational, not a target: NASA at a 5-minute step (compare the NASA row above)')
+  console.log(formatTable(SUMMARY_HEADER, infoSummary))
   console.log('')
   const perSeries = results.map((r) => {
     const at = HORIZON_MINUTES.find((m) => r.cells.get(MODEL)?.has(m)) ?? 30
-    const bases = baselines.map((f) => [f, r.cells.get(f)?.get(at)?.mase ?? NaN] as const)
+    const bases = BASELINES.map((f) => [f, r.cells.get(f)?.get(at)?.mase ?? NaN] as const)
     const best = bases.reduce((a, b) => (b[1] < a[1] ? b : a))
     const m = r.cells.get(MODEL)?.get(at)?.mase ?? NaN
     const held = split?.entries.get(r.path)?.whollyHeldout === true ? 'yes' : ''
@@ -221,9 +285,16 @@ async function main(): Promise<void> {
     const gapFloor = r.cells.get(FLOOR_GAP)?.get(at)?.mase ?? NaN
     return [r.path.split('/').pop() ?? r.path, `${at} min`, String(r.windows), fmt(m), `${best[0]} ${fmt(best[1])}`, fmt(m / best[1]), fmt(floor / best[1]), fmt(gapFloor / best[1]), held]
   })
-  console.log('== Per series (shortest horizon)')
+  console.log('== Per series (shortest horizon; best of all baselines)')
   console.log(formatTable(['series', 'at', 'windows', 'model MASE', 'best baseline MASE', 'ratio', 'floor ratio', 'gap floor ratio', 'wholly held out'], perSeries))
+  console.log('\n== Fitted baseline parameters per series (on the rows before the held-out segment)')
+  for (const r of [...results, ...informational]) console.log(`${r.family === NASA_5MIN ? `${r.path} (5-min)` : r.path}: ${r.fit}`)
   console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
-await main()
+main().catch((err: unknown) => {
+  // A bad trace file is the user's input: one line, no stack.
+  if (err instanceof TraceFileError) console.error(`error: ${err.message}`)
+  else console.error(err)
+  process.exitCode = 1
+})
