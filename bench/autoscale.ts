@@ -3,18 +3,19 @@
  * part the model never trained on), replayed through simulated HPAs and workloads for a reactive HPA, Holt-Winters
  * and FFT-periodicity predictive baselines and the real Foresight engine with the real model.
  *
- * Run: npm run build:bench && node dist-bench/bench/autoscale.js
- * The tuned Foresight settings were chosen on the validation segment: node dist-bench/bench/autoscale.js --segment validation --grid
+ * Run: npm run bench:autoscale; on a per-minute trace of one's own: npm run bench:autoscale -- --trace FILE.csv
+ * (the last 20 % is simulated, everything before it is history). The tuned Foresight settings were chosen on the validation segment: node dist-bench/bench/autoscale.js --segment validation --grid
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { heldoutFor, loadSplit } from './lib/split.js'
-import { loadNasa, NASA_FILE, NASA_ZONE, repoRoot } from './lib/traces.js'
+import { loadNasa, NASA_FILE, NASA_ZONE, repoRoot, type Series } from './lib/traces.js'
+import { readUserTrace, TraceFileError } from './lib/user-trace.js'
 import { loadBundledModel } from '../src/model/runtime.js'
 import { policySchema, type Policy } from '../src/policy/schema.js'
 import { comparisonCharts } from '../src/sim/charts.js'
-import { compareStrategies, reactiveAtEqualCost, STRATEGY } from '../src/sim/compare.js'
+import { bestBaselineLine, compareStrategies, reactiveAtEqualCost, STRATEGY } from '../src/sim/compare.js'
 import { defaultHpaSpec, type HpaSpec } from '../src/sim/hpa.js'
 import { fromRows } from '../src/sim/load.js'
 import { comparisonTable } from '../src/sim/report.js'
@@ -22,7 +23,8 @@ import { comparisonTable } from '../src/sim/report.js'
 const { values: args } = parseArgs({
   options: {
     segment: { type: 'string', default: 'heldout' },
-    capacity: { type: 'string', default: '0.1' },
+    capacity: { type: 'string' },
+    trace: { type: 'string' },
     startup: { type: 'string', default: '60' },
     grid: { type: 'boolean', default: false },
     'no-charts': { type: 'boolean', default: false },
@@ -43,6 +45,15 @@ const TUNED: Variant = { horizonSeconds: 60, stabilizationSeconds: 0, maxDecreas
 const MAX_REPLICAS = 100
 /** NASA's validation segment starts here (models/split.json validation_start_index). */
 const VALIDATION_START_ROW = 62_495
+
+/** capacityPerReplica on NASA, in requests per second. */
+const NASA_CAPACITY = 0.1
+/**
+ * For a trace of one's own, the capacity puts the trace on NASA's replica scale: at 0.1 req/s per replica the mean
+ * load of NASA's rows before the held-out segment (41.7 requests per minute) needs 6.95 replicas, so the capacity
+ * is the mean of the trace's first 80 % divided by this.
+ */
+const TRACE_MEAN_REPLICAS = 6.95
 
 const variantName = (v: Variant): string => `h${v.horizonSeconds}-s${v.stabilizationSeconds}-d${v.maxDecreasePercentPerMinute}-w${v.hpaDownWindowSeconds}`
 
@@ -72,17 +83,56 @@ function gridVariants(): Variant[] {
   return out
 }
 
-async function main(): Promise<void> {
-  const root = repoRoot()
+/** Mean of the valid values in rows [0, end). */
+function meanBefore(values: Float64Array, end: number): number {
+  let sum = 0
+  let n = 0
+  for (let i = 0; i < end; i++) {
+    const v = values[i] ?? NaN
+    if (Number.isFinite(v)) {
+      sum += v
+      n++
+    }
+  }
+  return sum / n
+}
+
+/** The load in the unit the capacity is given in, and what the report calls the trace. */
+interface Input { series: Series; load: Float64Array; heldoutStartIndex: number; title: string; unit: string; capacity: number; capacityNote: string }
+
+function nasaInput(): Input {
   const series = loadNasa()
   const split = heldoutFor(loadSplit(), NASA_FILE, series.values.length, series.stepSeconds)
-  const stepMs = series.stepSeconds * 1000
+  const capacity = args.capacity === undefined ? NASA_CAPACITY : Number(args.capacity)
   // Requests per minute -> requests per second; the gap and the outage stay NaN (not scored, not fed as load).
-  const load = fromRows(Float64Array.from(series.values, (v) => v / 60), series.timestampsMs[0] ?? 0, stepMs)
-  const [fromRow, toRow] = args.segment === 'validation' ? [VALIDATION_START_ROW, split.heldoutStartIndex] : [split.heldoutStartIndex, series.values.length]
+  return { series, load: Float64Array.from(series.values, (v) => v / 60), heldoutStartIndex: split.heldoutStartIndex, title: 'the NASA 1995 HTTP trace', unit: 'req/s', capacity, capacityNote: `${capacity} req/s` }
+}
+
+function traceInput(file: string): Input {
+  const series = readUserTrace(file)
+  const heldoutStartIndex = heldoutFor(undefined, file, series.values.length, series.stepSeconds).heldoutStartIndex
+  const trainMean = meanBefore(series.values, heldoutStartIndex)
+  const chosen = Number((trainMean / TRACE_MEAN_REPLICAS).toPrecision(3))
+  const capacity = args.capacity === undefined ? chosen : Number(args.capacity)
+  if (!(capacity > 0)) throw new TraceFileError(`${file}: the mean of the first 80 % is ${trainMean}: no capacity per replica follows from it; give --capacity`)
+  const note = args.capacity === undefined
+    ? `${capacity} (value units) per replica: the mean of the first 80 % (${trainMean.toPrecision(4)}) / ${TRACE_MEAN_REPLICAS}, the replicas NASA's mean needs at 0.1 req/s; --capacity overrides`
+    : `${capacity} (value units) per replica, as given`
+  return { series, load: series.values, heldoutStartIndex, title: `trace ${file}`, unit: 'value units', capacity, capacityNote: note }
+}
+
+async function main(): Promise<void> {
+  const root = repoRoot()
+  if (args.trace !== undefined && (args.segment !== 'heldout' || args.grid)) throw new TraceFileError('--trace evaluates the last 20 % of the trace: --segment and --grid do not apply')
+  const input = args.trace === undefined ? nasaInput() : traceInput(args.trace)
+  const { series } = input
+  const stepMs = series.stepSeconds * 1000
+  const load = fromRows(input.load, series.timestampsMs[0] ?? 0, stepMs)
+  const [fromRow, toRow] = args.segment === 'validation' ? [VALIDATION_START_ROW, input.heldoutStartIndex] : [input.heldoutStartIndex, series.values.length]
   const fromMs = series.timestampsMs[fromRow] ?? NaN
   const toMs = (series.timestampsMs[toRow - 1] ?? NaN) + stepMs
-  const cap = Number(args.capacity)
+  const cap = input.capacity
+  if (!(cap > 0)) throw new TraceFileError(`--capacity must be a positive number (got ${args.capacity ?? ''})`)
 
   const named: Array<[string, Variant]> = args.grid ? gridVariants().map((v) => [variantName(v), v]) : [['tuned', TUNED]]
   const variants = named.map(([name, v]) => policy(name, cap, v))
@@ -105,10 +155,10 @@ async function main(): Promise<void> {
   await model.close()
 
   const reactive = result.runs.find((r) => r.name === STRATEGY.reactive)?.metrics
-  console.log(`# Autoscaling simulation on the NASA 1995 HTTP trace, ${args.segment} segment: rows ${fromRow}..${toRow - 1}, ${new Date(fromMs).toISOString()} .. ${new Date(toMs).toISOString()}`)
+  console.log(`# Autoscaling simulation on ${input.title}, ${args.trace === undefined ? `${args.segment} segment` : 'its last 20 %'}: rows ${fromRow}..${toRow - 1}, ${new Date(fromMs).toISOString()} .. ${new Date(toMs).toISOString()}`)
   console.log(`# ${reactive?.evaluatedMinutes.toFixed(0) ?? '?'} scored minutes; the history before the segment is available to every forecaster; masked gap/outage rows are neither scored nor fed as load`)
-  console.log(`# workload: capacityPerReplica ${cap} req/s, pod start-up ${args.startup}s, replicas 1..${MAX_REPLICAS}; every strategy scaled by a simulated HPA (sync 15s, tolerance 0.1, scale-up max(100%, 4 pods)/15s, scale-down 100%/15s)`)
-  console.log(`# reactive: HPA on the observed rate over the last 1m (reactive(2m): 2m), AverageValue = capacityPerReplica (reactive@N%: N% of it, bought headroom), HPA down window 300s`)
+  console.log(`# workload: capacityPerReplica ${input.capacityNote}, pod start-up ${args.startup}s, replicas 1..${MAX_REPLICAS}; every strategy scaled by a simulated HPA (sync 15s, tolerance 0.1, scale-up max(100%, 4 pods)/15s, scale-down 100%/15s)`)
+  console.log(`# reactive: HPA on the observed rate over the last 1m (reactive(2m): 2m), AverageValue = capacityPerReplica (reactive: a 100 % target, for reference; reactive@N%: an N % target utilisation, what users run), HPA down window 300s`)
   for (const n of result.notes) console.log(`# ${n}`)
   console.log('# the baselines\' HPAs keep the 300s down window')
   console.log(`# foresight: the real engine and model ${model.meta.version} (onnx sha256 ${model.meta.onnx_sha256.slice(0, 12)}), refreshed every 60s, HPA on foresight_desired_replicas with AverageValue 1`)
@@ -135,8 +185,9 @@ async function main(): Promise<void> {
     if (m === undefined || reactiveUnder === undefined) continue
     console.log(`${name}: at the same replica-minutes a reactive HPA with more headroom (interpolated on reactive@N%) is under-provisioned ${reactiveUnder.toFixed(0)} min, foresight ${m.underProvisionedMinutes.toFixed(0)} min`)
   }
+  for (const name of args.grid ? [STRATEGY.foresight] : [STRATEGY.foresight, `${STRATEGY.foresight}:tuned`]) console.log(bestBaselineLine(result.runs, name))
 
-  if (!args['no-charts'] && !args.grid && args.segment === 'heldout') {
+  if (!args['no-charts'] && !args.grid && args.segment === 'heldout' && args.trace === undefined) {
     const charts = comparisonCharts(result.runs, {
       title: `NASA HTTP trace, ${args.segment} segment: demand and ready capacity`,
       loadUnit: 'requests/s',
@@ -157,6 +208,8 @@ function parseOffset(zone: string): number {
 }
 
 main().catch((err: unknown) => {
-  console.error(err)
+  // A bad trace file is the user's input: one line, no stack.
+  if (err instanceof TraceFileError) console.error(`error: ${err.message}`)
+  else console.error(err)
   process.exitCode = 1
 })

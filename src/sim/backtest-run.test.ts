@@ -47,7 +47,7 @@ t.test('replays the policy through reactive, baselines and the engine', async (t
   t.equal(src.calls.length, Math.ceil((8 * 1440) / 5000) + 1, 'the lookback in chunks under the point limit, then the period')
   t.ok(src.calls.every((c) => (c.endMs - c.startMs) / 60_000 + 1 <= 5000), 'no chunk above the limit')
   t.same(src.calls.at(-1), { startMs: r.period.startMs, endMs: r.period.endMs }, 'the period is read on its own')
-  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'holt-winters', 'fft-periodic', 'foresight'])
+  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'holt-winters', 'fft-periodic', 'moving-average', 'ses', 'holt-damped', 'foresight'])
   t.match(r.table, /strategy\s+under-prov min/)
   t.match(r.table, /foresight: .*% .* under-provisioned minutes than reactive/)
   // The verdict is also given at equal cost against bought headroom, not only against bare reactive.

@@ -7,7 +7,7 @@ import type { HistoryReader, Window } from '../ports.js'
 import { loadBundledModel, type LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import { comparisonCharts } from './charts.js'
-import { compareStrategies, reactiveAtEqualCost, STRATEGY } from './compare.js'
+import { bestBaselineLine, compareStrategies, reactiveAtEqualCost, STRATEGY } from './compare.js'
 import { defaultHpaSpec, type HpaSpec } from './hpa.js'
 import { countValid, type LoadSeries } from './load.js'
 import { comparisonTable } from './report.js'
@@ -197,6 +197,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     lines.push(equalCost !== undefined
       ? `foresight: at the same replica-minutes a reactive HPA with more headroom (interpolated on reactive@N%) is under-provisioned ${equalCost.toFixed(0)} min, foresight ${foresight.underProvisionedMinutes.toFixed(0)} min`
       : 'foresight: its replica-minutes lie outside the reactive@N% curve: compare with the rows above')
+    lines.push(bestBaselineLine(result.runs, STRATEGY.foresight))
   }
   const charts = comparisonCharts(result.runs, { title: `${policyKey(o.policy)}: demand and ready capacity`, loadUnit: 'load' })
   return { table: lines.join('\n'), svg: charts.full, daySvg: charts.day, runs: result.runs, warnings, period: { startMs: fromMs, endMs, stepSeconds } }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { reactiveAtEqualCost } from './compare.js'
+import { bestBaselineAtCost, bestBaselineLine, reactiveAtEqualCost } from './compare.js'
 import type { StrategyRun } from './simulate.js'
 
 // The equal-cost comparison: a reactive HPA given enough headroom to spend what the named strategy spends.
@@ -23,4 +23,14 @@ for (const [name, foresight, want] of cases) {
 t.test('other strategies (a longer rate window, the baselines) are not on the headroom curve', async (t) => {
   t.equal(reactiveAtEqualCost([run('reactive', 1000, 100), run('reactive(2m)', 0, 200), run('foresight', 1, 150)], 'foresight'), undefined)
   t.equal(reactiveAtEqualCost(curve, 'missing'), undefined)
+})
+
+t.test('best of all baselines: the fewest under-provisioned minutes among strategies that cost no more', async (t) => {
+  const runs = [...curve, run('ses', 300, 140), run('foresight:tuned', 1, 100), run('foresight', 50, 135)]
+  // holt-winters (0 min at 130) is cheaper than foresight (135): it is the best; ses costs more at 140.
+  t.same(bestBaselineAtCost(runs, 'foresight'), { name: 'holt-winters', underProvisionedMinutes: 0, replicaMinutes: 130 })
+  t.equal(bestBaselineAtCost([...curve, run('foresight', 50, 125)], 'foresight')?.name, 'reactive@90%', 'a foresight variant is never a baseline; costlier runs are left out')
+  t.equal(bestBaselineAtCost([...curve, run('foresight', 50, 80)], 'foresight'), undefined, 'cheaper than every baseline')
+  t.match(bestBaselineLine([...curve, run('foresight', 50, 125)], 'foresight'), /foresight: under-provisioned 50 min \/ best of all baselines at no more replica-minutes \(reactive@90%, 600 min at 120 replica-min\) = 0\.083/)
+  t.match(bestBaselineLine([...curve, run('foresight', 50, 80)], 'foresight'), /no best-of-all/)
 })

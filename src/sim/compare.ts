@@ -1,8 +1,10 @@
 /**
- * The comparison the bench and `foresight backtest` both run: reactive HPA, two predictive baselines and the real
+ * The comparison the bench and `foresight backtest` both run: reactive HPAs, the predictive baselines
+ * (Holt-Winters, FFT periodicity, moving average, simple exponential smoothing, damped Holt) and the real
  * Foresight engine, on one load series, through identical simulated HPAs and workloads.
  */
-import { FftPeriodic, fitHoltWinters, HoltWinters } from '../forecast/baselines.js'
+import { FftPeriodic, fitHoltWinters, HoltWinters, smoothingBaselines } from '../forecast/baselines.js'
+import { describeSmoothingFit, fitSmoothing } from '../forecast/smoothing.js'
 import type { LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
 import type { HpaSpec } from './hpa.js'
@@ -10,7 +12,10 @@ import { countValid, lastSampleIndex, SeriesHistory, type LoadSeries } from './l
 import { simulate, type StrategyRun } from './simulate.js'
 import { EngineDriver, ForecasterStrategy, ForesightStrategy, ReactiveStrategy, type Strategy } from './strategies.js'
 
-export const STRATEGY = { reactive: 'reactive', holtWinters: 'holt-winters', fft: 'fft-periodic', foresight: 'foresight' } as const
+export const STRATEGY = { reactive: 'reactive', holtWinters: 'holt-winters', fft: 'fft-periodic', movingAverage: 'moving-average', ses: 'ses', holtDamped: 'holt-damped', foresight: 'foresight' } as const
+
+/** Strategy names of the simple forecasters, in the order smoothingBaselines returns them. */
+const SMOOTHING_STRATEGIES = [STRATEGY.movingAverage, STRATEGY.ses, STRATEGY.holtDamped] as const
 
 interface ComparisonOptions {
   load: LoadSeries
@@ -30,7 +35,7 @@ interface ComparisonOptions {
    * same cost; a longer rate window shows the cost of metric lag.
    */
   reactiveVariants?: ReadonlyArray<{ utilization?: number; rateWindowSeconds?: number }>
-  /** Include the Holt-Winters and FFT baselines. */
+  /** Include the predictive baselines (Holt-Winters, FFT, moving average, SES, damped Holt). */
   baselines?: boolean
   refreshEverySeconds?: number
   hpa?: (strategy: string) => HpaSpec
@@ -66,6 +71,10 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
     strategies.push(new ForecasterStrategy(STRATEGY.holtWinters, o.load, new HoltWinters(daySteps, hw), horizonSteps, cap))
     const fft = new FftPeriodic({ historySteps: 7 * daySteps, minHistorySteps: 2 * daySteps, minPeriodSteps: Math.max(2, Math.round(daySteps / 24)), candidatePeriods: [daySteps, 7 * daySteps], refitEverySteps: daySteps, minPowerShare: 0.05 })
     strategies.push(new ForecasterStrategy(STRATEGY.fft, o.load, fft, horizonSteps, cap))
+    // The simple forecasters are chosen for what the strategy reads: the next step up to the horizon.
+    const smoothing = fitSmoothing(o.load.values, historyEnd, [...new Set([1, horizonSteps])])
+    notes.push(`${describeSmoothingFit(smoothing)} (fitted on the same samples)`)
+    smoothingBaselines(smoothing).forEach((f, i) => strategies.push(new ForecasterStrategy(SMOOTHING_STRATEGIES[i] ?? f.name, o.load, f, horizonSteps, cap)))
     notes.push(`baselines provision for max(forecast over ${horizonSteps} steps, present)`)
   }
   const policies = [o.policy, ...(o.variants ?? [])]
@@ -101,4 +110,31 @@ export function reactiveAtEqualCost(runs: readonly StrategyRun[], name: string):
   if (i <= 0 || hi === undefined || lo === undefined) return undefined
   const f = (m.replicaMinutes - lo.replicaMinutes) / (hi.replicaMinutes - lo.replicaMinutes)
   return lo.underProvisionedMinutes + f * (hi.underProvisionedMinutes - lo.underProvisionedMinutes)
+}
+
+/**
+ * The best of all baselines for `name`: of every other strategy (each reactive HPA, each predictive baseline)
+ * that spends no more replica-minutes, the one with the fewest under-provisioned minutes; undefined when every
+ * baseline costs more. Cheaper is the fair side: a baseline that buys its minutes with more replicas is not "better".
+ */
+export function bestBaselineAtCost(runs: readonly StrategyRun[], name: string): { name: string; underProvisionedMinutes: number; replicaMinutes: number } | undefined {
+  const m = runs.find((r) => r.name === name)?.metrics
+  if (m === undefined) return undefined
+  let best: StrategyRun | undefined
+  for (const r of runs) {
+    if (r.name === STRATEGY.foresight || r.name.startsWith(`${STRATEGY.foresight}:`)) continue
+    if (r.metrics.replicaMinutes > m.replicaMinutes) continue
+    if (best === undefined || r.metrics.underProvisionedMinutes < best.metrics.underProvisionedMinutes) best = r
+  }
+  return best === undefined ? undefined : { name: best.name, underProvisionedMinutes: best.metrics.underProvisionedMinutes, replicaMinutes: best.metrics.replicaMinutes }
+}
+
+/** One report line: `name` against the best of all baselines at no more cost. */
+export function bestBaselineLine(runs: readonly StrategyRun[], name: string): string {
+  const m = runs.find((r) => r.name === name)?.metrics
+  const b = bestBaselineAtCost(runs, name)
+  if (m === undefined) return `${name}: n/a`
+  if (b === undefined) return `${name}: every baseline spends more replica-minutes (${m.replicaMinutes.toFixed(0)}); no best-of-all at equal or lower cost`
+  const ratio = b.underProvisionedMinutes > 0 ? (m.underProvisionedMinutes / b.underProvisionedMinutes).toFixed(3) : 'n/a'
+  return `${name}: under-provisioned ${m.underProvisionedMinutes.toFixed(0)} min / best of all baselines at no more replica-minutes (${b.name}, ${b.underProvisionedMinutes.toFixed(0)} min at ${b.replicaMinutes.toFixed(0)} replica-min) = ${ratio}`
 }

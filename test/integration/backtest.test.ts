@@ -26,7 +26,7 @@ t.test('compares the strategies on the real history and writes the charts', asyn
   const chart = join(dir, 'web.svg')
   const r = await run(['--prometheus', prom.url, '--policy', policyFile, '--since', '1d', '--chart', chart])
   t.equal(r.code, 0, r.stderr)
-  for (const strategy of ['reactive', 'holt-winters', 'fft-periodic', 'foresight']) t.match(r.stdout, new RegExp(`^${strategy}\\s+[\\d.]+`, 'm'), strategy)
+  for (const strategy of ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'holt-winters', 'fft-periodic', 'moving-average', 'ses', 'holt-damped', 'foresight']) t.match(r.stdout, new RegExp(`^${strategy}\\s+[\\d.]+`, 'm'), strategy)
   t.match(r.stdout, /under-prov/)
   t.match(r.stderr, /fetch\s+\[#+\]\s+100%/, 'progress while it reads, as a percentage')
   t.ok(existsSync(chart) && readFileSync(chart, 'utf8').startsWith('<svg'), 'chart written')
