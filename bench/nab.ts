@@ -2,9 +2,12 @@
  * NAB on the 30-series subset: model horizon-1 quantile forecasts -> online anomaly likelihood -> NAB scorer.
  * Forecasts are computed in batches, but the forecast used for row t+1 was made from rows <= t, and the
  * likelihood is updated row by row, so every score sees only the past. Run: npm run bench:nab; add `-- --cv` for
- * the 2-fold cross-validation of the detector settings (folds fixed from the sorted file names).
+ * the 2-fold cross-validation of the detector settings (folds fixed from the sorted file names), `-- --data DIR`
+ * to score any corpus in NAB's layout, `-- --results DIR` to write NAB-format result files for NAB's own scorer.
  */
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import { DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../src/anomaly/scorer.js'
 import { RangeNovelty } from '../src/anomaly/range-novelty.js'
 import type { ExtremeRecordOptions } from '../src/anomaly/extreme-record.js'
@@ -14,7 +17,8 @@ import { SERVING_SCORER } from '../src/engine/engine.js'
 import { forecastAtOrigins } from './lib/model-forecasts.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
 import { heldoutFor, loadSplit } from './lib/split.js'
-import { listNabFiles, loadNabProfiles, loadNabSeries, loadNabWindows, sharedDataDir, windowsToIndices } from './lib/traces.js'
+import { sharedDataDir } from './lib/traces.js'
+import { loadNabCorpus, NabLayoutError, writeNabResults, type NabCorpusFile } from './lib/nab-corpus.js'
 import { HORIZON_STEPS, createForecasterSession } from '../src/model/onnx.js'
 import { defaultModelPath, modelSha256 } from './lib/model-files.js'
 import { crossValidate } from './lib/nab-crossval.js'
@@ -26,17 +30,22 @@ const PROFILE_LABELS: Record<string, string> = {
   reward_low_FN_rate: 'reward_low_FN',
 }
 
+/** Result-file detector names: the detector as the adapter serves it, and the bench's default settings. */
+const RESULT_DETECTORS = { served: 'foresight', bench: 'foresight-bench' } as const
+
 async function main(): Promise<void> {
+  const { values: args } = parseArgs({ options: { cv: { type: 'boolean', default: false }, data: { type: 'string' }, results: { type: 'string' } }, strict: true })
+  // The corpus is read and checked before the model loads, so a bad layout fails at once.
+  const corpus = loadNabCorpus(args.data ?? join(sharedDataDir(), 'nab'))
   const modelPath = defaultModelPath()
   if (!existsSync(modelPath)) throw new Error(`model artifact missing: ${modelPath}`)
-  const dataDir = sharedDataDir()
   const split = loadSplit()
-  const windowsByFile = loadNabWindows(dataDir)
-  const profiles = loadNabProfiles(dataDir)
+  const profiles = corpus.profiles
   const session = await createForecasterSession(modelPath)
 
   interface Prepared {
     name: string
+    file: NabCorpusFile
     values: Float64Array
     windows: DetectorFile['windows']
     origins: Int32Array
@@ -45,15 +54,16 @@ async function main(): Promise<void> {
   const prepared: Prepared[] = []
   let rows = 0
   let forecastMs = 0
-  for (const name of listNabFiles(dataDir)) {
-    const s = loadNabSeries(name, dataDir)
+  for (const file of corpus.files) {
+    const s = file.series
     const n = s.values.length
-    const e = heldoutFor(split, s.name, n, s.stepSeconds)
+    // The split's entry when this is the repository's corpus (same name), else the day period from the step.
+    const e = heldoutFor(split, `nab/data/${file.name}`, n, s.stepSeconds)
     const t0 = performance.now()
     const fc = await forecastAtOrigins(session, s.values, Int32Array.from({ length: Math.max(0, n - 1) }, (_, i) => i), e.periodDaySteps, e.periodWeekSteps)
     forecastMs += performance.now() - t0
     rows += n
-    prepared.push({ name, values: s.values, windows: windowsToIndices(s.timestampsMs, windowsByFile.get(name) ?? []), origins: fc.origins, quantiles: fc.quantiles })
+    prepared.push({ name: file.name, file, values: s.values, windows: file.windows, origins: fc.origins, quantiles: fc.quantiles })
   }
 
   /** Row-by-row scoring: the forecast for row t+1 is handed over only after row t has been scored. */
@@ -100,10 +110,14 @@ async function main(): Promise<void> {
   const files = full.files
   const scoreMs = full.ms
 
-  console.log(`NAB bench: ${files.length}-series subset (realKnownCause, artificialWithAnomaly, realAWSCloudwatch), ${rows} rows`)
+  const groups = [...new Set(corpus.files.map((f) => f.name.split('/')[0] ?? ''))]
+  console.log(`NAB bench: ${corpus.root}: ${files.length} series (${groups.join(', ')}), ${rows} rows`)
+  for (const n of corpus.notes) console.log(`note: ${n}`)
   console.log(`detector: model p10/p50/p90 at horizon 1 -> raw surprise -> online anomaly likelihood, with miss record, range, extreme-record, flat-run and contextual novelty, rising-edge suppression with ramp; model ${modelPath} (sha256 ${modelSha256(modelPath)})`)
-  console.log('note: these NAB series (except the wholly held-out files in models/split.json) contributed their early rows to model training')
-  console.log('scores on this subset are not comparable one-to-one with the published 58-series scoreboard')
+  if (args.data === undefined) {
+    console.log('note: these NAB series (except the wholly held-out files in models/split.json) contributed their early rows to model training')
+    console.log('scores on this subset are not comparable one-to-one with the published 58-series scoreboard')
+  }
   console.log(`detector settings: ${JSON.stringify(DEFAULT_SCORER)}\n`)
   const brief = (detected: DetectorFile[]): string[] => [...profiles.values()].map((profile) => fmt(scoreCorpus(detected, profile).normalised, 1))
   const profileNames = [...profiles.keys()].map((n) => PROFILE_LABELS[n] ?? n)
@@ -114,7 +128,21 @@ async function main(): Promise<void> {
       [['range check only (no model)', ...brief(rangeOnly)], ...ablations.map(([label, opts]): string[] => [label, ...brief(detect(opts).files)])],
     ),
   )
-  if (process.argv.includes('--cv')) {
+  if (args.results !== undefined) {
+    // What NAB's own optimise/score steps read: one detector directory per detector.
+    const served = detect(SERVING_SCORER).files
+    const byName = new Map(prepared.map((p) => [p.name, p.file]))
+    const out = (detected: DetectorFile[]): Array<NabCorpusFile & { scores: ArrayLike<number> }> =>
+      detected.map((d) => {
+        const f = byName.get(d.name)
+        if (f === undefined) throw new Error(`no corpus file for ${d.name}`)
+        return { ...f, scores: d.scores }
+      })
+    const a = writeNabResults(args.results, RESULT_DETECTORS.served, out(served))
+    const b = writeNabResults(args.results, RESULT_DETECTORS.bench, out(files))
+    console.log(`\nwrote ${a.length + b.length} NAB result files under ${args.results}: ${RESULT_DETECTORS.served}/ (as the adapter serves it) and ${RESULT_DETECTORS.bench}/ (the bench defaults), <detector>/<group>/<detector>_<file>.csv with timestamp,value,anomaly_score,label`)
+  }
+  if (args.cv) {
     crossValidation(detect, profiles, profileNames)
     crossValidation(detect, profiles, profileNames, true)
   }
@@ -193,4 +221,9 @@ function crossValidation(detect: (opts: ScorerOptions) => { files: DetectorFile[
   console.log(`pooled held-out (both halves, each from the other half's setting, scored together): ${profileNames.map((n, i) => `${n} ${pooled[i] ?? ''}`).join(', ')}`)
 }
 
-await main()
+main().catch((err: unknown) => {
+  // A corpus that is not in NAB's layout is the user's input: one line, no stack.
+  if (err instanceof NabLayoutError) console.error(`error: ${err.message}`)
+  else console.error(err)
+  process.exitCode = 1
+})
