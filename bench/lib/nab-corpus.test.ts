@@ -47,7 +47,7 @@ t.test('layout errors: one line naming the file', async (t) => {
     ['profile without weights', (d) => writeFileSync(join(d, 'config', 'profiles.json'), '{"standard": {"CostMatrix": {"tpWeight": 1}}}'), /profiles\.json: standard: CostMatrix needs numeric/],
     ['bad CSV header', (d) => writeFileSync(join(d, 'data', 'grp', 'tiny.csv'), 'time,value\n2014-04-01 00:00:00,1\n'), /header must start with "timestamp,"/],
     ['bad CSV timestamp', (d) => writeFileSync(join(d, 'data', 'grp', 'tiny.csv'), 'timestamp,value\nnope,1\n2014-04-01 00:05:00,1\n'), /data\/grp\/tiny\.csv: line 2: bad timestamp "nope"/],
-    ['timestamps going back', (d) => writeFileSync(join(d, 'data', 'grp', 'tiny.csv'), 'timestamp,value\n2014-04-01 00:10:00,1\n2014-04-01 00:05:00,1\n2014-04-01 00:20:00,1\n'), /data\/grp\/tiny\.csv: line 3: timestamps must increase/],
+    ['one row', (d) => writeFileSync(join(d, 'data', 'grp', 'tiny.csv'), 'timestamp,value\n2014-04-01 00:00:00,1\n'), /data\/grp\/tiny\.csv: fewer than two rows/],
   ]
   for (const [label, breakIt, want] of cases) {
     const dir = corpusCopy(t)

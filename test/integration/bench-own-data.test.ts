@@ -1,0 +1,70 @@
+import t from 'tap'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { nabCorpusFixture, runBench, userTraceFixture } from '../helpers/bench-fixtures.js'
+
+// The benches on data of one's own, run from the sources with the real model: a per-minute trace for
+// bench:forecast and bench:autoscale, a corpus in NAB's layout for bench:nab.
+const trace = userTraceFixture('synthetic-3d.csv')
+const dir = mkdtempSync(join(tmpdir(), 'bench-own-data-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+
+/** The fixture with its rows 4 and 5 swapped: timestamps no longer increase at row 5 (header = row 1). */
+const badTrace = join(dir, 'swapped.csv')
+{
+  const lines = readFileSync(trace, 'utf8').split('\n')
+  const [a, b] = [lines[3] ?? '', lines[4] ?? '']
+  lines[3] = b
+  lines[4] = a
+  writeFileSync(badTrace, lines.join('\n'))
+}
+
+const FORECASTERS = ['model', 'last', 'snaive_day', 'holt_winters', 'fft', 'moving_avg', 'ses', 'holt_damped']
+
+t.test('bench:forecast --trace: the model and every baseline at each horizon, and model / best of all', async (t) => {
+  const r = await runBench('forecast', ['--trace', trace])
+  t.equal(r.code, 0, r.stderr)
+  for (const h of [5, 15, 30]) for (const f of FORECASTERS) t.match(r.stdout, new RegExp(`^${h} min\\s+${f}\\s+\\d+\\.\\d+\\s`, 'm'), `${h} min ${f}`)
+  t.match(r.stdout, /last 20% is held out \(rows 3456\.\.4319\)/)
+  t.match(r.stdout, /^synthetic-3d\.csv\s+\d\.\d+ \(\w+\)\s+\d\.\d+ \(\w+\)\s+\d\.\d+ \(\w+\)\s+\d\.\d+\s+(yes|no)/m, 'summary: model / best of all at 5, 15 and 30 min')
+  t.match(r.stdout, /fitted: moving_avg k=\d+, ses alpha=[\d.]+, holt_damped alpha=/)
+})
+
+t.test('bench:autoscale --trace: reactive HPAs at 100/90/80/70 %, every predictive baseline, Foresight', async (t) => {
+  const r = await runBench('autoscale', ['--trace', trace, '--no-charts'])
+  t.equal(r.code, 0, r.stderr)
+  for (const s of ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'holt-winters', 'fft-periodic', 'moving-average', 'ses', 'holt-damped', 'foresight']) {
+    t.match(r.stdout, new RegExp(`^${s}\\s+\\d+\\.\\d\\s+\\d+\\.\\d%`, 'm'), s)
+  }
+  t.match(r.stdout, /capacityPerReplica [\d.]+ \(value units\) per replica: the mean of the first 80 %/)
+  t.match(r.stdout, /^foresight: under-provisioned \d+ min \/ best of all baselines at no more replica-minutes|^foresight: every baseline spends more/m)
+})
+
+t.test('a bad trace: exit 1 and one line saying what and where', async (t) => {
+  for (const bench of ['forecast', 'autoscale']) {
+    const bad = await runBench(bench, ['--trace', badTrace])
+    t.equal(bad.code, 1, `${bench}: exit code`)
+    t.equal(bad.stderr.trim(), `error: ${badTrace}: row 5: timestamp 1735689720 is not after the previous row's (timestamps must increase)`, `${bench}: message`)
+    const missing = await runBench(bench, ['--trace', join(dir, 'nope.csv')])
+    t.equal(missing.code, 1)
+    t.match(missing.stderr, /^error: .*nope\.csv: no such file or not readable \(ENOENT\)\n$/)
+  }
+})
+
+t.test('bench:nab --data --results: scores a corpus in NAB\'s layout and writes NAB result files', async (t) => {
+  const out = join(dir, 'results')
+  const r = await runBench('nab', ['--data', nabCorpusFixture(), '--results', out])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /1 series \(grp\)/)
+  for (const detector of ['foresight', 'foresight-bench']) {
+    const file = join(out, detector, 'grp', `${detector}_tiny.csv`)
+    t.ok(existsSync(file), file)
+    const lines = readFileSync(file, 'utf8').trim().split('\n')
+    t.equal(lines[0], 'timestamp,value,anomaly_score,label')
+    t.same(lines.slice(1).map((l) => l.split(',')[3]), ['0', '0', '1', '1', '1', '0'])
+  }
+  const bad = await runBench('nab', ['--data', join(dir, 'no-corpus')])
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, /^error: .*no-corpus: no such directory \(NAB layout: data\/<group>\/\*\.csv, labels\/combined_windows\.json, config\/profiles\.json\)\n$/)
+})
