@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { heldoutFor, loadSplit } from './lib/split.js'
+import { reportBenchError } from './lib/cli-errors.js'
 import { loadNasa, NASA_FILE, NASA_ZONE, repoRoot, type Series } from './lib/traces.js'
 import { readUserTrace, TraceFileError } from './lib/user-trace.js'
 import { loadBundledModel } from '../src/model/runtime.js'
@@ -20,16 +21,28 @@ import { defaultHpaSpec, type HpaSpec } from '../src/sim/hpa.js'
 import { fromRows } from '../src/sim/load.js'
 import { comparisonTable } from '../src/sim/report.js'
 
-const { values: args } = parseArgs({
-  options: {
-    segment: { type: 'string', default: 'heldout' },
-    capacity: { type: 'string' },
-    trace: { type: 'string' },
-    startup: { type: 'string', default: '60' },
-    grid: { type: 'boolean', default: false },
-    'no-charts': { type: 'boolean', default: false },
-  },
-})
+// Inferred option types; a bad option ends the run with one line.
+const parseCli = (): ReturnType<typeof parseOptions> => {
+  try {
+    return parseOptions()
+  } catch (err) {
+    reportBenchError(err)
+    process.exit(1)
+  }
+}
+function parseOptions() {
+  return parseArgs({
+    options: {
+      segment: { type: 'string', default: 'heldout' },
+      capacity: { type: 'string' },
+      trace: { type: 'string' },
+      startup: { type: 'string', default: '60' },
+      grid: { type: 'boolean', default: false },
+      'no-charts': { type: 'boolean', default: false },
+    },
+  })
+}
+const { values: args } = parseCli()
 
 interface Variant { horizonSeconds: number; stabilizationSeconds: number; maxDecreasePercentPerMinute: number; hpaDownWindowSeconds: number }
 
@@ -207,9 +220,4 @@ function parseOffset(zone: string): number {
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]))
 }
 
-main().catch((err: unknown) => {
-  // A bad trace file is the user's input: one line, no stack.
-  if (err instanceof TraceFileError) console.error(`error: ${err.message}`)
-  else console.error(err)
-  process.exitCode = 1
-})
+main().catch(reportBenchError)

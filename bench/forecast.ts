@@ -9,7 +9,7 @@ import { basename } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BASELINE_NAMES, fittedBaselines } from '../src/forecast/baselines.js'
 import { describeSmoothingFit } from '../src/forecast/smoothing.js'
-import { readUserTrace, TraceFileError } from './lib/user-trace.js'
+import { readUserTrace } from './lib/user-trace.js'
 import { ForecastScore, naiveScale } from './lib/forecast-metrics.js'
 import { forecastAtOrigins } from './lib/model-forecasts.js'
 import { ResidualQuantiles } from './lib/residual-quantiles.js'
@@ -17,6 +17,7 @@ import { noiseFloorMase, type NeighbourStat } from './lib/noise-floor.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
 import { resampleHeldout, resampleMeans } from './lib/resample.js'
 import { heldoutFor, loadSplit } from './lib/split.js'
+import { reportBenchError } from './lib/cli-errors.js'
 import { NASA_FILE, listNabFiles, loadSeries, sharedDataDir, type Series } from './lib/traces.js'
 import { HORIZON_STEPS, createForecasterSession } from '../src/model/onnx.js'
 import { defaultModelPath, modelSha256 } from './lib/model-files.js'
@@ -292,9 +293,4 @@ async function main(): Promise<void> {
   console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
-main().catch((err: unknown) => {
-  // A bad trace file is the user's input: one line, no stack.
-  if (err instanceof TraceFileError) console.error(`error: ${err.message}`)
-  else console.error(err)
-  process.exitCode = 1
-})
+main().catch(reportBenchError)

@@ -17,8 +17,9 @@ import { SERVING_SCORER } from '../src/engine/engine.js'
 import { forecastAtOrigins } from './lib/model-forecasts.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
 import { heldoutFor, loadSplit } from './lib/split.js'
+import { reportBenchError } from './lib/cli-errors.js'
 import { sharedDataDir } from './lib/traces.js'
-import { loadNabCorpus, NabLayoutError, writeNabResults, type NabCorpusFile } from './lib/nab-corpus.js'
+import { loadNabCorpus, writeNabResults, type NabCorpusFile } from './lib/nab-corpus.js'
 import { HORIZON_STEPS, createForecasterSession } from '../src/model/onnx.js'
 import { defaultModelPath, modelSha256 } from './lib/model-files.js'
 import { crossValidate } from './lib/nab-crossval.js'
@@ -221,9 +222,4 @@ function crossValidation(detect: (opts: ScorerOptions) => { files: DetectorFile[
   console.log(`pooled held-out (both halves, each from the other half's setting, scored together): ${profileNames.map((n, i) => `${n} ${pooled[i] ?? ''}`).join(', ')}`)
 }
 
-main().catch((err: unknown) => {
-  // A corpus that is not in NAB's layout is the user's input: one line, no stack.
-  if (err instanceof NabLayoutError) console.error(`error: ${err.message}`)
-  else console.error(err)
-  process.exitCode = 1
-})
+main().catch(reportBenchError)
