@@ -3,16 +3,11 @@
  * only, so a simulator or the serving engine can drive it the same way the benches do.
  */
 import { dominantPeriod } from './fft.js'
+import type { PointForecaster } from './point-forecaster.js'
 import { Ring } from './ring.js'
 import { DampedHolt, fitSmoothing, MovingAverage, SimpleExpSmoothing, type SmoothingFit } from './smoothing.js'
 
-export interface PointForecaster {
-  readonly name: string
-  /** Appends the next observation; NaN marks a missing row, which the forecaster fills with its own forecast. */
-  observe(value: number): void
-  /** Point forecasts for horizons 1..maxHorizonSteps after the newest observation (index h-1 = horizon h). */
-  forecast(maxHorizonSteps: number): Float64Array
-}
+export type { PointForecaster } from './point-forecaster.js'
 
 /** Last valid observation, flat over every horizon. */
 export class LastValue implements PointForecaster {

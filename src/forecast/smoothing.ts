@@ -3,7 +3,7 @@
  * (simple exponential smoothing, Holt's damped trend). Like the other baselines they are strictly online, and
  * their parameters are chosen by grid search on rows before the evaluated segment only (`fitByGrid`).
  */
-import type { PointForecaster } from './baselines.js'
+import type { PointForecaster } from './point-forecaster.js'
 import { Ring } from './ring.js'
 
 /** Mean of the last `windowSteps` valid observations, flat over every horizon. */
