@@ -111,14 +111,14 @@ function meanBefore(values: Float64Array, end: number): number {
 }
 
 /** The load in the unit the capacity is given in, and what the report calls the trace. */
-interface Input { series: Series; load: Float64Array; heldoutStartIndex: number; title: string; unit: string; capacity: number; capacityNote: string }
+interface Input { series: Series; load: Float64Array; heldoutStartIndex: number; title: string; capacity: number; capacityNote: string }
 
 function nasaInput(): Input {
   const series = loadNasa()
   const split = heldoutFor(loadSplit(), NASA_FILE, series.values.length, series.stepSeconds)
   const capacity = args.capacity === undefined ? NASA_CAPACITY : Number(args.capacity)
   // Requests per minute -> requests per second; the gap and the outage stay NaN (not scored, not fed as load).
-  return { series, load: Float64Array.from(series.values, (v) => v / 60), heldoutStartIndex: split.heldoutStartIndex, title: 'the NASA 1995 HTTP trace', unit: 'req/s', capacity, capacityNote: `${capacity} req/s` }
+  return { series, load: Float64Array.from(series.values, (v) => v / 60), heldoutStartIndex: split.heldoutStartIndex, title: 'the NASA 1995 HTTP trace', capacity, capacityNote: `${capacity} req/s` }
 }
 
 function traceInput(file: string): Input {
@@ -131,7 +131,7 @@ function traceInput(file: string): Input {
   const note = args.capacity === undefined
     ? `${capacity} (value units) per replica: the mean of the first 80 % (${trainMean.toPrecision(4)}) / ${TRACE_MEAN_REPLICAS}, the replicas NASA's mean needs at 0.1 req/s; --capacity overrides`
     : `${capacity} (value units) per replica, as given`
-  return { series, load: series.values, heldoutStartIndex, title: `trace ${file}`, unit: 'value units', capacity, capacityNote: note }
+  return { series, load: series.values, heldoutStartIndex, title: `trace ${file}`, capacity, capacityNote: note }
 }
 
 async function main(): Promise<void> {
