@@ -9,8 +9,8 @@ import { apply, getJson, kubectl, KUBECONFIG, waitFor } from '../lib/kube.js'
 // default), the way a user installs it. It runs last because the release registers the APIService
 // v1beta1.external.metrics.k8s.io and ForesightPolicy webhooks that fail closed, both backed by kwok pods that
 // answer nothing: the earlier steps' local adapter and webhook would lose their registrations. The cluster-wide
-// RBAC that earlier steps applied with kubectl from deploy/base is still there, so the install also shows the
-// move from kustomize to the chart (--take-ownership). The release is uninstalled at the end.
+// RBAC and the APIService that earlier steps applied with kubectl are still there, so the install also shows the
+// move from kustomize to the chart (--take-ownership --force-conflicts). The release is uninstalled at the end.
 
 const NS = 'foresight-helm'
 const RELEASE = 'foresight'
@@ -38,7 +38,9 @@ export async function helmSuite(t: Test): Promise<void> {
     })
     const started = Date.now()
     // kwok runs the pods without pulling an image; --wait waits for the Deployments to be available.
-    const install = await helm(['install', RELEASE, CHART, '-n', NS, '--take-ownership', '--wait', '--timeout', '3m', ...kube], 240_000)
+    // --take-ownership adopts the objects kubectl applied; --force-conflicts lets the release's values win over
+    // the fields kubectl owns (the subjects' namespace, the APIService's Service), as server-side apply requires.
+    const install = await helm(['install', RELEASE, CHART, '-n', NS, '--take-ownership', '--force-conflicts', '--wait', '--timeout', '3m', ...kube], 240_000)
     t.equal(install.code, 0, `helm install: ${install.stderr.trim()}`)
     if (install.code !== 0) return
     t.pass(`installed and available in ${((Date.now() - started) / 1000).toFixed(1)} s`)
@@ -102,6 +104,11 @@ export async function helmSuite(t: Test): Promise<void> {
     t.not((await kubectl(['get', 'clusterrole', 'foresight-external-metrics-reader'])).code, 0, 'KEDA mode: no HPA reader role')
     t.equal((await kubectl(['get', 'deployment', 'foresight-adapter', '-n', NS])).code, 0, 'the adapter still runs')
     t.equal((await kubectl(['get', 'validatingwebhookconfiguration', 'foresight'])).code, 0, 'the webhooks stay')
+    // The upgrade made new certificates (certificates.mode generate), and the caBundles moved with them.
+    const renewedCa = await secretCa('foresight-webhook-tls')
+    t.not(renewedCa, webhookCa, 'a new CA after the upgrade')
+    const renewed = await getJson<WebhookConfiguration>(['get', 'validatingwebhookconfiguration', 'foresight'])
+    t.ok(renewed !== undefined && renewed.webhooks.every((w) => w.clientConfig.caBundle === renewedCa), 'the webhooks trust the new CA')
 
     const uninstall = await helm(['uninstall', RELEASE, '-n', NS, '--wait', ...kube], 120_000)
     t.equal(uninstall.code, 0, `helm uninstall: ${uninstall.stderr.trim()}`)
