@@ -11,6 +11,7 @@ import { scalingSuite } from './steps/scaling.js'
 import { authSuite } from './steps/auth.js'
 import { webhookSuite } from './steps/webhook.js'
 import { remediationSuite } from './steps/remediation.js'
+import { helmSuite } from './steps/helm.js'
 
 // The whole product against a real control plane (hack/cluster-up.sh): kube-apiserver's aggregation layer, RBAC,
 // admission webhooks, the HPA controller and the Eviction API; adapter, webhook and controller run as local
@@ -125,4 +126,6 @@ async function runSteps(running: RunningPrometheus): Promise<void> {
   await authSuite(t, suite)
   await webhookSuite(t, suite)
   await remediationSuite(t, suite)
+  // Last: the release takes over the APIService and registers fail-closed webhooks (see steps/helm.ts).
+  await helmSuite(t)
 }
