@@ -34,12 +34,12 @@ t.test('writes conditions once per visible change', async (t) => {
   const client = new MemoryStatus()
   const w = new StatusWriter(client, pino({ level: 'silent' }))
   t.equal(await w.write([result('web')], 1_000), 1)
-  t.match(client.status.get('default/web'), { desiredReplicas: 4, modelVersion: '0.1.0', conditions: [{ type: 'Ready', status: 'True', reason: 'Predicted' }, { type: 'Predicting', status: 'True' }] })
+  t.match(client.status.get('default/web'), { desiredReplicas: 4, reason: 'Predicted', modelVersion: '0.1.0', conditions: [{ type: 'Ready', status: 'True', reason: 'Predicted' }, { type: 'Predicting', status: 'True' }] })
   t.equal(await w.write([result('web', { message: 'forecast peak 1.1 needs 4' })], 2_000), 0, 'a new message alone is not worth a write')
   t.equal(await w.write([result('web', { reason: 'StaleValue', message: 'Prometheus down' })], 3_000), 1)
-  t.match(client.status.get('default/web'), { conditions: [{ type: 'Ready', status: 'True', reason: 'StaleValue' }, { type: 'Predicting', status: 'False', reason: 'StaleValue', message: 'Prometheus down' }] })
+  t.match(client.status.get('default/web'), { reason: 'StaleValue', conditions: [{ type: 'Ready', status: 'True', reason: 'StaleValue' }, { type: 'Predicting', status: 'False', reason: 'StaleValue', message: 'Prometheus down' }] })
   t.equal(await w.write([result('web', { reason: 'NoData', desiredReplicas: undefined })], 4_000), 1)
-  t.match(client.status.get('default/web'), { conditions: [{ type: 'Ready', status: 'False', reason: 'NoData' }] })
+  t.match(client.status.get('default/web'), { reason: 'NoData', conditions: [{ type: 'Ready', status: 'False', reason: 'NoData' }] })
 })
 
 t.test('bounded writes per round; failures are retried on the next round', async (t) => {

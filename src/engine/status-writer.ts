@@ -79,6 +79,7 @@ export class StatusWriter {
           ...cur,
           conditions: [...conditions],
           ...(view.desiredReplicas !== undefined ? { desiredReplicas: view.desiredReplicas } : {}),
+          reason: view.reason,
           modelVersion: view.modelVersion,
           lastRefreshTime: new Date(r.computedAtMs).toISOString(),
         }
