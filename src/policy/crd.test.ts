@@ -114,7 +114,7 @@ t.test('printer columns: Target, Desired, Reason, Ready, Mode, Age, each naming 
     if (c.jsonPath === '.metadata.creationTimestamp') continue
     // A filter such as conditions[?(@.type=="Ready")].status picks array items: walk into the items' schema.
     const steps = c.jsonPath.slice(1).replace(/\[\?\(@\.(\w+)=="[^"]+"\)\]/g, '[].$1-filter').split('.')
-    let node: StructuralSchema | undefined = root as StructuralSchema
+    let node: StructuralSchema | undefined = root
     for (const step of steps) {
       if (step.endsWith('-filter')) continue
       const [name, arr] = step.split('[]')
