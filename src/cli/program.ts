@@ -1,18 +1,15 @@
 import { constants as osConstants } from 'node:os'
 import { Command } from 'commander'
-import { runAdapter } from '../commands/adapter.js'
 import { ignoredEnvNames, loadConfig } from '../config/load.js'
 import { adapterConfigSchema } from '../config/adapter-config.js'
-import { explainFromCluster, explainPolicy } from '../commands/explain.js'
-import { backtestCommand } from '../commands/backtest.js'
-import { remediationBacktestCommand } from '../commands/backtest-remediation.js'
 import { controllerConfigSchema } from '../config/controller-config.js'
-import { startController } from '../commands/controller.js'
 import { webhookConfigSchema } from '../config/webhook-config.js'
-import { startWebhook } from '../commands/webhook.js'
 import type { ZodType } from 'zod'
 import { createLogger } from '../telemetry/logger.js'
 import { packageVersion } from '../util/paths.js'
+
+// Each command's module is loaded when it runs: `kubectl foresight --help` or `explain` then start without loading
+// the model runtime and the servers.
 
 // The `foresight` command line, also run as the kubectl plugin `kubectl foresight` (kubectl-foresight on PATH):
 // the two entries in cmd/ differ only in the name their help and errors show.
@@ -75,6 +72,7 @@ export function runCli(name: string): void {
       const cfg = loadConfig(adapterConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
       const log = createLogger(cfg.logLevel)
       warnIgnoredEnv(log, adapterConfigSchema)
+      const { runAdapter } = await import('../commands/adapter.js')
       const adapter = await runAdapter(cfg, log)
       onSignal(log, () => adapter.close())
       await adapter.ready
@@ -92,6 +90,7 @@ export function runCli(name: string): void {
       const cfg = loadConfig(controllerConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
       const log = createLogger(cfg.logLevel)
       warnIgnoredEnv(log, controllerConfigSchema)
+      const { startController } = await import('../commands/controller.js')
       const controller = await startController(cfg, log)
       log.info({ metrics: controller.metricsUrl, alerts: controller.alertsUrl }, 'controller started')
       onSignal(log, () => controller.close())
@@ -107,6 +106,7 @@ export function runCli(name: string): void {
       const cfg = loadConfig(webhookConfigSchema, { ...(opts.config !== undefined ? { file: opts.config } : {}), set: opts.set })
       const log = createLogger(cfg.logLevel)
       warnIgnoredEnv(log, webhookConfigSchema)
+      const { startWebhook } = await import('../commands/webhook.js')
       const webhook = await startWebhook(cfg, log)
       log.info({ url: webhook.url }, 'webhook started')
       onSignal(log, () => webhook.close())
@@ -127,7 +127,9 @@ export function runCli(name: string): void {
     .option('-o, --output <format>', 'with --remediation: text or json', 'text')
     .action(async (opts: { prometheus: string; policy: string; name?: string; since: string; chart: string; bearerTokenFile?: string; caFile?: string; remediation?: boolean; outlierThreshold?: string; output?: string }) => {
       const log = createLogger('error', 'stderr')
-      process.stdout.write(opts.remediation === true ? await remediationBacktestCommand(opts, log) : await backtestCommand(opts, log))
+      process.stdout.write(opts.remediation === true
+        ? await (await import('../commands/backtest-remediation.js')).remediationBacktestCommand(opts, log)
+        : await (await import('../commands/backtest.js')).backtestCommand(opts, log))
     })
 
   program
@@ -142,6 +144,7 @@ export function runCli(name: string): void {
     .option('-c, --config <file>', 'with --local: the adapter configuration file (YAML or JSON)')
     .option('--set <key=value>', 'with --local: set one configuration value (repeatable)', collect, [])
     .action(async (target: string, opts: { namespace?: string; kubeconfig?: string; context?: string; output: string; local?: boolean; config?: string; set: string[] }) => {
+      const { explainFromCluster, explainPolicy } = await import('../commands/explain.js')
       const local = opts.local === true || opts.config !== undefined || opts.set.length > 0
       if (local && opts.output !== 'text') throw new Error('--local explains in text only: leave out -o')
       const result = local

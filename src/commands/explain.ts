@@ -5,7 +5,6 @@ import { formatExplanation } from '../engine/explanation.js'
 import { formatServed, isOutputFormat, OUTPUT_FORMATS } from '../explain/format.js'
 import { ExplainError, explainServed } from '../explain/served.js'
 import { rawGet } from '../kube/raw-get.js'
-import { buildPrediction } from './adapter.js'
 
 export { ExplainError }
 
@@ -72,6 +71,8 @@ export async function explainFromCluster(target: string, opts: ClusterExplainOpt
 export async function explainPolicy(cfg: AdapterConfig, target: string, log: Logger, namespace?: string): Promise<{ text: string; served: boolean }> {
   const parsed = parseTarget(target, namespace)
   const key = `${parsed.namespace ?? 'default'}/${parsed.name}`
+  // Loaded here: reading what a cluster serves needs neither the model runtime nor the engine.
+  const { buildPrediction } = await import('./adapter.js')
   const { model, policies, engine } = await buildPrediction(cfg, log)
   try {
     await policies.start()
