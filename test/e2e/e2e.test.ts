@@ -7,6 +7,7 @@ import { clusterAnswers, clusterDown, clusterUp, readClusterEnv, REPO, type Clus
 import { apply, kubectl, kubectlOk, KUBECONFIG } from './lib/kube.js'
 import { killAll } from './lib/procs.js'
 import { adapterSuite } from './steps/adapter.js'
+import { kubectlSuite } from './steps/kubectl.js'
 import { scalingSuite } from './steps/scaling.js'
 import { authSuite } from './steps/auth.js'
 import { webhookSuite } from './steps/webhook.js'
@@ -121,6 +122,7 @@ async function runSteps(running: RunningPrometheus): Promise<void> {
   })
 
   await adapterSuite(t, suite)
+  await kubectlSuite(t, suite)
   await scalingSuite(t, suite)
   await authSuite(t, suite)
   await webhookSuite(t, suite)
