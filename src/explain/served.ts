@@ -146,6 +146,9 @@ export async function explainServed(get: Get, namespace: string, name: string): 
     }
   }
   out.served.forecast.sort((a, b) => Number(a.quantile) - Number(b.quantile))
+  // The order json and yaml print: the replica count first.
+  const { desiredReplicas, forecast, observed, anomaly, unavailable } = out.served
+  out.served = { ...(desiredReplicas !== undefined ? { desiredReplicas } : {}), forecast, ...(observed !== undefined ? { observed } : {}), anomaly, unavailable }
   const desired = out.served.unavailable.find((u) => u.metric === METRIC.desiredReplicas)
   if (desired !== undefined && (desired.code === 404 || desired.code === 503)) {
     // Only an apiserver has APIServices: asked directly, an adapter's 404 means it serves no such policy.

@@ -56,6 +56,7 @@ export async function kubectlSuite(t: Test, suite: Suite): Promise<void> {
       return byName.REASON !== undefined && byName.REASON !== '<none>' && byName.REASON !== '' ? { cols, byName } : undefined
     })
     t.same(row.cols, ['NAME', 'TARGET', 'DESIRED', 'REASON', 'READY', 'MODE', 'AGE'])
+    t.comment((await kubectl(['get', 'fpol', '-A'])).stdout)
     const status = (await getJson<{ status: { desiredReplicas?: number; reason?: string } }>(['get', 'fpol', 'web', '-n', SCALE_NS]))?.status
     t.match(row.byName, { NAME: 'web', TARGET: 'web', READY: 'True', MODE: 'DryRun' })
     t.match(row.byName.REASON, /^(Predicted|ColdStart)$/, `served ${row.byName.REASON}`)
@@ -82,6 +83,7 @@ spec:
     t.match(first.note, /^serving nothing|^serving \d+ replicas/, `note: ${first.note}`)
     const describe = await kubectl(['describe', 'fpol', 'broken', '-n', EVENTS_NS])
     t.match(describe.stdout, new RegExp(`Warning\\s+${first.reason ?? ''}`), 'kubectl describe lists it')
+    t.comment(describe.stdout.slice(describe.stdout.indexOf('Events:')))
     // Five refreshes (every 2 s) with the same reason: no more events.
     await new Promise((r) => setTimeout(r, 10_000))
     const all = await policyEvents(EVENTS_NS, 'broken')
@@ -122,5 +124,6 @@ spec:
     t.match(r.stdout, new RegExp(`^policy\\s+${SCALE_NS}/web$`, 'm'))
     t.match(r.stdout, /^served\s+\d+ replicas \((Predicted|ColdStart)\)/m)
     t.match(r.stdout, /^ {2}target\s+Deployment\/web, replicas 2\.\.6/m)
+    t.comment(r.stdout)
   })
 }
