@@ -10,7 +10,7 @@ import { REPO } from '../lib/cluster.js'
 import { apply, getJson, getRaw, kubectl, KUBECONFIG, waitFor } from '../lib/kube.js'
 import { metricPath, SCALE_NS, type MetricItem } from './adapter.js'
 
-// Step 1b: what kubectl users see. The policy's printer columns, an Event when a policy's data source fails,
+// Step 2b: what kubectl users see. The policy's printer columns, an Event when a policy's data source fails,
 // and `foresight explain` (also as `kubectl foresight`) reading the adapter through kube-apiserver's aggregator.
 
 const EVENTS_NS = 'e2e-events'
