@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
 import type { RunningAdapter } from '../../src/api/api-server.js'
+import { explainFromCluster } from '../../src/commands/explain.js'
 import type { ServedExplanation } from '../../src/explain/served.js'
 import { startTestAdapter } from '../helpers/adapter.js'
 import { runCli } from '../helpers/cli.js'
@@ -63,17 +64,20 @@ t.test('-o json: the values the adapter serves, parsed; the status not available
   t.match(e, { namespace: 'default', name: 'demo' }, 'the namespace from the chosen context')
 })
 
+// The rest in-process (the same code the CLI runs after parsing its flags): a CLI start each is slow on a busy machine.
+const explain = (target: string, opts: Parameters<typeof explainFromCluster>[1]): Promise<{ text: string; served: boolean }> => explainFromCluster(target, opts)
+const failure = (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (err: unknown) => (err as Error).message)
+
 t.test('-o yaml and text; <namespace>/<policy> and -n', async (t) => {
   const kc = kubeconfig(adapter.apiUrl)
-  const y = await runCli(['explain', 'default/demo', '--kubeconfig', kc, '-o', 'yaml'])
-  t.equal(y.code, 0, y.stderr)
-  t.match(parse(y.stdout), { namespace: 'default', name: 'demo', served: { desiredReplicas: { reason: /^(Predicted|ColdStart)$/ } } })
-  const text = await runCli(['explain', 'demo', '-n', 'default', '--kubeconfig', kc])
-  t.equal(text.code, 0, text.stderr)
-  t.match(text.stdout, /^policy\s+default\/demo$/m)
-  t.match(text.stdout, /^served\s+\d+ replicas \((Predicted|ColdStart)\) at \d{4}-/m)
-  t.match(text.stdout, /^forecast\s+p10 [\d.]+ {2}p50 [\d.]+ {2}p90 [\d.]+/m)
-  t.match(text.stdout, /^policy status\s+not shown: this server has no ForesightPolicy resource/m)
+  const y = await explain('default/demo', { kubeconfig: kc, output: 'yaml' })
+  t.ok(y.served)
+  t.match(parse(y.text), { namespace: 'default', name: 'demo', served: { desiredReplicas: { reason: /^(Predicted|ColdStart)$/ } } })
+  const text = (await explain('demo', { namespace: 'default', kubeconfig: kc, output: 'text' })).text
+  t.match(text, /^policy\s+default\/demo$/m)
+  t.match(text, /^served\s+\d+ replicas \((Predicted|ColdStart)\) at \d{4}-/m)
+  t.match(text, /^forecast\s+p10 [\d.]+ {2}p50 [\d.]+ {2}p90 [\d.]+/m)
+  t.match(text, /^policy status\s+not shown: this server has no ForesightPolicy resource/m)
 })
 
 t.test('clear errors: no such policy, unknown context, nothing listening, bad -o', async (t) => {
@@ -81,14 +85,9 @@ t.test('clear errors: no such policy, unknown context, nothing listening, bad -o
   const missing = await runCli(['explain', 'nope', '-n', 'default', '--kubeconfig', kc])
   t.equal(missing.code, 1)
   t.match(missing.stderr, /^no such policy: nothing is served for foresight\.dev\/policy=nope in namespace "default"/m)
-  const context = await runCli(['explain', 'demo', '--kubeconfig', kc, '--context', 'prod'])
-  t.equal(context.code, 1)
-  t.match(context.stderr, /^no context "prod" in the kubeconfig \(contexts: adapter, elsewhere\)$/m)
+  t.equal(await failure(explain('demo', { kubeconfig: kc, context: 'prod', output: 'text' })), 'no context "prod" in the kubeconfig (contexts: adapter, elsewhere)')
   const port = await freePort()
-  const down = await runCli(['explain', 'demo', '--kubeconfig', kubeconfig(`https://127.0.0.1:${port}`)])
-  t.equal(down.code, 1)
-  t.match(down.stderr, new RegExp(`^unable to reach the cluster at https://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`, 'm'))
-  const format = await runCli(['explain', 'demo', '--kubeconfig', kc, '-o', 'wide'])
-  t.equal(format.code, 1)
-  t.match(format.stderr, /^unknown output format "wide": one of text, json, yaml$/m)
+  t.match(await failure(explain('demo', { kubeconfig: kubeconfig(`https://127.0.0.1:${port}`), output: 'text' })), new RegExp(`^unable to reach the cluster at https://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`))
+  t.equal(await failure(explain('demo', { kubeconfig: kc, output: 'wide' })), 'unknown output format "wide": one of text, json, yaml')
+  t.match(await failure(explain('default/demo', { namespace: 'prod', kubeconfig: kc, output: 'text' })), /names namespace default but --namespace says prod/)
 })
