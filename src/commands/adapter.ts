@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
@@ -21,6 +22,8 @@ import { kubeReviewClient } from '../kube/reviews.js'
 import type { LoadedModel } from '../model/runtime.js'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { StatusWriter } from '../engine/status-writer.js'
+import { ReasonEvents } from '../engine/reason-recorder.js'
+import { EventRecorder } from '../kube/events.js'
 import { kubeStatusClient } from '../policy/status.js'
 import { FilePolicySource } from '../policy/file-source.js'
 import { InformerPolicySource } from '../policy/informer-source.js'
@@ -56,7 +59,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
   const { engine, close: closeEngine, host } = await servingEngine(cfg, log, kc)
   const policies = policySource(cfg, kc, log)
   const source = new EngineMetricProvider(engine, policies)
-  const status = cfg.policies.source === 'kubernetes' && kc !== undefined ? new StatusWriter(kubeStatusClient(kc), log.child({ component: 'status' })) : undefined
+  const status = cfg.policies.source === 'kubernetes' && kc !== undefined ? statusWriter(kc, log) : undefined
   const loop = new RefreshLoop({ engine, source, policies: () => policies.list(), intervalMs: cfg.engine.refreshIntervalMs, registry, log: log.child({ component: 'engine' }), ...(status !== undefined ? { status } : {}), ...(host !== undefined ? { gauges: host.gauges() } : {}) })
 
   const background = {
@@ -117,6 +120,18 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     readiness: [...checks, { name: 'authentication', check: () => ({ ready: true, reason: 'request-header CA loaded' }) }],
   }
 }
+
+/** Status writes, and Events on a policy when its served reason changes (ReasonEvents rate-limits them). */
+function statusWriter(kc: KubeConfig, log: Logger): StatusWriter {
+  const eventLog = log.child({ component: 'events' })
+  // Rate limiting is ReasonEvents' (per policy, per reason change), so the recorder's own dedupe is off.
+  const recorder = new EventRecorder({ kc, log: eventLog, controller: ADAPTER_EVENT_SOURCE, instance: hostname(), dedupeWindowMs: 0 })
+  const events = new ReasonEvents({ emit: (e) => recorder.emit(e), log: eventLog })
+  return new StatusWriter(kubeStatusClient(kc), log.child({ component: 'status' }), undefined, events)
+}
+
+/** reportingController of the adapter's Events. */
+const ADAPTER_EVENT_SOURCE = 'foresight.dev/adapter'
 
 interface Prediction {
   model: LoadedModel

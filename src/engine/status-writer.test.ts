@@ -1,6 +1,8 @@
 import { pino } from 'pino'
 import t from 'tap'
 import type { PolicyRef, StatusClient } from '../policy/status.js'
+import type { EventInput } from '../kube/events.js'
+import { ReasonEvents } from './reason-recorder.js'
 import { StatusWriter } from './status-writer.js'
 import type { PolicyResult } from './types.js'
 
@@ -10,9 +12,9 @@ class MemoryStatus implements StatusClient {
   fail = false
   /** Which call answers 404 Not Found, as the apiserver does for a deleted policy. */
   gone: 'get' | 'patch' | undefined
-  async get(ref: PolicyRef): Promise<{ resourceVersion: string; status: unknown }> {
+  async get(ref: PolicyRef): Promise<{ resourceVersion: string; status: unknown; uid: string }> {
     if (this.gone === 'get') throw Object.assign(new Error('HTTP-Code: 404 Message: Not Found'), { code: 404 })
-    return { resourceVersion: String(this.patches), status: this.status.get(`${ref.namespace}/${ref.name}`) }
+    return { resourceVersion: String(this.patches), status: this.status.get(`${ref.namespace}/${ref.name}`), uid: `uid-${ref.name}` }
   }
   async patch(ref: PolicyRef, body: Record<string, unknown>): Promise<void> {
     if (this.gone === 'patch') throw Object.assign(new Error('HTTP-Code: 404 Message: Not Found'), { code: 404 })
@@ -34,12 +36,12 @@ t.test('writes conditions once per visible change', async (t) => {
   const client = new MemoryStatus()
   const w = new StatusWriter(client, pino({ level: 'silent' }))
   t.equal(await w.write([result('web')], 1_000), 1)
-  t.match(client.status.get('default/web'), { desiredReplicas: 4, modelVersion: '0.1.0', conditions: [{ type: 'Ready', status: 'True', reason: 'Predicted' }, { type: 'Predicting', status: 'True' }] })
+  t.match(client.status.get('default/web'), { desiredReplicas: 4, reason: 'Predicted', modelVersion: '0.1.0', conditions: [{ type: 'Ready', status: 'True', reason: 'Predicted' }, { type: 'Predicting', status: 'True' }] })
   t.equal(await w.write([result('web', { message: 'forecast peak 1.1 needs 4' })], 2_000), 0, 'a new message alone is not worth a write')
   t.equal(await w.write([result('web', { reason: 'StaleValue', message: 'Prometheus down' })], 3_000), 1)
-  t.match(client.status.get('default/web'), { conditions: [{ type: 'Ready', status: 'True', reason: 'StaleValue' }, { type: 'Predicting', status: 'False', reason: 'StaleValue', message: 'Prometheus down' }] })
+  t.match(client.status.get('default/web'), { reason: 'StaleValue', conditions: [{ type: 'Ready', status: 'True', reason: 'StaleValue' }, { type: 'Predicting', status: 'False', reason: 'StaleValue', message: 'Prometheus down' }] })
   t.equal(await w.write([result('web', { reason: 'NoData', desiredReplicas: undefined })], 4_000), 1)
-  t.match(client.status.get('default/web'), { conditions: [{ type: 'Ready', status: 'False', reason: 'NoData' }] })
+  t.match(client.status.get('default/web'), { reason: 'NoData', conditions: [{ type: 'Ready', status: 'False', reason: 'NoData' }] })
 })
 
 t.test('bounded writes per round; failures are retried on the next round', async (t) => {
@@ -126,4 +128,51 @@ t.test('with many policies failing, visible changes go first and the periodic re
   t.equal(next.length, 2)
   t.ok(next.includes('e'), `the visible change is among this round's writes (${next.join(', ')})`)
   t.match(client.status.get('default/e'), { conditions: [{ type: 'Ready', reason: 'Predicted' }] })
+})
+
+function withEvents(client: MemoryStatus, sent: EventInput[], fail = { now: false }): StatusWriter {
+  const events = new ReasonEvents({ emit: async (e) => { if (fail.now) return false; sent.push(e); return true }, log: pino({ level: 'silent' }), minIntervalMs: 60_000 })
+  return new StatusWriter(client, pino({ level: 'silent' }), 50, events)
+}
+
+t.test('a change of the served reason becomes an Event on the policy, rate limited', async (t) => {
+  const client = new MemoryStatus()
+  const sent: EventInput[] = []
+  const w = withEvents(client, sent)
+  await w.write([result('web')], 0)
+  t.match(sent, [{ regarding: { apiVersion: 'foresight.dev/v1alpha1', kind: 'ForesightPolicy', namespace: 'default', name: 'web', uid: 'uid-web' }, reason: 'Predicted', type: 'Normal', action: 'Serve' }], 'a new policy: its first reason')
+  await w.write([result('web', { reason: 'StaleValue', message: 'unable to query Prometheus' })], 60_000)
+  t.match(sent[1], { reason: 'StaleValue', type: 'Warning', note: 'serving 4 replicas (StaleValue): unable to query Prometheus [was Predicted]' })
+  await w.write([result('web', { reason: 'Fallback', desiredReplicas: 2, message: 'fallback' })], 75_000)
+  await w.write([result('web', { reason: 'StaleValue' })], 90_000)
+  t.equal(sent.length, 2, 'changes within a minute of the last event wait')
+  await w.write([result('web', { reason: 'StaleValue' })], 120_000)
+  t.equal(sent.length, 2, 'back to the reason announced: nothing to say')
+  await w.write([result('web', { reason: 'Fallback', desiredReplicas: 2, message: 'fallback' })], 135_000)
+  t.match(sent[2], { reason: 'Fallback', type: 'Warning', note: /\[was StaleValue; 3 changes since the last event\]$/ })
+})
+
+t.test('two adapter replicas writing the same change make one Event', async (t) => {
+  const client = new MemoryStatus()
+  const sent: EventInput[] = []
+  const a = withEvents(client, sent)
+  const b = withEvents(client, sent)
+  await a.write([result('web')], 0)
+  await b.write([result('web')], 0)
+  await a.write([result('web', { reason: 'Fallback', desiredReplicas: 2 })], 100_000)
+  await b.write([result('web', { reason: 'Fallback', desiredReplicas: 2 })], 100_000)
+  t.same(sent.map((e) => e.reason), ['Predicted', 'Fallback'])
+})
+
+t.test('an Event the apiserver refused is sent in a later round', async (t) => {
+  const client = new MemoryStatus()
+  const sent: EventInput[] = []
+  const fail = { now: true }
+  const w = withEvents(client, sent, fail)
+  await w.write([result('web', { reason: 'ColdStart' })], 0)
+  t.equal(sent.length, 0)
+  fail.now = false
+  await w.write([result('web', { reason: 'ColdStart' })], 15_000)
+  t.match(sent, [{ reason: 'ColdStart', type: 'Normal' }], 'the status was written once, the event followed')
+  t.equal(client.patches, 1)
 })

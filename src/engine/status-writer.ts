@@ -4,6 +4,7 @@ import { setCondition, updatePolicyStatus, type StatusClient } from '../policy/s
 import { FAILURE_REASONS } from './fallback.js'
 import type { PolicyResult } from './types.js'
 import type { ResultReason } from '../names.js'
+import type { ReasonEvents } from './reason-recorder.js'
 
 // Reports each policy's state in its status so `kubectl get fpol` and `kubectl describe` tell users what is
 // happening. Writes happen when something a user would notice changed, never on every 15 s refresh; while a
@@ -37,7 +38,8 @@ export class StatusWriter {
   private readonly written = new Map<string, { fp: string; atMs: number }>()
   private running = false
 
-  constructor(private readonly client: StatusClient, private readonly log: Logger, private readonly maxWritesPerRound = 50) {}
+  /** `events` hears of every change of the served reason a write made, and sends its Events after each round. */
+  constructor(private readonly client: StatusClient, private readonly log: Logger, private readonly maxWritesPerRound = 50, private readonly events?: ReasonEvents) {}
 
   /**
    * Writes the changed ones, then the failing ones due for a rewrite (the longest unwritten first), at most
@@ -63,6 +65,8 @@ export class StatusWriter {
         count++
         await this.writeOne(p, nowMs)
       }
+      // Also in rounds without writes: an event held back by its minimum interval becomes due later.
+      await this.events?.flush(nowMs)
     } finally {
       this.running = false
     }
@@ -70,8 +74,12 @@ export class StatusWriter {
   }
 
   private async writeOne({ r, view, fp }: Pending, nowMs: number): Promise<void> {
+    // The reason the status said before this write, from the read the write was based on: a change is then seen
+    // once across adapter replicas and restarts (whoever writes it first), not once per process.
+    let before: { reason?: ResultReason; uid?: string } = {}
     try {
-      await updatePolicyStatus(this.client, { namespace: r.namespace, name: r.name }, (cur) => {
+      const { written } = await updatePolicyStatus(this.client, { namespace: r.namespace, name: r.name }, (cur, _spec, uid) => {
+        before = { ...(cur.reason !== undefined ? { reason: cur.reason } : {}), ...(uid !== undefined ? { uid } : {}) }
         const now = new Date(nowMs)
         let conditions = setCondition(cur.conditions ?? [], { type: 'Ready', status: view.ready, reason: view.reason, message: view.message }, now)
         conditions = setCondition(conditions, { type: 'Predicting', status: view.predicting, reason: view.reason, message: view.message }, now)
@@ -79,11 +87,21 @@ export class StatusWriter {
           ...cur,
           conditions: [...conditions],
           ...(view.desiredReplicas !== undefined ? { desiredReplicas: view.desiredReplicas } : {}),
+          reason: view.reason,
           modelVersion: view.modelVersion,
           lastRefreshTime: new Date(r.computedAtMs).toISOString(),
         }
       })
       this.written.set(r.policy, { fp, atMs: nowMs })
+      if (written && before.reason !== view.reason) {
+        this.events?.observe(r.policy, { namespace: r.namespace, name: r.name, ...(before.uid !== undefined ? { uid: before.uid } : {}) }, {
+          ...(before.reason !== undefined ? { from: before.reason } : {}),
+          to: view.reason,
+          atMs: nowMs,
+          message: view.message,
+          ...(view.desiredReplicas !== undefined ? { desiredReplicas: view.desiredReplicas } : {}),
+        })
+      }
     } catch (err) {
       if (isNotFound(err)) {
         // The policy is gone (deleted since this refresh): a policy re-created under the same name must be written.
@@ -103,5 +121,6 @@ export class StatusWriter {
   /** Drops what was written for policies not in `keys` (deleted ones); the refresh loop calls it after each refresh. */
   forget(keys: ReadonlySet<string>): void {
     for (const k of [...this.written.keys()]) if (!keys.has(k)) this.written.delete(k)
+    this.events?.forget(keys)
   }
 }

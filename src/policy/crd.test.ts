@@ -86,7 +86,7 @@ t.test('CRD shape: names, scope, status subresource, printer columns', async (t)
   t.same((crd.spec.names as { shortNames: string[] }).shortNames, ['fpol'])
   const v = crd.spec.versions[0]
   t.match(v, { name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } })
-  t.same((v?.additionalPrinterColumns as Array<{ name: string }>).map((c) => c.name), ['Target', 'Desired', 'Mode', 'Age'])
+  t.same((v?.additionalPrinterColumns as Array<{ name: string }>).map((c) => c.name), ['Target', 'Desired', 'Reason', 'Ready', 'Mode', 'Age'])
   const mode = ((((v?.schema as { openAPIV3Schema: StructuralSchema }).openAPIV3Schema.properties?.spec?.properties?.remediation)?.properties)?.mode)
   t.same(mode?.enum, ['Off', 'DryRun', 'Enforce'], 'Off survives a YAML 1.1 reader such as kubectl')
 })
@@ -103,4 +103,27 @@ t.test('toStructural rewrites what zod emits', async (t) => {
   t.throws(() => conv(z.union([z.string(), z.number()])), SchemaConversionError, 'mixed unions cannot be expressed')
   t.throws(() => toStructural({ type: 'object', properties: { a: { $ref: '#/x' } } }), /\(root\)\.a: \$ref/)
   t.throws(() => toStructural({ type: 'string', if: {} }), /if is not allowed/)
+})
+
+t.test('printer columns: Target, Desired, Reason, Ready, Mode, Age, each naming a field the schema has', async (t) => {
+  const crd = policyCrd() as { spec: { versions: Array<{ additionalPrinterColumns: Array<{ name: string; jsonPath: string; type: string }> }> } }
+  const columns = crd.spec.versions[0]?.additionalPrinterColumns ?? []
+  t.same(columns.map((c) => c.name), ['Target', 'Desired', 'Reason', 'Ready', 'Mode', 'Age'])
+  const { root } = openApi()
+  for (const c of columns) {
+    if (c.jsonPath === '.metadata.creationTimestamp') continue
+    // A filter such as conditions[?(@.type=="Ready")].status picks array items: walk into the items' schema.
+    const steps = c.jsonPath.slice(1).replace(/\[\?\(@\.(\w+)=="[^"]+"\)\]/g, '[].$1-filter').split('.')
+    let node: StructuralSchema | undefined = root
+    for (const step of steps) {
+      if (step.endsWith('-filter')) continue
+      const [name, arr] = step.split('[]')
+      node = node?.properties?.[name ?? '']
+      if (arr !== undefined) node = node?.items
+    }
+    t.ok(node !== undefined, `${c.name}: ${c.jsonPath} is in the schema`)
+    if (c.type === 'integer') t.equal(node?.type, 'integer', `${c.name} is an integer`)
+  }
+  const ready = columns.find((c) => c.name === 'Ready')
+  t.equal(ready?.jsonPath, '.status.conditions[?(@.type=="Ready")].status', 'Ready is the Ready condition the status writer sets')
 })

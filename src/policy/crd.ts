@@ -182,6 +182,8 @@ export function policyCrd(): Record<string, unknown> {
         additionalPrinterColumns: [
           { name: 'Target', type: 'string', jsonPath: '.spec.scaleTargetRef.name', description: 'Scaled workload' },
           { name: 'Desired', type: 'integer', jsonPath: '.status.desiredReplicas', description: 'Replicas last recommended' },
+          { name: 'Reason', type: 'string', jsonPath: '.status.reason', description: 'How the served replica count was made (Predicted, ColdStart, StaleValue, Fallback, NoData)' },
+          { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'A replica count is served' },
           { name: 'Mode', type: 'string', jsonPath: '.spec.remediation.mode', description: 'Remediation mode' },
           { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
         ],

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { REASONS } from '../names.js'
 
 // ForesightPolicy (foresight.dev/v1alpha1): the single source of truth for the resource. The TypeScript types, the
 // CRD's openAPIV3Schema in deploy/ and the admission webhook's checks are all derived from these schemas.
@@ -87,6 +88,7 @@ export const policyStatusSchema = z.object({
   observedGeneration: z.number().int().optional(),
   conditions: z.array(conditionSchema).optional(),
   desiredReplicas: z.number().int().optional(),
+  reason: z.enum(REASONS).optional().describe('How the replica count now served was made: Predicted, ColdStart, StaleValue, Fallback or NoData (label foresight.dev/reason)'),
   lastRefreshTime: z.string().optional(),
   modelVersion: z.string().optional(),
   lastRemediation: z.object({ pod: z.string(), time: z.string(), action: z.string(), reason: z.string() }).optional(),

@@ -10,7 +10,7 @@ export interface StatusClient {
    * The object's resourceVersion, raw status and raw spec (the status subresource's GET answers with the whole
    * object: a writer can check the spec as it is now, not as a possibly failing watch last delivered it).
    */
-  get(ref: PolicyRef, signal: AbortSignal): Promise<{ resourceVersion: string; status: unknown; spec?: unknown }>
+  get(ref: PolicyRef, signal: AbortSignal): Promise<{ resourceVersion: string; status: unknown; spec?: unknown; uid?: string }>
   /** A JSON merge patch of the status subresource; rejects with an error whose `code` is the HTTP status. */
   patch(ref: PolicyRef, body: Record<string, unknown>, signal: AbortSignal): Promise<void>
 }
@@ -20,8 +20,8 @@ export function kubeStatusClient(kc: KubeConfig): StatusClient {
   const base = { group: GROUP, version: VERSION, plural: PLURAL }
   return {
     async get(ref, signal) {
-      const obj = (await api.getNamespacedCustomObjectStatus({ ...base, ...ref }, withSignal(signal))) as { metadata?: { resourceVersion?: string }; status?: unknown; spec?: unknown }
-      return { resourceVersion: obj.metadata?.resourceVersion ?? '', status: obj.status, spec: obj.spec }
+      const obj = (await api.getNamespacedCustomObjectStatus({ ...base, ...ref }, withSignal(signal))) as { metadata?: { resourceVersion?: string; uid?: string }; status?: unknown; spec?: unknown }
+      return { resourceVersion: obj.metadata?.resourceVersion ?? '', status: obj.status, spec: obj.spec, ...(obj.metadata?.uid !== undefined ? { uid: obj.metadata.uid } : {}) }
     },
     async patch(ref, body, signal) {
       // The generated client would send a JSON Patch content type; a merge patch is what the body is.
@@ -57,18 +57,18 @@ interface UpdateStatusResult {
 export async function updatePolicyStatus(
   client: StatusClient,
   ref: PolicyRef,
-  update: (current: PolicyStatus, spec: unknown) => PolicyStatus,
+  update: (current: PolicyStatus, spec: unknown, uid: string | undefined) => PolicyStatus,
   opts: UpdateStatusOptions = {},
 ): Promise<UpdateStatusResult> {
   const maxAttempts = opts.maxAttempts ?? 5
   const timeoutMs = opts.timeoutMs ?? 10_000
   const signalFor = (): AbortSignal => (opts.signal !== undefined ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs))
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const { resourceVersion, status: raw, spec } = await client.get(ref, signalFor())
+    const { resourceVersion, status: raw, spec, uid } = await client.get(ref, signalFor())
     // A status this version cannot read (another writer, an older release) is rebuilt rather than trusted.
     const parsed = policyStatusSchema.safeParse(raw ?? {})
     const current = parsed.success ? parsed.data : {}
-    const next = update(current, spec)
+    const next = update(current, spec, uid)
     // Diffed against what this version understands: fields it does not know are left alone on the server.
     const diff = mergePatch(current, next)
     if (diff === undefined) return { written: false, attempts: attempt, status: current }

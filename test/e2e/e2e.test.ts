@@ -7,6 +7,7 @@ import { clusterAnswers, clusterDown, clusterUp, readClusterEnv, REPO, type Clus
 import { apply, kubectl, kubectlOk, KUBECONFIG } from './lib/kube.js'
 import { killAll } from './lib/procs.js'
 import { adapterSuite } from './steps/adapter.js'
+import { kubectlSuite } from './steps/kubectl.js'
 import { scalingSuite } from './steps/scaling.js'
 import { authSuite } from './steps/auth.js'
 import { webhookSuite } from './steps/webhook.js'
@@ -122,7 +123,9 @@ async function runSteps(running: RunningPrometheus): Promise<void> {
   })
 
   await adapterSuite(t, suite)
+  // After scaling: its scale-down check needs the served count to have been held only briefly before it starts.
   await scalingSuite(t, suite)
+  await kubectlSuite(t, suite)
   await authSuite(t, suite)
   await webhookSuite(t, suite)
   await remediationSuite(t, suite)

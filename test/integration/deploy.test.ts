@@ -191,6 +191,13 @@ function checkRbac(t: Test, objs: readonly K8sObject[]): void {
   for (const b of [...ofKind<RoleBinding>(objs, 'ClusterRoleBinding'), ...ofKind<RoleBinding>(objs, 'RoleBinding')]) {
     t.not(b.roleRef.name, 'cluster-admin', `${b.metadata.name}: never cluster-admin`)
   }
+  // The adapter's own rights, exactly: a new right must be added here on purpose.
+  t.same(named<Role>(objs, 'ClusterRole', 'foresight-adapter')?.rules, [
+    { apiGroups: ['foresight.dev'], resources: ['foresightpolicies'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['foresight.dev'], resources: ['foresightpolicies/status'], verbs: ['get', 'patch'] },
+    { apiGroups: ['apps'], resources: ['deployments/scale', 'statefulsets/scale', 'replicasets/scale'], verbs: ['get'] },
+    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+  ], 'the adapter reads policies, writes their status, reads scales, creates Events: nothing else')
   const authReader = named<RoleBinding>(objs, 'RoleBinding', 'foresight-adapter-auth-reader')
   t.equal(authReader?.metadata.namespace, 'kube-system', 'the auth-reader RoleBinding stays in kube-system, where its Role is')
 }
