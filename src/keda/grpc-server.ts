@@ -77,7 +77,8 @@ function streamIsActive(opts: KedaScalerOptions): grpc.handleServerStreamingCall
       } catch (err) {
         if (err instanceof ScalerError && err.code === grpc.status.UNAVAILABLE) return
         stop()
-        call.destroy(Object.assign(new Error(err instanceof ScalerError ? err.message : 'internal error'), asServiceError(err)))
+        // grpc-js ends a server stream with a status when its 'error' event carries one.
+        call.emit('error', asServiceError(err))
       }
     }
     call.on('cancelled', stop)
@@ -99,7 +100,7 @@ export async function startKedaScaler(opts: KedaScalerOptions): Promise<RunningK
     GetMetrics: unary(log, 'GetMetrics', (req: GetMetricsRequest) => ({ metricValues: metricValues(opts.source, req.scaledObjectRef, req.metricName) })),
     // KEDA falls back to GetMetricSpec on UNIMPLEMENTED; the target here is a constant.
     StreamMetricSpec: (call: grpc.ServerWritableStream<ScaledObjectRef, unknown>) => {
-      call.destroy(Object.assign(new Error('StreamMetricSpec is not implemented: the target is constant, use GetMetricSpec'), { code: grpc.status.UNIMPLEMENTED }))
+      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'StreamMetricSpec is not implemented: the target is constant, use GetMetricSpec' })
     },
   })
   const creds = grpc.ServerCredentials.createSsl(
