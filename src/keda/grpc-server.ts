@@ -81,6 +81,7 @@ function streamIsActive(opts: KedaScalerOptions): grpc.handleServerStreamingCall
         call.emit('error', asServiceError(err))
       }
     }
+    opts.log.debug({ namespace: call.request.namespace, scaledObject: call.request.name }, 'StreamIsActive opened')
     call.on('cancelled', stop)
     call.on('close', stop)
     call.on('error', stop)

@@ -68,13 +68,18 @@ export async function kedaSuite(t: Test, suite: Suite): Promise<void> {
       return
     }
     const procs: ForesightProcess[] = []
+    // KEDA first: stopped after Foresight it would log the refused calls of its last polls as errors.
     t.teardown(async () => {
-      for (const p of procs) await p.kill()
+      for (const p of procs.reverse()) await p.kill()
     })
     await kubectlOk(['apply', '-f', join(REPO, 'deploy', 'base', 'crd.yaml')])
     // KEDA's CRDs (server-side: too large for a client-side apply's annotation) and its namespace.
     await kubectlOk(['apply', '--server-side', '-f', join(KEDA_DIR, 'crds')])
-    await kubectlOk(['wait', '--for=condition=Established', '--timeout=30s', 'crd/scaledobjects.keda.sh', 'crd/triggerauthentications.keda.sh'])
+    // kubectl wait fails on a CRD whose status is not written yet: retry it until it can wait.
+    await waitFor('KEDA\'s CRDs Established', 30_000, async () => {
+      await kubectlOk(['wait', '--for=condition=Established', '--timeout=10s', 'crd/scaledobjects.keda.sh', 'crd/triggerauthentications.keda.sh'])
+      return true
+    })
     await apply(`apiVersion: v1
 kind: Namespace
 metadata: {name: keda, labels: {foresight.dev/e2e: "true"}}
@@ -103,7 +108,7 @@ subjects: [{kind: ServiceAccount, name: horizontal-pod-autoscaler, namespace: ku
     const foresight = startForesight('adapter-keda', 'adapter', [
       'listen.port=0', 'metrics.port=0', 'auth.mode=kubernetes', `auth.kubeconfig=${KUBECONFIG}`,
       `tls.certFile=${foresightCert.certFile}`, `tls.keyFile=${foresightCert.keyFile}`, 'source.kind=prometheus', `source.url=${suite.prom.url}`,
-      'policies.source=kubernetes', `policies.namespace=${KEDA_NS}`, 'engine.refreshIntervalMs=2000', 'logLevel=info',
+      'policies.source=kubernetes', `policies.namespace=${KEDA_NS}`, 'engine.refreshIntervalMs=2000', 'logLevel=debug',
       'keda.enabled=true', `keda.port=${scalerPort}`, `keda.clientCAFile=${join(keda.dir, 'ca.crt')}`,
     ], suite.dir)
     procs.push(foresight)
@@ -217,6 +222,10 @@ spec:
     - type: external
       metadata: {scalerAddress: "127.0.0.1:${scalerPort}", policy: web}
       authenticationRef: {name: foresight-scaler}
+    # The same policy pushed: KEDA holds a StreamIsActive call open and still reads the value with GetMetrics.
+    - type: external-push
+      metadata: {scalerAddress: "127.0.0.1:${scalerPort}", policy: web}
+      authenticationRef: {name: foresight-scaler}
 `)
     const t1 = Date.now()
     const hpa = await waitFor('KEDA to create its HPA keda-hpa-web', 60_000, async () => {
@@ -224,24 +233,27 @@ spec:
       if (h === undefined) throw new Error(`no HPA yet\n${operator.tail(5)}`)
       return h
     })
-    const metric = hpa.spec.metrics[0]?.external
-    t.equal(metric?.target.type, 'AverageValue', 'KEDA\'s HPA: AverageValue target')
-    t.equal(metric?.target.averageValue, '1', 'of 1 (GetMetricSpec targetSize), so the HPA asks for ceil(value / 1) replicas')
-    const metricName = metric?.metric.name ?? ''
-    t.match(metricName, /^s0-foresight_desired_replicas$/, 'KEDA prefixes the trigger index')
+    t.same(hpa.spec.metrics.map((m) => [m.type, m.external?.metric.name, m.external?.target.type, m.external?.target.averageValue]), [
+      ['External', 's0-foresight_desired_replicas', 'AverageValue', '1'],
+      ['External', 's1-foresight_desired_replicas', 'AverageValue', '1'],
+    ], 'KEDA\'s HPA: one External metric per trigger (index-prefixed), AverageValue 1 (GetMetricSpec targetSize), so ceil(value / 1) replicas')
 
     // Through kube-apiserver -> KEDA's metrics server -> KEDA's operator -> Foresight's gRPC scaler.
-    const viaKeda = await waitFor('the value through KEDA\'s external metrics API', 60_000, async () => {
-      const r = await getRaw(`/apis/external.metrics.k8s.io/v1beta1/namespaces/${KEDA_NS}/${metricName}?labelSelector=${encodeURIComponent('scaledobject.keda.sh/name=web')}`)
-      if (r.code !== 0) throw new Error(r.stderr.trim())
-      return (JSON.parse(r.stdout) as { items: Array<{ value: string }> }).items[0]?.value
-    })
-    t.equal(viaKeda, String(up), `KEDA's external metrics API serves Foresight's value (${viaKeda})`)
+    for (const metricName of ['s0-foresight_desired_replicas', 's1-foresight_desired_replicas']) {
+      const viaKeda = await waitFor(`${metricName} through KEDA's external metrics API`, 60_000, async () => {
+        const r = await getRaw(`/apis/external.metrics.k8s.io/v1beta1/namespaces/${KEDA_NS}/${metricName}?labelSelector=${encodeURIComponent('scaledobject.keda.sh/name=web')}`)
+        if (r.code !== 0) throw new Error(r.stderr.trim())
+        return (JSON.parse(r.stdout) as { items: Array<{ value: string }> }).items[0]?.value
+      })
+      t.equal(viaKeda, String(up), `KEDA's external metrics API serves Foresight's value for ${metricName} (${viaKeda})`)
+    }
     const scaled = await waitFor(`deployment ${KEDA_NS}/web at ${up} ready replicas`, 120_000, async () => {
       const s = await deploymentReplicas()
       return s.spec === up && s.ready === up ? s : undefined
     })
     t.same(scaled, { spec: up, ready: up }, `KEDA's HPA scaled 1 -> ${up} in ${Date.now() - t1} ms after the ScaledObject was applied`)
+
+    t.match(await foresight.waitForLog(/StreamIsActive opened/, 30_000), new RegExp(`"namespace":"${KEDA_NS}","scaledObject":"web"`), 'the external-push trigger holds a StreamIsActive call open')
 
     // The policy changes in the cluster: Foresight serves minReplicas (2), KEDA's HPA follows it down.
     await apply(policy(1_000_000))
