@@ -99,7 +99,13 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
   let keda: RunningKedaScaler | undefined
   if (deps.keda !== undefined) {
     try {
-      keda = await startKedaScaler({ ...deps.keda, source: deps.source, log: deps.log.child({ server: 'keda' }), serving: deps.serving })
+      keda = await startKedaScaler({
+        ...deps.keda,
+        source: deps.source,
+        log: deps.log.child({ server: 'keda' }),
+        serving: deps.serving,
+        ...(deps.certFiles !== undefined ? { certFiles: deps.certFiles } : {}),
+      })
     } catch (err) {
       await Promise.all([api.close(), telemetry.close()])
       throw err

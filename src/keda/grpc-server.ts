@@ -4,6 +4,7 @@ import { loadSync } from '@grpc/proto-loader'
 import type { Logger } from 'pino'
 import type { MetricProvider } from '../ports.js'
 import { packageRoot } from '../util/paths.js'
+import { ServingCertificateProvider, type ServingFiles } from './serving-provider.js'
 import { isActive, metricSpecs, metricValues, ScalerError, type ScaledObjectRef } from './scaler.js'
 
 // KEDA's external scaler (assets/proto/externalscaler.proto) over gRPC with TLS, served beside the external
@@ -16,6 +17,8 @@ export interface KedaScalerOptions {
   source: MetricProvider
   log: Logger
   serving: { certPem: string; keyPem: string }
+  /** Re-read the serving certificate from these files (the adapter's tls.certFile and tls.keyFile). */
+  certFiles?: ServingFiles
   /** When set, only clients presenting a certificate signed by this CA are served. */
   clientCAPem?: string
   /** How often an open StreamIsActive re-checks the policy (the engine's refresh interval is enough). */
@@ -104,11 +107,15 @@ export async function startKedaScaler(opts: KedaScalerOptions): Promise<RunningK
       call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'StreamMetricSpec is not implemented: the target is constant, use GetMetricSpec' })
     },
   })
-  const creds = grpc.ServerCredentials.createSsl(
-    opts.clientCAPem !== undefined ? Buffer.from(opts.clientCAPem) : null,
-    [{ cert_chain: Buffer.from(opts.serving.certPem), private_key: Buffer.from(opts.serving.keyPem) }],
-    opts.clientCAPem !== undefined,
-  )
+  const certificates = new ServingCertificateProvider(opts.serving, {
+    log,
+    ...(opts.certFiles !== undefined ? { files: opts.certFiles } : {}),
+    ...(opts.clientCAPem !== undefined ? { clientCAPem: opts.clientCAPem } : {}),
+  })
+  // The one provider answers both roles. grpc-js 1.14 takes the serving (identity) provider first, whatever its
+  // typings call the parameters; the second, the client CA's, is null when no client certificate is asked for.
+  const requireClient = opts.clientCAPem !== undefined
+  const creds = grpc.experimental.createCertificateProviderServerCredentials(certificates, requireClient ? certificates : null, requireClient)
   const host = opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${opts.listen.port}`, creds, (err, bound) => {
@@ -122,6 +129,7 @@ export async function startKedaScaler(opts: KedaScalerOptions): Promise<RunningK
     port,
     address,
     async close(): Promise<void> {
+      certificates.stop()
       // Open StreamIsActive calls never end on their own: a graceful shutdown would wait for them forever.
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import t from 'tap'
@@ -26,6 +27,7 @@ const adapter = await startTestAdapter([
   `keda.clientCAFile=${kedaCAFile}`,
   // One refresh for the whole test: the value read through both APIs is then the same one.
   'engine.refreshIntervalMs=600000',
+  'tls.reloadIntervalMs=200',
 ])
 t.teardown(() => adapter.close())
 if (adapter.keda === undefined) throw new Error('keda.enabled=true started no scaler')
@@ -37,7 +39,8 @@ const clients: grpc.Client[] = []
 t.teardown(() => clients.forEach((c) => c.close()))
 
 function client(creds = grpc.credentials.createSsl(Buffer.from(pki.servingCA.certPem), Buffer.from(kedaClient.keyPem), Buffer.from(kedaClient.certPem))): Client {
-  const c = new Scaler(address, creds) as Client
+  // A subchannel pool of its own: every client makes its own connection (and TLS handshake), none reuses another's.
+  const c = new Scaler(address, creds, { 'grpc.use_local_subchannel_pool': 1 }) as Client
   clients.push(c)
   return c
 }
@@ -105,4 +108,23 @@ t.test('clients without a certificate of the configured CA are refused', async (
   const plaintext = client(grpc.credentials.createInsecure())
   t.equal(await codeOf(unary(plaintext, 'IsActive', demo)), grpc.status.UNAVAILABLE, 'plaintext is not served')
   t.same(await unary(client(), 'IsActive', demo), { result: true })
+})
+
+t.test('a rotated serving certificate is served on new connections without a restart', async (t) => {
+  const newCA = createCA('test-serving-ca-2')
+  const next = issueCert(newCA, { commonName: 'foresight', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' })
+  // A broken pair first (a rotation caught half-written): ignored, the current certificate stays.
+  writeFileSync(pki.servingFiles.certFile, '')
+  await sleep(600)
+  t.same(await unary(client(), 'IsActive', demo), { result: true }, 'a half-written pair is not installed')
+  writeFileSync(pki.servingFiles.keyFile, next.keyPem)
+  writeFileSync(pki.servingFiles.certFile, next.certPem)
+  const trustsNew = (): Client => client(grpc.credentials.createSsl(Buffer.from(newCA.certPem), Buffer.from(kedaClient.keyPem), Buffer.from(kedaClient.certPem)))
+  let result: unknown
+  for (let i = 0; i < 50 && result === undefined; i++) {
+    await sleep(100)
+    result = await unary(trustsNew(), 'IsActive', demo).catch(() => undefined)
+  }
+  t.same(result, { result: true }, 'a client trusting only the new CA is served')
+  t.equal(await codeOf(unary(client(), 'IsActive', demo)), grpc.status.UNAVAILABLE, 'a new connection trusting only the old CA is refused')
 })
