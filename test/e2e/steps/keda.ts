@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import type { Test } from 'tap'
 import type { Suite } from '../e2e.test.js'
@@ -67,6 +67,17 @@ export async function kedaSuite(t: Test, suite: Suite): Promise<void> {
       t.fail(`KEDA ${KEDA_VERSION} not built (${missing.join(', ')} missing in ${KEDA_DIR}): run bash hack/build-keda.sh`)
       return
     }
+    // The KEDA-mode install (deploy/base with deploy/components/keda) passes kube-apiserver's validation and
+    // registers no APIService. kustomize takes only relative paths: a throw-away overlay points back in.
+    const overlay = join(suite.dir, 'keda-mode')
+    mkdirSync(overlay, { recursive: true })
+    writeFileSync(join(overlay, 'kustomization.yaml'), `resources: [${relative(overlay, join(REPO, 'deploy', 'base'))}]\ncomponents: [${relative(overlay, join(REPO, 'deploy', 'components', 'keda'))}]\n`)
+    await apply('apiVersion: v1\nkind: Namespace\nmetadata: {name: foresight}\n')
+    const dry = await kubectl(['apply', '--dry-run=server', '-k', overlay])
+    t.equal(dry.code, 0, `deploy/base + deploy/components/keda, server-side dry-run: ${dry.stderr.trim()}`)
+    t.match(dry.stdout, /deployment.apps\/foresight-adapter (created|configured|unchanged) \(server dry run\)/)
+    t.notMatch(dry.stdout, /apiservice/i, 'no APIService in KEDA mode')
+
     const procs: ForesightProcess[] = []
     // KEDA first: stopped after Foresight it would log the refused calls of its last polls as errors.
     t.teardown(async () => {
