@@ -52,6 +52,14 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     ? { certFile: cfg.tls.certFile, keyFile: cfg.tls.keyFile, reloadIntervalMs: cfg.tls.reloadIntervalMs }
     : undefined
 
+  // Before the engine starts: a bad client CA then leaves nothing running.
+  const keda = cfg.keda.enabled
+    ? {
+        listen: { host: cfg.keda.host, port: cfg.keda.port },
+        streamIntervalMs: cfg.engine.refreshIntervalMs,
+        ...(cfg.keda.clientCAFile !== undefined ? { clientCAPem: readClientCA(cfg.keda.clientCAFile) } : {}),
+      }
+    : undefined
   const kc = clusterConfig(cfg)
   const { engine, close: closeEngine, host } = await servingEngine(cfg, log, kc)
   const policies = policySource(cfg, kc, log)
@@ -70,14 +78,6 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
       await closeEngine()
     },
   }
-
-  const keda = cfg.keda.enabled
-    ? {
-        listen: { host: cfg.keda.host, port: cfg.keda.port },
-        streamIntervalMs: cfg.engine.refreshIntervalMs,
-        ...(cfg.keda.clientCAFile !== undefined ? { clientCAPem: readClientCA(cfg.keda.clientCAFile) } : {}),
-      }
-    : undefined
 
   const common = {
     listen: cfg.listen,

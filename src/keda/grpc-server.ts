@@ -119,7 +119,7 @@ export async function startKedaScaler(opts: KedaScalerOptions): Promise<RunningK
   const host = opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${opts.listen.port}`, creds, (err, bound) => {
-      if (err !== null) reject(new Error(`unable to listen on ${host}:${opts.listen.port} (keda.listen.host, keda.listen.port): ${err.message}`))
+      if (err !== null) reject(new Error(`unable to listen on ${host}:${opts.listen.port} (keda.host, keda.port): ${err.message}`))
       else resolve(bound)
     })
   })

@@ -128,3 +128,10 @@ t.test('a rotated serving certificate is served on new connections without a res
   t.same(result, { result: true }, 'a client trusting only the new CA is served')
   t.equal(await codeOf(unary(client(), 'IsActive', demo)), grpc.status.UNAVAILABLE, 'a new connection trusting only the old CA is refused')
 })
+
+t.test('start-up refuses a client CA file without a certificate, and a taken port, naming the setting', async (t) => {
+  const bad = join(pki.dir, 'not-a-ca.crt')
+  writeFileSync(bad, 'not a certificate\n')
+  await t.rejects(startTestAdapter(['keda.enabled=true', 'keda.port=0', `keda.clientCAFile=${bad}`]), /unable to load keda\.clientCAFile .*no PEM certificate/)
+  await t.rejects(startTestAdapter(['keda.enabled=true', `keda.port=${adapter.keda?.port ?? 0}`]), /keda\.host, keda\.port/)
+})
