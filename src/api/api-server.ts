@@ -14,6 +14,7 @@ import type { CertReloader } from '../server/tls.js'
 import type { Authenticator, Authorizer } from '../auth/types.js'
 import type { MetricProvider } from '../ports.js'
 import { httpMetrics } from '../telemetry/http-metrics.js'
+import { startKedaScaler, type RunningKedaScaler } from '../keda/grpc-server.js'
 
 export interface AdapterDeps {
   listen: { host: string; port: number }
@@ -37,6 +38,8 @@ export interface AdapterDeps {
   /** Work that runs beside the servers: loading policies, the refresh loop. */
   background?: { start(): Promise<void>; stop(): Promise<void> }
   policies?: { list(): ReadonlyArray<{ metadata: { namespace: string; name: string } }> }
+  /** KEDA's external scaler over the same results, on its own gRPC listener (keda.enabled). */
+  keda?: { listen: { host: string; port: number }; clientCAPem?: string; streamIntervalMs: number }
   /** Per-policy series rendered elsewhere (the engine's worker thread), appended to the registry's on /metrics. */
   policyMetrics?: () => Promise<string>
 }
@@ -47,6 +50,8 @@ export interface RunningAdapter {
   apiUrl: string
   metricsUrl: string
   reloader?: CertReloader
+  /** The KEDA external scaler, when deps.keda is set. */
+  keda?: RunningKedaScaler
   /** Resolves once the background work has loaded policies and finished its first refresh. */
   ready: Promise<void>
   close(): Promise<void>
@@ -91,6 +96,21 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
     await api.close()
     throw err
   }
+  let keda: RunningKedaScaler | undefined
+  if (deps.keda !== undefined) {
+    try {
+      keda = await startKedaScaler({
+        ...deps.keda,
+        source: deps.source,
+        log: deps.log.child({ server: 'keda' }),
+        serving: deps.serving,
+        ...(deps.certFiles !== undefined ? { certFiles: deps.certFiles } : {}),
+      })
+    } catch (err) {
+      await Promise.all([api.close(), telemetry.close()])
+      throw err
+    }
+  }
   deps.requestHeader?.start((pem) => api.setClientCA(pem))
   // The servers answer (probes, 503 on data) while the first refresh runs; a failing start stops the process.
   const ready = deps.background?.start() ?? Promise.resolve()
@@ -102,10 +122,11 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
     apiUrl: api.url,
     metricsUrl: telemetry.url,
     ...(api.reloader !== undefined ? { reloader: api.reloader } : {}),
+    ...(keda !== undefined ? { keda } : {}),
     async close(): Promise<void> {
       await delay.begin(deps.log)
       deps.requestHeader?.stop()
-      await Promise.all([api.close(), telemetry.close()])
+      await Promise.all([api.close(), telemetry.close(), keda?.close()])
       await ready.catch(() => undefined)
       await deps.background?.stop()
     },

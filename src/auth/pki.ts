@@ -20,7 +20,8 @@ interface CertRequest {
   organizations?: readonly string[]
   dnsNames?: readonly string[]
   ipAddresses?: readonly string[]
-  usage: 'server' | 'client'
+  /** 'both': one certificate a process serves with and presents as a client (KEDA's operator and metrics server do). */
+  usage: 'server' | 'client' | 'both'
   validDays?: number
 }
 
@@ -107,7 +108,7 @@ function leafExtensions(req: CertRequest): Extension[] {
   return [
     extension(id_ce_basicConstraints, new BasicConstraints({ cA: false })),
     extension(id_ce_keyUsage, new KeyUsage(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment), true),
-    extension(id_ce_extKeyUsage, new ExtendedKeyUsage([req.usage === 'server' ? id_kp_serverAuth : id_kp_clientAuth])),
+    extension(id_ce_extKeyUsage, new ExtendedKeyUsage(req.usage === 'both' ? [id_kp_serverAuth, id_kp_clientAuth] : [req.usage === 'server' ? id_kp_serverAuth : id_kp_clientAuth])),
     ...(altNames.length > 0 ? [extension(id_ce_subjectAltName, new SubjectAlternativeName(altNames))] : []),
   ]
 }

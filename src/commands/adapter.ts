@@ -55,6 +55,14 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     ? { certFile: cfg.tls.certFile, keyFile: cfg.tls.keyFile, reloadIntervalMs: cfg.tls.reloadIntervalMs }
     : undefined
 
+  // Before the engine starts: a bad client CA then leaves nothing running.
+  const keda = cfg.keda.enabled
+    ? {
+        listen: { host: cfg.keda.host, port: cfg.keda.port },
+        streamIntervalMs: cfg.engine.refreshIntervalMs,
+        ...(cfg.keda.clientCAFile !== undefined ? { clientCAPem: readClientCA(cfg.keda.clientCAFile) } : {}),
+      }
+    : undefined
   const kc = clusterConfig(cfg)
   const { engine, close: closeEngine, host } = await servingEngine(cfg, log, kc)
   const policies = policySource(cfg, kc, log)
@@ -86,6 +94,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     policies,
     ...(host !== undefined ? { policyMetrics: () => host.policyMetrics() } : {}),
     ...(certFiles !== undefined ? { certFiles } : {}),
+    ...(keda !== undefined ? { keda } : {}),
   }
   const checks = [
     { name: 'policies', check: () => ({ ready: policies.ready(), reason: policies.ready() ? 'loaded' : 'not loaded yet' }) },
@@ -174,6 +183,12 @@ async function servingEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | u
   return { engine, close: () => model.close() }
 }
 
+function readClientCA(file: string): string {
+  const pem = readFileSync(file, 'utf8')
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`unable to load keda.clientCAFile ${file}: no PEM certificate in it`)
+  return pem
+}
+
 async function requestHeaderConfig(cfg: AdapterConfig, kc: KubeConfig): Promise<RequestHeaderAuthConfig> {
   const rh = cfg.auth.requestHeader
   if (rh.clientCAFile === undefined) return readExtensionApiserverAuthentication(kc)
@@ -190,7 +205,7 @@ async function requestHeaderConfig(cfg: AdapterConfig, kc: KubeConfig): Promise<
 export async function runAdapter(cfg: AdapterConfig, log: Logger): Promise<RunningAdapter & { usage(): string | undefined }> {
   const deps = await buildAdapterDeps(cfg, log)
   const adapter = await startAdapter(deps)
-  log.info({ api: adapter.apiUrl, metrics: adapter.metricsUrl, authMode: cfg.auth.mode }, 'adapter started')
+  log.info({ api: adapter.apiUrl, metrics: adapter.metricsUrl, ...(adapter.keda !== undefined ? { keda: adapter.keda.address } : {}), authMode: cfg.auth.mode }, 'adapter started')
   return {
     ...adapter,
     usage: () => (cfg.auth.mode === 'local' ? localUsage(adapter.apiUrl, adapter.metricsUrl, deps.policies?.list()[0]?.metadata) : undefined),

@@ -82,6 +82,13 @@ const engineSchema = z.strictObject({
   thread: z.enum(['worker', 'main']).default('worker').describe("Where refreshes run: 'worker', a thread of their own, so that refreshing many policies does not delay API requests; 'main', the API's own thread (one thread less, enough for a few policies)"),
 })
 
+const kedaSchema = z.strictObject({
+  enabled: z.boolean().default(false).describe("Serve KEDA's external scaler (gRPC, TLS with the adapter's certificate) so a ScaledObject trigger `type: external` or `external-push` scales on a policy's desired replicas; for clusters where KEDA owns the external metrics API"),
+  host: z.string().min(1).default('127.0.0.1').describe('Address the KEDA external scaler listens on'),
+  port: port.default(6000).describe('KEDA external scaler port (0 picks a free port)'),
+  clientCAFile: filePath().optional().describe("CA that signs KEDA's client certificate (the TriggerAuthentication's tlsClientCert); when set, clients without such a certificate are refused"),
+})
+
 const modelSchema = z.strictObject({
   file: filePath().optional().describe('ONNX forecaster; unset uses the bundled models/foresight-forecaster.onnx'),
   metadataFile: filePath().optional().describe('Its metadata JSON (version, shapes, sha256); unset uses the bundled one'),
@@ -99,6 +106,7 @@ export const adapterConfigSchema = z.strictObject({
   policies: policiesSchema.prefault({}),
   engine: engineSchema.prefault({}),
   model: modelSchema.prefault({}),
+  keda: kedaSchema.prefault({}),
   shutdownDelayMs: shutdownDelaySchema,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
 }).superRefine((cfg, ctx) => {
@@ -110,6 +118,9 @@ export const adapterConfigSchema = z.strictObject({
   }
   if (cfg.auth.mode === 'local' && !isLoopback(cfg.listen.host)) {
     ctx.addIssue({ code: 'custom', path: ['listen', 'host'], message: `auth.mode local serves loopback addresses only, not ${cfg.listen.host}; use auth.mode kubernetes to listen elsewhere` })
+  }
+  if (cfg.keda.enabled && cfg.auth.mode === 'local' && !isLoopback(cfg.keda.host)) {
+    ctx.addIssue({ code: 'custom', path: ['keda', 'host'], message: `auth.mode local serves loopback addresses only, not ${cfg.keda.host}; use auth.mode kubernetes to listen elsewhere` })
   }
   if (cfg.source.kind === 'prometheus' && (cfg.source.username === undefined) !== (cfg.source.passwordFile === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['source', 'passwordFile'], message: 'username and passwordFile must be set together' })

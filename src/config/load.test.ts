@@ -59,6 +59,8 @@ const failures: Array<[string, Parameters<typeof loadConfig>[1], RegExp]> = [
   ['prometheus URL not http', { env: { FORESIGHT_SOURCE__KIND: 'prometheus', FORESIGHT_SOURCE__URL: 'ftp://prom:9090' } }, /^unable to load config: source\.url: /],
   ['basic auth half set', { env: {}, set: ['source.kind=prometheus', 'source.url=http://127.0.0.1:9090', 'source.username=u'] }, /source\.passwordFile: username and passwordFile must be set together/],
   ['replay source has no url', { env: {}, set: ['source.url=http://127.0.0.1:9090'] }, /^unable to load config: source\.url: unknown key$/],
+  ['KEDA scaler in local mode on a public address', { env: {}, set: ['keda.enabled=true', 'keda.host=0.0.0.0'] }, /^unable to load config: keda\.host: auth\.mode local serves loopback addresses only, not 0\.0\.0\.0/],
+  ['KEDA client CA missing', { env: {}, set: ['keda.enabled=true', `keda.clientCAFile=${join(dir, 'absent-ca.crt')}`] }, /^unable to load config: keda\.clientCAFile: file not found/],
   ['cluster policies in local mode', { env: {}, set: ['policies.source=kubernetes'] }, /policies\.source: kubernetes policies need auth\.mode kubernetes/],
   ['missing config file', { env: {}, file: join(dir, 'absent.yaml') }, /absent\.yaml: file not found/],
   ['file not a mapping', { env: {}, file: file('d.yaml', '- 1\n- 2\n') }, /top level must be a mapping/],

@@ -13,6 +13,7 @@ import { authSuite } from './steps/auth.js'
 import { webhookSuite } from './steps/webhook.js'
 import { remediationSuite } from './steps/remediation.js'
 import { helmSuite } from './steps/helm.js'
+import { kedaSuite } from './steps/keda.js'
 
 // The whole product against a real control plane (hack/cluster-up.sh): kube-apiserver's aggregation layer, RBAC,
 // admission webhooks, the HPA controller and the Eviction API; adapter, webhook and controller run as local
@@ -68,6 +69,11 @@ async function runSteps(running: RunningPrometheus): Promise<void> {
   }
   const suite: Suite = { dir, env: readClusterEnv(), prom: running }
   t.comment(`cluster ${startedCluster ? 'started' : 'reused'} (${KUBECONFIG}), prometheus ${running.url}, setup ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  // FORESIGHT_E2E_ONLY=keda runs the KEDA step alone (it needs nothing from the others), while working on it.
+  if (process.env.FORESIGHT_E2E_ONLY === 'keda') {
+    await kedaSuite(t, suite)
+    return
+  }
 
   await t.test('deploy/base passes server-side dry-run', async (t) => {
     // The CRD and the namespace for real first: a dry-run cannot create objects in a namespace it only dry-created.
@@ -129,6 +135,8 @@ async function runSteps(running: RunningPrometheus): Promise<void> {
   await authSuite(t, suite)
   await webhookSuite(t, suite)
   await remediationSuite(t, suite)
+  // KEDA's metrics server takes the external metrics APIService over from Foresight's adapter.
+  await kedaSuite(t, suite)
   // Last: the release takes over the APIService and registers fail-closed webhooks (see steps/helm.ts).
   await helmSuite(t)
 }

@@ -376,6 +376,47 @@ t.test('deploy/components/ipv6 on the production overlay: every listener on ::, 
   t.equal(objs.length, plain.length, 'same objects')
 })
 
+t.test('deploy/components/keda on the production overlay: no APIService, the KEDA scaler port served, nothing else changed', { skip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-keda-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const rel = (p: string): string => relative(dir, join(ROOT, p))
+  writeFileSync(join(dir, 'kustomization.yaml'), [
+    'apiVersion: kustomize.config.k8s.io/v1beta1',
+    'kind: Kustomization',
+    `resources: [${rel('deploy/overlays/production')}]`,
+    `components: [${rel('deploy/components/keda')}]`,
+  ].join('\n') + '\n')
+  const { stdout } = await execFileP('kubectl', ['kustomize', dir], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 })
+  const objs = parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject).filter((o) => o !== null)
+  const plain = await kustomize('deploy/overlays/production')
+
+  t.same(ofKind(objs, 'APIService'), [], 'no APIService: KEDA keeps v1beta1.external.metrics.k8s.io')
+  t.notOk(named(objs, 'ClusterRoleBinding', 'foresight-hpa-external-metrics'), 'no grant for the HPA controller to read metrics it cannot reach')
+  t.notOk(named(objs, 'ClusterRole', 'foresight-external-metrics-reader'))
+  const key = (o: K8sObject): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`
+  const removed = plain.map(key).filter((k) => !objs.map(key).includes(k)).sort()
+  t.same(removed, ['APIService//v1beta1.external.metrics.k8s.io', 'ClusterRole//foresight-external-metrics-reader', 'ClusterRoleBinding//foresight-hpa-external-metrics'], 'only those three objects removed')
+  t.equal(objs.length, plain.length - 3)
+
+  const deployments = ofKind<Deployment>(objs, 'Deployment')
+  for (const d of deployments) checkDeployment(t, d)
+  checkAdapterAvailability(t, objs)
+  const adapter = named<Deployment>(objs, 'Deployment', 'foresight-adapter')?.spec.template.spec.containers[0]
+  const before = named<Deployment>(plain, 'Deployment', 'foresight-adapter')?.spec.template.spec.containers[0]?.args ?? []
+  t.same(adapter?.args, [...before, '--set=keda.enabled=true', '--set=keda.host=0.0.0.0', '--set=keda.port=6000'], 'the adapter serves the scaler on 6000, with the TLS settings it already has')
+  t.ok(before.some((a) => a.startsWith('--set=tls.certFile=')), 'TLS: the adapter\'s serving certificate')
+  const ports = (adapter as { ports?: Array<{ name: string; containerPort: number }> } | undefined)?.ports ?? []
+  t.ok(ports.some((p) => p.name === 'keda' && p.containerPort === 6000), 'container port keda 6000')
+  const svc = named<Service>(objs, 'Service', 'foresight-adapter')
+  t.ok(svc?.spec.ports?.some((p) => p.name === 'keda' && p.port === 6000), 'the Service foresight-adapter exposes 6000 (scalerAddress foresight-adapter.foresight.svc:6000)')
+  const np = ofKind<NetworkPolicy>(objs, 'NetworkPolicy').find((p) => p.metadata.name === 'foresight-adapter')
+  const rule = np?.spec.ingress?.find((r) => r.ports?.some((x) => x.port === 6000) === true)
+  t.same(rule?.from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } } }], '6000 only from the namespace keda')
+  for (const d of deployments.filter((d) => d.metadata.name !== 'foresight-adapter')) {
+    t.same(d, named(plain, 'Deployment', d.metadata.name), `${d.metadata.name} unchanged`)
+  }
+})
+
 t.test('deploy/overlays/local', { skip }, async (t) => {
   const objs = await kustomize('deploy/overlays/local')
   t.same(ofKind(objs, 'Deployment'), [], 'no Deployments: the processes run on the developer machine')

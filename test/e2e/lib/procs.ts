@@ -4,7 +4,8 @@ import { closeSync, openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO } from './cluster.js'
 
-// Foresight's own CLI as child processes, the way it runs in production (one process per role), logs to files.
+// Foresight's own CLI as child processes, the way it runs in production (one process per role), and the other
+// programs the suite runs beside it (KEDA), logs to files.
 
 export interface ForesightProcess {
   name: string
@@ -21,11 +22,16 @@ export interface ForesightProcess {
 const running = new Set<ForesightProcess>()
 
 export function startForesight(name: string, role: 'adapter' | 'controller' | 'webhook', sets: readonly string[], dir: string): ForesightProcess {
+  return startProcess(name, process.execPath, ['--import', 'tsx', join(REPO, 'cmd', 'foresight.ts'), role, ...sets.map((s) => `--set=${s}`)], dir, { NODE_OPTIONS: '' })
+}
+
+/** Any program as a child process with its output in <dir>/<name>.log, killed by killAll. */
+export function startProcess(name: string, bin: string, args: readonly string[], dir: string, env: Record<string, string> = {}): ForesightProcess {
   const logFile = join(dir, `${name}.log`)
   const fd = openSync(logFile, 'a')
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'cmd', 'foresight.ts'), role, ...sets.map((s) => `--set=${s}`)], { cwd: REPO, stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '' } })
+  const proc = spawn(bin, args, { cwd: REPO, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } })
   closeSync(fd)
-  if (proc.pid === undefined) throw new Error(`unable to start foresight ${role}`)
+  if (proc.pid === undefined) throw new Error(`unable to start ${name} (${bin})`)
   const tail = (lines = 25): string => readFileSync(logFile, 'utf8').split('\n').slice(-lines).join('\n')
   const exited = (): boolean => proc.exitCode !== null || proc.signalCode !== null
   const p: ForesightProcess = {
