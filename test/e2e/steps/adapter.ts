@@ -12,7 +12,7 @@ import { startForesight } from '../lib/procs.js'
 export const SCALE_NS = 'e2e-scale'
 export const LOAD_QUERY = 'sum(rate(http_requests_total{namespace="default",service="web"}[2m]))'
 
-export function scalePolicy(capacity: number): string {
+export function scalePolicy(capacity: number, maxDecreasePercentPerMinute = 100): string {
   return `apiVersion: foresight.dev/v1alpha1
 kind: ForesightPolicy
 metadata: {name: web, namespace: ${SCALE_NS}}
@@ -21,7 +21,7 @@ spec:
   load: {query: '${LOAD_QUERY}', capacityPerReplica: ${capacity}}
   minReplicas: 2
   maxReplicas: 6
-  scaleDown: {stabilizationSeconds: 0, maxDecreasePercentPerMinute: 100}
+  scaleDown: {stabilizationSeconds: 0, maxDecreasePercentPerMinute: ${maxDecreasePercentPerMinute}}
 `
 }
 
