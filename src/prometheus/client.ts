@@ -31,8 +31,11 @@ export interface PrometheusClientOptions {
   ca?: string
   caFile?: string
   insecureSkipVerify?: boolean
-  /** Extra headers, e.g. a tenant header for a multi-tenant Prometheus-compatible store. */
-  headers?: Readonly<Record<string, string>>
+  /**
+   * Extra headers, e.g. a tenant header for a multi-tenant Prometheus-compatible store. A function is called per
+   * request, so a value read from a rotated secret file needs no restart.
+   */
+  headers?: Readonly<Record<string, string | (() => string)>>
   /** Default deadline of one request (default 10 s). */
   timeoutMs?: number
   /** Largest answer body accepted (default 64 MiB). */
@@ -84,7 +87,8 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
   const queryRange = async (query: string, range: QueryRange, q: QueryOptions = {}): Promise<RawSeries[]> => {
     const timeoutMs = q.timeoutMs ?? defaultTimeoutMs
     const limits = { ...defaultLimits, ...q.limits }
-    const headers: Record<string, string> = { ...opts.headers }
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(opts.headers ?? {})) headers[name] = typeof value === 'function' ? value() : value
     const token = typeof opts.bearerToken === 'function' ? opts.bearerToken() : opts.bearerToken
     if (token !== undefined && token !== '') headers.Authorization = `Bearer ${token}`
     const auth = basicAuth === undefined ? undefined : { username: basicAuth.username, password: typeof basicAuth.password === 'function' ? basicAuth.password() : basicAuth.password }
