@@ -168,18 +168,21 @@ interface FailureContext {
 /** Maps what prometheus-query throws (plain objects, not Errors) to a typed PrometheusError. */
 export function classifyFailure(err: unknown, ctx: FailureContext): PrometheusError {
   if (err instanceof PrometheusError) return err
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { errorType?: unknown; error?: unknown; code?: unknown; original?: unknown; prometheus?: { errorType?: unknown } }
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { errorType?: unknown; error?: unknown; code?: unknown; original?: unknown; data?: unknown; prometheus?: { errorType?: unknown } }
   if (e.original instanceof PrometheusError) return e.original
   if (ctx.timedOut) return new PrometheusTimeoutError(ctx.endpoint, ctx.timeoutMs)
   // The library reports transport and HTTP failures as plain objects; a real Error is a failure on our side.
   if (err instanceof Error) return new PrometheusError('invalid-answer', `unable to query Prometheus: ${clip(err.message)}`, false)
-  const detail = clip(typeof e.error === 'string' ? e.error : err instanceof Error ? err.message : 'unknown failure')
+  // A gateway in front of the store (Mimir's, vmauth, an ingress) answers in plain text, not Prometheus's JSON; its
+  // first line says what was missing ("no org id", "missing route"), which the library's own words do not.
+  const plain = e.errorType === 'client_error' && typeof e.data === 'string' ? e.data.trim().split('\n')[0] ?? '' : ''
+  const detail = clip(plain !== '' ? plain : typeof e.error === 'string' ? e.error : 'unknown failure')
   const status = ctx.httpStatus
   if (e.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(detail)) return new OversizedAnswerError(`the answer from ${ctx.endpoint} is larger than the limit (${detail})`)
   if (status !== undefined && status >= 300) {
     if (status === 429 || status >= 500) return new PrometheusUnavailableError(`${ctx.endpoint} answered HTTP ${status}: ${detail}`, status)
     const type = typeof e.prometheus?.errorType === 'string' ? ` ${e.prometheus.errorType}` : ''
-    if (status === 401 || status === 403) return new PrometheusQueryError(`${ctx.endpoint} refused the credentials (HTTP ${status})`, status)
+    if (status === 401 || status === 403) return new PrometheusQueryError(`${ctx.endpoint} refused the credentials (HTTP ${status}${plain !== '' ? `: ${clip(plain)}` : ''})`, status)
     return new PrometheusQueryError(`${ctx.endpoint} rejected the query (HTTP ${status}${type}): ${detail}`, status)
   }
   if (e.errorType === 'timeout_error') return new PrometheusTimeoutError(ctx.endpoint, ctx.timeoutMs)
