@@ -67,7 +67,7 @@ start=$(date +%s)
 mkdir -p "${VM_DIR}"
 rm -rf "${VM_BIN}.tmp"
 mkdir -p "${VM_BIN}.tmp"
-log "victoriametrics ${VM_VERSION}: building (log: ${logf}); about 10 minutes on 2 cores"
+log "victoriametrics ${VM_VERSION}: building (log: ${logf}); this takes several minutes"
 {
   echo "== build started $(date -u +%FT%TZ) go=$(go version) GOMAXPROCS=${GOMAXPROCS} -p ${BUILD_P}"
   cd "${VM_DIR}"
