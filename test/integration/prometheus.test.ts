@@ -282,7 +282,7 @@ t.test('https with a private CA, bearer token and basic auth', async (t) => {
   let before = proxy.rangeQueries()
   const denied = failure((await source(t, proxy.url, { caFile, bearerToken: 'wrong-token' }).source.fetchLoadHistory(p, range)).get('default/web'))
   t.equal(denied.kind, 'unauthorized')
-  t.match(denied.message, /refused the credentials \(HTTP 401\)/)
+  t.match(denied.message, /refused the credentials \(HTTP 401: Unauthorized\)$/)
   t.notMatch(denied.message, /wrong-token/)
   t.equal(proxy.rangeQueries() - before, 1, 'refused credentials are not retried')
 
