@@ -69,7 +69,7 @@ const headerMap = <V extends z.ZodType<string>>(value: V, checkValues: boolean):
 
 export const prometheusSourceSchema = z.strictObject({
   kind: z.literal('prometheus'),
-  url: z.url({ protocol: /^https?$/ }).describe('Base URL of the Prometheus HTTP API, with the path prefix of a store that serves it below one: http://prometheus:9090, http://thanos-query:9090, http://mimir/prometheus, http://vmselect:8481/select/0/prometheus'),
+  url: z.url({ protocol: /^https?$/ }).describe('Base URL of the Prometheus HTTP API, with the path prefix of a store that serves it below one: http://prometheus:9090, http://thanos-query:9090, http://mimir/prometheus, http://vmselect:8481/select/0/prometheus. Query parameters in it are sent with every query (http://thanos-query:10902?partial_response=false)'),
   timeoutMs: z.number().int().min(100).default(10_000).describe('Deadline of one Prometheus query'),
   maxConcurrentQueries: z.number().int().min(1).max(64).default(4).describe('Most Prometheus queries in flight at once'),
   maxGroupSize: z.number().int().min(1).max(1000).default(DEFAULT_MAX_GROUP_SIZE).describe('Most policies whose load queries are merged into one grouped query'),

@@ -21,7 +21,10 @@ import { parseRangeAnswer, type AnswerLimits, type RawSeries } from './parse.js'
 const EMPTY_MATRIX = Object.freeze({ status: 'success', data: Object.freeze({ resultType: 'matrix', result: Object.freeze([]) }) })
 
 export interface PrometheusClientOptions {
-  /** Base URL, e.g. http://prometheus.monitoring:9090 (a path prefix such as /prometheus is kept). */
+  /**
+   * Base URL, e.g. http://prometheus.monitoring:9090. A path prefix such as /prometheus is kept; query parameters
+   * are sent with every query.
+   */
   url: string
   /** Sent as `Authorization: Bearer`; a function is called per request so a rotated token file is picked up. */
   bearerToken?: string | (() => string)
@@ -75,6 +78,11 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
   const urlAuth = base.username !== '' ? { username: decodeURIComponent(base.username), password: decodeURIComponent(base.password) } : undefined
   base.username = ''
   base.password = ''
+  // Query parameters of the URL go with every query (Thanos's partial_response=false, VictoriaMetrics's
+  // extra_label); the library appends /api/v1/... to the endpoint, so they cannot stay in it.
+  const urlParams = [...base.searchParams]
+  base.search = ''
+  base.hash = ''
   const endpoint = redactEndpoint(base.toString())
   const basicAuth = opts.basicAuth ?? urlAuth
   const ca = opts.ca ?? (opts.caFile !== undefined ? readFileSync(opts.caFile, 'utf8') : undefined)
@@ -111,6 +119,11 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
       preferPost: true,
       requestInterceptor: {
         onFulfilled: (cfg: RequestConfig): RequestConfig => {
+          if (urlParams.length > 0) {
+            const params = new URLSearchParams(cfg.params instanceof URLSearchParams ? cfg.params : undefined)
+            for (const [k, v] of urlParams) params.append(k, v)
+            cfg.params = params
+          }
           cfg.signal = abort.signal
           cfg.httpAgent = httpAgent
           cfg.httpsAgent = httpsAgent

@@ -108,6 +108,15 @@ if (typeof bins === 'string') {
     }
   })
 
+  t.test("the URL's query parameters go with every query (VictoriaMetrics's extra_label narrows each selector)", async (t) => {
+    const range = lastHours(1)
+    const total = [policy('default', 'all', 'sum(http_requests_per_minute)')]
+    const all = values((await teamASource(t).fetchLoadHistory(total, range)).get('default/all'))
+    const api = values((await teamASource(t, undefined, `${teamA}?extra_label=service=api`).fetchLoadHistory(total, range)).get('default/all'))
+    t.ok(api.length === 61 && api.every((v, i) => v === store.requestsAt(range.startMs + i * STEP_MS, 'api')), 'only shop/api, as the parameter asks')
+    t.ok(all.every((v, i) => v === 6 * (store.requestsAt(range.startMs + i * STEP_MS) ?? NaN)), 'without it, web + api + cart (1 + 2 + 3 times the trace)')
+  })
+
   t.test('the gateway lets a query through only with the tenant header and the prefix', async (t) => {
     const range = lastHours(1)
     const web = [policy('default', 'web', rateQuery('default', 'web'))]
