@@ -32,7 +32,8 @@ t.test('bad headers are refused, naming the setting and never echoing a value', 
     [['source.headers={"X-Scope-OrgID":"a"}', `source.headerFiles={"x-scope-orgid":"${tenantFile}"}`], /header X-Scope-OrgID and x-scope-orgid is set twice/],
     [[`source.headerFiles={"X-Scope-OrgID":"${join(dir, 'missing')}"}`], /source\.headerFiles\.X-Scope-OrgID: file not found/],
     [[`source.headerFiles={"Authorization":"${tenantFile}"}`, `source.bearerTokenFile=${tenantFile}`], /source\.headerFiles\.Authorization: Authorization is already sent/],
-    [['source.headers=X-Scope-OrgID: a'], /source\.headers: /],
+    [['source.headers=X-Scope-OrgID: s3cret'], /^unable to load config: source\.headers: expected a mapping of names to values \(JSON in the environment or --set, such as \{"X-Scope-OrgID":"team-a"\}\), got text that is not a JSON object$/],
+    [['source.headers=["s3cret"]'], /source\.headers: expected a mapping .*, got a list$/],
   ]
   for (const [set, message] of cases) {
     let err: unknown
