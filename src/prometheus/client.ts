@@ -188,7 +188,9 @@ export function classifyFailure(err: unknown, ctx: FailureContext): PrometheusEr
   if (err instanceof Error) return new PrometheusError('invalid-answer', `unable to query Prometheus: ${clip(err.message)}`, false)
   // A gateway in front of the store (Mimir's, vmauth, an ingress) answers in plain text, not Prometheus's JSON; its
   // first line says what was missing ("no org id", "missing route"), which the library's own words do not.
-  const plain = e.errorType === 'client_error' && typeof e.data === 'string' ? e.data.trim().split('\n')[0] ?? '' : ''
+  // An HTML error page (an ingress's 502) says nothing in its first line, so it is left out.
+  const first = e.errorType === 'client_error' && typeof e.data === 'string' ? e.data.trim().split('\n')[0] ?? '' : ''
+  const plain = first.startsWith('<') ? '' : first
   const detail = clip(plain !== '' ? plain : typeof e.error === 'string' ? e.error : 'unknown failure')
   const status = ctx.httpStatus
   if (e.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(detail)) return new OversizedAnswerError(`the answer from ${ctx.endpoint} is larger than the limit (${detail})`)
