@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
@@ -31,6 +31,7 @@ if (typeof bins === 'string') {
   ])
   t.teardown(() => store.stop())
   const dir = mkdtempSync(join(tmpdir(), 'foresight-stores-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const secret = (name: string, text: string): string => {
     const f = join(dir, name)
     writeFileSync(f, `${text}\n`)
