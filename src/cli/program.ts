@@ -1,5 +1,5 @@
 import { constants as osConstants } from 'node:os'
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { ignoredEnvNames, loadConfig } from '../config/load.js'
 import { adapterConfigSchema } from '../config/adapter-config.js'
 import { controllerConfigSchema } from '../config/controller-config.js'
@@ -7,6 +7,7 @@ import { webhookConfigSchema } from '../config/webhook-config.js'
 import type { ZodType } from 'zod'
 import { createLogger } from '../telemetry/logger.js'
 import { packageVersion } from '../util/paths.js'
+import { OUTPUT_FORMATS, type OutputFormat } from '../commands/backtest-output.js'
 
 // Each command's module is loaded when it runs: `kubectl foresight --help` or `explain` then start without loading
 // the model runtime and the servers.
@@ -14,7 +15,7 @@ import { packageVersion } from '../util/paths.js'
 // The `foresight` command line, also run as the kubectl plugin `kubectl foresight` (kubectl-foresight on PATH):
 // the two entries in cmd/ differ only in the name their help and errors show.
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value]
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
 const envHelp = (example: string, reference: string): string =>
   `\nEvery setting can also come from the environment as FORESIGHT_<PATH>, e.g. ${example}.\nSee ${reference}.`
 
@@ -115,17 +116,20 @@ export function runCli(name: string): void {
   program
     .command('backtest')
     .description('Replay your own Prometheus history through a simulated HPA: reactive, Holt-Winters, FFT and Foresight side by side')
-    .requiredOption('--prometheus <url>', 'Prometheus base URL')
+    .requiredOption('--prometheus <url>', 'base URL of Prometheus or a Prometheus-compatible store, with its path prefix (http://mimir/prometheus, http://vmselect:8481/select/0/prometheus)')
     .requiredOption('--policy <file>', 'ForesightPolicy YAML to test')
     .option('--name <policy>', 'which policy of the file, when it holds several: <name> or <namespace>/<name>')
     .option('--since <duration>', 'length of the replayed period, ending now (90m, 36h, 7d, 2w)', '7d')
     .option('--chart <file>', 'where to write the SVG chart (the busiest day goes beside it)', 'backtest.svg')
-    .option('--bearer-token-file <file>', 'bearer token for a secured Prometheus')
-    .option('--ca-file <file>', 'CA bundle of a Prometheus served over HTTPS')
+    .option('-H, --header <header>', "extra request header, 'Name: value', such as 'X-Scope-OrgID: team-a' for a tenant (repeatable)", collect)
+    .option('--bearer-token-file <file>', 'bearer token for a secured store')
+    .option('--username <user>', 'basic-auth user (with --password-file)')
+    .option('--password-file <file>', 'file holding the basic-auth password')
+    .option('--ca-file <file>', 'CA bundle of a store served over HTTPS')
     .option('--remediation', 'instead: replay the remediation controller (DryRun) over the policy\'s podSignals history and list the restarts it would have made')
     .option('--outlier-threshold <score>', 'with --remediation: the controller\'s reconcile.outlierThreshold', '0.8')
-    .option('-o, --output <format>', 'with --remediation: text or json', 'text')
-    .action(async (opts: { prometheus: string; policy: string; name?: string; since: string; chart: string; bearerTokenFile?: string; caFile?: string; remediation?: boolean; outlierThreshold?: string; output?: string }) => {
+    .addOption(new Option('-o, --output <format>', 'report format: text, json, or csv (one row per strategy; with --remediation, per restart)').choices(OUTPUT_FORMATS).default('text'))
+    .action(async (opts: { prometheus: string; policy: string; name?: string; since: string; chart: string; header?: string[]; bearerTokenFile?: string; username?: string; passwordFile?: string; caFile?: string; remediation?: boolean; outlierThreshold?: string; output: OutputFormat }) => {
       const log = createLogger('error', 'stderr')
       process.stdout.write(opts.remediation === true
         ? await (await import('../commands/backtest-remediation.js')).remediationBacktestCommand(opts, log)

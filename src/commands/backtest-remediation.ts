@@ -4,7 +4,9 @@ import type { PodSignalName, PrometheusSource } from '../prometheus/source.js'
 import { DEFAULT_THRESHOLD } from '../remediation/decide.js'
 import { ControllerReplay, type PodSignalHistory } from '../remediation/replay.js'
 import type { WorkloadPod } from '../remediation/workload-pods.js'
-import { BacktestCliError, checkPrometheusUrl, parseDurationSeconds, policyFromFile, prometheusFromFlags } from './backtest.js'
+import { BacktestCliError, parseDurationSeconds, policyFromFile } from './backtest.js'
+import { csv, type OutputFormat } from './backtest-output.js'
+import { prometheusFromFlags, storeFromFlags, type StoreFlags } from './store-flags.js'
 
 // `foresight backtest --remediation`: the controller's DryRun verdicts over the past, from the user's own
 // Prometheus. The policy's podSignals queries are read for the period, and every 15 s (the controller's cadence)
@@ -155,19 +157,21 @@ function remediationReport(b: RemediationBacktest, policy: Policy): string {
   return `${lines.join('\n')}\n`
 }
 
-interface RemediationCliOptions {
-  prometheus: string
+interface RemediationCliOptions extends StoreFlags {
   policy: string
   name?: string
   since: string
-  bearerTokenFile?: string
-  caFile?: string
   outlierThreshold?: string
-  output?: string
+  output?: OutputFormat
+}
+
+/** One row per restart it would have made. */
+export function remediationCsv(b: RemediationBacktest): string {
+  return csv(['time', 'policy', 'pod', 'class', 'score', 'reason', 'message'], b.restarts.map((x) => [new Date(x.timeMs).toISOString(), b.policy, x.pod, x.class, x.score, x.reason, x.message]))
 }
 
 export async function remediationBacktestCommand(o: RemediationCliOptions, log: Logger): Promise<string> {
-  checkPrometheusUrl(o.prometheus)
+  const store = storeFromFlags(o)
   const policy = policyFromFile(o.policy, o.name)
   if (policy.spec.podSignals === undefined || (policy.spec.podSignals.errorRatioQuery ?? policy.spec.podSignals.latencyQuery ?? policy.spec.podSignals.saturationQuery) === undefined) {
     throw new BacktestCliError(`policy ${policyKey(policy)} has no spec.podSignals queries: the controller restarts its pods only for alerts, there is nothing to replay`)
@@ -176,12 +180,13 @@ export async function remediationBacktestCommand(o: RemediationCliOptions, log: 
   if (!(threshold > 0 && threshold <= 1)) throw new BacktestCliError(`--outlier-threshold: a number in (0, 1], not "${o.outlierThreshold ?? ''}"`)
   const endMs = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS
   const startMs = endMs - parseDurationSeconds(o.since) * 1000
-  const { source, client } = prometheusFromFlags(o, log)
+  const { source, client } = prometheusFromFlags(store, log)
   try {
     // Five minutes before the period: the adapter reads the newest value of the last five minutes.
     const recorded = await readPodSignals(source, policy, startMs - 5 * MINUTE_MS, endMs)
     const result = await replayRemediation(policy, recorded, startMs, endMs, threshold)
-    return o.output === 'json' ? `${JSON.stringify(result, null, 1)}\n` : remediationReport(result, policy)
+    if (o.output === 'json') return `${JSON.stringify(result, null, 1)}\n`
+    return o.output === 'csv' ? remediationCsv(result) : remediationReport(result, policy)
   } finally {
     client.close()
   }

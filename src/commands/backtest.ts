@@ -2,8 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { parsePolicyFile, PolicyFileError } from '../policy/file-source.js'
 import { policyKey, type Policy } from '../policy/schema.js'
-import { createPrometheusSource } from '../prometheus/source.js'
 import { runBacktest, type BacktestProgress } from '../sim/backtest-run.js'
+import { backtestCsv, backtestJson, type OutputFormat } from './backtest-output.js'
+import { prometheusFromFlags, storeFromFlags, type StoreFlags } from './store-flags.js'
 
 export class BacktestCliError extends Error {
   override name = 'BacktestCliError'
@@ -43,14 +44,12 @@ export function policyFromFile(file: string, name: string | undefined): Policy {
   throw new BacktestCliError(`policy ${file} holds ${candidates.length} policies${name !== undefined ? ` named ${name}` : ''}: choose one with --name ${name !== undefined ? '<namespace>/<name>' : '<name> or <namespace>/<name>'} (${candidates.map(policyKey).join(', ')})`)
 }
 
-interface BacktestCliOptions {
-  prometheus: string
+interface BacktestCliOptions extends StoreFlags {
   policy: string
   name?: string
   since: string
   chart: string
-  bearerTokenFile?: string
-  caFile?: string
+  output?: OutputFormat
 }
 
 /** A one-line progress bar on stderr (redrawn in place on a terminal, one line per phase otherwise). */
@@ -68,35 +67,22 @@ function progress(stream: NodeJS.WriteStream): (p: BacktestProgress) => void {
   }
 }
 
-/** The --prometheus flag, checked before anything is read. */
-export function checkPrometheusUrl(url: string): void {
-  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-    // Never echoed as given: a slip such as user:pass@host would print the password.
-    throw new Error(`--prometheus: not an http(s) URL (${URL.canParse(url) ? `scheme ${new URL(url).protocol}` : 'does not parse'})`)
-  }
-}
-
-/** The Prometheus both backtests read, from the flags they share. */
-export function prometheusFromFlags(o: { prometheus: string; bearerTokenFile?: string; caFile?: string }, log: Logger): ReturnType<typeof createPrometheusSource> {
-  const tokenFile = o.bearerTokenFile
-  return createPrometheusSource({
-    url: o.prometheus,
-    log,
-    ...(tokenFile !== undefined ? { bearerToken: () => readFileSync(tokenFile, 'utf8').trim() } : {}),
-    ...(o.caFile !== undefined ? { caFile: o.caFile } : {}),
-  })
-}
-
 export async function backtestCommand(o: BacktestCliOptions, log: Logger): Promise<string> {
-  checkPrometheusUrl(o.prometheus)
+  const store = storeFromFlags(o)
   const policy = policyFromFile(o.policy, o.name)
   const sinceSeconds = parseDurationSeconds(o.since)
-  const { source, client } = prometheusFromFlags(o, log)
+  const { source, client } = prometheusFromFlags(store, log)
   try {
     const result = await runBacktest({ history: source, policy, sinceSeconds, onProgress: progress(process.stderr) })
     writeFileSync(o.chart, result.svg)
     const dayChart = o.chart.replace(/(\.svg)?$/, '-day.svg')
     writeFileSync(dayChart, result.daySvg)
+    if (o.output === 'json') return backtestJson({ policy: policyKey(policy), period: result.period, runs: result.runs, warnings: result.warnings, charts: [o.chart, dayChart] })
+    // Warnings go to stderr here, so stdout stays one table a spreadsheet or a script reads as it is.
+    if (o.output === 'csv') {
+      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`)
+      return backtestCsv(result.runs)
+    }
     const warnings = result.warnings.map((w) => `warning: ${w}\n`).join('')
     return `${warnings}${result.table}\ncharts: ${o.chart}, ${dayChart}\n`
   } finally {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { z } from 'zod'
+import { duplicateHeaderNames, headerNameProblem, headerValueProblem, isAuthorization } from './http-headers.js'
 
 // One schema per configuration concern; the TypeScript types, the defaults and the README's
 // configuration reference are all derived from these, so they cannot drift apart.
@@ -57,9 +58,18 @@ const replaySourceSchema = z.strictObject({
   traceFile: filePath().optional().describe('Request trace to replay: CSV with the header timestamp,requests (gzip allowed), one fixed step, timestamps without a zone read as UTC-04:00; unset uses the bundled NASA HTTP 1995 trace'),
 })
 
+/** Header name -> value; the names are checked here, values by `valueCheck` (a literal value, or a file). */
+const headerMap = <V extends z.ZodType<string>>(value: V, checkValues: boolean): z.ZodType<Record<string, z.output<V>>, Record<string, z.input<V>>> =>
+  z.record(z.string(), value).superRefine((headers, ctx) => {
+    for (const [name, v] of Object.entries(headers)) {
+      const problem = headerNameProblem(name) ?? (checkValues ? headerValueProblem(v) : undefined)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: problem })
+    }
+  }) as unknown as z.ZodType<Record<string, z.output<V>>, Record<string, z.input<V>>>
+
 export const prometheusSourceSchema = z.strictObject({
   kind: z.literal('prometheus'),
-  url: z.url({ protocol: /^https?$/ }).describe('Base URL of the Prometheus HTTP API'),
+  url: z.url({ protocol: /^https?$/ }).describe('Base URL of the Prometheus HTTP API, with the path prefix of a store that serves it below one: http://prometheus:9090, http://thanos-query:9090, http://mimir/prometheus, http://vmselect:8481/select/0/prometheus. Query parameters in it are sent with every query (http://thanos-query:10902?partial_response=false)'),
   timeoutMs: z.number().int().min(100).default(10_000).describe('Deadline of one Prometheus query'),
   maxConcurrentQueries: z.number().int().min(1).max(64).default(4).describe('Most Prometheus queries in flight at once'),
   maxGroupSize: z.number().int().min(1).max(1000).default(DEFAULT_MAX_GROUP_SIZE).describe('Most policies whose load queries are merged into one grouped query'),
@@ -67,6 +77,8 @@ export const prometheusSourceSchema = z.strictObject({
   username: z.string().min(1).optional().describe('Basic-auth user for Prometheus'),
   passwordFile: filePath().optional().describe('File holding the basic-auth password'),
   caFile: filePath().optional().describe('CA bundle that signs the Prometheus serving certificate'),
+  headers: headerMap(z.string(), true).default({}).describe('Extra headers sent with every query, as a mapping (in the environment or --set, JSON): {"X-Scope-OrgID": "team-a"} names the tenant of Mimir, Cortex or a multi-tenant proxy. Not for credentials: Authorization is refused here'),
+  headerFiles: headerMap(filePath(), false).default({}).describe('Extra headers whose values are read from files (a mounted Secret) at every query, so a rotated value needs no restart: {"X-Scope-OrgID": "/etc/foresight/tenant/id"}. Authorization is allowed here when bearerTokenFile and username are unset'),
 })
 
 const sourceSchema = z.discriminatedUnion('kind', [replaySourceSchema, prometheusSourceSchema])
@@ -125,10 +137,25 @@ export const adapterConfigSchema = z.strictObject({
   if (cfg.source.kind === 'prometheus' && (cfg.source.username === undefined) !== (cfg.source.passwordFile === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['source', 'passwordFile'], message: 'username and passwordFile must be set together' })
   }
+  if (cfg.source.kind === 'prometheus') headerRules(cfg.source, ctx)
   if (cfg.policies.source === 'kubernetes' && cfg.auth.mode === 'local') {
     ctx.addIssue({ code: 'custom', path: ['policies', 'source'], message: 'kubernetes policies need auth.mode kubernetes (a cluster)' })
   }
 })
+
+/** Rules between the header settings and the credentials: each header is sent once, credentials come from files. */
+function headerRules(src: z.output<typeof prometheusSourceSchema>, ctx: z.RefinementCtx): void {
+  for (const name of Object.keys(src.headers)) {
+    if (isAuthorization(name)) ctx.addIssue({ code: 'custom', path: ['source', 'headers', name], message: 'credentials do not belong in plain configuration: use bearerTokenFile, username with passwordFile, or headerFiles' })
+  }
+  for (const dup of duplicateHeaderNames([...Object.keys(src.headers), ...Object.keys(src.headerFiles)])) {
+    ctx.addIssue({ code: 'custom', path: ['source', 'headerFiles'], message: `header ${dup} is set twice (names are case-insensitive; headers and headerFiles together)` })
+  }
+  const authFile = Object.keys(src.headerFiles).find(isAuthorization)
+  if (authFile !== undefined && (src.bearerTokenFile !== undefined || src.username !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['source', 'headerFiles', authFile], message: 'Authorization is already sent for bearerTokenFile or username; set one of them' })
+  }
+}
 
 /** Local mode has no authentication, so it may only be reachable from this machine. */
 export function isLoopback(host: string): boolean {

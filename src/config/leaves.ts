@@ -3,7 +3,7 @@ import { z } from 'zod'
 /** One settable value of a configuration schema, as the env, flags and docs see it. */
 export interface ConfigLeaf {
   path: readonly string[]
-  type: 'string' | 'number' | 'integer' | 'boolean' | 'array'
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object'
   enum?: readonly string[]
   description: string
   default?: unknown
@@ -54,7 +54,7 @@ function walk(node: JsonSchemaNode, path: string[], out: ConfigLeaf[]): void {
   const enumValues = node.enum ?? (node.const !== undefined ? [node.const] : undefined)
   out.push({
     path,
-    type: type === 'number' || type === 'integer' || type === 'boolean' || type === 'array' ? type : 'string',
+    type: type === 'number' || type === 'integer' || type === 'boolean' || type === 'array' || type === 'object' ? type : 'string',
     ...(enumValues !== undefined ? { enum: enumValues.map(String) } : {}),
     description: node.description ?? '',
     ...(node.default !== undefined ? { default: node.default } : {}),
@@ -79,6 +79,15 @@ export function coerce(leaf: ConfigLeaf, raw: string): unknown {
       return raw === 'true' ? true : raw === 'false' ? false : raw
     case 'array':
       return raw === '' ? [] : raw.split(',').map((s) => s.trim())
+    case 'object': {
+      // A mapping (such as source.headers) as JSON; anything else stays a string and the schema says what it expected.
+      if (raw.trim() === '') return {}
+      try {
+        return JSON.parse(raw) as unknown
+      } catch {
+        return raw
+      }
+    }
     default:
       return raw
   }

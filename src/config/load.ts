@@ -71,6 +71,8 @@ function plainTypeError(issue: z.core.$ZodRawIssue): string | undefined {
     return `expected ${expected === 'boolean' ? 'true or false' : expected === 'int' ? 'a whole number' : 'a number'}, got "${given}"`
   }
   if (expected === 'int' && typeof issue.input === 'number') return `expected a whole number, got ${issue.input}`
+  // A mapping such as source.headers; the value given is not echoed, it may hold a secret.
+  if (expected === 'record') return `expected a mapping of names to values (JSON in the environment or --set, such as {"X-Scope-OrgID":"team-a"}), got ${Array.isArray(issue.input) ? 'a list' : typeof issue.input === 'string' ? 'text that is not a JSON object' : typeof issue.input}`
   return undefined
 }
 

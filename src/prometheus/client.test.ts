@@ -19,6 +19,9 @@ t.test('classifyFailure maps what the library throws', async (t) => {
     ['proxy html 502', { errorType: 'client_error', error: 'unexpected client error' }, { httpStatus: 502 }, 'unavailable', true, /HTTP 502/],
     ['tls', { errorType: 'network_error', error: 'self-signed certificate', code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, {}, 'unavailable', false, /TLS failure/],
     ['body too large', { errorType: 'network_error', error: 'maxContentLength size of 10 exceeded', code: 'ERR_BAD_RESPONSE' }, {}, 'oversized', false, /larger than the limit/],
+    ['gateway text', { errorType: 'client_error', error: 'unexpected client error', data: 'user x missing route for "/api/v1/query_range"\n' }, { httpStatus: 400 }, 'bad-query', false, /rejected the query \(HTTP 400\): user x missing route for "\/api\/v1\/query_range"$/],
+    ['no tenant', { errorType: 'client_error', error: 'unexpected client error', data: 'no org id\n' }, { httpStatus: 401 }, 'unauthorized', false, /refused the credentials \(HTTP 401: no org id\)$/],
+    ['html page', { errorType: 'client_error', error: 'unexpected client error', data: '<html><body>502 Bad Gateway</body></html>' }, { httpStatus: 502 }, 'unavailable', true, /answered HTTP 502: unexpected client error$/],
     ['our validation', { errorType: 'network_error', error: 'x', original: answerErr }, { httpStatus: 200 }, 'invalid-answer', false, /bad/],
   ]
   for (const [name, thrown, c, kind, retryable, message] of cases) {

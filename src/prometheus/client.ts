@@ -21,7 +21,10 @@ import { parseRangeAnswer, type AnswerLimits, type RawSeries } from './parse.js'
 const EMPTY_MATRIX = Object.freeze({ status: 'success', data: Object.freeze({ resultType: 'matrix', result: Object.freeze([]) }) })
 
 export interface PrometheusClientOptions {
-  /** Base URL, e.g. http://prometheus.monitoring:9090 (a path prefix such as /prometheus is kept). */
+  /**
+   * Base URL, e.g. http://prometheus.monitoring:9090. A path prefix such as /prometheus is kept; query parameters
+   * are sent with every query.
+   */
   url: string
   /** Sent as `Authorization: Bearer`; a function is called per request so a rotated token file is picked up. */
   bearerToken?: string | (() => string)
@@ -31,8 +34,11 @@ export interface PrometheusClientOptions {
   ca?: string
   caFile?: string
   insecureSkipVerify?: boolean
-  /** Extra headers, e.g. a tenant header for a multi-tenant Prometheus-compatible store. */
-  headers?: Readonly<Record<string, string>>
+  /**
+   * Extra headers, e.g. a tenant header for a multi-tenant Prometheus-compatible store. A function is called per
+   * request, so a value read from a rotated secret file needs no restart.
+   */
+  headers?: Readonly<Record<string, string | (() => string)>>
   /** Default deadline of one request (default 10 s). */
   timeoutMs?: number
   /** Largest answer body accepted (default 64 MiB). */
@@ -72,6 +78,11 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
   const urlAuth = base.username !== '' ? { username: decodeURIComponent(base.username), password: decodeURIComponent(base.password) } : undefined
   base.username = ''
   base.password = ''
+  // Query parameters of the URL go with every query (Thanos's partial_response=false, VictoriaMetrics's
+  // extra_label); the library appends /api/v1/... to the endpoint, so they cannot stay in it.
+  const urlParams = [...base.searchParams]
+  base.search = ''
+  base.hash = ''
   const endpoint = redactEndpoint(base.toString())
   const basicAuth = opts.basicAuth ?? urlAuth
   const ca = opts.ca ?? (opts.caFile !== undefined ? readFileSync(opts.caFile, 'utf8') : undefined)
@@ -84,7 +95,8 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
   const queryRange = async (query: string, range: QueryRange, q: QueryOptions = {}): Promise<RawSeries[]> => {
     const timeoutMs = q.timeoutMs ?? defaultTimeoutMs
     const limits = { ...defaultLimits, ...q.limits }
-    const headers: Record<string, string> = { ...opts.headers }
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(opts.headers ?? {})) headers[name] = typeof value === 'function' ? value() : value
     const token = typeof opts.bearerToken === 'function' ? opts.bearerToken() : opts.bearerToken
     if (token !== undefined && token !== '') headers.Authorization = `Bearer ${token}`
     const auth = basicAuth === undefined ? undefined : { username: basicAuth.username, password: typeof basicAuth.password === 'function' ? basicAuth.password() : basicAuth.password }
@@ -107,6 +119,11 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
       preferPost: true,
       requestInterceptor: {
         onFulfilled: (cfg: RequestConfig): RequestConfig => {
+          if (urlParams.length > 0) {
+            const params = new URLSearchParams(cfg.params instanceof URLSearchParams ? cfg.params : undefined)
+            for (const [k, v] of urlParams) params.append(k, v)
+            cfg.params = params
+          }
           cfg.signal = abort.signal
           cfg.httpAgent = httpAgent
           cfg.httpsAgent = httpsAgent
@@ -164,18 +181,23 @@ interface FailureContext {
 /** Maps what prometheus-query throws (plain objects, not Errors) to a typed PrometheusError. */
 export function classifyFailure(err: unknown, ctx: FailureContext): PrometheusError {
   if (err instanceof PrometheusError) return err
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { errorType?: unknown; error?: unknown; code?: unknown; original?: unknown; prometheus?: { errorType?: unknown } }
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { errorType?: unknown; error?: unknown; code?: unknown; original?: unknown; data?: unknown; prometheus?: { errorType?: unknown } }
   if (e.original instanceof PrometheusError) return e.original
   if (ctx.timedOut) return new PrometheusTimeoutError(ctx.endpoint, ctx.timeoutMs)
   // The library reports transport and HTTP failures as plain objects; a real Error is a failure on our side.
   if (err instanceof Error) return new PrometheusError('invalid-answer', `unable to query Prometheus: ${clip(err.message)}`, false)
-  const detail = clip(typeof e.error === 'string' ? e.error : err instanceof Error ? err.message : 'unknown failure')
+  // A gateway in front of the store (Mimir's, vmauth, an ingress) answers in plain text, not Prometheus's JSON; its
+  // first line says what was missing ("no org id", "missing route"), which the library's own words do not.
+  // An HTML error page (an ingress's 502) says nothing in its first line, so it is left out.
+  const first = e.errorType === 'client_error' && typeof e.data === 'string' ? e.data.trim().split('\n')[0] ?? '' : ''
+  const plain = first.startsWith('<') ? '' : first
+  const detail = clip(plain !== '' ? plain : typeof e.error === 'string' ? e.error : 'unknown failure')
   const status = ctx.httpStatus
   if (e.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(detail)) return new OversizedAnswerError(`the answer from ${ctx.endpoint} is larger than the limit (${detail})`)
   if (status !== undefined && status >= 300) {
     if (status === 429 || status >= 500) return new PrometheusUnavailableError(`${ctx.endpoint} answered HTTP ${status}: ${detail}`, status)
     const type = typeof e.prometheus?.errorType === 'string' ? ` ${e.prometheus.errorType}` : ''
-    if (status === 401 || status === 403) return new PrometheusQueryError(`${ctx.endpoint} refused the credentials (HTTP ${status})`, status)
+    if (status === 401 || status === 403) return new PrometheusQueryError(`${ctx.endpoint} refused the credentials (HTTP ${status}${plain !== '' ? `: ${clip(plain)}` : ''})`, status)
     return new PrometheusQueryError(`${ctx.endpoint} rejected the query (HTTP ${status}${type}): ${detail}`, status)
   }
   if (e.errorType === 'timeout_error') return new PrometheusTimeoutError(ctx.endpoint, ctx.timeoutMs)

@@ -7,6 +7,8 @@ import { createPrometheusSource, type PrometheusSource } from './source.js'
 export function prometheusFromConfig(cfg: PrometheusSourceConfig, log: Logger): PrometheusSource {
   const tokenFile = cfg.bearerTokenFile
   const passwordFile = cfg.passwordFile
+  const headers: Record<string, string | (() => string)> = { ...cfg.headers }
+  for (const [name, file] of Object.entries(cfg.headerFiles)) headers[name] = () => readSecret(file, `source.headerFiles.${name}`)
   const { source } = createPrometheusSource({
     url: cfg.url,
     timeoutMs: cfg.timeoutMs,
@@ -16,6 +18,7 @@ export function prometheusFromConfig(cfg: PrometheusSourceConfig, log: Logger): 
     ...(tokenFile !== undefined ? { bearerToken: () => readSecret(tokenFile, 'source.bearerTokenFile') } : {}),
     ...(cfg.username !== undefined && passwordFile !== undefined ? { basicAuth: { username: cfg.username, password: () => readSecret(passwordFile, 'source.passwordFile') } } : {}),
     ...(cfg.caFile !== undefined ? { caFile: cfg.caFile } : {}),
+    headers,
   })
   return source
 }

@@ -138,10 +138,9 @@ function traceTail(minutes: number): number[] {
  */
 const WATCHDOG = 'exec 3<&0; prometheus "$@" </dev/null >&2 & p=$!; echo "$p"; { read _ <&3; kill -TERM "$p" 2>/dev/null; } & wait "$p"'
 
-export interface WrittenHistory {
-  /** TSDB directory holding the backfilled blocks, and a prometheus.yml with no scrape targets beside it. */
-  tsdb: string
-  config: string
+/** The services' and pods' samples, shared by every store the tests backfill (Prometheus with promtool, VictoriaMetrics). */
+export interface HistorySamples {
+  families: Family[]
   startMs: number
   endMs: number
   trace: number[]
@@ -149,11 +148,13 @@ export interface WrittenHistory {
   inGap: (tMs: number) => boolean
 }
 
-/**
- * Backfills the services' and pods' history into `dir` with promtool (the part of startPrometheus that
- * hack/prometheus-history.ts also uses for the long-running Prometheus of hack/cluster-up.sh).
- */
-export async function writeHistory(opts: StartPrometheusOptions, dir: string): Promise<WrittenHistory> {
+export interface WrittenHistory extends Omit<HistorySamples, 'families'> {
+  /** TSDB directory holding the backfilled blocks, and a prometheus.yml with no scrape targets beside it. */
+  tsdb: string
+  config: string
+}
+
+export function historySamples(opts: StartPrometheusOptions): HistorySamples {
   const days = opts.days ?? 8
   const endMs = opts.endMs ?? Math.floor(Date.now() / STEP_MS) * STEP_MS
   const services = opts.services ?? DEFAULT_SERVICES
@@ -164,7 +165,6 @@ export async function writeHistory(opts: StartPrometheusOptions, dir: string): P
   const inGap = (tMs: number): boolean =>
     opts.gap !== undefined && tMs >= endMs - opts.gap.fromMinutesAgo * STEP_MS && tMs <= endMs - opts.gap.toMinutesAgo * STEP_MS
   const podStartMs = endMs - ((opts.podHours ?? 6) * 60 - 1) * STEP_MS
-  const tsdb = join(dir, 'tsdb')
   const families: Family[] = [
     { name: 'http_requests', type: 'counter', series: [] },
     { name: 'http_requests_per_minute', type: 'gauge', series: [] },
@@ -191,14 +191,55 @@ export async function writeHistory(opts: StartPrometheusOptions, dir: string): P
     for (let t = podStartMs, i = 0; t <= endMs; t += STEP_MS, i++) samples.push([t, p.ratioAt?.(i) ?? podRatio(p.errorRatio, i)])
     families[2]?.series.push({ head: `http_requests_errors_ratio${labels({ job: 'demo', namespace: 'default', service: 'web', pod: p.pod })}`, samples })
   }
-  await backfill(families, startMs, endMs, dir, tsdb)
+  return { families, startMs, endMs, trace, podStartMs, inGap }
+}
+
+/**
+ * Backfills the services' and pods' history into `dir` with promtool (the part of startPrometheus that
+ * hack/prometheus-history.ts also uses for the long-running Prometheus of hack/cluster-up.sh).
+ */
+export async function writeHistory(opts: StartPrometheusOptions, dir: string): Promise<WrittenHistory> {
+  const { families, ...h } = historySamples(opts)
+  const tsdb = join(dir, 'tsdb')
+  await backfill(families, h.startMs, h.endMs, dir, tsdb)
   const config = join(dir, 'prometheus.yml')
   writeFileSync(config, 'global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs: []\n')
-  return { tsdb, config, startMs, endMs, trace, podStartMs, inGap }
+  return { ...h, tsdb, config }
+}
+
+/** What the backfilled history holds: requests of a service in the minute ending at a time, a pod's error ratio. */
+export interface HistoryLookup {
+  requestsAt: (tMs: number, service?: string) => number | undefined
+  errorRatioAt: (tMs: number, pod: string) => number | undefined
+}
+
+export function historyLookup(opts: StartPrometheusOptions, h: Omit<HistorySamples, 'families'>): HistoryLookup {
+  const days = opts.days ?? 8
+  const services = opts.services ?? DEFAULT_SERVICES
+  const pods = opts.pods ?? DEFAULT_PODS
+  const { startMs, endMs, trace, podStartMs, inGap } = h
+  const traceIndex = (tMs: number): number | undefined => {
+    if ((tMs - startMs) % STEP_MS !== 0 || tMs < startMs || tMs > endMs || inGap(tMs)) return undefined
+    return (tMs - startMs) / STEP_MS
+  }
+  return {
+    requestsAt(tMs, service = 'web') {
+      const i = traceIndex(tMs)
+      const svc = services.find((s) => s.service === service)
+      if (i === undefined || svc === undefined || tMs <= endMs - (svc.days ?? days) * 86_400_000) return undefined
+      const v = trace[i]
+      return v === undefined ? undefined : v * svc.scale
+    },
+    errorRatioAt(tMs, pod) {
+      const p = pods.find((x) => x.pod === pod)
+      if (p === undefined || tMs < podStartMs || tMs > endMs || (tMs - podStartMs) % STEP_MS !== 0) return undefined
+      const i = (tMs - podStartMs) / STEP_MS
+      return p.ratioAt?.(i) ?? podRatio(p.errorRatio, i)
+    },
+  }
 }
 
 export async function startPrometheus(opts: StartPrometheusOptions = {}): Promise<RunningPrometheus> {
-  const days = opts.days ?? 8
   const services = opts.services ?? DEFAULT_SERVICES
   const pods = opts.pods ?? DEFAULT_PODS
   const dir = mkdtempSync(join(tmpdir(), 'foresight-prom-'))
@@ -259,10 +300,7 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
     throw err
   }
 
-  const traceIndex = (tMs: number): number | undefined => {
-    if ((tMs - startMs) % STEP_MS !== 0 || tMs < startMs || tMs > endMs || inGap(tMs)) return undefined
-    return (tMs - startMs) / STEP_MS
-  }
+  const lookup = historyLookup(opts, { startMs, endMs, trace, podStartMs, inGap })
   let stopped = false
   return {
     url,
@@ -272,19 +310,8 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
     endMs,
     services,
     pods,
-    requestsAt(tMs, service = 'web') {
-      const i = traceIndex(tMs)
-      const svc = services.find((s) => s.service === service)
-      if (i === undefined || svc === undefined || tMs <= endMs - (svc.days ?? days) * 86_400_000) return undefined
-      const v = trace[i]
-      return v === undefined ? undefined : v * svc.scale
-    },
-    errorRatioAt(tMs, pod) {
-      const p = pods.find((x) => x.pod === pod)
-      if (p === undefined || tMs < podStartMs || tMs > endMs || (tMs - podStartMs) % STEP_MS !== 0) return undefined
-      const i = (tMs - podStartMs) / STEP_MS
-      return p.ratioAt?.(i) ?? podRatio(p.errorRatio, i)
-    },
+    requestsAt: lookup.requestsAt,
+    errorRatioAt: lookup.errorRatioAt,
     async stop() {
       if (stopped) return
       stopped = true
@@ -300,7 +327,7 @@ export async function startPrometheus(opts: StartPrometheusOptions = {}): Promis
 }
 
 type Sample = [tMs: number, value: number]
-interface Family {
+export interface Family {
   name: string
   type: 'counter' | 'gauge'
   series: Array<{ head: string; samples: Sample[] }>

@@ -282,7 +282,7 @@ t.test('https with a private CA, bearer token and basic auth', async (t) => {
   let before = proxy.rangeQueries()
   const denied = failure((await source(t, proxy.url, { caFile, bearerToken: 'wrong-token' }).source.fetchLoadHistory(p, range)).get('default/web'))
   t.equal(denied.kind, 'unauthorized')
-  t.match(denied.message, /refused the credentials \(HTTP 401\)/)
+  t.match(denied.message, /refused the credentials \(HTTP 401: Unauthorized\)$/)
   t.notMatch(denied.message, /wrong-token/)
   t.equal(proxy.rangeQueries() - before, 1, 'refused credentials are not retried')
 
@@ -299,12 +299,12 @@ t.test('https with a private CA, bearer token and basic auth', async (t) => {
   // missing file names the setting, never the path.
   const passwordFile = join(dir, 'password')
   writeFileSync(passwordFile, 'old-password\n')
-  const configured = prometheusFromConfig({ kind: 'prometheus', url: basic.url, timeoutMs: 5000, maxConcurrentQueries: 2, maxGroupSize: 10, username: 'reader', passwordFile }, pino({ level: 'silent' }))
+  const configured = prometheusFromConfig({ kind: 'prometheus', url: basic.url, timeoutMs: 5000, maxConcurrentQueries: 2, maxGroupSize: 10, headers: {}, headerFiles: {}, username: 'reader', passwordFile }, pino({ level: 'silent' }))
   t.equal(failure((await configured.fetchLoadHistory(p, range)).get('default/web')).kind, 'unauthorized', 'the old password is refused')
   writeFileSync(passwordFile, 'pa55\n')
   t.ok((await configured.fetchLoadHistory(p, range)).get('default/web')?.ok, 'the rotated password is read on the next request')
   const tokenFile = join(dir, 'no-such-token')
-  const missing = failure((await prometheusFromConfig({ kind: 'prometheus', url: proxy.url, timeoutMs: 5000, maxConcurrentQueries: 2, maxGroupSize: 10, bearerTokenFile: tokenFile, caFile }, pino({ level: 'silent' })).fetchLoadHistory(p, range)).get('default/web'))
+  const missing = failure((await prometheusFromConfig({ kind: 'prometheus', url: proxy.url, timeoutMs: 5000, maxConcurrentQueries: 2, maxGroupSize: 10, headers: {}, headerFiles: {}, bearerTokenFile: tokenFile, caFile }, pino({ level: 'silent' })).fetchLoadHistory(p, range)).get('default/web'))
   t.match(missing.message, 'unable to read the Prometheus credentials (source.bearerTokenFile)')
   t.notMatch(missing.message, tokenFile)
 })
