@@ -32,16 +32,23 @@ function strategies(grid: boolean): StrategySpec[] {
     { kind: 'liveness', name: 'liveness', options: LIVENESS_DEFAULTS },
   ]
   if (!grid) return out
-  // The settings tried on the tuning scenarios: the scoring's margin for errors (least spread assumed among the
-  // peers, smallest difference that counts) and the policy's own knobs (workload cooldown, hourly budget).
-  for (const [minScale, minDifference] of [[0.01, 0.02], [0.005, 0.02], [0.004, 0.015], [0.003, 0.01]] as const) {
-    for (const [workloadCooldownSeconds, maxRestartsPerHour] of [[300, 3], [60, 6], [30, 6]] as const) {
-      out.push({
-        kind: 'foresight', name: `foresight e${minScale}/${minDifference} w${workloadCooldownSeconds} b${maxRestartsPerHour}`,
-        remediation: { workloadCooldownSeconds, maxRestartsPerHour },
-        scoring: { minScale: { ...POD_SCORE_DEFAULTS.minScale, error: minScale }, minDifference: { ...POD_SCORE_DEFAULTS.minDifference, error: minDifference } },
-      })
+  // The settings tried on the tuning scenarios. First the policy's own knobs: sustain time and classes (under the
+  // earlier defaults: workload cooldown 300 s, budget 3, errors 5.6 points above the siblings for 0.8).
+  const earlier = { workloadCooldownSeconds: 300, maxRestartsPerHour: 3 }
+  const earlierScoring = { minScale: { ...POD_SCORE_DEFAULTS.minScale, error: 0.01 }, minDifference: POD_SCORE_DEFAULTS.minDifference }
+  for (const sustainedSeconds of [60, 120, 180, 300]) {
+    for (const classes of [['error'], ['error', 'latency']] as Array<Array<'error' | 'latency'>>) {
+      out.push({ kind: 'foresight', name: `foresight s${sustainedSeconds} ${classes.join('+')}`, remediation: { ...earlier, sustainedSeconds, classes }, scoring: earlierScoring })
     }
+  }
+  // Then the scoring's margin for errors (least spread assumed among the peers, smallest difference that counts),
+  // with the workload cooldown and budget that let a bad node's pods go one after another.
+  for (const [minScale, minDifference] of [[0.01, 0.02], [0.005, 0.02], [0.004, 0.015], [0.003, 0.01]] as const) {
+    out.push({
+      kind: 'foresight', name: `foresight e${minScale}/${minDifference} w30 b6`,
+      remediation: { workloadCooldownSeconds: 30, maxRestartsPerHour: 6 },
+      scoring: { minScale: { ...POD_SCORE_DEFAULTS.minScale, error: minScale }, minDifference: { ...POD_SCORE_DEFAULTS.minDifference, error: minDifference } },
+    })
   }
   return out
 }
@@ -139,9 +146,9 @@ async function main(): Promise<void> {
     return
   }
   console.log(`# Remediation benchmark, ${part} scenarios: ${all.length} scenarios (${all.filter((s) => s.family !== 'fault-free').length} fault episodes of 6 h, ${all.filter((s) => s.family === 'fault-free').length} fault-free stretches), ${seconds.toFixed(0)} s on ${n} worker(s)`)
-  console.log(`# foresight = policy defaults: sustainedSeconds ${DEFAULTS.sustainedSeconds}, minPodAgeSeconds ${DEFAULTS.minPodAgeSeconds}, podCooldownSeconds ${DEFAULTS.podCooldownSeconds}, workloadCooldownSeconds ${DEFAULTS.workloadCooldownSeconds}, maxUnavailable ${DEFAULTS.maxUnavailable}, maxRestartsPerHour ${DEFAULTS.maxRestartsPerHour}; outlierThreshold 0.8; adapter refresh and controller round every 15 s`)
+  console.log(`# foresight = policy defaults: sustainedSeconds ${DEFAULTS.sustainedSeconds}, minPodAgeSeconds ${DEFAULTS.minPodAgeSeconds}, podCooldownSeconds ${DEFAULTS.podCooldownSeconds}, workloadCooldownSeconds ${DEFAULTS.workloadCooldownSeconds}, maxUnavailable ${DEFAULTS.maxUnavailable}, maxRestartsPerHour ${DEFAULTS.maxRestartsPerHour}; outlierThreshold 0.8 (errors: least spread assumed ${POD_SCORE_DEFAULTS.minScale.error}, least difference ${POD_SCORE_DEFAULTS.minDifference.error}); adapter refresh and controller round every 15 s`)
   console.log('# recall(3x): pods with an injected error fault whose error ratio was >= 3x their siblings\' median for 5 min; recall(all): every sick pod (errors, latency leak, bad node)')
-  console.log('# median/p95 s: fault start -> first restart/ejection of the sick pod; onset->s: median from the first minute of the pod\'s 3x streak; first s: the same for the first pod of each fault; healthy/1k pod-days: actions on pods with nothing wrong of their own; events: actions during dependency outages and bad rollouts; futile: on saturated pods')
+  console.log('# median/p95 s: fault start -> first restart/ejection of the sick pod; onset->s: median from the first minute of the pod\'s 3x streak (the time-to-restart target\'s measure); first s: the same for the first pod of each fault; healthy/1k pod-days: actions on pods with nothing wrong of their own; events: actions during dependency outages and bad rollouts; futile: on saturated pods')
   console.log()
   console.log(table(rows))
   console.log()
