@@ -33,3 +33,14 @@ t.test('combine keeps the worst class per pod', async (t) => {
   t.same(c.map((s) => [s.pod, s.class]), [['a', 'error'], ['b', 'error'], ['c', 'latency'], ['d', 'error']])
   t.ok((c[3]?.score ?? 0) > 0.9 && (c[2]?.score ?? 0) > 0.9)
 })
+
+t.test('ties name the cause: saturation before errors, errors before latency, in any order of the signals', async (t) => {
+  const err = scorePods(m({ a: 0.01, b: 0.01, c: 0.01, d: 0.5 }), 'error')
+  const lat = scorePods(m({ a: 0.1, b: 0.1, c: 0.1, d: 0.9 }), 'latency')
+  const sat = scorePods(m({ a: 0.3, b: 0.3, c: 0.3, d: 0.99 }), 'saturation')
+  t.equal(err.find((s) => s.pod === 'd')?.score, 1, 'the scale is capped: every class scores 1')
+  t.equal(combinePodScores([lat, err]).find((s) => s.pod === 'd')?.class, 'error')
+  t.equal(combinePodScores([err, lat]).find((s) => s.pod === 'd')?.class, 'error')
+  t.equal(combinePodScores([err, lat, sat]).find((s) => s.pod === 'd')?.class, 'saturation')
+  t.equal(combinePodScores([sat, lat, err]).find((s) => s.pod === 'd')?.class, 'saturation')
+})

@@ -4,12 +4,24 @@ import type { PodSignals } from '../ports.js'
 // Per-pod anomaly scores: a pod is anomalous when it is worse than its siblings, not when everyone is bad (a
 // shared dependency failing is no reason to restart any one pod). Higher is worse for every signal class.
 
-type PodSignalClass = 'error' | 'latency' | 'saturation'
+export type PodSignalClass = 'error' | 'latency' | 'saturation'
 
 interface PodScore { pod: string; score: number; class: PodSignalClass; reason: string; value: number; peerMedian: number }
 
-/** Smallest difference from the peers that can count, per class, so noise on near-identical pods stays quiet. */
-const MIN_DIFFERENCE: Readonly<Record<PodSignalClass, number>> = { error: 0.02, latency: 0.05, saturation: 0.1 }
+/**
+ * minDifference: the smallest difference from the peers that can count, per class, so noise on near-identical
+ * pods stays quiet. minScale: the least spread assumed among the peers, per class (a z of 5.6 scores 0.8, the
+ * controller's default outlierThreshold), since a few peers that happen to agree say little about the noise.
+ */
+export interface PodScoreOptions {
+  minDifference: Readonly<Record<PodSignalClass, number>>
+  minScale: Readonly<Record<PodSignalClass, number>>
+}
+
+export const POD_SCORE_DEFAULTS: PodScoreOptions = {
+  minDifference: { error: 0.02, latency: 0.05, saturation: 0.1 },
+  minScale: { error: 0.01, latency: 0.025, saturation: 0.05 },
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -21,7 +33,7 @@ function median(xs: number[]): number {
  * Scores each pod against the others (leave-one-out median and MAD). Needs at least three pods with values:
  * with fewer there is no majority to compare with, and every score is 0.
  */
-export function scorePods(values: ReadonlyMap<string, number>, cls: PodSignalClass): PodScore[] {
+export function scorePods(values: ReadonlyMap<string, number>, cls: PodSignalClass, opts: PodScoreOptions = POD_SCORE_DEFAULTS): PodScore[] {
   const entries = [...values].filter(([, v]) => Number.isFinite(v))
   return entries.map(([pod, value]) => {
     const peers = entries.filter(([p]) => p !== pod).map(([, v]) => v)
@@ -29,28 +41,35 @@ export function scorePods(values: ReadonlyMap<string, number>, cls: PodSignalCla
     const med = median(peers)
     const mad = median(peers.map((v) => Math.abs(v - med)))
     const diff = value - med
-    if (diff < MIN_DIFFERENCE[cls]) return { pod, score: 0, class: cls, reason: `${cls} in line with peers`, value, peerMedian: med }
-    const scale = Math.max(1.4826 * mad, MIN_DIFFERENCE[cls] / 2, Math.abs(med) * 0.05)
+    if (diff < opts.minDifference[cls]) return { pod, score: 0, class: cls, reason: `${cls} in line with peers`, value, peerMedian: med }
+    const scale = Math.max(1.4826 * mad, opts.minScale[cls], Math.abs(med) * 0.05)
     const z = diff / scale
     const score = logScaledTail(gaussianTail(z))
     return { pod, score, class: cls, reason: `${cls} ${value.toPrecision(3)} vs peers' median ${med.toPrecision(3)}`, value, peerMedian: med }
   })
 }
 
-/** Worst class per pod. */
+/**
+ * Which class names a pod's anomaly when two score alike (often both 1, where the scale is capped): a saturated
+ * pod's timeouts and slowness are its load's doing, so saturation comes first; errors come before latency, since
+ * a failing pod is usually slow too while a slow one (a noisy neighbour) need not be failing.
+ */
+const TIE_RANK: Readonly<Record<PodSignalClass, number>> = { saturation: 2, error: 1, latency: 0 }
+
+/** Worst class per pod; ties as TIE_RANK orders them. */
 export function combinePodScores(perClass: readonly PodScore[][]): PodScore[] {
   const best = new Map<string, PodScore>()
   for (const list of perClass) {
     for (const s of list) {
       const cur = best.get(s.pod)
-      if (cur === undefined || s.score > cur.score) best.set(s.pod, s)
+      if (cur === undefined || s.score > cur.score || (s.score === cur.score && TIE_RANK[s.class] > TIE_RANK[cur.class])) best.set(s.pod, s)
     }
   }
   return [...best.values()].sort((a, b) => a.pod.localeCompare(b.pod))
 }
 
 /** The scores the adapter serves as foresight_pod_anomaly_score: every declared signal scored, worst class per pod. */
-export function scorePodSignals(signals: PodSignals): PodScore[] {
-  const perClass = (Object.entries(signals) as Array<[PodSignalClass, ReadonlyMap<string, number>]>).map(([cls, values]) => scorePods(values, cls))
+export function scorePodSignals(signals: PodSignals, opts: PodScoreOptions = POD_SCORE_DEFAULTS): PodScore[] {
+  const perClass = (Object.entries(signals) as Array<[PodSignalClass, ReadonlyMap<string, number>]>).map(([cls, values]) => scorePods(values, cls, opts))
   return combinePodScores(perClass)
 }

@@ -4,7 +4,7 @@ import { podSignalReader } from '../prometheus/pod-signals.js'
 import { toExternalMetricValue } from '../api/external-metrics.js'
 import { EngineMetricProvider } from '../engine/metric-provider.js'
 import { METRIC } from '../names.js'
-import { scorePodSignals } from '../engine/pods.js'
+import { POD_SCORE_DEFAULTS, scorePodSignals, type PodScoreOptions } from '../engine/pods.js'
 import type { PolicyResult, ServingEngine } from '../engine/types.js'
 import type { PodSignalReader, PodSignals as PodSignalsRead, Window } from '../ports.js'
 import type { EventRecorder } from '../kube/events.js'
@@ -40,6 +40,8 @@ interface ReplayOptions {
   /** Controller settings (reconcile.outlierThreshold, reconcile.staleAfterMs); the defaults when absent. */
   threshold?: number
   staleAfterMs?: number
+  /** The adapter's pod scoring settings; its defaults when absent (the benchmark's grid tries others). */
+  scoring?: PodScoreOptions
 }
 
 const MINUTE_MS = 60_000
@@ -80,6 +82,7 @@ export class ControllerReplay {
   private readonly reader: PodSignalReader
   private readonly remediator: Remediator
   private readonly metricSource: EngineMetricProvider
+  private readonly scoring: PodScoreOptions
   private scored: Scored | undefined
   /** The scored result per minute of data: refreshes within one minute read the same values. */
   private scoredMinute = Number.NaN
@@ -91,6 +94,7 @@ export class ControllerReplay {
     const spec = opts.policy.spec
     this.policy = { ...opts.policy, spec: { ...spec, remediation: { ...spec.remediation, mode: 'DryRun' } } }
     this.reader = podSignalReader(recordedSource(this.policy, opts.history))
+    this.scoring = opts.scoring ?? POD_SCORE_DEFAULTS
     const engine: ServingEngine = {
       refresh: () => Promise.resolve({ timings: { historyMs: 0, featuresMs: 0, inferenceMs: 0 } }),
       result: () => this.scored?.result,
@@ -130,7 +134,7 @@ export class ControllerReplay {
     const stepMs = this.policy.spec.stepSeconds * 1000
     // As the engine tells a failed read from the signals (whose error class is also called `error`).
     const failed = read === undefined || ('error' in read && typeof read.error === 'string')
-    const pods = failed ? [] : scorePodSignals(read as PodSignalsRead).map(({ pod, score, class: cls, reason }) => ({ pod, score, class: cls, reason }))
+    const pods = failed ? [] : scorePodSignals(read as PodSignalsRead, this.scoring).map(({ pod, score, class: cls, reason }) => ({ pod, score, class: cls, reason }))
     // The engine stamps its result with the newest load sample (the step the refresh falls in, when Prometheus
     // has it); the controller reads the scores' age from that stamp.
     const dataTimeMs = Math.floor(nowMs / stepMs) * stepMs
