@@ -42,3 +42,20 @@ t.test('docs/deploy.md lists every value with its default', async (t) => {
   t.match(table, /\| `adapter\.config` \| object \| `\{"auth":\{"mode":"kubernetes"\}/)
   t.notMatch(table, /\|\s*\|$/m, 'every value has a description')
 })
+
+t.test('the chart passes every mapping-valued setting as one JSON --set (foresight.mappingSettings)', async (t) => {
+  interface Node { type?: string; properties?: Record<string, Node>; additionalProperties?: unknown; anyOf?: Node[]; oneOf?: Node[]; allOf?: Node[] }
+  const found = new Set<string>()
+  const walk = (n: Node | undefined, path: string[]): void => {
+    if (n === undefined) return
+    if (n.type === 'object' && typeof n.additionalProperties === 'object' && path.length > 0) found.add(path.join('.'))
+    for (const [k, v] of Object.entries(n.properties ?? {})) walk(v, [...path, k])
+    for (const v of [...(n.anyOf ?? []), ...(n.oneOf ?? []), ...(n.allOf ?? [])]) walk(v, path)
+  }
+  const schema = JSON.parse(read(VALUES_SCHEMA_PATH)) as Node
+  for (const component of ['adapter', 'webhook', 'controller']) walk(schema.properties?.[component]?.properties?.config, [])
+  const helpers = read(`${CHART_DIR}/templates/_helpers.tpl`)
+  const listed = /define "foresight\.mappingSettings" -}}([^{]*){{/.exec(helpers)?.[1]?.trim().split(/\s+/) ?? []
+  t.ok(found.size > 0, 'the schemas have mapping-valued settings')
+  t.strictSame([...listed].sort(), [...found].sort(), 'the template lists exactly the schemas\' mapping-valued settings')
+})

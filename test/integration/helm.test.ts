@@ -223,13 +223,16 @@ t.test('the rendered arguments load with the processes\' configuration loaders',
   const dir = mkdtempSync(join(tmpdir(), 'foresight-helm-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   // The loaders check that files exist; the chart's paths are those of the mounted Secret.
-  for (const f of ['tls.crt', 'tls.key']) writeFileSync(join(dir, f), 'x')
+  for (const f of ['tls.crt', 'tls.key', 'api-key']) writeFileSync(join(dir, f), 'x')
   const objs = await template([
     'adapter.config.auth.requestHeader.allowedNames={front-proxy-client,aggregator}', 'adapter.config.listen.port=7443',
     'adapter.config.engine.refreshIntervalMs=30000', 'webhook.config.maxBodyBytes=2097152',
     // --set reads 0.9 as a string (only whole numbers and booleans are converted), which the schema refuses.
     'json:controller.config.reconcile.outlierThreshold=0.9',
     'controller.config.leaderElection.leaseName=fs-leader',
+    // A mapping of free names goes as one JSON value, not one --set per name.
+    'json:adapter.config.source.headers={"X-Scope-OrgID":"team-a","X-Extra":"b, c"}',
+    `adapter.config.source.headerFiles.X-Api-Key=${join(dir, 'api-key')}`,
   ], 'ops')
   const load = <S extends z.ZodType>(name: string, schema: S): Readonly<z.output<S>> => {
     const c = find<Deployment>(objs, 'Deployment', `foresight-${name}`).spec.template.spec.containers[0]
@@ -244,6 +247,8 @@ t.test('the rendered arguments load with the processes\' configuration loaders',
   t.equal(adapter.auth.mode, 'kubernetes')
   t.equal(adapter.source.kind === 'prometheus' ? adapter.source.url : '', 'http://prometheus-operated.monitoring.svc:9090')
   t.equal(adapter.tls.certFile, join(dir, 'tls.crt'), 'the mounted certificate')
+  t.strictSame(adapter.source.kind === 'prometheus' ? adapter.source.headers : {}, { 'X-Scope-OrgID': 'team-a', 'X-Extra': 'b, c' }, 'headers: one JSON mapping')
+  t.strictSame(adapter.source.kind === 'prometheus' ? adapter.source.headerFiles : {}, { 'X-Api-Key': join(dir, 'api-key') }, 'headerFiles: one JSON mapping')
   const webhook = load('webhook', webhookConfigSchema)
   t.equal(webhook.maxBodyBytes, 2_097_152, 'a large number stays a plain number')
   t.equal(webhook.shutdownDelayMs, 5000)

@@ -34,6 +34,12 @@ app.kubernetes.io/component: {{ . }}
 {{- end -}}
 
 {{/*
+Settings whose value is itself a mapping of free names (request headers): one --set with the mapping as JSON, as
+the CLI reads it, not one per name. src/deploy/helm-values.test.ts checks this list against the zod schemas.
+*/}}
+{{- define "foresight.mappingSettings" -}}source.headers source.headerFiles{{- end -}}
+
+{{/*
 A component's configuration as `--set=path=value` arguments, one per leaf of the nested map (the keys of the
 configuration reference in the README). Lists are comma-separated, as the CLI reads them; null leaves are left
 out (the default applies). Numbers go through toJson: YAML numbers arrive as floats, and printf would write
@@ -43,7 +49,11 @@ out (the default applies). Numbers go through toJson: YAML numbers arrive as flo
 {{- $prefix := .prefix -}}
 {{- range $key, $value := .config }}
 {{- $path := ternary $key (printf "%s.%s" $prefix $key) (eq $prefix "") }}
-{{- if kindIs "map" $value }}
+{{- if and (kindIs "map" $value) (has $path (include "foresight.mappingSettings" . | splitList " ")) }}
+{{- if $value }}
+- {{ printf "--set=%s=%s" $path (toJson $value) | toJson }}
+{{- end }}
+{{- else if kindIs "map" $value }}
 {{- include "foresight.setArgs" (dict "prefix" $path "config" $value) }}
 {{- else if kindIs "slice" $value }}
 - {{ printf "--set=%s=%s" $path (join "," $value) | toJson }}
