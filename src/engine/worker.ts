@@ -4,7 +4,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { Registry } from 'prom-client'
 import type { Engine } from './engine.js'
-import { PolicyGauges } from './gauges.js'
+import { renderPolicySeries } from './series-text.js'
 import type { CommittedResult } from './result-cache.js'
 import type { RefreshTimings } from './types.js'
 import { policyKey, type Policy } from '../policy/schema.js'
@@ -60,10 +60,9 @@ function serve(engine: Engine): void {
   const policies = new Map<string, Policy>()
   /** The finished refresh's results not yet sent, and its timings to send after them. */
   let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings; metrics: string } | undefined
-  // The per-policy series are set and rendered here: at 10,000 policies a scrape renders 5 MB, which would hold
-  // the API's thread (bench:gauges).
+  // The per-policy series are rendered here, straight from the results: at 10,000 policies a scrape renders
+  // 5 MB, which would hold the API's thread (bench:gauges). This thread's own heap figures follow them.
   const registry = new Registry()
-  const gauges = new PolicyGauges(registry)
   threadHeapGauges(registry, 'foresight_engine_worker')
 
   const sendNext = (): void => {
@@ -81,8 +80,7 @@ function serve(engine: Engine): void {
     try {
       const { timings } = await engine.refresh([...policies.values()])
       const committed = engine.takeCommitted()
-      await gauges.publish(committed.map(([key, c]) => [key, c.result] as const))
-      const metrics = await registry.metrics()
+      const metrics = await renderPolicySeries(committed.map(([, c]) => c.result)) + '\n' + await registry.metrics()
       const chunks = []
       for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) chunks.push(committed.slice(i, i + RESULTS_PER_MESSAGE))
       outbox = { id: m.id, chunks, timings, metrics }
