@@ -38,7 +38,7 @@ export interface AdapterDeps {
   background?: { start(): Promise<void>; stop(): Promise<void> }
   policies?: { list(): ReadonlyArray<{ metadata: { namespace: string; name: string } }> }
   /** Per-policy series rendered elsewhere (the engine's worker thread), appended to the registry's on /metrics. */
-  policyMetrics?: () => Promise<string>
+  policyMetrics?: () => Promise<string | Uint8Array>
 }
 
 export interface RunningAdapter {

@@ -18,7 +18,7 @@ const port: MessagePort = parentPort
 const { cfg, scaleReads } = workerData as EngineWorkerData
 // A thread has its own logger; its lines go to the same stdout as the main thread's, with the same fields.
 const log = createLogger(cfg.logLevel).child({ thread: 'engine' })
-const post = (m: FromEngineWorker): void => port.postMessage(m)
+const post = (m: FromEngineWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
 
 // Scale reads go to the main thread, which has the Kubernetes client: loading one here would cost this thread's
 // heap about 27 MiB (bench:memory). Answers come back by id; the host answers every ask, unreadable included.
@@ -59,7 +59,7 @@ if (started === undefined) {
 function serve(engine: Engine): void {
   const policies = new Map<string, Policy>()
   /** The finished refresh's results not yet sent, and its timings to send after them. */
-  let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings; metrics: string } | undefined
+  let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings; metrics: Uint8Array<ArrayBuffer> } | undefined
   // The per-policy series are rendered here, straight from the results: at 10,000 policies a scrape renders
   // 5 MB, which would hold the API's thread (bench:gauges). This thread's own heap figures follow them.
   const registry = new Registry()
@@ -71,7 +71,7 @@ function serve(engine: Engine): void {
     const entries = o.chunks.shift()
     if (entries !== undefined) return post({ type: 'results', id: o.id, entries })
     outbox = undefined
-    post({ type: 'refreshed', id: o.id, timings: o.timings, metrics: o.metrics })
+    post({ type: 'refreshed', id: o.id, timings: o.timings, metrics: o.metrics }, [o.metrics.buffer])
   }
 
   const refresh = async (m: Extract<ToEngineWorker, { type: 'refresh' }>): Promise<void> => {
@@ -80,7 +80,7 @@ function serve(engine: Engine): void {
     try {
       const { timings } = await engine.refresh([...policies.values()])
       const committed = engine.takeCommitted()
-      const metrics = await renderPolicySeries(committed.map(([, c]) => c.result)) + '\n' + await registry.metrics()
+      const metrics = new TextEncoder().encode(await renderPolicySeries(committed.map(([, c]) => c.result)) + '\n' + await registry.metrics())
       const chunks = []
       for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) chunks.push(committed.slice(i, i + RESULTS_PER_MESSAGE))
       outbox = { id: m.id, chunks, timings, metrics }
