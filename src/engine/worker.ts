@@ -5,6 +5,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { Registry } from 'prom-client'
 import type { Engine } from './engine.js'
 import { renderPolicySeries } from './series-text.js'
+import { fullCollection } from './collect-garbage.js'
 import type { CommittedResult } from './result-cache.js'
 import type { RefreshTimings } from './types.js'
 import { policyKey, type Policy } from '../policy/schema.js'
@@ -64,6 +65,7 @@ function serve(engine: Engine): void {
   // 5 MB, which would hold the API's thread (bench:gauges). This thread's own heap figures follow them.
   const registry = new Registry()
   threadHeapGauges(registry, 'foresight_engine_worker')
+  const collect = fullCollection()
 
   const sendNext = (): void => {
     const o = outbox
@@ -80,7 +82,14 @@ function serve(engine: Engine): void {
     try {
       const { timings } = await engine.refresh([...policies.values()])
       const committed = engine.takeCommitted()
-      const metrics = new TextEncoder().encode(await renderPolicySeries(committed.map(([, c]) => c.result)) + '\n' + await registry.metrics())
+      const series = await renderPolicySeries(committed.map(([, c]) => c.result))
+      // Before this thread's heap figures are rendered, so they say what it keeps between refreshes.
+      if (collect !== undefined) {
+        const t0 = performance.now()
+        collect()
+        log.debug({ gcMs: Math.round(performance.now() - t0) }, 'collected the refresh\'s garbage')
+      }
+      const metrics = new TextEncoder().encode(series + '\n' + await registry.metrics())
       const chunks = []
       for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) chunks.push(committed.slice(i, i + RESULTS_PER_MESSAGE))
       outbox = { id: m.id, chunks, timings, metrics }
