@@ -20,6 +20,9 @@ RUN npm run build && npm prune --omit=dev \
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# Two glibc malloc arenas instead of up to eight per core: the API's thread, the engine's worker and onnxruntime
+# each freed memory into arenas of their own that the process kept (about 40 MiB at 10,000 policies, bench:memory).
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules

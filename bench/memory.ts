@@ -7,6 +7,7 @@
 // thread stacks, malloc arenas.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -64,6 +65,9 @@ async function measure(policies: number): Promise<Row> {
     await sleep(1000)
   }
   const values = samples(await (await fetch(`${metricsUrl}/metrics`)).text())
+  // The process's largest RSS so far (Linux): what a container's memory limit must allow, refreshes included.
+  const peak = /^VmHWM:\s+(\d+) kB$/m.exec(await readFile(`/proc/${server.pid}/status`, 'utf8').catch(() => ''))
+  if (peak?.[1] !== undefined) values.set('peak_resident_memory_bytes', Number(peak[1]) * 1024)
   await stop(server)
   if (prometheus !== undefined) await stop(prometheus)
   return { policies, values }
@@ -76,6 +80,7 @@ const get = (r: Row, name: string): number => r.values.get(name) ?? NaN
 const spaces = ['new_space', 'old_space', 'code_space', 'large_object_space']
 const lines: Array<[string, (r: Row) => number]> = [
   ['process RSS', (r) => get(r, 'process_resident_memory_bytes')],
+  ['process peak RSS (VmHWM)', (r) => get(r, 'peak_resident_memory_bytes')],
   ['main thread V8 heap, total', (r) => get(r, 'nodejs_heap_size_total_bytes')],
   ['main thread V8 heap, used', (r) => get(r, 'nodejs_heap_size_used_bytes')],
   ...spaces.map((s): [string, (r: Row) => number] => [`  main ${s}`, (r) => get(r, `nodejs_heap_space_size_used_bytes{space="${s.replace(/_space$/, '')}"}`)]),

@@ -66,6 +66,7 @@ cmd="$(cfg '{{range .OCIv1.Config.Cmd}}{{.}} {{end}}')"
 check "config Cmd is 'adapter' (got '${cmd% }')" test "${cmd% }" == "adapter"
 env_="$(cfg '{{range .OCIv1.Config.Env}}{{.}} {{end}}')"
 check "config Env has NODE_ENV=production" grep -qw 'NODE_ENV=production' <<<"${env_}"
+check "config Env has MALLOC_ARENA_MAX=2" grep -qw 'MALLOC_ARENA_MAX=2' <<<"${env_}"
 stand_in="$(cfg '{{index .OCIv1.Config.Labels "dev.foresight.stand-in"}}')"
 [[ -n "${stand_in}" ]] && printf 'INFO  built on the local stand-in base %s (not the published %s)\n' "${stand_in}" "${BASE_IMAGE#localhost/}"
 

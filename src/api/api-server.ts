@@ -41,7 +41,7 @@ export interface AdapterDeps {
   /** KEDA's external scaler over the same results, on its own gRPC listener (keda.enabled). */
   keda?: { listen: { host: string; port: number }; clientCAPem?: string; streamIntervalMs: number }
   /** Per-policy series rendered elsewhere (the engine's worker thread), appended to the registry's on /metrics. */
-  policyMetrics?: () => Promise<string>
+  policyMetrics?: () => Promise<string | Uint8Array>
 }
 
 export interface RunningAdapter {

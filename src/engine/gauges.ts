@@ -2,6 +2,10 @@ import { Gauge, type Registry } from 'prom-client'
 import { turnBefore } from './turns.js'
 import type { PolicyResult } from './types.js'
 import { METRIC } from '../names.js'
+import { POLICY_SERIES_HELP } from './series-text.js'
+
+const HELP = new Map(POLICY_SERIES_HELP)
+const help = (name: string): string => HELP.get(name) ?? name
 
 type Labels = Record<string, string>
 interface Series { gauge: Gauge<string>; labels: Labels; id: string; value: number }
@@ -28,11 +32,11 @@ export class PolicyGauges {
 
   constructor(registry: Registry) {
     const registers = [registry]
-    this.desired = new Gauge({ name: METRIC.desiredReplicas, help: 'Replica count served to the HPA', labelNames: ['namespace', 'policy', 'reason'], registers })
-    this.forecast = new Gauge({ name: METRIC.forecastLoad, help: 'Forecast load at the policy horizon', labelNames: ['namespace', 'policy', 'quantile', 'horizon'], registers })
-    this.observed = new Gauge({ name: METRIC.observedLoad, help: 'Newest observed load', labelNames: ['namespace', 'policy'], registers })
-    this.anomaly = new Gauge({ name: METRIC.anomalyScore, help: 'Workload anomaly score in [0,1]', labelNames: ['namespace', 'policy', 'class'], registers })
-    this.podAnomaly = new Gauge({ name: METRIC.podAnomalyScore, help: 'Pod anomaly score in [0,1] against its siblings', labelNames: ['namespace', 'policy', 'pod', 'class'], registers })
+    this.desired = new Gauge({ name: METRIC.desiredReplicas, help: help(METRIC.desiredReplicas), labelNames: ['namespace', 'policy', 'reason'], registers })
+    this.forecast = new Gauge({ name: METRIC.forecastLoad, help: help(METRIC.forecastLoad), labelNames: ['namespace', 'policy', 'quantile', 'horizon'], registers })
+    this.observed = new Gauge({ name: METRIC.observedLoad, help: help(METRIC.observedLoad), labelNames: ['namespace', 'policy'], registers })
+    this.anomaly = new Gauge({ name: METRIC.anomalyScore, help: help(METRIC.anomalyScore), labelNames: ['namespace', 'policy', 'class'], registers })
+    this.podAnomaly = new Gauge({ name: METRIC.podAnomalyScore, help: help(METRIC.podAnomalyScore), labelNames: ['namespace', 'policy', 'pod', 'class'], registers })
     this.all = [this.desired, this.forecast, this.observed, this.anomaly, this.podAnomaly]
   }
 

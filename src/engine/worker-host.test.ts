@@ -13,6 +13,8 @@ import { EngineHost } from './worker-host.js'
 import { bundledPolicies } from '../commands/adapter.js'
 
 const silent = pino({ level: 'silent' })
+/** The series as text, whichever thread rendered them. */
+const text = (m: string | Uint8Array): string => (typeof m === 'string' ? m : new TextDecoder().decode(m))
 const config = (...set: string[]): AdapterConfig => loadConfig(adapterConfigSchema, { env: {}, set: ['logLevel=silent', ...set] })
 
 async function demoPolicies(): Promise<readonly Policy[]> {
@@ -42,7 +44,7 @@ t.test('a refresh on the worker thread is served from the main thread', async (t
   t.ok(Number.isInteger(r?.desiredReplicas) && (r?.desiredReplicas ?? 0) >= 1, `desired replicas ${r?.desiredReplicas}`)
   t.same([...host.resultsNamed('default', ['demo', 'absent'])].map((x) => x.name), ['demo'])
   t.same([...host.allResults('elsewhere')], [])
-  const series = await host.policyMetrics()
+  const series = text(await host.policyMetrics())
   t.match(series, /^foresight_desired_replicas\{namespace="default",policy="demo",reason="Predicted"\} \d+$/m, 'the worker rendered the policy series')
   t.match(series, /^# TYPE foresight_forecast_load gauge$/m)
   t.match(series, /^foresight_engine_worker_heap_used_bytes [1-9]\d+$/m, 'the worker reports its own heap, which nodejs_heap_* does not cover')
@@ -73,12 +75,12 @@ t.test('a worker that dies fails the refresh in progress; the next refresh start
   t.equal(host.result('default/demo')?.reason, 'Predicted', 'the last results are still served (the backstop ages them)')
   // After a failed refresh the series are what the API serves, set on this thread by the refresh loop.
   await host.gauges().publish([['default/demo', { ...host.result('default/demo'), reason: 'StaleValue', desiredReplicas: 3 } as PolicyResult]])
-  t.match(await host.policyMetrics(), /^foresight_desired_replicas\{namespace="default",policy="demo",reason="StaleValue"\} 3$/m)
+  t.match(text(await host.policyMetrics()), /^foresight_desired_replicas\{namespace="default",policy="demo",reason="StaleValue"\} 3$/m)
   await host.refresh(policies)
   t.not(workerOf(host), first, 'a new worker')
   t.equal(host.result('default/demo')?.reason, 'Predicted')
-  t.match(await host.policyMetrics(), /reason="Predicted"/, 'the worker renders the series again')
-  t.notMatch(await host.policyMetrics(), /StaleValue/)
+  t.match(text(await host.policyMetrics()), /reason="Predicted"/, 'the worker renders the series again')
+  t.notMatch(text(await host.policyMetrics()), /StaleValue/)
 })
 
 t.test('a model the worker cannot load fails the start with its own message', async (t) => {

@@ -57,8 +57,8 @@ export class EngineHost implements ServingEngine {
   /** What the current worker has, by key: a refresh sends only what changed (by identity) since. */
   private sent = new Map<string, Policy>()
   private readonly results: ResultCache
-  /** The worker's rendering of every policy's series after the last refresh; undefined after a failed one. */
-  private policySeries: string | undefined
+  /** The worker's rendering of every policy's series after the last refresh (UTF-8); undefined after a failed one. */
+  private policySeries: Uint8Array | undefined
   /** After a failed refresh the series show what the API serves (the backstop's view), set on this thread. */
   private readonly fallbackRegistry = new Registry()
   private readonly fallbackGauges = new PolicyGauges(this.fallbackRegistry)
@@ -183,8 +183,8 @@ export class EngineHost implements ServingEngine {
     }
   }
 
-  /** Every policy's series for /metrics, in the Prometheus text format. */
-  async policyMetrics(): Promise<string> {
+  /** Every policy's series for /metrics, in the Prometheus text format (as the worker's UTF-8 bytes after a good refresh). */
+  async policyMetrics(): Promise<string | Uint8Array> {
     return this.policySeries ?? await this.fallbackRegistry.metrics()
   }
 

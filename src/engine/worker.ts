@@ -4,7 +4,8 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { Registry } from 'prom-client'
 import type { Engine } from './engine.js'
-import { PolicyGauges } from './gauges.js'
+import { renderPolicySeries } from './series-text.js'
+import { fullCollection } from './collect-garbage.js'
 import type { CommittedResult } from './result-cache.js'
 import type { RefreshTimings } from './types.js'
 import { policyKey, type Policy } from '../policy/schema.js'
@@ -18,7 +19,7 @@ const port: MessagePort = parentPort
 const { cfg, scaleReads } = workerData as EngineWorkerData
 // A thread has its own logger; its lines go to the same stdout as the main thread's, with the same fields.
 const log = createLogger(cfg.logLevel).child({ thread: 'engine' })
-const post = (m: FromEngineWorker): void => port.postMessage(m)
+const post = (m: FromEngineWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
 
 // Scale reads go to the main thread, which has the Kubernetes client: loading one here would cost this thread's
 // heap about 27 MiB (bench:memory). Answers come back by id; the host answers every ask, unreadable included.
@@ -59,12 +60,23 @@ if (started === undefined) {
 function serve(engine: Engine): void {
   const policies = new Map<string, Policy>()
   /** The finished refresh's results not yet sent, and its timings to send after them. */
-  let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings; metrics: string } | undefined
-  // The per-policy series are set and rendered here: at 10,000 policies a scrape renders 5 MB, which would hold
-  // the API's thread (bench:gauges).
+  let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings; metrics: Uint8Array<ArrayBuffer> } | undefined
+  // The per-policy series are rendered here, straight from the results: at 10,000 policies a scrape renders
+  // 5 MB, which would hold the API's thread (bench:gauges). This thread's own heap figures follow them.
   const registry = new Registry()
-  const gauges = new PolicyGauges(registry)
   threadHeapGauges(registry, 'foresight_engine_worker')
+  const collect = fullCollection()
+
+  // Once the results are sent, so they are not held up by it (hundreds of ms at 10,000 policies). This thread's
+  // heap figures go out with the next refresh's series, as of this collection: what it keeps between refreshes.
+  let heapText: string | undefined
+  const collectGarbage = async (): Promise<void> => {
+    if (collect === undefined) return
+    const t0 = performance.now()
+    collect()
+    log.debug({ gcMs: Math.round(performance.now() - t0) }, 'collected the refresh\'s garbage')
+    heapText = await registry.metrics()
+  }
 
   const sendNext = (): void => {
     const o = outbox
@@ -72,7 +84,8 @@ function serve(engine: Engine): void {
     const entries = o.chunks.shift()
     if (entries !== undefined) return post({ type: 'results', id: o.id, entries })
     outbox = undefined
-    post({ type: 'refreshed', id: o.id, timings: o.timings, metrics: o.metrics })
+    post({ type: 'refreshed', id: o.id, timings: o.timings, metrics: o.metrics }, [o.metrics.buffer])
+    void collectGarbage()
   }
 
   const refresh = async (m: Extract<ToEngineWorker, { type: 'refresh' }>): Promise<void> => {
@@ -81,8 +94,8 @@ function serve(engine: Engine): void {
     try {
       const { timings } = await engine.refresh([...policies.values()])
       const committed = engine.takeCommitted()
-      await gauges.publish(committed.map(([key, c]) => [key, c.result] as const))
-      const metrics = await registry.metrics()
+      const series = await renderPolicySeries(committed.map(([, c]) => c.result))
+      const metrics = new TextEncoder().encode(series + '\n' + (heapText ?? await registry.metrics()))
       const chunks = []
       for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) chunks.push(committed.slice(i, i + RESULTS_PER_MESSAGE))
       outbox = { id: m.id, chunks, timings, metrics }
