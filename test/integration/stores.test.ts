@@ -174,7 +174,7 @@ spec:
     const out = JSON.parse(r.stdout) as { policy: string; period: { start: string; end: string; stepSeconds: number }; strategies: Array<{ name: string; evaluatedMinutes: number; replicaMinutes: number }>; charts: string[] }
     t.equal(out.policy, 'default/web')
     t.equal(Date.parse(out.period.end) - Date.parse(out.period.start), 86_400_000, 'the day asked for')
-    t.same(out.strategies.map((s) => s.name).filter((n) => !n.includes('@')), ['reactive', 'holt-winters', 'fft-periodic', 'foresight'])
+    t.same(out.strategies.map((s) => s.name).filter((n) => !n.includes('@')), ['reactive', 'holt-winters', 'fft-periodic', 'moving-average', 'ses', 'holt-damped', 'foresight'])
     t.ok(out.strategies.every((s) => s.evaluatedMinutes > 1400 && s.replicaMinutes > 0), 'every strategy scored over the day read through the gateway')
     t.same(out.charts, [chart, join(dir, 'web-day.svg')])
 
