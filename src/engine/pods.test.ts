@@ -1,5 +1,5 @@
 import t from 'tap'
-import { combinePodScores, scorePods } from './pods.js'
+import { POD_ANOMALY_SCORE, combinePodScores, scorePods, type PodSignalClass } from './pods.js'
 
 const m = (o: Record<string, number>): Map<string, number> => new Map(Object.entries(o))
 const score = (o: Record<string, number>, pod: string, cls: 'error' | 'latency' | 'saturation' = 'error'): number =>
@@ -43,4 +43,21 @@ t.test('ties name the cause: saturation before errors, errors before latency, in
   t.equal(combinePodScores([err, lat]).find((s) => s.pod === 'd')?.class, 'error')
   t.equal(combinePodScores([err, lat, sat]).find((s) => s.pod === 'd')?.class, 'saturation')
   t.equal(combinePodScores([sat, lat, err]).find((s) => s.pod === 'd')?.class, 'saturation')
+})
+
+t.test('among classes that stand out the cause names the pod; below the anomaly score the highest does', async (t) => {
+  const at = (cls: PodSignalClass, score: number): { pod: string; score: number; class: PodSignalClass; reason: string; value: number; peerMedian: number } =>
+    ({ pod: 'p', score, class: cls, reason: '', value: 0, peerMedian: 0 })
+  const cases: Array<[string, Array<[PodSignalClass, number]>, PodSignalClass, number]> = [
+    ['a bad node: errors stand out, latency more', [['latency', 1], ['error', 0.85]], 'error', 0.85],
+    ['the same in the other order', [['error', 0.85], ['latency', 1]], 'error', 0.85],
+    ['saturation stands out: it names the pod', [['error', 1], ['saturation', POD_ANOMALY_SCORE]], 'saturation', POD_ANOMALY_SCORE],
+    ['errors below the anomaly score: latency names it', [['error', 0.79], ['latency', 0.95]], 'latency', 0.95],
+    ['nothing stands out: the highest', [['error', 0.3], ['latency', 0.6], ['saturation', 0.1]], 'latency', 0.6],
+    ['nothing stands out, a tie: the cause', [['latency', 0.5], ['error', 0.5]], 'error', 0.5],
+  ]
+  for (const [name, scores, cls, score] of cases) {
+    const [c] = combinePodScores(scores.map(([k, v]) => [at(k, v)]))
+    t.same([c?.class, c?.score], [cls, score], name)
+  }
 })

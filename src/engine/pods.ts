@@ -50,19 +50,33 @@ export function scorePods(values: ReadonlyMap<string, number>, cls: PodSignalCla
 }
 
 /**
- * Which class names a pod's anomaly when two score alike (often both 1, where the scale is capped): a saturated
- * pod's timeouts and slowness are its load's doing, so saturation comes first; errors come before latency, since
- * a failing pod is usually slow too while a slow one (a noisy neighbour) need not be failing.
+ * Which class names a pod's anomaly when more than one stands out: a saturated pod's timeouts and slowness are its
+ * load's doing, so saturation comes first; errors come before latency, since a failing pod is usually slow too
+ * (a bad node raises both, often latency the more) while a slow one (a noisy neighbour) need not be failing.
  */
-const TIE_RANK: Readonly<Record<PodSignalClass, number>> = { saturation: 2, error: 1, latency: 0 }
+const CAUSE_RANK: Readonly<Record<PodSignalClass, number>> = { saturation: 2, error: 1, latency: 0 }
 
-/** Worst class per pod; ties as TIE_RANK orders them. */
+/**
+ * A score from which a class counts as standing out on its own: the controller's default outlierThreshold. Below it
+ * no class is an anomaly by itself, and the highest score names the pod.
+ */
+export const POD_ANOMALY_SCORE = 0.8
+
+function names(s: PodScore, cur: PodScore): boolean {
+  const sOut = s.score >= POD_ANOMALY_SCORE
+  const curOut = cur.score >= POD_ANOMALY_SCORE
+  if (sOut !== curOut) return sOut
+  if (sOut || s.score === cur.score) return CAUSE_RANK[s.class] > CAUSE_RANK[cur.class]
+  return s.score > cur.score
+}
+
+/** One class per pod: among the classes that stand out, the cause (CAUSE_RANK); else the highest score. */
 export function combinePodScores(perClass: readonly PodScore[][]): PodScore[] {
   const best = new Map<string, PodScore>()
   for (const list of perClass) {
     for (const s of list) {
       const cur = best.get(s.pod)
-      if (cur === undefined || s.score > cur.score || (s.score === cur.score && TIE_RANK[s.class] > TIE_RANK[cur.class])) best.set(s.pod, s)
+      if (cur === undefined || names(s, cur)) best.set(s.pod, s)
     }
   }
   return [...best.values()].sort((a, b) => a.pod.localeCompare(b.pod))
