@@ -1,3 +1,6 @@
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
 /** A ForesightPolicy (YAML) whose load is the request rate test/helpers/prometheus.ts backfills for `service`. */
 export function backfilledPolicy(ns: string, name: string, service: string, extra = ''): string {
   return `
@@ -20,3 +23,8 @@ export const WEB_POD_SIGNALS = `  podSignals:
 
 /** A static fallback of 7 replicas after two failed refreshes. */
 export const STATIC_FALLBACK_7 = '  fallback: { behavior: static, replicas: 7, failureThreshold: 2 }'
+
+/** Path of a ForesightPolicy file for the backtests (test/fixtures/backtest). */
+export function backtestPolicyFixture(name: string): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'backtest', name)
+}

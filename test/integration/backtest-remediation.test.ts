@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { remediationSchema } from '../../src/policy/schema.js'
 import { podRatio, startPrometheus, STEP_MS } from '../helpers/prometheus.js'
+import { backtestPolicyFixture } from '../helpers/policies.js'
 import { runCli, type CliResult } from '../helpers/cli.js'
 
 // `foresight backtest --remediation` as a user runs it, against a real Prometheus backfilled (promtool) with six
@@ -25,17 +26,7 @@ const prom = await startPrometheus({
 t.teardown(() => prom.stop())
 const podStartMs = prom.endMs - (POD_HOURS * 60 - 1) * STEP_MS
 const dir = mkdtempSync(join(tmpdir(), 'foresight-backtest-remediation-'))
-const policyFile = join(dir, 'policy.yaml')
-writeFileSync(policyFile, `apiVersion: foresight.dev/v1alpha1
-kind: ForesightPolicy
-metadata: { name: web, namespace: default }
-spec:
-  scaleTargetRef: { name: web }
-  load: { query: 'sum(rate(http_requests_total{namespace="default",service="web"}[2m]))', capacityPerReplica: 0.1 }
-  maxReplicas: 100
-  podSignals:
-    errorRatioQuery: 'http_requests_errors_ratio{namespace="default",service="web"}'
-`)
+const policyFile = backtestPolicyFixture('web-pod-signals.yaml')
 
 const run = (args: string[]): Promise<CliResult> => runCli(['backtest', '--remediation', ...args])
 

@@ -347,19 +347,24 @@ t.test('deploy/overlays/production', { skip }, async (t) => {
   }
 })
 
-t.test('deploy/components/ipv6 on the production overlay: every listener on ::, nothing else changed', { skip }, async (t) => {
+/** deploy/overlays/production with one of deploy/components, rendered as a user's overlay would render it. */
+async function productionWithComponent(t: Test, component: string): Promise<K8sObject[]> {
   // kustomize takes only relative paths: a throw-away overlay outside the repository points back into it.
-  const dir = mkdtempSync(join(tmpdir(), 'foresight-ipv6-'))
+  const dir = mkdtempSync(join(tmpdir(), `foresight-${component}-`))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const rel = (p: string): string => relative(dir, join(ROOT, p))
   writeFileSync(join(dir, 'kustomization.yaml'), [
     'apiVersion: kustomize.config.k8s.io/v1beta1',
     'kind: Kustomization',
     `resources: [${rel('deploy/overlays/production')}]`,
-    `components: [${rel('deploy/components/ipv6')}]`,
+    `components: [${rel(`deploy/components/${component}`)}]`,
   ].join('\n') + '\n')
   const { stdout } = await execFileP('kubectl', ['kustomize', dir], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 })
-  const objs = parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject).filter((o) => o !== null)
+  return parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject).filter((o) => o !== null)
+}
+
+t.test('deploy/components/ipv6 on the production overlay: every listener on ::, nothing else changed', { skip }, async (t) => {
+  const objs = await productionWithComponent(t, 'ipv6')
   const plain = await kustomize('deploy/overlays/production')
   const deployments = ofKind<Deployment>(objs, 'Deployment')
   t.equal(deployments.length, 3)
@@ -377,17 +382,7 @@ t.test('deploy/components/ipv6 on the production overlay: every listener on ::, 
 })
 
 t.test('deploy/components/keda on the production overlay: no APIService, the KEDA scaler port served, nothing else changed', { skip }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'foresight-keda-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const rel = (p: string): string => relative(dir, join(ROOT, p))
-  writeFileSync(join(dir, 'kustomization.yaml'), [
-    'apiVersion: kustomize.config.k8s.io/v1beta1',
-    'kind: Kustomization',
-    `resources: [${rel('deploy/overlays/production')}]`,
-    `components: [${rel('deploy/components/keda')}]`,
-  ].join('\n') + '\n')
-  const { stdout } = await execFileP('kubectl', ['kustomize', dir], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 })
-  const objs = parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject).filter((o) => o !== null)
+  const objs = await productionWithComponent(t, 'keda')
   const plain = await kustomize('deploy/overlays/production')
 
   t.same(ofKind(objs, 'APIService'), [], 'no APIService: KEDA keeps v1beta1.external.metrics.k8s.io')

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/load.js'
 import { policySchema, type Policy } from '../../src/policy/schema.js'
 import { prometheusFromConfig } from '../../src/prometheus/from-config.js'
 import { createPrometheusSource, type FetchRange, type PrometheusSource, type SeriesResult } from '../../src/prometheus/source.js'
+import { backtestPolicyFixture } from '../helpers/policies.js'
 import { runCli } from '../helpers/cli.js'
 import { STEP_MS } from '../helpers/prometheus.js'
 import { startVictoriaMetrics, victoriaMetricsBinaries, type RunningStore } from '../helpers/victoriametrics.js'
@@ -155,17 +156,7 @@ if (typeof bins === 'string') {
     t.equal((await read())?.ok, true, 'and back')
   })
 
-  const policyFile = join(dir, 'web.yaml')
-  writeFileSync(policyFile, `apiVersion: foresight.dev/v1alpha1
-kind: ForesightPolicy
-metadata: { name: web, namespace: default }
-spec:
-  scaleTargetRef: { name: web }
-  load: { query: 'sum(rate(http_requests_total{namespace="default",service="web"}[2m]))', capacityPerReplica: 0.1 }
-  maxReplicas: 100
-  podSignals:
-    errorRatioQuery: 'http_requests_errors_ratio{namespace="default",service="web"}'
-`)
+  const policyFile = backtestPolicyFixture('web-pod-signals.yaml')
 
   t.test('foresight backtest --header through the gateway, as JSON', async (t) => {
     const chart = join(dir, 'web.svg')

@@ -68,3 +68,24 @@ export interface PolicyStatus {
 export async function policyStatus(ns: string): Promise<PolicyStatus> {
   return (await getJson<{ status?: PolicyStatus }>(['get', 'foresightpolicy', 'web', '-n', ns]))?.status ?? {}
 }
+
+/** A one-replica Deployment `web` in `ns`: kwok runs its pods, whose image is never pulled. */
+export function webDeployment(ns: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${ns}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "foresight/e2e:never-pulled"}]
+`
+}
+
+/** The replicas Deployment `web` in `ns` asks for and has ready (-1 asked when it cannot be read). */
+export async function webReplicas(ns: string): Promise<{ spec: number; ready: number }> {
+  const d = await getJson<{ spec: { replicas: number }; status: { readyReplicas?: number } }>(['get', 'deployment', 'web', '-n', ns])
+  return { spec: d?.spec.replicas ?? -1, ready: d?.status.readyReplicas ?? 0 }
+}

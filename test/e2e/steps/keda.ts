@@ -12,6 +12,7 @@ import { servingCert } from '../lib/pki.js'
 import { REPO } from '../lib/cluster.js'
 import { startForesight, startProcess, type ForesightProcess } from '../lib/procs.js'
 import { LOAD_QUERY } from './adapter.js'
+import { webDeployment, webReplicas } from '../lib/workload.js'
 
 // Step 6: KEDA mode. KEDA's own operator and metrics server (built from its Go module by hack/build-keda.sh) run
 // as local processes; KEDA's metrics server takes over v1beta1.external.metrics.k8s.io, and a ScaledObject with a
@@ -55,10 +56,7 @@ function kedaCerts(suiteDir: string): KedaCerts {
   return { dir, caPem: ca.certPem }
 }
 
-async function deploymentReplicas(): Promise<{ spec: number; ready: number }> {
-  const d = await getJson<{ spec: { replicas: number }; status: { readyReplicas?: number } }>(['get', 'deployment', 'web', '-n', KEDA_NS])
-  return { spec: d?.spec.replicas ?? -1, ready: d?.status.readyReplicas ?? 0 }
-}
+const deploymentReplicas = (): Promise<{ spec: number; ready: number }> => webReplicas(KEDA_NS)
 
 export async function kedaSuite(t: Test, suite: Suite): Promise<void> {
   const missing = ['bin/keda', 'bin/keda-adapter', 'crds/keda.sh_scaledobjects.yaml'].filter((f) => !existsSync(join(KEDA_DIR, f)))
@@ -162,17 +160,7 @@ spec:
 
     // The workload, its policy, and the ScaledObject naming the policy; the TriggerAuthentication gives KEDA the CA
     // of Foresight's serving certificate and the client certificate Foresight requires.
-    await apply(`apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: ${KEDA_NS}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: "foresight/e2e:never-pulled"}]
-`)
+    await apply(webDeployment(KEDA_NS))
     await apply(policy(0.01))
     await apply(`apiVersion: v1
 kind: Secret

@@ -2,21 +2,12 @@ import type { Test } from 'tap'
 import type { Suite } from '../e2e.test.js'
 import { apply, getJson, getRaw, waitFor } from '../lib/kube.js'
 import { metricPath, scalePolicy, SCALE_NS, type MetricItem } from './adapter.js'
+import { webDeployment, webReplicas } from '../lib/workload.js'
 
 // Step 2: a real HPA (kube-controller-manager, sync 2 s) follows foresight_desired_replicas up, then down after
 // the policy changes in the cluster (the adapter's informer picks the update up).
 
-const HPA = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: ${SCALE_NS}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: "foresight/e2e:never-pulled"}]
----
+const HPA = `${webDeployment(SCALE_NS)}---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata: {name: web, namespace: ${SCALE_NS}}
@@ -39,10 +30,7 @@ async function served(): Promise<number> {
   return Number((JSON.parse(r.stdout) as { items: MetricItem[] }).items[0]?.value)
 }
 
-async function readyReplicas(): Promise<{ spec: number; ready: number }> {
-  const d = await getJson<{ spec: { replicas: number }; status: { readyReplicas?: number } }>(['get', 'deployment', 'web', '-n', SCALE_NS])
-  return { spec: d?.spec.replicas ?? -1, ready: d?.status.readyReplicas ?? 0 }
-}
+const readyReplicas = (): Promise<{ spec: number; ready: number }> => webReplicas(SCALE_NS)
 
 export async function scalingSuite(t: Test, suite: Suite): Promise<void> {
   await t.test('HPA scales a kwok Deployment to the served count, and down after a policy update', { skip: suite.adapter === undefined ? 'no adapter' : false }, async (t) => {
