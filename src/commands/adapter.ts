@@ -8,12 +8,11 @@ import { allowAllAuthorizer, DelegatedAuthenticator, DelegatedAuthorizer, localA
 import { selfSignedServing, type KeyPair } from '../auth/pki.js'
 import type { RequestHeaderOptions } from '../auth/request-header.js'
 import { readServingFiles } from '../server/tls.js'
-import { Engine } from '../engine/engine.js'
+import type { Engine } from '../engine/engine.js'
 import { RefreshLoop } from '../engine/loop.js'
 import { EngineMetricProvider } from '../engine/metric-provider.js'
 import type { ServingEngine } from '../engine/types.js'
 import { EngineHost } from '../engine/worker-host.js'
-import { buildEngine } from '../engine/build.js'
 import { scaleReader } from '../kube/scale.js'
 import { RequestHeaderSource, withParsedCA, type RequestHeaderAuthConfig, type RequestHeaderSettings } from '../auth/request-header-source.js'
 import { readExtensionApiserverAuthentication } from '../kube/auth-config.js'
@@ -153,6 +152,7 @@ interface Prediction {
 export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<Prediction> {
   // Before the model: a missing cluster configuration then leaves nothing open.
   const kc = clusterConfig(cfg)
+  const { buildEngine } = await import('../engine/build.js')
   const { model, engine } = await buildEngine(cfg, log, kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined)
   return { model, policies: policySource(cfg, kc, log), engine, ...(kc !== undefined ? { kc } : {}) }
 }
@@ -179,6 +179,9 @@ async function servingEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | u
     const host = await EngineHost.start(cfg, log.child({ component: 'engine' }), kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined)
     return { engine: host, close: () => host.close(), host }
   }
+  // Loaded only here: with the engine on its worker, this thread never needs onnxruntime, the model or the
+  // Prometheus client, and leaving their modules unloaded keeps them out of its heap (bench:memory).
+  const { buildEngine } = await import('../engine/build.js')
   const { model, engine } = await buildEngine(cfg, log, kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined)
   return { engine, close: () => model.close() }
 }

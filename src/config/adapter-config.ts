@@ -92,6 +92,7 @@ const policiesSchema = z.strictObject({
 const engineSchema = z.strictObject({
   refreshIntervalMs: z.number().int().min(1_000).max(600_000).default(15_000).describe('How often every policy is recomputed'),
   thread: z.enum(['worker', 'main']).default('worker').describe("Where refreshes run: 'worker', a thread of their own, so that refreshing many policies does not delay API requests; 'main', the API's own thread (one thread less, enough for a few policies)"),
+  collectAfterRefresh: z.enum(['compact', 'full', 'off']).default('compact').describe("With thread 'worker': how the worker frees a refresh's garbage once its results are sent. 'compact', V8's memory-reducing collection (the least memory: about 500 MiB at 10,000 policies); 'full', one plain full collection (about 570 MiB); 'off', V8's own schedule (about 640 MiB). The collection takes CPU from the API's thread on a small node (docs/benchmarks.md, Memory): 'off' for the lowest API latency where memory allows"),
 })
 
 const kedaSchema = z.strictObject({

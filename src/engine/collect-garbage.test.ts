@@ -35,3 +35,15 @@ t.test('hands back the pages the garbage left half empty', async (t) => {
   t.equal(kept.length, 90_000)
   t.ok(after.total_heap_size - after.used_heap_size < 0.5 * (garbage - after.used_heap_size), `reserved but unused after: ${((after.total_heap_size - after.used_heap_size) / 1048576).toFixed(1)} MiB`)
 })
+
+t.test('a plain full collection frees the garbage too', async (t) => {
+  const gc = fullCollection('full')
+  if (gc === undefined) return t.fail('no full collection on this runtime')
+  gc()
+  const before = getHeapStatistics().used_heap_size
+  const holder: { keep?: number[][] } = { keep: Array.from({ length: 200_000 }, (_, i) => [i, i + 0.5, i + 0.25, i + 0.125]) }
+  t.ok(getHeapStatistics().used_heap_size - before > 10 * 1048576, 'the garbage is on the heap')
+  delete holder.keep
+  gc()
+  t.ok(getHeapStatistics().used_heap_size - before < 5 * 1048576, 'and gone after the collection')
+})

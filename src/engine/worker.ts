@@ -65,7 +65,8 @@ function serve(engine: Engine): void {
   // 5 MB, which would hold the API's thread (bench:gauges). This thread's own heap figures follow them.
   const registry = new Registry()
   threadHeapGauges(registry, 'foresight_engine_worker')
-  const collect = fullCollection()
+  const setting = cfg.engine.collectAfterRefresh
+  const collect = setting === 'off' ? undefined : fullCollection(setting)
 
   // Once the results are sent, so they are not held up by it (hundreds of ms at 10,000 policies). This thread's
   // heap figures go out with the next refresh's series, as of this collection: what it keeps between refreshes.
