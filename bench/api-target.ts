@@ -33,6 +33,8 @@ spec:
 }
 // BENCH_ENGINE_THREAD=main runs refreshes on the API's thread, as before the engine had a worker thread.
 if (process.env.BENCH_ENGINE_THREAD !== undefined) policySettings.push(`engine.thread=${process.env.BENCH_ENGINE_THREAD}`)
+// BENCH_COLLECT=compact|full|off: the engine worker's collection after each refresh (engine.collectAfterRefresh).
+if (process.env.BENCH_COLLECT !== undefined) policySettings.push(`engine.collectAfterRefresh=${process.env.BENCH_COLLECT}`)
 const standIn = await startReviewStandIn()
 standIn.allow.add('system:serviceaccount:kube-system:horizontal-pod-autoscaler|default|foresight_desired_replicas')
 const adapter = await startTestAdapter([
