@@ -20,7 +20,7 @@ from .model import Ensemble
 from .train import CFG, SEED, fit_calibration, train_member
 
 SOURCES = ("nasa", "realAWSCloudwatch", "realKnownCause", "artificialWithAnomaly", "synthetic")
-LOSO_CFG_OVERRIDES = {"members": 1, "epochs": 30}
+LOSO_CFG_OVERRIDES = {"members": 1, "epochs": 10}
 OUT_DIR = os.path.join(MODELS_DIR, ".loso")
 SYNTHETIC_START_S = 1_767_225_600  # 2026-01-01T00:00:00Z: the synthetic series carry no dates; any fixed start does
 SYNTHETIC_STEP_S = 300
@@ -110,13 +110,67 @@ def train_without(source: str, out_root: str = OUT_DIR) -> dict:
     return info
 
 
+RESULTS = os.path.join(MODELS_DIR, "loso-results.json")
+
+
+def report(out_root: str = OUT_DIR, results_path: str = RESULTS) -> None:
+    """Collects the bench's --json files of every source trained so far into one small results file and prints
+    the table of the model card: model / best of all baselines per horizon, LOSO model beside the shipped one."""
+    rows = []
+    for source in SOURCES:
+        d = os.path.join(out_root, source)
+        try:
+            with open(os.path.join(d, "training.json")) as f:
+                tr = json.load(f)
+            with open(os.path.join(d, "loso.json")) as f:
+                lo = json.load(f)
+            with open(os.path.join(d, "full.json")) as f:
+                full = json.load(f)
+        except FileNotFoundError as e:
+            print(f"{source}: not evaluated yet ({e.filename} missing)")
+            continue
+        ratios = [h["ratio"] for h in lo["horizons"]]
+        rows.append({"source": source, "left_out_series": len(tr["left_out_series"]),
+                     "evaluated_series": len(lo["series"]), "windows": lo["windows"],
+                     "training_seconds": tr["training_seconds"], "load_average_at_end": tr["load_average_at_end"],
+                     "training_config": {k: tr["training_config"][k] for k in ("members", "epochs", "hidden")},
+                     "loso_model_sha256": lo["modelSha256"], "shipped_model_sha256": full["modelSha256"],
+                     "loso": lo["horizons"], "shipped": full["horizons"],
+                     "loso_mean_ratio": float(np.mean(ratios)),
+                     "shipped_mean_ratio": float(np.mean([h["ratio"] for h in full["horizons"]])),
+                     "all_ratios_at_most_1": all(r <= 1.0 for r in ratios),
+                     "p90_coverage_in_band": all(0.85 <= h["p90Coverage"] <= 0.95 for h in lo["horizons"])})
+    with open(results_path, "w") as f:
+        json.dump({"note": "bash models/loso.sh; model/best = family-mean MASE of the model / the lowest family-mean "
+                           "MASE of any baseline (bench:forecast --source)", "sources": rows}, f, indent=1)
+        f.write("\n")
+    print("| source | series | 5 min | 15 min | 30 min | mean ratio | p90 cov | shipped model, same rows |")
+    print("|---|---|---|---|---|---|---|---|")
+    cell = {5: "-", 15: "-", 30: "-"}
+    for r in rows:
+        c = dict(cell)
+        for h in r["loso"]:
+            c[h["minutes"]] = f"{h['ratio']:.3f} ({h['best']})"
+        shipped = " / ".join(f"{h['ratio']:.3f}" for h in r["shipped"])
+        cov = " / ".join(f"{h['p90Coverage']:.3f}" for h in r["loso"])
+        print(f"| {r['source']} | {r['evaluated_series']} | {c[5]} | {c[15]} | {c[30]} | {r['loso_mean_ratio']:.3f} | "
+              f"{cov} | {shipped} (mean {r['shipped_mean_ratio']:.3f}) |")
+    print(f"written {results_path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", required=True, choices=SOURCES)
+    ap.add_argument("--source", choices=SOURCES)
+    ap.add_argument("--report", action="store_true", help="collect the bench results into models/loso-results.json")
     ap.add_argument("--out", default=OUT_DIR, help="output root (default models/.loso, not committed)")
     ap.add_argument("--write-synthetic-only", action="store_true",
                     help="only write the synthetic series and their split (for the bench), no training")
     args = ap.parse_args()
+    if args.report:
+        report(args.out)
+        return
+    if args.source is None:
+        ap.error("--source or --report is required")
     if args.write_synthetic_only:
         print(write_synthetic(all_series(loso_config()), os.path.join(args.out, "synthetic-data")))
         return
