@@ -159,9 +159,14 @@ function parseCli(): Args {
   return args
 }
 
-/** Family-mean MASE of a forecaster at a horizon. */
+/** The series that have a horizon (a family can mix steps: nyc_taxi's 30-min step has only the 30-min one). */
+function withHorizon(rs: readonly SeriesResult[], minutes: number): SeriesResult[] {
+  return rs.filter((r) => r.cells.get(MODEL)?.has(minutes) === true)
+}
+
+/** Family-mean MASE of a forecaster at a horizon, over the series that have it. */
 function famMase(rs: readonly SeriesResult[], f: string, minutes: number): number {
-  return mean(rs.map((r) => r.cells.get(f)?.get(minutes)?.mase ?? NaN))
+  return mean(withHorizon(rs, minutes).map((r) => r.cells.get(f)?.get(minutes)?.mase ?? NaN))
 }
 
 /** The baseline with the lowest family-mean MASE at a horizon: the "best of all" the model is measured against. */
@@ -198,7 +203,7 @@ function summaryFigures(rs: readonly SeriesResult[]): HorizonSummary[] {
   return HORIZON_MINUTES.filter((m) => rs.some((r) => r.cells.get(MODEL)?.has(m))).map((m) => {
     const [best, bestMase] = bestOfAll(rs, m)
     const modelMase = famMase(rs, MODEL, m)
-    return { minutes: m, modelMase, best, bestMase, ratio: modelMase / bestMase, p90Coverage: mean(rs.map((r) => r.cells.get(MODEL)?.get(m)?.coverage ?? NaN)) }
+    return { minutes: m, modelMase, best, bestMase, ratio: modelMase / bestMase, p90Coverage: mean(withHorizon(rs, m).map((r) => r.cells.get(MODEL)?.get(m)?.coverage ?? NaN)) }
   })
 }
 
@@ -214,7 +219,7 @@ function summaryRow(fam: string, rs: readonly SeriesResult[]): string[] {
   }
   const meanRatio = mean(ratios)
   // Stricter view: each series against its own best baseline at the shortest horizon, then averaged.
-  const perSeriesRatio = mean(rs.map((r) => (r.cells.get(MODEL)?.get(shortest)?.mase ?? NaN) / Math.min(...BASELINES.map((f) => r.cells.get(f)?.get(shortest)?.mase ?? NaN))))
+  const perSeriesRatio = mean(withHorizon(rs, shortest).map((r) => (r.cells.get(MODEL)?.get(shortest)?.mase ?? NaN) / Math.min(...BASELINES.map((f) => r.cells.get(f)?.get(shortest)?.mase ?? NaN))))
   const covs = figures.map((f) => f.p90Coverage)
   const best = figures[0]?.bestMase ?? NaN
   return [
