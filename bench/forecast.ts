@@ -3,9 +3,11 @@
  * naive, Holt-Winters, FFT, moving average, simple exponential smoothing, damped Holt), each fitted on the rows
  * before the segment, on the same windows, at horizons of 5, 15 and 30 minutes.
  * Run: npm run bench:forecast; on a trace of one's own: npm run bench:forecast -- --trace FILE.csv
+ * Leave-one-source-out: npm run bench:forecast -- --source NAME [--model FILE] [--split FILE --data-dir DIR] [--json FILE]
+ * scores one source's held-out segments (all its series, whatever family) with the same code (models/loso.sh).
  */
-import { existsSync } from 'node:fs'
-import { basename } from 'node:path'
+import { existsSync, writeFileSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BASELINE_NAMES, fittedBaselines } from '../src/forecast/baselines.js'
 import { describeSmoothingFit } from '../src/forecast/smoothing.js'
@@ -21,6 +23,7 @@ import { reportBenchError } from './lib/cli-errors.js'
 import { NASA_FILE, listNabFiles, loadSeries, sharedDataDir, type Series } from './lib/traces.js'
 import { HORIZON_STEPS, createForecasterSession } from '../src/model/onnx.js'
 import { defaultModelPath, modelSha256 } from './lib/model-files.js'
+import { BenchOptionError, pathsOfSource } from './lib/sources.js'
 
 const HORIZON_MINUTES = [5, 15, 30] as const
 const RESIDUAL_WINDOW_STEPS = 288
@@ -137,16 +140,33 @@ const FORECASTERS = [MODEL, ...BASELINES, FLOOR, FLOOR_GAP]
 
 interface Args {
   trace: string | undefined
+  /** Another ONNX file with the same contract (a leave-one-source-out model); default the bundled one. */
+  model: string | undefined
+  source: string | undefined
+  split: string | undefined
+  dataDir: string | undefined
+  json: string | undefined
 }
 
 function parseCli(): Args {
-  const { values } = parseArgs({ options: { trace: { type: 'string' } }, strict: true })
-  return { trace: values.trace }
+  const { values } = parseArgs({
+    options: { trace: { type: 'string' }, model: { type: 'string' }, source: { type: 'string' }, split: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'string' } },
+    strict: true,
+  })
+  const args = { trace: values.trace, model: values.model, source: values.source, split: values.split, dataDir: values['data-dir'], json: values.json }
+  if (args.source === undefined && (args.split !== undefined || args.dataDir !== undefined || args.json !== undefined)) throw new BenchOptionError('--split, --data-dir and --json go with --source')
+  if (args.source !== undefined && args.trace !== undefined) throw new BenchOptionError('--source and --trace exclude each other')
+  return args
 }
 
-/** Family-mean MASE of a forecaster at a horizon. */
+/** The series that have a horizon (a family can mix steps: nyc_taxi's 30-min step has only the 30-min one). */
+function withHorizon(rs: readonly SeriesResult[], minutes: number): SeriesResult[] {
+  return rs.filter((r) => r.cells.get(MODEL)?.has(minutes) === true)
+}
+
+/** Family-mean MASE of a forecaster at a horizon, over the series that have it. */
 function famMase(rs: readonly SeriesResult[], f: string, minutes: number): number {
-  return mean(rs.map((r) => r.cells.get(f)?.get(minutes)?.mase ?? NaN))
+  return mean(withHorizon(rs, minutes).map((r) => r.cells.get(f)?.get(minutes)?.mase ?? NaN))
 }
 
 /** The baseline with the lowest family-mean MASE at a horizon: the "best of all" the model is measured against. */
@@ -169,20 +189,39 @@ function printFamily(fam: string, rs: readonly SeriesResult[]): void {
   console.log('')
 }
 
+interface HorizonSummary {
+  minutes: number
+  modelMase: number
+  best: string
+  bestMase: number
+  ratio: number
+  p90Coverage: number
+}
+
+/** The figures of one summary row, per horizon evaluated (also what --json writes). */
+function summaryFigures(rs: readonly SeriesResult[]): HorizonSummary[] {
+  return HORIZON_MINUTES.filter((m) => rs.some((r) => r.cells.get(MODEL)?.has(m))).map((m) => {
+    const [best, bestMase] = bestOfAll(rs, m)
+    const modelMase = famMase(rs, MODEL, m)
+    return { minutes: m, modelMase, best, bestMase, ratio: modelMase / bestMase, p90Coverage: mean(withHorizon(rs, m).map((r) => r.cells.get(MODEL)?.get(m)?.coverage ?? NaN)) }
+  })
+}
+
 /** One summary row: model / best-of-all at every horizon, the mean ratio, the floors at the shortest horizon, coverage. */
 function summaryRow(fam: string, rs: readonly SeriesResult[]): string[] {
-  const horizons: number[] = HORIZON_MINUTES.filter((m) => rs.some((r) => r.cells.get(MODEL)?.has(m)))
+  const figures = summaryFigures(rs)
+  const horizons = figures.map((f) => f.minutes)
   const shortest = horizons[0] ?? 30
-  const ratios = horizons.map((m) => famMase(rs, MODEL, m) / bestOfAll(rs, m)[1])
+  const ratios = figures.map((f) => f.ratio)
   const cell = (m: number): string => {
-    const k = horizons.indexOf(m)
-    return k < 0 ? '-' : `${fmt(ratios[k] ?? NaN)} (${bestOfAll(rs, m)[0]})`
+    const f = figures.find((x) => x.minutes === m)
+    return f === undefined ? '-' : `${fmt(f.ratio)} (${f.best})`
   }
   const meanRatio = mean(ratios)
   // Stricter view: each series against its own best baseline at the shortest horizon, then averaged.
-  const perSeriesRatio = mean(rs.map((r) => (r.cells.get(MODEL)?.get(shortest)?.mase ?? NaN) / Math.min(...BASELINES.map((f) => r.cells.get(f)?.get(shortest)?.mase ?? NaN))))
-  const covs = horizons.map((m) => mean(rs.map((r) => r.cells.get(MODEL)?.get(m)?.coverage ?? NaN)))
-  const best = bestOfAll(rs, shortest)[1]
+  const perSeriesRatio = mean(withHorizon(rs, shortest).map((r) => (r.cells.get(MODEL)?.get(shortest)?.mase ?? NaN) / Math.min(...BASELINES.map((f) => r.cells.get(f)?.get(shortest)?.mase ?? NaN))))
+  const covs = figures.map((f) => f.p90Coverage)
+  const best = figures[0]?.bestMase ?? NaN
   return [
     fam,
     ...HORIZON_MINUTES.map(cell),
@@ -231,16 +270,71 @@ async function runTrace(file: string, session: Awaited<ReturnType<typeof createF
   console.log(`wall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
+/** Per-series rows at the shortest horizon each series has, against its own best baseline. */
+function perSeriesTable(results: readonly SeriesResult[], split: ReturnType<typeof loadSplit>): string {
+  const perSeries = results.map((r) => {
+    const at = HORIZON_MINUTES.find((m) => r.cells.get(MODEL)?.has(m)) ?? 30
+    const bases = BASELINES.map((f) => [f, r.cells.get(f)?.get(at)?.mase ?? NaN] as const)
+    const best = bases.reduce((a, b) => (b[1] < a[1] ? b : a))
+    const m = r.cells.get(MODEL)?.get(at)?.mase ?? NaN
+    const held = split?.entries.get(r.path)?.whollyHeldout === true ? 'yes' : ''
+    const floor = r.cells.get(FLOOR)?.get(at)?.mase ?? NaN
+    const gapFloor = r.cells.get(FLOOR_GAP)?.get(at)?.mase ?? NaN
+    return [r.path.split('/').pop() ?? r.path, `${at} min`, String(r.windows), fmt(m), `${best[0]} ${fmt(best[1])}`, fmt(m / best[1]), fmt(floor / best[1]), fmt(gapFloor / best[1]), held]
+  })
+  return formatTable(['series', 'at', 'windows', 'model MASE', 'best baseline MASE', 'ratio', 'floor ratio', 'gap floor ratio', 'wholly held out'], perSeries)
+}
+
+/**
+ * `--source NAME`: every series of one source (NASA, a NAB group, or a split of one's own such as the synthetic
+ * series models/loso.sh writes) as one family, on its held-out rows. A series whose step fits none of the horizons
+ * (an hourly one) is listed and left out.
+ */
+async function runSource(args: Args, modelPath: string, session: Awaited<ReturnType<typeof createForecasterSession>>): Promise<void> {
+  const source = args.source ?? ''
+  const split = loadSplit(args.split === undefined ? undefined : resolve(args.split))
+  if (split === undefined) throw new BenchOptionError(`--source needs a split file: ${args.split ?? 'models/split.json'} does not exist`)
+  const dataDir = sharedDataDir(args.dataDir === undefined ? undefined : resolve(args.dataDir))
+  const paths = pathsOfSource(split.entries.keys(), source)
+  console.log(`source: ${source}: ${paths.length} files of ${split.source}, held-out rows [heldout_start_index, rows), data under ${dataDir}`)
+  console.log('aggregation: one family, unweighted mean over its series of the per-series metric')
+  printLegend()
+  const started = performance.now()
+  const results: SeriesResult[] = []
+  for (const path of paths) {
+    const series = loadSeries(path, dataDir)
+    const e = heldoutFor(split, path, series.values.length, series.stepSeconds)
+    if (!HORIZON_MINUTES.some((m) => horizonSteps(m, e.stepSeconds) !== undefined)) {
+      console.log(`skipped: ${path}: a ${e.stepSeconds} s step fits none of the horizons (${HORIZON_MINUTES.join(', ')} min)`)
+      continue
+    }
+    results.push(await evaluateSeries(session, series, path, source, e))
+  }
+  printFamily(source, results)
+  printTargets([summaryRow(source, results)])
+  console.log('== Per series (shortest horizon; best of all baselines)')
+  console.log(perSeriesTable(results, split))
+  if (args.json !== undefined) {
+    const out = { source, model: modelPath, modelSha256: modelSha256(modelPath), split: split.source, series: results.map((r) => r.path), windows: results.reduce((a, r) => a + r.windows, 0), horizons: summaryFigures(results) }
+    writeFileSync(args.json, `${JSON.stringify(out, null, 1)}\n`)
+  }
+  console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
+}
+
 async function main(): Promise<void> {
   const args = parseCli()
   // A bad trace file fails first, before anything is printed or loaded.
   if (args.trace !== undefined) readUserTrace(args.trace)
-  const modelPath = defaultModelPath()
-  if (!existsSync(modelPath)) throw new Error(`model artifact missing: ${modelPath}`)
+  const modelPath = args.model === undefined ? defaultModelPath() : resolve(args.model)
+  if (!existsSync(modelPath)) throw new BenchOptionError(`model file missing: ${modelPath}`)
   console.log('Forecast bench: held-out segments, same windows for every forecaster')
   console.log(`model: ${modelPath} (sha256 ${modelSha256(modelPath)})`)
   if (args.trace !== undefined) {
     await runTrace(args.trace, await createForecasterSession(modelPath))
+    return
+  }
+  if (args.source !== undefined) {
+    await runSource(args, modelPath, await createForecasterSession(modelPath))
     return
   }
   const split = loadSplit()
@@ -276,18 +370,8 @@ async function main(): Promise<void> {
   console.log('== Informational, not a target: NASA at a 5-minute step (compare the NASA row above)')
   console.log(formatTable(SUMMARY_HEADER, infoSummary))
   console.log('')
-  const perSeries = results.map((r) => {
-    const at = HORIZON_MINUTES.find((m) => r.cells.get(MODEL)?.has(m)) ?? 30
-    const bases = BASELINES.map((f) => [f, r.cells.get(f)?.get(at)?.mase ?? NaN] as const)
-    const best = bases.reduce((a, b) => (b[1] < a[1] ? b : a))
-    const m = r.cells.get(MODEL)?.get(at)?.mase ?? NaN
-    const held = split?.entries.get(r.path)?.whollyHeldout === true ? 'yes' : ''
-    const floor = r.cells.get(FLOOR)?.get(at)?.mase ?? NaN
-    const gapFloor = r.cells.get(FLOOR_GAP)?.get(at)?.mase ?? NaN
-    return [r.path.split('/').pop() ?? r.path, `${at} min`, String(r.windows), fmt(m), `${best[0]} ${fmt(best[1])}`, fmt(m / best[1]), fmt(floor / best[1]), fmt(gapFloor / best[1]), held]
-  })
   console.log('== Per series (shortest horizon; best of all baselines)')
-  console.log(formatTable(['series', 'at', 'windows', 'model MASE', 'best baseline MASE', 'ratio', 'floor ratio', 'gap floor ratio', 'wholly held out'], perSeries))
+  console.log(perSeriesTable(results, split))
   console.log('\n== Fitted baseline parameters per series (on the rows before the held-out segment)')
   for (const r of [...results, ...informational]) console.log(`${r.family === NASA_5MIN ? `${r.path} (5-min)` : r.path}: ${r.fit}`)
   console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(1)} s`)

@@ -97,18 +97,19 @@ class MLP:
         """Pinball loss on normalised targets zt [B,30]; returns loss, grads."""
         B = len(f)
         o, acts = self.raw(f)
+        dt = o.dtype  # float32 in training; float64 in the gradient check (pipeline/gradcheck.py)
         q = self.head(o)
         diff = zt[:, :, None] - q  # [B,30,3]
-        tau = QUANTILES[None, None, :]
+        tau = QUANTILES.astype(dt)[None, None, :]
         w = qweights[None, None, :]
         loss = float((w * np.maximum(tau * diff, (tau - 1) * diff)).sum() / (B * HORIZONS))
-        dq = w * ((diff < 0).astype(np.float32) - tau) / (B * HORIZONS)  # dL/dq
+        dq = w * ((diff < 0).astype(dt) - tau) / (B * HORIZONS)  # dL/dq
         dlo, dmid, dhi = dq[:, :, 0], dq[:, :, 1], dq[:, :, 2]
         do = np.empty_like(o)
         do[:, :, 0] = dlo + dmid + dhi
         do[:, :, 1] = -dlo * sigmoid(o[:, :, 1])
         do[:, :, 2] = dhi * sigmoid(o[:, :, 2])
-        do = do.reshape(B, -1).astype(np.float32)
+        do = do.reshape(B, -1).astype(dt)
         g = {}
         g["Wl"] = f.T @ do
         g["Wo"] = acts[-1].T @ do
