@@ -9,6 +9,8 @@ import { basename } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BASELINE_NAMES, fittedBaselines } from '../src/forecast/baselines.js'
 import { describeSmoothingFit } from '../src/forecast/smoothing.js'
+import { adaptSeries } from '../src/forecast/adaptive-series.js'
+import { DEFAULT_ADAPTIVE, type AdaptiveParams } from '../src/forecast/adaptive.js'
 import { readUserTrace } from './lib/user-trace.js'
 import { ForecastScore, naiveScale } from './lib/forecast-metrics.js'
 import { forecastAtOrigins } from './lib/model-forecasts.js'
@@ -25,6 +27,10 @@ import { defaultModelPath, modelSha256 } from './lib/model-files.js'
 const HORIZON_MINUTES = [5, 15, 30] as const
 const RESIDUAL_WINDOW_STEPS = 288
 const MODEL = 'model'
+/** What the engine serves: the model adapted to the series online (src/forecast/adaptive.ts), the same code. */
+const SERVED = 'as_served(adaptive)'
+/** The adaptation runs over this many rows before the evaluated segment first, as a running adapter would have. */
+const ADAPT_WARM_ROWS = 1440
 /** Not a forecaster: a smoother that sees the actuals on both sides of the target (src/forecast/noise-floor.ts). */
 const FLOOR = 'two_sided_ref'
 /** The same, skipping the h-1 rows on each side of a target h steps ahead, which a forecast at h cannot see. */
@@ -73,7 +79,7 @@ function toCell(s: ForecastScore): Cell {
 }
 
 /** `e`: the series' split entry; for a resampled series, the file's entry resampled alike (resampleHeldout). */
-async function evaluateSeries(session: Awaited<ReturnType<typeof createForecasterSession>>, series: Series, path: string, family: string, e: ReturnType<typeof heldoutFor>): Promise<SeriesResult> {
+async function evaluateSeries(session: Awaited<ReturnType<typeof createForecasterSession>>, series: Series, path: string, family: string, e: ReturnType<typeof heldoutFor>, adaptive: AdaptiveParams = DEFAULT_ADAPTIVE): Promise<SeriesResult> {
   const n = series.values.length
   const minutes = HORIZON_MINUTES.filter((m) => horizonSteps(m, e.stepSeconds) !== undefined)
   const steps = minutes.map((m) => horizonSteps(m, e.stepSeconds) ?? 0)
@@ -84,7 +90,16 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
   for (let t = Math.max(e.heldoutStartIndex - 1, 59); t + maxH < n; t++) {
     if (steps.every((h) => valid[t + h] === 1)) candidates.push(t)
   }
-  const model = await forecastAtOrigins(session, values, candidates, e.periodDaySteps, e.periodWeekSteps)
+  const warm: number[] = []
+  for (let t = Math.max(59, e.heldoutStartIndex - 1 - ADAPT_WARM_ROWS); t < (candidates[0] ?? 0); t++) warm.push(t)
+  const full = await forecastAtOrigins(session, values, [...warm, ...candidates], e.periodDaySteps, e.periodWeekSteps)
+  const fullMasked = await forecastAtOrigins(session, values, [...warm, ...candidates], e.periodDaySteps, e.periodWeekSteps, 4096, true)
+  // Causal: each origin's served forecast reads the rows up to it; the warm-up origins are scored by nobody.
+  const adapted = adaptSeries(values, valid, { origins: full.origins, quantiles: full.quantiles, masked: fullMasked.quantiles }, adaptive)
+  const first = full.origins.findIndex((t) => t >= (candidates[0] ?? Infinity))
+  const from = first < 0 ? full.origins.length : first
+  const model = { origins: full.origins.subarray(from), quantiles: full.quantiles.subarray(from * HORIZON_STEPS * 3) }
+  const served = adapted.served.subarray(from * HORIZON_STEPS * 3)
   const origins = new Set(model.origins)
   const scale = naiveScale(values, e.heldoutStartIndex, valid)
   const cells = new Map<string, Map<number, Cell>>()
@@ -97,6 +112,14 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
     })
   })
   cells.set(MODEL, new Map(minutes.map((m, k) => [m, toCell(modelScores[k] ?? new ForecastScore(scale))])))
+  const servedScores = minutes.map(() => new ForecastScore(scale))
+  model.origins.forEach((t, i) => {
+    steps.forEach((h, k) => {
+      const o = (i * HORIZON_STEPS + h - 1) * 3
+      servedScores[k]?.add(values[t + h] ?? NaN, served.subarray(o, o + 3))
+    })
+  })
+  cells.set(SERVED, new Map(minutes.map((m, k) => [m, toCell(servedScores[k] ?? new ForecastScore(scale))])))
   // The floor is scored on the rows the forecasters were scored on (less any whose neighbours are missing); per
   // series the kindest radius and statistic (choosing them with hindsight only lowers the floor).
   const floorAt = (h: number, gapSteps: number): number => {
@@ -124,7 +147,8 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
     cells.set(base.name, new Map(minutes.map((m, k) => [m, toCell(scores[k] ?? new ForecastScore(scale))])))
   }
   const hw = fitted.holtWinters
-  const fit = `${describeSmoothingFit(fitted.smoothing)}, holt_winters alpha=${hw.alpha} beta=${hw.beta} gamma=${hw.gamma}`
+  const gate = adapted.state.masked ? ', seasonal rows masked at the end' : ''
+  const fit = `${describeSmoothingFit(fitted.smoothing)}, holt_winters alpha=${hw.alpha} beta=${hw.beta} gamma=${hw.gamma}${gate}`
   return { path, family, cells, windows: model.origins.length, fallback: e.fallback, fit }
 }
 
@@ -133,15 +157,20 @@ function mean(xs: number[]): number {
 }
 
 const BASELINES: readonly string[] = BASELINE_NAMES
-const FORECASTERS = [MODEL, ...BASELINES, FLOOR, FLOOR_GAP]
+const FORECASTERS = [MODEL, SERVED, ...BASELINES, FLOOR, FLOOR_GAP]
 
 interface Args {
   trace: string | undefined
+  /** Evaluate on the validation rows instead (for choosing parameters; never for reporting). */
+  validation: boolean
+  adaptive: AdaptiveParams
 }
 
 function parseCli(): Args {
-  const { values } = parseArgs({ options: { trace: { type: 'string' } }, strict: true })
-  return { trace: values.trace }
+  const { values } = parseArgs({ options: { trace: { type: 'string' }, validation: { type: 'boolean' }, adaptive: { type: 'string' } }, strict: true })
+  const extra = values.adaptive === undefined ? {} : (JSON.parse(values.adaptive) as Partial<AdaptiveParams>)
+  for (const k of Object.keys(extra)) if (!(k in DEFAULT_ADAPTIVE)) throw new Error(`--adaptive: unknown parameter ${k} (one of ${Object.keys(DEFAULT_ADAPTIVE).join(', ')})`)
+  return { trace: values.trace, validation: values.validation === true, adaptive: { ...DEFAULT_ADAPTIVE, ...extra } }
 }
 
 /** Family-mean MASE of a forecaster at a horizon. */
@@ -170,18 +199,18 @@ function printFamily(fam: string, rs: readonly SeriesResult[]): void {
 }
 
 /** One summary row: model / best-of-all at every horizon, the mean ratio, the floors at the shortest horizon, coverage. */
-function summaryRow(fam: string, rs: readonly SeriesResult[]): string[] {
-  const horizons: number[] = HORIZON_MINUTES.filter((m) => rs.some((r) => r.cells.get(MODEL)?.has(m)))
+function summaryRow(fam: string, rs: readonly SeriesResult[], who = MODEL): string[] {
+  const horizons: number[] = HORIZON_MINUTES.filter((m) => rs.some((r) => r.cells.get(who)?.has(m)))
   const shortest = horizons[0] ?? 30
-  const ratios = horizons.map((m) => famMase(rs, MODEL, m) / bestOfAll(rs, m)[1])
+  const ratios = horizons.map((m) => famMase(rs, who, m) / bestOfAll(rs, m)[1])
   const cell = (m: number): string => {
     const k = horizons.indexOf(m)
     return k < 0 ? '-' : `${fmt(ratios[k] ?? NaN)} (${bestOfAll(rs, m)[0]})`
   }
   const meanRatio = mean(ratios)
   // Stricter view: each series against its own best baseline at the shortest horizon, then averaged.
-  const perSeriesRatio = mean(rs.map((r) => (r.cells.get(MODEL)?.get(shortest)?.mase ?? NaN) / Math.min(...BASELINES.map((f) => r.cells.get(f)?.get(shortest)?.mase ?? NaN))))
-  const covs = horizons.map((m) => mean(rs.map((r) => r.cells.get(MODEL)?.get(m)?.coverage ?? NaN)))
+  const perSeriesRatio = mean(rs.map((r) => (r.cells.get(who)?.get(shortest)?.mase ?? NaN) / Math.min(...BASELINES.map((f) => r.cells.get(f)?.get(shortest)?.mase ?? NaN))))
+  const covs = horizons.map((m) => mean(rs.map((r) => r.cells.get(who)?.get(m)?.coverage ?? NaN)))
   const best = bestOfAll(rs, shortest)[1]
   return [
     fam,
@@ -207,6 +236,13 @@ function printLegend(): void {
   console.log(`${FLOOR_GAP}: the same, but for a target h steps ahead it skips the h-1 rows on each side of it (a forecast at h cannot see the h-1 rows before its target) and takes the r rows beyond them on each side\n`)
 }
 
+function printServed(summary: string[][]): void {
+  console.log(`== As served: ${SERVED}, the model adapted online to each series (src/forecast/adaptive.ts, the engine's code): the same ratios and coverage`)
+  console.log(`the adaptation runs over up to ${ADAPT_WARM_ROWS} rows before the evaluated segment first (as a running adapter would have); only the evaluated segment is scored`)
+  console.log(formatTable(SUMMARY_HEADER, summary))
+  console.log('')
+}
+
 function printTargets(summary: string[][]): void {
   console.log('== Targets: model MASE <= the best of ALL baselines (ratio <= 1.00) at 5, 15 and 30 min; mean ratio <= 0.90; model p90 coverage in [0.85, 0.95] at every horizon')
   console.log('model/best = family-mean model MASE / the lowest family-mean MASE of any baseline at that horizon (that baseline named); mean ratio = mean over the horizons evaluated')
@@ -216,7 +252,7 @@ function printTargets(summary: string[][]): void {
 }
 
 /** `--trace FILE`: one user series, the last 20 % held out, everything fitted on the first 80 %. */
-async function runTrace(file: string, session: Awaited<ReturnType<typeof createForecasterSession>>): Promise<void> {
+async function runTrace(file: string, session: Awaited<ReturnType<typeof createForecasterSession>>, adaptive: AdaptiveParams): Promise<void> {
   const series = readUserTrace(file)
   const e = heldoutFor(undefined, file, series.values.length, series.stepSeconds)
   const valid = series.valid.reduce((a, b) => a + b, 0)
@@ -224,10 +260,11 @@ async function runTrace(file: string, session: Awaited<ReturnType<typeof createF
   console.log(`split: the last 20% is held out (rows ${e.heldoutStartIndex}..${series.values.length - 1}); MASE scale and every baseline fitted on rows 0..${e.heldoutStartIndex - 1}; day = ${e.periodDaySteps} rows`)
   printLegend()
   const started = performance.now()
-  const r = await evaluateSeries(session, series, file, basename(file), { ...e, fallback: false })
+  const r = await evaluateSeries(session, series, file, basename(file), { ...e, fallback: false }, adaptive)
   console.log(`fitted: ${r.fit}\n`)
   printFamily(basename(file), [r])
   printTargets([summaryRow(basename(file), [r])])
+  printServed([summaryRow(basename(file), [r], SERVED)])
   console.log(`wall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
@@ -240,12 +277,14 @@ async function main(): Promise<void> {
   console.log('Forecast bench: held-out segments, same windows for every forecaster')
   console.log(`model: ${modelPath} (sha256 ${modelSha256(modelPath)})`)
   if (args.trace !== undefined) {
-    await runTrace(args.trace, await createForecasterSession(modelPath))
+    await runTrace(args.trace, await createForecasterSession(modelPath), args.adaptive)
     return
   }
   const split = loadSplit()
   const dataDir = sharedDataDir()
   const paths = [NASA_FILE, ...listNabFiles(dataDir).map((f) => `nab/data/${f}`)].filter((p) => familyOf(p) !== undefined)
+  if (args.validation) console.log('== VALIDATION rows (for choosing parameters), not the held-out segments')
+  console.log(`adaptation parameters: ${JSON.stringify(args.adaptive)}`)
   console.log(split === undefined ? 'split: models/split.json ABSENT -> fallback: last 20% of each series is held out' : `split: ${split.source} (held-out rows [heldout_start_index, rows))`)
   console.log('nyc_taxi has a 30-min step: only the 30-min horizon (1 step) is evaluated; 5 and 15 min are skipped')
   console.log(`${NASA_5MIN} (informational, not a target): NASA averaged over 5-min buckets (a bucket with an invalid minute is invalid), held out from the first bucket wholly in its held-out rows; 5/15/30 min = 1/3/6 steps; baselines at that step (day 288 steps, refit on the buckets before)`)
@@ -259,20 +298,27 @@ async function main(): Promise<void> {
   const informational: SeriesResult[] = []
   for (const path of paths) {
     const family = familyOf(path) ?? ''
-    const series = loadSeries(path, dataDir)
-    const e = heldoutFor(split, path, series.values.length, series.stepSeconds)
-    results.push(await evaluateSeries(session, series, path, family, e))
-    if (path === NASA_FILE) informational.push(await evaluateSeries(session, resampleMeans(series, 5), path, NASA_5MIN, resampleHeldout(e, 5)))
+    const whole = loadSeries(path, dataDir)
+    const held = heldoutFor(split, path, whole.values.length, whole.stepSeconds)
+    if (args.validation && (held.validationStartIndex === undefined || held.whollyHeldout)) continue
+    // --validation: the rows after the validation segment do not exist for this run.
+    const series = args.validation ? { ...whole, values: whole.values.slice(0, held.heldoutStartIndex), valid: whole.valid.slice(0, held.heldoutStartIndex) } : whole
+    const e = args.validation ? { ...held, heldoutStartIndex: held.validationStartIndex ?? held.heldoutStartIndex } : held
+    results.push(await evaluateSeries(session, series, path, family, e, args.adaptive))
+    if (path === NASA_FILE && !args.validation) informational.push(await evaluateSeries(session, resampleMeans(series, 5), path, NASA_5MIN, resampleHeldout(e, 5), args.adaptive))
   }
 
   const summary: string[][] = []
   const infoSummary: string[][] = []
+  const servedSummary: string[][] = []
   for (const fam of ['NASA', 'nyc_taxi', 'ec2/elb/rds', NASA_5MIN]) {
     const rs = [...results, ...informational].filter((r) => r.family === fam)
     printFamily(fam, rs)
     ;(fam === NASA_5MIN ? infoSummary : summary).push(summaryRow(fam, rs))
+    ;(fam === NASA_5MIN ? infoSummary : servedSummary).push(summaryRow(fam === NASA_5MIN ? `${fam} (as served)` : fam, rs, SERVED))
   }
   printTargets(summary)
+  printServed(servedSummary)
   console.log('== Informational, not a target: NASA at a 5-minute step (compare the NASA row above)')
   console.log(formatTable(SUMMARY_HEADER, infoSummary))
   console.log('')

@@ -92,6 +92,7 @@ const policiesSchema = z.strictObject({
 const engineSchema = z.strictObject({
   refreshIntervalMs: z.number().int().min(1_000).max(600_000).default(15_000).describe('How often every policy is recomputed'),
   thread: z.enum(['worker', 'main']).default('worker').describe("Where refreshes run: 'worker', a thread of their own, so that refreshing many policies does not delay API requests; 'main', the API's own thread (one thread less, enough for a few policies)"),
+  adaptiveForecast: z.boolean().default(true).describe("Serve each policy's forecast adapted to its own recent history (weights between the model and simple forecasters by recent error, online p10/p90 calibration, seasonal rows masked where they have not helped; kept in memory, so a restart starts it afresh); false serves the model's quantiles as they are"),
 })
 
 const kedaSchema = z.strictObject({

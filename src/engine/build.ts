@@ -24,6 +24,7 @@ export async function buildEngine(cfg: AdapterConfig, log: Logger, currentReplic
     history,
     log: log.child({ component: 'engine' }),
     refreshIntervalMs: cfg.engine.refreshIntervalMs,
+    adaptive: cfg.engine.adaptiveForecast,
     ...(pods !== undefined ? { pods } : {}),
     ...(currentReplicas !== undefined ? { currentReplicas } : {}),
   })
