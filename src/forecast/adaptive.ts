@@ -54,37 +54,64 @@ export const DEFAULT_ADAPTIVE: AdaptiveParams = {
 
 const MAX_SCALE = 100
 
-/** One policy's adaptation state: about 1.3 KB of typed arrays (adaptiveStateBytes). */
+// Layout of a state's two typed arrays (two, not one per field: each typed array costs V8 about 100 bytes).
+const SCORED = 0
+const LOSS = SCORED + K
+const UPPER = LOSS + C * K
+const LOWER = UPPER + K
+const COV = LOWER + K
+const PORIGIN = COV + K
+const SORIGIN = PORIGIN + PENDING
+const LAST = SORIGIN + K
+const GATE_N = LAST + 1
+const GATE_BASE = GATE_N + 1
+const GATE_DIFF = GATE_BASE + 1
+const MASKED = GATE_DIFF + 1
+const F64 = MASKED + 1
+/** In the Float32Array: per pending entry model p50, served p10, served p90; then per scored horizon the p50 with the seasonal rows and with them masked. */
+const SVAL = PENDING * 3
+const F32 = SVAL + K * 2
+
+/** One policy's adaptation state: about 1.4 KB in two typed arrays (adaptiveStateBytes). */
 export class AdaptiveState {
-  lastScoredStep = -Infinity
-  readonly scored = new Float64Array(K)
-  /** Exponentially weighted mean absolute error per component and scored horizon ([c * K + k]). */
-  readonly loss = new Float64Array(C * K)
-  /** Calibration: served p90 = median + upper[k] * the model's (p90 - p50); p10 likewise below. */
-  readonly upper = new Float64Array(K).fill(1)
-  readonly lower = new Float64Array(K).fill(1)
-  /** Recent share of actuals at or below the served p90, per scored horizon. */
-  readonly coverage = new Float64Array(K)
-  readonly pendingOrigin = new Float64Array(PENDING).fill(NaN)
-  /** Per pending entry: model p50, served p10, served p90 at that horizon. */
-  readonly pendingValues = new Float32Array(PENDING * 3)
-  /** Seasonal gate: whether the model runs with its seasonal rows masked for this workload. */
-  masked = false
-  gateCompared = 0
-  /** Exponentially weighted |error| with the seasonal rows and the difference (with - masked). */
-  gateBase = 0
-  gateDiff = 0
-  readonly shadowOrigin = new Float64Array(K).fill(NaN)
-  /** Per scored horizon: the p50 with the seasonal rows and with them masked. */
-  readonly shadowValues = new Float32Array(K * 2)
+  readonly f = new Float64Array(F64)
+  readonly v = new Float32Array(F32)
 
   /** `phase` staggers the shadow forecasts of many policies over refreshes. */
-  constructor(readonly phase = 0) {}
+  constructor(readonly phase = 0) {
+    this.f.fill(1, UPPER, COV)
+    this.f.fill(NaN, PORIGIN, LAST)
+    this.f[LAST] = -Infinity
+  }
+
+  get lastScoredStep(): number { return this.f[LAST] ?? -Infinity }
+  set lastScoredStep(x: number) { this.f[LAST] = x }
+  /** Seasonal gate: whether the model runs with its seasonal rows masked for this workload. */
+  get masked(): boolean { return this.f[MASKED] === 1 }
+  set masked(x: boolean) { this.f[MASKED] = x ? 1 : 0 }
+  get gateCompared(): number { return this.f[GATE_N] ?? 0 }
+  set gateCompared(x: number) { this.f[GATE_N] = x }
+  /** Exponentially weighted |error| with the seasonal rows, and of the difference (with - masked). */
+  get gateBase(): number { return this.f[GATE_BASE] ?? 0 }
+  set gateBase(x: number) { this.f[GATE_BASE] = x }
+  get gateDiff(): number { return this.f[GATE_DIFF] ?? 0 }
+  set gateDiff(x: number) { this.f[GATE_DIFF] = x }
+  // Views for tests and explain (made on demand: the refresh path indexes the arrays directly).
+  /** Forecasts scored per horizon. */
+  get scored(): Float64Array { return this.f.subarray(SCORED, SCORED + K) }
+  /** Exponentially weighted mean absolute error per component and scored horizon ([c * K + k]). */
+  get loss(): Float64Array { return this.f.subarray(LOSS, LOSS + C * K) }
+  /** Calibration: served p90 = median + upper[k] * the model's (p90 - p50); p10 likewise below. */
+  get upper(): Float64Array { return this.f.subarray(UPPER, UPPER + K) }
+  get lower(): Float64Array { return this.f.subarray(LOWER, LOWER + K) }
+  /** Recent share of actuals at or below the served p90, per scored horizon. */
+  get coverage(): Float64Array { return this.f.subarray(COV, COV + K) }
+  get shadowOrigin(): Float64Array { return this.f.subarray(SORIGIN, SORIGIN + K) }
 }
 
 /** Bytes of typed-array storage per policy (the object and its fields add a few hundred bytes in V8). */
 export function adaptiveStateBytes(s: AdaptiveState = new AdaptiveState()): number {
-  return [s.scored, s.loss, s.upper, s.lower, s.coverage, s.pendingOrigin, s.pendingValues, s.shadowOrigin, s.shadowValues].reduce((a, x) => a + x.byteLength, 0)
+  return s.f.byteLength + s.v.byteLength
 }
 
 export interface AdaptiveInput {
@@ -101,7 +128,7 @@ export interface AdaptiveInput {
 /** Whether this origin should also forecast the other seasonal setting (only useful when seasonal rows exist). */
 export function wantsShadow(s: AdaptiveState, originStep: number, p: AdaptiveParams = DEFAULT_ADAPTIVE): boolean {
   if ((((originStep + s.phase) % p.shadowEverySteps) + p.shadowEverySteps) % p.shadowEverySteps !== 0) return false
-  for (let k = 0; k < K; k++) if (Number.isNaN(s.shadowOrigin[k])) return true
+  for (let k = 0; k < K; k++) if (Number.isNaN(s.f[SORIGIN + k])) return true
   return false
 }
 
@@ -137,8 +164,8 @@ export function adapt(s: AdaptiveState, input: AdaptiveInput, out: Float32Array 
     }
     const up = Math.max(mp90 - mp50, floor)
     const lo = Math.max(mp50 - mp10, floor)
-    const qu = (1 - f) * (s.upper[k0] ?? 1) + f * (s.upper[k1] ?? 1)
-    const ql = (1 - f) * (s.lower[k0] ?? 1) + f * (s.lower[k1] ?? 1)
+    const qu = (1 - f) * (s.f[UPPER + k0] ?? 1) + f * (s.f[UPPER + k1] ?? 1)
+    const ql = (1 - f) * (s.f[LOWER + k0] ?? 1) + f * (s.f[LOWER + k1] ?? 1)
     out[o] = Math.max(0, m - ql * lo)
     out[o + 1] = Math.max(0, m)
     out[o + 2] = Math.max(0, m + qu * up)
@@ -166,33 +193,33 @@ function score(s: AdaptiveState, window: ArrayLike<number>, rowOf: (step: number
       const origin = step - h
       const row = rowOf(origin)
       const slot = (PENDING_OFFSETS[k] ?? 0) + (((origin % h) + h) % h)
-      if (s.pendingOrigin[slot] === origin && row >= MIN_ORIGIN_ROWS - 1) {
-        const rate = 1 / Math.min((s.scored[k] ?? 0) + 1, p.lossWindow)
-        s.scored[k] = (s.scored[k] ?? 0) + 1
+      if (s.f[PORIGIN + slot] === origin && row >= MIN_ORIGIN_ROWS - 1) {
+        const rate = 1 / Math.min((s.f[SCORED + k] ?? 0) + 1, p.lossWindow)
+        s.f[SCORED + k] = (s.f[SCORED + k] ?? 0) + 1
         for (let c = 0; c < C; c++) {
-          const f = c === 0 ? (s.pendingValues[slot * 3] ?? NaN) : components.forecast(c - 1, row, h)
+          const f = c === 0 ? (s.v[slot * 3] ?? NaN) : components.forecast(c - 1, row, h)
           const i = c * K + k
-          s.loss[i] = (s.loss[i] ?? 0) + rate * (Math.abs(actual - f) - (s.loss[i] ?? 0))
+          s.f[LOSS + i] = (s.f[LOSS + i] ?? 0) + rate * (Math.abs(actual - f) - (s.f[LOSS + i] ?? 0))
         }
         // Online quantile tracking (as in adaptive conformal inference): a miss widens, a hit narrows, so the long-run
         // share of misses goes to missRate whatever the distribution.
-        const below = actual < (s.pendingValues[slot * 3 + 1] ?? NaN) ? 1 : 0
-        const above = actual > (s.pendingValues[slot * 3 + 2] ?? NaN) ? 1 : 0
-        s.upper[k] = Math.min(MAX_SCALE, Math.max(0, (s.upper[k] ?? 1) + p.calibrationRate * (above - p.missRate)))
-        s.lower[k] = Math.min(MAX_SCALE, Math.max(0, (s.lower[k] ?? 1) + p.calibrationRate * (below - p.missRate)))
-        s.coverage[k] = (s.coverage[k] ?? 0) + rate * (1 - above - (s.coverage[k] ?? 0))
-        s.pendingOrigin[slot] = NaN
+        const below = actual < (s.v[slot * 3 + 1] ?? NaN) ? 1 : 0
+        const above = actual > (s.v[slot * 3 + 2] ?? NaN) ? 1 : 0
+        s.f[UPPER + k] = Math.min(MAX_SCALE, Math.max(0, (s.f[UPPER + k] ?? 1) + p.calibrationRate * (above - p.missRate)))
+        s.f[LOWER + k] = Math.min(MAX_SCALE, Math.max(0, (s.f[LOWER + k] ?? 1) + p.calibrationRate * (below - p.missRate)))
+        s.f[COV + k] = (s.f[COV + k] ?? 0) + rate * (1 - above - (s.f[COV + k] ?? 0))
+        s.f[PORIGIN + slot] = NaN
       }
-      if (s.shadowOrigin[k] === origin) {
-        const withRows = Math.abs(actual - (s.shadowValues[k * 2] ?? NaN))
-        const masked = Math.abs(actual - (s.shadowValues[k * 2 + 1] ?? NaN))
+      if (s.f[SORIGIN + k] === origin) {
+        const withRows = Math.abs(actual - (s.v[SVAL + k * 2] ?? NaN))
+        const masked = Math.abs(actual - (s.v[SVAL + k * 2 + 1] ?? NaN))
         if (Number.isFinite(withRows) && Number.isFinite(masked)) {
           const rate = 1 / Math.min(s.gateCompared + 1, p.lossWindow)
           s.gateCompared++
           s.gateBase += rate * (withRows - s.gateBase)
           s.gateDiff += rate * (withRows - masked - s.gateDiff)
         }
-        s.shadowOrigin[k] = NaN
+        s.f[SORIGIN + k] = NaN
       }
     }
   }
@@ -206,18 +233,18 @@ function score(s: AdaptiveState, window: ArrayLike<number>, rowOf: (step: number
 
 function computeWeights(s: AdaptiveState, p: AdaptiveParams): void {
   for (let k = 0; k < K; k++) {
-    if ((s.scored[k] ?? 0) < p.minScored) {
+    if ((s.f[SCORED + k] ?? 0) < p.minScored) {
       for (let c = 0; c < C; c++) weights[c * K + k] = c === 0 ? 1 : 0
       continue
     }
     let best = Infinity
     for (let c = 0; c < C; c++) {
-      const l = s.loss[c * K + k] ?? NaN
+      const l = s.f[LOSS + c * K + k] ?? NaN
       if (l < best) best = l
     }
     let sum = 0
     for (let c = 0; c < C; c++) {
-      const l = s.loss[c * K + k] ?? NaN
+      const l = s.f[LOSS + c * K + k] ?? NaN
       const w = !Number.isFinite(l) ? 0 : best <= 1e-12 ? (l <= 1e-12 ? 1 : 0) : Math.exp(-p.temperature * (l / best - 1))
       weights[c * K + k] = w
       sum += w
@@ -232,14 +259,14 @@ function remember(s: AdaptiveState, input: AdaptiveInput, served: ArrayLike<numb
     const h = EVAL_HORIZONS[k] ?? 1
     const slot = (PENDING_OFFSETS[k] ?? 0) + (((originStep % h) + h) % h)
     const o = (h - 1) * 3
-    s.pendingOrigin[slot] = originStep
-    s.pendingValues[slot * 3] = model[o + 1] ?? NaN
-    s.pendingValues[slot * 3 + 1] = served[o] ?? NaN
-    s.pendingValues[slot * 3 + 2] = served[o + 2] ?? NaN
-    if (shadow !== undefined && Number.isNaN(s.shadowOrigin[k])) {
-      s.shadowOrigin[k] = originStep
-      s.shadowValues[k * 2] = (s.masked ? shadow[o + 1] : model[o + 1]) ?? NaN
-      s.shadowValues[k * 2 + 1] = (s.masked ? model[o + 1] : shadow[o + 1]) ?? NaN
+    s.f[PORIGIN + slot] = originStep
+    s.v[slot * 3] = model[o + 1] ?? NaN
+    s.v[slot * 3 + 1] = served[o] ?? NaN
+    s.v[slot * 3 + 2] = served[o + 2] ?? NaN
+    if (shadow !== undefined && Number.isNaN(s.f[SORIGIN + k])) {
+      s.f[SORIGIN + k] = originStep
+      s.v[SVAL + k * 2] = (s.masked ? shadow[o + 1] : model[o + 1]) ?? NaN
+      s.v[SVAL + k * 2 + 1] = (s.masked ? model[o + 1] : shadow[o + 1]) ?? NaN
     }
   }
 }
@@ -263,9 +290,10 @@ export function summarize(s: AdaptiveState, p: AdaptiveParams = DEFAULT_ADAPTIVE
   computeWeights(s, p)
   const r3 = (x: number): number => Math.round(x * 1000) / 1000
   const rel: number[] = []
+  const loss = s.loss
   for (let i = 0; i < C * K; i++) {
-    const m = s.loss[i % K] ?? 0
-    rel.push(m > 0 ? r3((s.loss[i] ?? 0) / m) : 1)
+    const m = loss[i % K] ?? 0
+    rel.push(m > 0 ? r3((loss[i] ?? 0) / m) : 1)
   }
   return {
     scored: [...s.scored],
