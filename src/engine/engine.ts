@@ -3,6 +3,7 @@ import { DEFAULT_LIKELIHOOD } from '../anomaly/likelihood.js'
 import { DEFAULT_SCORER, OnlineAnomalyScorer, type AnomalyCause, type ScorerOptions } from '../anomaly/scorer.js'
 import { adapt, AdaptiveState, summarize, wantsShadow } from '../forecast/adaptive.js'
 import { copySlot, hasSeasonal, maskSeasonal } from '../forecast/batch-slots.js'
+import { adaptiveNote } from '../forecast/adaptive-text.js'
 import { allocateBatch, HORIZON_STEPS, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_ROWS, SEASONAL_STEPS } from '../forecast/windows.js'
 import type { LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
@@ -433,7 +434,7 @@ export class Engine implements ServingEngine {
       reason: coldStart ? 'ColdStart' : 'Predicted',
       message: coldStart
         ? `too little history for a forecast (${p.explain.recentWindow?.samples ?? 0} of ${RECENT_STEPS} samples): serving what the observed load needs`
-        : `forecast peak ${rec.peakForecastLoad.toPrecision(4)} over ${horizonSeconds}s needs ${rec.forecastReplicas}; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}${boundsNote(rec, spec)}`,
+        : `forecast peak ${rec.peakForecastLoad.toPrecision(4)} over ${horizonSeconds}s needs ${rec.forecastReplicas}; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}${boundsNote(rec, spec)}${explain.adaptive !== undefined ? `; ${adaptiveNote(explain.adaptive)}` : ''}`,
       dataTimeMs: observed.timeMs,
       observedLoad: observed.value,
       ...(forecast !== undefined ? { forecast } : {}),

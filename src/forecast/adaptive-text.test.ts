@@ -1,6 +1,6 @@
 import t from 'tap'
 import { AdaptiveState, summarize } from './adaptive.js'
-import { formatAdaptive } from './adaptive-text.js'
+import { adaptiveNote, formatAdaptive } from './adaptive-text.js'
 
 t.test('explain lists every component with its weights, the calibration and the seasonal gate', async (t) => {
   const s = new AdaptiveState()
@@ -20,4 +20,6 @@ t.test('explain lists every component with its weights, the calibration and the 
   t.match(text, /MASKED for this workload; masking compared at 40 origins, 10\.0 % lower error/)
   t.notMatch(text, /the model alone until/)
   t.match(formatAdaptive(summarize(new AdaptiveState())).join('\n'), /the model alone until 30/, 'a fresh state says it is warming up')
+  t.equal(adaptiveNote(summarize(s)), 'forecast adapted (since the adapter started): weights at 5 steps moving_avg_15 1.00; p90 scale 1.50 / 1.50 / 1.50; seasonal rows masked')
+  t.match(adaptiveNote(summarize(new AdaptiveState())), /warming up \(0 of 30 forecasts scored since the adapter started\)/)
 })

@@ -22,3 +22,19 @@ export function formatAdaptive(a: AdaptiveSummary): string[] {
   )
   return lines
 }
+
+/**
+ * One clause for the policy's status message (which `kubectl foresight explain` shows from the cluster): the largest
+ * weights at the shortest scored horizon, the p90 calibration and the seasonal gate.
+ */
+export function adaptiveNote(a: AdaptiveSummary): string {
+  const k = EVAL_HORIZONS.length
+  const scored = a.scored[0] ?? 0
+  if (scored < DEFAULT_ADAPTIVE.minScored) return `forecast adaptation warming up (${scored} of ${DEFAULT_ADAPTIVE.minScored} forecasts scored since the adapter started)`
+  const top = COMPONENTS.map((name, c) => [name, a.weights[c * k] ?? 0] as const)
+    .filter(([, w]) => w >= 0.05)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 3)
+    .map(([name, w]) => `${name} ${w.toFixed(2)}`)
+  return `forecast adapted (since the adapter started): weights at ${EVAL_HORIZONS[0]} steps ${top.join(', ')}; p90 scale ${per(a.upperScale)}; seasonal rows ${a.seasonal.masked ? 'masked' : 'used'}`
+}
