@@ -41,9 +41,14 @@ export interface AdaptiveParams {
   gateMinCompared: number
 }
 
+/**
+ * lossWindow and temperature were chosen on the validation rows of models/split.json (`npm run bench:forecast --
+ * --validation --adaptive '{...}'`, temperature 3, 10, 30, 100 and lossWindow 240, 1000): the sharpest weighting
+ * with the longest memory did best; the rest are set a priori.
+ */
 export const DEFAULT_ADAPTIVE: AdaptiveParams = {
-  lossWindow: 240,
-  temperature: 10,
+  lossWindow: 1000,
+  temperature: 100,
   minScored: 30,
   calibrationRate: 0.05,
   missRate: 0.1,
