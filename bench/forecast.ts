@@ -29,6 +29,8 @@ const RESIDUAL_WINDOW_STEPS = 288
 const MODEL = 'model'
 /** What the engine serves: the model adapted to the series online (src/forecast/adaptive.ts), the same code. */
 const SERVED = 'as_served(adaptive)'
+/** The same with the online p10/p90 calibration on (engine.forecastCalibration: true). */
+const SERVED_CAL = 'as_served+calibration'
 /** The adaptation runs over this many rows before the evaluated segment first, as a running adapter would have. */
 const ADAPT_WARM_ROWS = 1440
 /** Not a forecaster: a smoother that sees the actuals on both sides of the target (src/forecast/noise-floor.ts). */
@@ -95,11 +97,13 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
   const full = await forecastAtOrigins(session, values, [...warm, ...candidates], e.periodDaySteps, e.periodWeekSteps)
   const fullMasked = await forecastAtOrigins(session, values, [...warm, ...candidates], e.periodDaySteps, e.periodWeekSteps, 4096, true)
   // Causal: each origin's served forecast reads the rows up to it; the warm-up origins are scored by nobody.
-  const adapted = adaptSeries(values, valid, { origins: full.origins, quantiles: full.quantiles, masked: fullMasked.quantiles }, adaptive)
+  const both = { origins: full.origins, quantiles: full.quantiles, masked: fullMasked.quantiles }
+  const adapted = adaptSeries(values, valid, both, adaptive)
+  const calibrated = adaptSeries(values, valid, both, { ...adaptive, calibrate: true })
   const first = full.origins.findIndex((t) => t >= (candidates[0] ?? Infinity))
   const from = first < 0 ? full.origins.length : first
   const model = { origins: full.origins.subarray(from), quantiles: full.quantiles.subarray(from * HORIZON_STEPS * 3) }
-  const served = adapted.served.subarray(from * HORIZON_STEPS * 3)
+  const servedRows = new Map([[SERVED, adapted.served.subarray(from * HORIZON_STEPS * 3)], [SERVED_CAL, calibrated.served.subarray(from * HORIZON_STEPS * 3)]])
   const origins = new Set(model.origins)
   const scale = naiveScale(values, e.heldoutStartIndex, valid)
   const cells = new Map<string, Map<number, Cell>>()
@@ -112,14 +116,16 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
     })
   })
   cells.set(MODEL, new Map(minutes.map((m, k) => [m, toCell(modelScores[k] ?? new ForecastScore(scale))])))
-  const servedScores = minutes.map(() => new ForecastScore(scale))
-  model.origins.forEach((t, i) => {
-    steps.forEach((h, k) => {
-      const o = (i * HORIZON_STEPS + h - 1) * 3
-      servedScores[k]?.add(values[t + h] ?? NaN, served.subarray(o, o + 3))
+  for (const [name, served] of servedRows) {
+    const servedScores = minutes.map(() => new ForecastScore(scale))
+    model.origins.forEach((t, i) => {
+      steps.forEach((h, k) => {
+        const o = (i * HORIZON_STEPS + h - 1) * 3
+        servedScores[k]?.add(values[t + h] ?? NaN, served.subarray(o, o + 3))
+      })
     })
-  })
-  cells.set(SERVED, new Map(minutes.map((m, k) => [m, toCell(servedScores[k] ?? new ForecastScore(scale))])))
+    cells.set(name, new Map(minutes.map((m, k) => [m, toCell(servedScores[k] ?? new ForecastScore(scale))])))
+  }
   // The floor is scored on the rows the forecasters were scored on (less any whose neighbours are missing); per
   // series the kindest radius and statistic (choosing them with hindsight only lowers the floor).
   const floorAt = (h: number, gapSteps: number): number => {
@@ -157,7 +163,7 @@ function mean(xs: number[]): number {
 }
 
 const BASELINES: readonly string[] = BASELINE_NAMES
-const FORECASTERS = [MODEL, SERVED, ...BASELINES, FLOOR, FLOOR_GAP]
+const FORECASTERS = [MODEL, SERVED, SERVED_CAL, ...BASELINES, FLOOR, FLOOR_GAP]
 
 interface Args {
   trace: string | undefined
@@ -237,7 +243,7 @@ function printLegend(): void {
 }
 
 function printServed(summary: string[][]): void {
-  console.log(`== As served: ${SERVED}, the model adapted online to each series (src/forecast/adaptive.ts, the engine's code): the same ratios and coverage`)
+  console.log(`== As served: ${SERVED}, the model adapted online to each series (src/forecast/adaptive.ts, the engine's code): the same ratios and coverage; "(calibrated)": ${SERVED_CAL}, with the online p10/p90 calibration on (engine.forecastCalibration: true)`)
   console.log(`the adaptation runs over up to ${ADAPT_WARM_ROWS} rows before the evaluated segment first (as a running adapter would have); only the evaluated segment is scored`)
   console.log(formatTable(SUMMARY_HEADER, summary))
   console.log('')
@@ -264,7 +270,7 @@ async function runTrace(file: string, session: Awaited<ReturnType<typeof createF
   console.log(`fitted: ${r.fit}\n`)
   printFamily(basename(file), [r])
   printTargets([summaryRow(basename(file), [r])])
-  printServed([summaryRow(basename(file), [r], SERVED)])
+  printServed([summaryRow(basename(file), [r], SERVED), summaryRow(`${basename(file)} (calibrated)`, [r], SERVED_CAL)])
   console.log(`wall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
@@ -316,6 +322,7 @@ async function main(): Promise<void> {
     printFamily(fam, rs)
     ;(fam === NASA_5MIN ? infoSummary : summary).push(summaryRow(fam, rs))
     ;(fam === NASA_5MIN ? infoSummary : servedSummary).push(summaryRow(fam === NASA_5MIN ? `${fam} (as served)` : fam, rs, SERVED))
+    ;(fam === NASA_5MIN ? infoSummary : servedSummary).push(summaryRow(`${fam} (${fam === NASA_5MIN ? 'as served, ' : ''}calibrated)`, rs, SERVED_CAL))
   }
   printTargets(summary)
   printServed(servedSummary)

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { DEFAULT_LIKELIHOOD } from '../anomaly/likelihood.js'
 import { DEFAULT_SCORER, OnlineAnomalyScorer, type AnomalyCause, type ScorerOptions } from '../anomaly/scorer.js'
-import { adapt, AdaptiveState, summarize, wantsShadow } from '../forecast/adaptive.js'
+import { adapt, AdaptiveState, DEFAULT_ADAPTIVE, summarize, wantsShadow, type AdaptiveParams } from '../forecast/adaptive.js'
 import { copySlot, hasSeasonal, maskSeasonal } from '../forecast/batch-slots.js'
 import { adaptiveNote } from '../forecast/adaptive-text.js'
 import { allocateBatch, HORIZON_STEPS, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_ROWS, SEASONAL_STEPS } from '../forecast/windows.js'
@@ -70,6 +70,8 @@ interface EngineOptions {
   refreshIntervalMs?: number
   /** Serve the per-workload adaptation of the model's forecast (default) rather than the model's raw quantiles. */
   adaptive?: boolean
+  /** With the adaptation, also recalibrate the served p10/p90 online (off by default). */
+  calibrate?: boolean
 }
 
 interface Prepared {
@@ -97,9 +99,11 @@ export class Engine implements ServingEngine {
   private readonly states = new Map<string, PolicyState>()
   private readonly results: ResultCache
   private readonly now: () => number
+  private readonly adaptiveParams: AdaptiveParams
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now
+    this.adaptiveParams = { ...DEFAULT_ADAPTIVE, calibrate: opts.calibrate === true }
     this.results = new ResultCache({ log: opts.log, now: this.now, ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}) })
   }
 
@@ -303,7 +307,7 @@ export class Engine implements ServingEngine {
   private shadowsWanted(prepared: readonly Prepared[]): number {
     return prepared.reduce((n, p) => {
       const a = p.recent !== undefined ? this.adaptiveState(p) : undefined
-      return n + (a !== undefined && p.recent !== undefined && wantsShadow(a, p.tEndMs / p.recent.stepMs) ? 1 : 0)
+      return n + (a !== undefined && p.recent !== undefined && wantsShadow(a, p.tEndMs / p.recent.stepMs, this.adaptiveParams) ? 1 : 0)
     }, 0)
   }
 
@@ -311,7 +315,7 @@ export class Engine implements ServingEngine {
   private packShadow(p: Prepared, batch: ReturnType<typeof allocateBatch>, slot: number, to: number): boolean {
     const a = p.recent !== undefined ? this.adaptiveState(p) : undefined
     if (a === undefined || p.recent === undefined || !hasSeasonal(batch, slot)) return false
-    const due = wantsShadow(a, p.tEndMs / p.recent.stepMs) && to < batch.capacity
+    const due = wantsShadow(a, p.tEndMs / p.recent.stepMs, this.adaptiveParams) && to < batch.capacity
     if (due) copySlot(batch, slot, to)
     if (a.masked) maskSeasonal(batch, slot)
     else if (due) maskSeasonal(batch, to)
@@ -325,7 +329,7 @@ export class Engine implements ServingEngine {
     if (a === undefined || p.recent === undefined) return { q: model }
     const out = new Float32Array(HORIZON_STEPS * 3)
     const shadow = p.shadowSlot !== undefined ? quantiles.subarray(p.shadowSlot * HORIZON_STEPS * 3, (p.shadowSlot + 1) * HORIZON_STEPS * 3) : undefined
-    adapt(a, { originStep: p.tEndMs / p.recent.stepMs, window: p.recent.values, model, ...(shadow !== undefined ? { shadow } : {}) }, out)
+    adapt(a, { originStep: p.tEndMs / p.recent.stepMs, window: p.recent.values, model, ...(shadow !== undefined ? { shadow } : {}) }, out, this.adaptiveParams)
     return { q: out, adaptive: a }
   }
 
@@ -422,7 +426,7 @@ export class Engine implements ServingEngine {
       presentReplicas: rec.presentReplicas,
       recommendedReplicas: rec.replicas,
       dampedReplicas: damped.served,
-      ...(adaptive !== undefined ? { adaptive: summarize(adaptive) } : {}),
+      ...(adaptive !== undefined ? { adaptive: summarize(adaptive, this.adaptiveParams) } : {}),
     }
     const pods = podResults(signals, explain)
     const coldStart = p.slot === undefined

@@ -17,7 +17,9 @@ export function formatAdaptive(a: AdaptiveSummary): string[] {
     lines.push(`    ${name.padEnd(14)}${per(w)};  ${per(r)}`)
   })
   lines.push(
-    `  calibration     p90 = median + ${per(a.upperScale)} x the model's (p90 - p50); p10 = median - ${per(a.lowerScale)} x (p50 - p10); recent p90 coverage ${per(a.coverage)}`,
+    a.calibrated
+      ? `  calibration     p90 = median + ${per(a.upperScale)} x the model's (p90 - p50); p10 = median - ${per(a.lowerScale)} x (p50 - p10); recent p90 coverage ${per(a.coverage)}`
+      : `  calibration     off (engine.forecastCalibration): p90 = median + the model's (p90 - p50); recent p90 coverage ${per(a.coverage)}`,
     `  seasonal rows   ${a.seasonal.masked ? 'MASKED for this workload' : 'used'}; masking compared at ${a.seasonal.compared} origins, ${a.seasonal.compared > 0 ? `${(a.seasonal.gain * 100).toFixed(1)} % ${a.seasonal.gain >= 0 ? 'lower' : 'higher'} error when masked` : 'no evidence yet'}`,
   )
   return lines
@@ -36,5 +38,5 @@ export function adaptiveNote(a: AdaptiveSummary): string {
     .sort((x, y) => y[1] - x[1])
     .slice(0, 3)
     .map(([name, w]) => `${name} ${w.toFixed(2)}`)
-  return `forecast adapted (since the adapter started): weights at ${EVAL_HORIZONS[0]} steps ${top.join(', ')}; p90 scale ${per(a.upperScale)}; seasonal rows ${a.seasonal.masked ? 'masked' : 'used'}`
+  return `forecast adapted (since the adapter started): weights at ${EVAL_HORIZONS[0]} steps ${top.join(', ')}; ${a.calibrated ? `p90 scale ${per(a.upperScale)}` : `recent p90 coverage ${per(a.coverage)}`}; seasonal rows ${a.seasonal.masked ? 'masked' : 'used'}`
 }

@@ -76,19 +76,23 @@ t.test('calibration: a model whose p90 is far too narrow is widened until about 
   const values = walk(6000, 3)
   const origins = range(RECENT_STEPS, 5970)
   const model = fakeModel(values, origins, 1, 0.2)
-  const { served } = adaptSeries(values, undefined, { origins, quantiles: model })
+  const { served } = adaptSeries(values, undefined, { origins, quantiles: model }, { ...DEFAULT_ADAPTIVE, calibrate: true })
+  const uncalibrated = adaptSeries(values, undefined, { origins, quantiles: model }).served
   for (const h of [5, 15, 30]) {
     let covered = 0
     let rawCovered = 0
+    let offCovered = 0
     let n = 0
     origins.forEach((o, i) => {
       if (o < 1500 || o + h >= values.length) return
       const a = values[o + h] ?? 0
       if (a <= (served[(i * HORIZON_STEPS + h - 1) * 3 + 2] ?? 0)) covered++
       if (a <= (model[(i * HORIZON_STEPS + h - 1) * 3 + 2] ?? 0)) rawCovered++
+      if (a <= (uncalibrated[(i * HORIZON_STEPS + h - 1) * 3 + 2] ?? 0)) offCovered++
       n++
     })
     t.ok(rawCovered / n < 0.8, `raw coverage at ${h} is low (${(rawCovered / n).toFixed(3)})`)
+    t.ok(offCovered / n < 0.8, `calibration off by default: still low (${(offCovered / n).toFixed(3)})`)
     t.ok(covered / n >= 0.85 && covered / n <= 0.95, `served p90 coverage at ${h}: ${(covered / n).toFixed(3)}`)
   }
 })
