@@ -17,6 +17,8 @@ const SERVICES = Number(process.env.BENCH_SERVICES ?? '10000')
 const GROUP = Number(process.env.BENCH_GROUP_SIZE ?? '200')
 const SIZES = [1000, SERVICES]
 const log = pino({ level: 'warn' })
+// BENCH_ADAPTIVE=0 serves the model's quantiles as they are, to measure what the per-workload adaptation costs.
+const ADAPTIVE = process.env.BENCH_ADAPTIVE !== '0'
 
 // 90 minutes of history per service: enough for the 60-step recent window. The day- and week-ago windows are
 // queried like in production but find nothing, so the model runs without seasonal context.
@@ -40,7 +42,7 @@ try {
     let queries = 0
     const counting = { ...querier, endpoint: querier.endpoint, breakerState: () => querier.breakerState(), queryRange: (...a: Parameters<typeof querier.queryRange>) => { queries++; return querier.queryRange(...a) } }
     const history = new PrometheusSource({ querier: counting, log, maxGroupSize: GROUP })
-    const engine = new Engine({ model, history, log })
+    const engine = new Engine({ model, history, log, adaptive: ADAPTIVE })
     const policies = Array.from({ length: n }, (_, i) => policy(i))
     for (const round of ['first', 'second']) {
       queries = 0
@@ -68,6 +70,7 @@ try {
 }
 
 console.log(`\nbench:engine  ${new Date().toISOString()}  node ${process.version}  model ${model.meta.version} (${model.meta.onnx_sha256.slice(0, 12)})`)
+console.log(`per-workload adaptation of the forecast: ${ADAPTIVE ? 'on' : 'off (BENCH_ADAPTIVE=0)'}`)
 console.log(`Prometheus ${prom.url}: ${SERVICES} series backfilled with promtool in ${backfillSeconds.toFixed(1)} s (90 min of history each)`)
 console.log(`Each refresh reads the recent window and the day- and week-ago windows of every policy (up to ${GROUP} policies per grouped query, 4 in flight)\n`)
 console.log('policies  refresh  queries  prometheus  features  inference    total  predicted  longest stall (ms)  peak RSS (MiB)')

@@ -11,6 +11,8 @@ import { basename, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BASELINE_NAMES, fittedBaselines } from '../src/forecast/baselines.js'
 import { describeSmoothingFit } from '../src/forecast/smoothing.js'
+import { adaptSeries } from '../src/forecast/adaptive-series.js'
+import { DEFAULT_ADAPTIVE, type AdaptiveParams } from '../src/forecast/adaptive.js'
 import { readUserTrace } from './lib/user-trace.js'
 import { ForecastScore, naiveScale } from './lib/forecast-metrics.js'
 import { forecastAtOrigins } from './lib/model-forecasts.js'
@@ -28,6 +30,12 @@ import { BenchOptionError, pathsOfSource } from './lib/sources.js'
 const HORIZON_MINUTES = [5, 15, 30] as const
 const RESIDUAL_WINDOW_STEPS = 288
 const MODEL = 'model'
+/** What the engine serves: the model adapted to the series online (src/forecast/adaptive.ts), the same code. */
+const SERVED = 'as_served(adaptive)'
+/** The same with the online p10/p90 calibration on (engine.forecastCalibration: true). */
+const SERVED_CAL = 'as_served+calibration'
+/** The adaptation runs over this many rows before the evaluated segment first, as a running adapter would have. */
+const ADAPT_WARM_ROWS = 1440
 /** Not a forecaster: a smoother that sees the actuals on both sides of the target (src/forecast/noise-floor.ts). */
 const FLOOR = 'two_sided_ref'
 /** The same, skipping the h-1 rows on each side of a target h steps ahead, which a forecast at h cannot see. */
@@ -76,7 +84,7 @@ function toCell(s: ForecastScore): Cell {
 }
 
 /** `e`: the series' split entry; for a resampled series, the file's entry resampled alike (resampleHeldout). */
-async function evaluateSeries(session: Awaited<ReturnType<typeof createForecasterSession>>, series: Series, path: string, family: string, e: ReturnType<typeof heldoutFor>): Promise<SeriesResult> {
+async function evaluateSeries(session: Awaited<ReturnType<typeof createForecasterSession>>, series: Series, path: string, family: string, e: ReturnType<typeof heldoutFor>, adaptive: AdaptiveParams = DEFAULT_ADAPTIVE): Promise<SeriesResult> {
   const n = series.values.length
   const minutes = HORIZON_MINUTES.filter((m) => horizonSteps(m, e.stepSeconds) !== undefined)
   const steps = minutes.map((m) => horizonSteps(m, e.stepSeconds) ?? 0)
@@ -87,7 +95,18 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
   for (let t = Math.max(e.heldoutStartIndex - 1, 59); t + maxH < n; t++) {
     if (steps.every((h) => valid[t + h] === 1)) candidates.push(t)
   }
-  const model = await forecastAtOrigins(session, values, candidates, e.periodDaySteps, e.periodWeekSteps)
+  const warm: number[] = []
+  for (let t = Math.max(59, e.heldoutStartIndex - 1 - ADAPT_WARM_ROWS); t < (candidates[0] ?? 0); t++) warm.push(t)
+  const full = await forecastAtOrigins(session, values, [...warm, ...candidates], e.periodDaySteps, e.periodWeekSteps)
+  const fullMasked = await forecastAtOrigins(session, values, [...warm, ...candidates], e.periodDaySteps, e.periodWeekSteps, 4096, true)
+  // Causal: each origin's served forecast reads the rows up to it; the warm-up origins are scored by nobody.
+  const both = { origins: full.origins, quantiles: full.quantiles, masked: fullMasked.quantiles }
+  const adapted = adaptSeries(values, valid, both, adaptive)
+  const calibrated = adaptSeries(values, valid, both, { ...adaptive, calibrate: true })
+  const first = full.origins.findIndex((t) => t >= (candidates[0] ?? Infinity))
+  const from = first < 0 ? full.origins.length : first
+  const model = { origins: full.origins.subarray(from), quantiles: full.quantiles.subarray(from * HORIZON_STEPS * 3) }
+  const servedRows = new Map([[SERVED, adapted.served.subarray(from * HORIZON_STEPS * 3)], [SERVED_CAL, calibrated.served.subarray(from * HORIZON_STEPS * 3)]])
   const origins = new Set(model.origins)
   const scale = naiveScale(values, e.heldoutStartIndex, valid)
   const cells = new Map<string, Map<number, Cell>>()
@@ -100,6 +119,16 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
     })
   })
   cells.set(MODEL, new Map(minutes.map((m, k) => [m, toCell(modelScores[k] ?? new ForecastScore(scale))])))
+  for (const [name, served] of servedRows) {
+    const servedScores = minutes.map(() => new ForecastScore(scale))
+    model.origins.forEach((t, i) => {
+      steps.forEach((h, k) => {
+        const o = (i * HORIZON_STEPS + h - 1) * 3
+        servedScores[k]?.add(values[t + h] ?? NaN, served.subarray(o, o + 3))
+      })
+    })
+    cells.set(name, new Map(minutes.map((m, k) => [m, toCell(servedScores[k] ?? new ForecastScore(scale))])))
+  }
   // The floor is scored on the rows the forecasters were scored on (less any whose neighbours are missing); per
   // series the kindest radius and statistic (choosing them with hindsight only lowers the floor).
   const floorAt = (h: number, gapSteps: number): number => {
@@ -127,7 +156,8 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
     cells.set(base.name, new Map(minutes.map((m, k) => [m, toCell(scores[k] ?? new ForecastScore(scale))])))
   }
   const hw = fitted.holtWinters
-  const fit = `${describeSmoothingFit(fitted.smoothing)}, holt_winters alpha=${hw.alpha} beta=${hw.beta} gamma=${hw.gamma}`
+  const gate = adapted.state.masked ? ', seasonal rows masked at the end' : ''
+  const fit = `${describeSmoothingFit(fitted.smoothing)}, holt_winters alpha=${hw.alpha} beta=${hw.beta} gamma=${hw.gamma}${gate}`
   return { path, family, cells, windows: model.origins.length, fallback: e.fallback, fit }
 }
 
@@ -136,7 +166,7 @@ function mean(xs: number[]): number {
 }
 
 const BASELINES: readonly string[] = BASELINE_NAMES
-const FORECASTERS = [MODEL, ...BASELINES, FLOOR, FLOOR_GAP]
+const FORECASTERS = [MODEL, SERVED, SERVED_CAL, ...BASELINES, FLOOR, FLOOR_GAP]
 
 interface Args {
   trace: string | undefined
@@ -146,14 +176,37 @@ interface Args {
   split: string | undefined
   dataDir: string | undefined
   json: string | undefined
+  /** Evaluate on the validation rows instead (for choosing parameters; never for reporting). */
+  validation: boolean
+  adaptive: AdaptiveParams
 }
 
 function parseCli(): Args {
   const { values } = parseArgs({
-    options: { trace: { type: 'string' }, model: { type: 'string' }, source: { type: 'string' }, split: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'string' } },
+    options: {
+      trace: { type: 'string' },
+      model: { type: 'string' },
+      source: { type: 'string' },
+      split: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'string' },
+      validation: { type: 'boolean' },
+      adaptive: { type: 'string' },
+    },
     strict: true,
   })
-  const args = { trace: values.trace, model: values.model, source: values.source, split: values.split, dataDir: values['data-dir'], json: values.json }
+  const extra = values.adaptive === undefined ? {} : (JSON.parse(values.adaptive) as Partial<AdaptiveParams>)
+  for (const k of Object.keys(extra)) if (!(k in DEFAULT_ADAPTIVE)) throw new BenchOptionError(`--adaptive: unknown parameter ${k} (one of ${Object.keys(DEFAULT_ADAPTIVE).join(', ')})`)
+  const args = {
+    trace: values.trace,
+    model: values.model,
+    source: values.source,
+    split: values.split,
+    dataDir: values['data-dir'],
+    json: values.json,
+    validation: values.validation === true,
+    adaptive: { ...DEFAULT_ADAPTIVE, ...extra },
+  }
   if (args.source === undefined && (args.split !== undefined || args.dataDir !== undefined || args.json !== undefined)) throw new BenchOptionError('--split, --data-dir and --json go with --source')
   if (args.source !== undefined && args.trace !== undefined) throw new BenchOptionError('--source and --trace exclude each other')
   return args
@@ -199,17 +252,17 @@ interface HorizonSummary {
 }
 
 /** The figures of one summary row, per horizon evaluated (also what --json writes). */
-function summaryFigures(rs: readonly SeriesResult[]): HorizonSummary[] {
-  return HORIZON_MINUTES.filter((m) => rs.some((r) => r.cells.get(MODEL)?.has(m))).map((m) => {
+function summaryFigures(rs: readonly SeriesResult[], who = MODEL): HorizonSummary[] {
+  return HORIZON_MINUTES.filter((m) => rs.some((r) => r.cells.get(who)?.has(m))).map((m) => {
     const [best, bestMase] = bestOfAll(rs, m)
-    const modelMase = famMase(rs, MODEL, m)
-    return { minutes: m, modelMase, best, bestMase, ratio: modelMase / bestMase, p90Coverage: mean(withHorizon(rs, m).map((r) => r.cells.get(MODEL)?.get(m)?.coverage ?? NaN)) }
+    const modelMase = famMase(rs, who, m)
+    return { minutes: m, modelMase, best, bestMase, ratio: modelMase / bestMase, p90Coverage: mean(withHorizon(rs, m).map((r) => r.cells.get(who)?.get(m)?.coverage ?? NaN)) }
   })
 }
 
 /** One summary row: model / best-of-all at every horizon, the mean ratio, the floors at the shortest horizon, coverage. */
-function summaryRow(fam: string, rs: readonly SeriesResult[]): string[] {
-  const figures = summaryFigures(rs)
+function summaryRow(fam: string, rs: readonly SeriesResult[], who = MODEL): string[] {
+  const figures = summaryFigures(rs, who)
   const horizons = figures.map((f) => f.minutes)
   const shortest = horizons[0] ?? 30
   const ratios = figures.map((f) => f.ratio)
@@ -219,7 +272,7 @@ function summaryRow(fam: string, rs: readonly SeriesResult[]): string[] {
   }
   const meanRatio = mean(ratios)
   // Stricter view: each series against its own best baseline at the shortest horizon, then averaged.
-  const perSeriesRatio = mean(withHorizon(rs, shortest).map((r) => (r.cells.get(MODEL)?.get(shortest)?.mase ?? NaN) / Math.min(...BASELINES.map((f) => r.cells.get(f)?.get(shortest)?.mase ?? NaN))))
+  const perSeriesRatio = mean(withHorizon(rs, shortest).map((r) => (r.cells.get(who)?.get(shortest)?.mase ?? NaN) / Math.min(...BASELINES.map((f) => r.cells.get(f)?.get(shortest)?.mase ?? NaN))))
   const covs = figures.map((f) => f.p90Coverage)
   const best = figures[0]?.bestMase ?? NaN
   return [
@@ -246,6 +299,13 @@ function printLegend(): void {
   console.log(`${FLOOR_GAP}: the same, but for a target h steps ahead it skips the h-1 rows on each side of it (a forecast at h cannot see the h-1 rows before its target) and takes the r rows beyond them on each side\n`)
 }
 
+function printServed(summary: string[][]): void {
+  console.log(`== As served: ${SERVED}, the model adapted online to each series (src/forecast/adaptive.ts, the engine's code): the same ratios and coverage; "(calibrated)": ${SERVED_CAL}, with the online p10/p90 calibration on (engine.forecastCalibration: true)`)
+  console.log(`the adaptation runs over up to ${ADAPT_WARM_ROWS} rows before the evaluated segment first (as a running adapter would have); only the evaluated segment is scored`)
+  console.log(formatTable(SUMMARY_HEADER, summary))
+  console.log('')
+}
+
 function printTargets(summary: string[][]): void {
   console.log('== Targets: model MASE <= the best of ALL baselines (ratio <= 1.00) at 5, 15 and 30 min; mean ratio <= 0.90; model p90 coverage in [0.85, 0.95] at every horizon')
   console.log('model/best = family-mean model MASE / the lowest family-mean MASE of any baseline at that horizon (that baseline named); mean ratio = mean over the horizons evaluated')
@@ -255,7 +315,7 @@ function printTargets(summary: string[][]): void {
 }
 
 /** `--trace FILE`: one user series, the last 20 % held out, everything fitted on the first 80 %. */
-async function runTrace(file: string, session: Awaited<ReturnType<typeof createForecasterSession>>): Promise<void> {
+async function runTrace(file: string, session: Awaited<ReturnType<typeof createForecasterSession>>, adaptive: AdaptiveParams): Promise<void> {
   const series = readUserTrace(file)
   const e = heldoutFor(undefined, file, series.values.length, series.stepSeconds)
   const valid = series.valid.reduce((a, b) => a + b, 0)
@@ -263,10 +323,11 @@ async function runTrace(file: string, session: Awaited<ReturnType<typeof createF
   console.log(`split: the last 20% is held out (rows ${e.heldoutStartIndex}..${series.values.length - 1}); MASE scale and every baseline fitted on rows 0..${e.heldoutStartIndex - 1}; day = ${e.periodDaySteps} rows`)
   printLegend()
   const started = performance.now()
-  const r = await evaluateSeries(session, series, file, basename(file), { ...e, fallback: false })
+  const r = await evaluateSeries(session, series, file, basename(file), { ...e, fallback: false }, adaptive)
   console.log(`fitted: ${r.fit}\n`)
   printFamily(basename(file), [r])
   printTargets([summaryRow(basename(file), [r])])
+  printServed([summaryRow(basename(file), [r], SERVED), summaryRow(`${basename(file)} (calibrated)`, [r], SERVED_CAL)])
   console.log(`wall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
@@ -308,14 +369,15 @@ async function runSource(args: Args, modelPath: string, session: Awaited<ReturnT
       console.log(`skipped: ${path}: a ${e.stepSeconds} s step fits none of the horizons (${HORIZON_MINUTES.join(', ')} min)`)
       continue
     }
-    results.push(await evaluateSeries(session, series, path, source, e))
+    results.push(await evaluateSeries(session, series, path, source, e, args.adaptive))
   }
   printFamily(source, results)
   printTargets([summaryRow(source, results)])
+  printServed([summaryRow(source, results, SERVED), summaryRow(`${source} (calibrated)`, results, SERVED_CAL)])
   console.log('== Per series (shortest horizon; best of all baselines)')
   console.log(perSeriesTable(results, split))
   if (args.json !== undefined) {
-    const out = { source, model: modelPath, modelSha256: modelSha256(modelPath), split: split.source, series: results.map((r) => r.path), windows: results.reduce((a, r) => a + r.windows, 0), horizons: summaryFigures(results) }
+    const out = { source, model: modelPath, modelSha256: modelSha256(modelPath), split: split.source, series: results.map((r) => r.path), windows: results.reduce((a, r) => a + r.windows, 0), horizons: summaryFigures(results), asServed: summaryFigures(results, SERVED) }
     writeFileSync(args.json, `${JSON.stringify(out, null, 1)}\n`)
   }
   console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
@@ -330,7 +392,7 @@ async function main(): Promise<void> {
   console.log('Forecast bench: held-out segments, same windows for every forecaster')
   console.log(`model: ${modelPath} (sha256 ${modelSha256(modelPath)})`)
   if (args.trace !== undefined) {
-    await runTrace(args.trace, await createForecasterSession(modelPath))
+    await runTrace(args.trace, await createForecasterSession(modelPath), args.adaptive)
     return
   }
   if (args.source !== undefined) {
@@ -340,6 +402,8 @@ async function main(): Promise<void> {
   const split = loadSplit()
   const dataDir = sharedDataDir()
   const paths = [NASA_FILE, ...listNabFiles(dataDir).map((f) => `nab/data/${f}`)].filter((p) => familyOf(p) !== undefined)
+  if (args.validation) console.log('== VALIDATION rows (for choosing parameters), not the held-out segments')
+  console.log(`adaptation parameters: ${JSON.stringify(args.adaptive)}`)
   console.log(split === undefined ? 'split: models/split.json ABSENT -> fallback: last 20% of each series is held out' : `split: ${split.source} (held-out rows [heldout_start_index, rows))`)
   console.log('nyc_taxi has a 30-min step: only the 30-min horizon (1 step) is evaluated; 5 and 15 min are skipped')
   console.log(`${NASA_5MIN} (informational, not a target): NASA averaged over 5-min buckets (a bucket with an invalid minute is invalid), held out from the first bucket wholly in its held-out rows; 5/15/30 min = 1/3/6 steps; baselines at that step (day 288 steps, refit on the buckets before)`)
@@ -353,20 +417,28 @@ async function main(): Promise<void> {
   const informational: SeriesResult[] = []
   for (const path of paths) {
     const family = familyOf(path) ?? ''
-    const series = loadSeries(path, dataDir)
-    const e = heldoutFor(split, path, series.values.length, series.stepSeconds)
-    results.push(await evaluateSeries(session, series, path, family, e))
-    if (path === NASA_FILE) informational.push(await evaluateSeries(session, resampleMeans(series, 5), path, NASA_5MIN, resampleHeldout(e, 5)))
+    const whole = loadSeries(path, dataDir)
+    const held = heldoutFor(split, path, whole.values.length, whole.stepSeconds)
+    if (args.validation && (held.validationStartIndex === undefined || held.whollyHeldout)) continue
+    // --validation: the rows after the validation segment do not exist for this run.
+    const series = args.validation ? { ...whole, values: whole.values.slice(0, held.heldoutStartIndex), valid: whole.valid.slice(0, held.heldoutStartIndex) } : whole
+    const e = args.validation ? { ...held, heldoutStartIndex: held.validationStartIndex ?? held.heldoutStartIndex } : held
+    results.push(await evaluateSeries(session, series, path, family, e, args.adaptive))
+    if (path === NASA_FILE && !args.validation) informational.push(await evaluateSeries(session, resampleMeans(series, 5), path, NASA_5MIN, resampleHeldout(e, 5), args.adaptive))
   }
 
   const summary: string[][] = []
   const infoSummary: string[][] = []
+  const servedSummary: string[][] = []
   for (const fam of ['NASA', 'nyc_taxi', 'ec2/elb/rds', NASA_5MIN]) {
     const rs = [...results, ...informational].filter((r) => r.family === fam)
     printFamily(fam, rs)
     ;(fam === NASA_5MIN ? infoSummary : summary).push(summaryRow(fam, rs))
+    ;(fam === NASA_5MIN ? infoSummary : servedSummary).push(summaryRow(fam === NASA_5MIN ? `${fam} (as served)` : fam, rs, SERVED))
+    ;(fam === NASA_5MIN ? infoSummary : servedSummary).push(summaryRow(`${fam} (${fam === NASA_5MIN ? 'as served, ' : ''}calibrated)`, rs, SERVED_CAL))
   }
   printTargets(summary)
+  printServed(servedSummary)
   console.log('== Informational, not a target: NASA at a 5-minute step (compare the NASA row above)')
   console.log(formatTable(SUMMARY_HEADER, infoSummary))
   console.log('')

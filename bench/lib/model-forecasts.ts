@@ -1,6 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-node'
 import { HORIZON_STEPS, allocateBatch, runForecastBatch } from '../../src/model/onnx.js'
 import { packWindow } from '../../src/forecast/windows.js'
+import { maskSeasonal } from '../../src/forecast/batch-slots.js'
 
 interface ModelForecasts {
   /** Origins that had a full valid recent window, ascending. */
@@ -20,6 +21,8 @@ export async function forecastAtOrigins(
   periodDaySteps: number,
   periodWeekSteps: number,
   batchSize = 4096,
+  /** Run every window with its seasonal rows masked (the seasonal gate's other setting). */
+  masked = false,
 ): Promise<ModelForecasts> {
   const batch = allocateBatch(batchSize)
   const kept: number[] = []
@@ -34,6 +37,7 @@ export async function forecastAtOrigins(
   for (let i = 0; i < origins.length; i++) {
     const t = origins[i] ?? -1
     if (!packWindow(values, t, periodDaySteps, periodWeekSteps, batch, slotOrigins.length)) continue
+    if (masked) maskSeasonal(batch, slotOrigins.length)
     slotOrigins.push(t)
     if (slotOrigins.length === batchSize) await flush()
   }

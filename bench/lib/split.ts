@@ -33,6 +33,8 @@ export interface SplitEntry {
   periodDaySteps: number
   periodWeekSteps: number
   heldoutStartIndex: number
+  /** Start of the validation rows (which end at heldoutStartIndex), when the split has them. */
+  validationStartIndex?: number
   whollyHeldout: boolean
 }
 
@@ -59,6 +61,7 @@ export function loadSplit(file = join(repoRoot(), SPLIT_PATH)): Split | undefine
       periodDaySteps: f.period_day_steps,
       periodWeekSteps: f.period_week_steps ?? 7 * f.period_day_steps,
       heldoutStartIndex: f.heldout_start_index,
+      ...(f.validation_start_index !== undefined ? { validationStartIndex: f.validation_start_index } : {}),
       whollyHeldout: f.wholly_heldout ?? wholly.has(f.path),
     })
   }

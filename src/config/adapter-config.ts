@@ -93,6 +93,8 @@ const engineSchema = z.strictObject({
   refreshIntervalMs: z.number().int().min(1_000).max(600_000).default(15_000).describe('How often every policy is recomputed'),
   thread: z.enum(['worker', 'main']).default('worker').describe("Where refreshes run: 'worker', a thread of their own, so that refreshing many policies does not delay API requests; 'main', the API's own thread (one thread less, enough for a few policies)"),
   collectAfterRefresh: z.enum(['compact', 'full', 'off']).default('compact').describe("With thread 'worker': how the worker frees a refresh's garbage once its results are sent. 'compact', V8's memory-reducing collection (the least memory: about 500 MiB at 10,000 policies); 'full', one plain full collection (about 570 MiB); 'off', V8's own schedule (about 640 MiB). The collection takes CPU from the API's thread on a small node (docs/benchmarks.md, Memory): 'off' for the lowest API latency where memory allows"),
+  adaptiveForecast: z.boolean().default(true).describe("Serve each policy's forecast adapted to its own recent history (weights between the model and simple forecasters by recent error, online p10/p90 calibration, seasonal rows masked where they have not helped; kept in memory, so a restart starts it afresh); false serves the model's quantiles as they are"),
+  forecastCalibration: z.boolean().default(false).describe("With adaptiveForecast, also recalibrate each policy's served p10/p90 online so that about 90 % of its actuals fall below the p90. Off by default: with the replica rule of today it lowered the replica-minutes and raised the under-provisioned minutes more than a reactive HPA saves at equal cost on the NASA benchmark"),
 })
 
 const kedaSchema = z.strictObject({

@@ -24,6 +24,8 @@ export async function buildEngine(cfg: AdapterConfig, log: Logger, currentReplic
     history,
     log: log.child({ component: 'engine' }),
     refreshIntervalMs: cfg.engine.refreshIntervalMs,
+    adaptive: cfg.engine.adaptiveForecast,
+    calibrate: cfg.engine.forecastCalibration,
     ...(pods !== undefined ? { pods } : {}),
     ...(currentReplicas !== undefined ? { currentReplicas } : {}),
   })

@@ -340,9 +340,9 @@ t.test('the message says when minReplicas or maxReplicas, not the load, decided'
     policy('ceiling', { load: { query: q('ceiling'), capacityPerReplica: 0.0001 }, maxReplicas: 4 }),
     policy('free', { load: { query: q('free'), capacityPerReplica: 0.25 }, minReplicas: 1, maxReplicas: 1000 }),
   ])
-  t.match(engine.result('default/floor'), { desiredReplicas: 3, message: /needs 1; observed .* needs 1; minReplicas 3$/ })
-  t.match(engine.result('default/ceiling'), { desiredReplicas: 4, message: /; maxReplicas 4$/ })
-  t.match(engine.result('default/free')?.message, /needs \d+$/, 'nothing added when the load decided')
+  t.match(engine.result('default/floor'), { desiredReplicas: 3, message: /needs 1; observed .* needs 1; minReplicas 3(;|$)/ })
+  t.match(engine.result('default/ceiling'), { desiredReplicas: 4, message: /; maxReplicas 4(;|$)/ })
+  t.notMatch(engine.result('default/free')?.message, /minReplicas|maxReplicas/, 'nothing added when the load decided')
 })
 
 t.test('the workload anomaly score warms up, then names the check that gave it', async (t) => {

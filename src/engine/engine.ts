@@ -1,6 +1,9 @@
 import type { Logger } from 'pino'
 import { DEFAULT_LIKELIHOOD } from '../anomaly/likelihood.js'
 import { DEFAULT_SCORER, OnlineAnomalyScorer, type AnomalyCause, type ScorerOptions } from '../anomaly/scorer.js'
+import { adapt, AdaptiveState, DEFAULT_ADAPTIVE, summarize, wantsShadow, type AdaptiveParams } from '../forecast/adaptive.js'
+import { copySlot, hasSeasonal, maskSeasonal } from '../forecast/batch-slots.js'
+import { adaptiveNote } from '../forecast/adaptive-text.js'
 import { allocateBatch, HORIZON_STEPS, RECENT_STEPS, SEASONAL_LEAD_STEPS, SEASONAL_ROWS, SEASONAL_STEPS } from '../forecast/windows.js'
 import type { LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
@@ -50,6 +53,8 @@ interface PolicyState {
   lastScore?: { score: number; cause: AnomalyCause }
   /** Spec as of the latest refresh, for the staleness backstop. */
   spec?: Policy['spec']
+  /** Per-workload adaptation of the served forecast (src/forecast/adaptive.ts); in memory only. */
+  adaptive?: AdaptiveState
 }
 
 interface EngineOptions {
@@ -63,6 +68,10 @@ interface EngineOptions {
   currentReplicas?: (p: Policy) => Promise<number | undefined>
   /** How often refresh() is called: a result is overdue once older than maxStalenessSeconds plus this. */
   refreshIntervalMs?: number
+  /** Serve the per-workload adaptation of the model's forecast (default) rather than the model's raw quantiles. */
+  adaptive?: boolean
+  /** With the adaptation, also recalibrate the served p10/p90 online (off by default). */
+  calibrate?: boolean
 }
 
 interface Prepared {
@@ -74,6 +83,8 @@ interface Prepared {
   errors: string[]
   observed?: { value: number; timeMs: number }
   slot?: number
+  /** The seasonal gate's shadow forecast: the same window with the other seasonal setting. */
+  shadowSlot?: number
   /** Day-ago and week-ago windows, when read. */
   seasonal?: Array<WindowResult | undefined>
   /** The forecast step failed (inference): the policy goes through the failure path although it has data. */
@@ -88,9 +99,11 @@ export class Engine implements ServingEngine {
   private readonly states = new Map<string, PolicyState>()
   private readonly results: ResultCache
   private readonly now: () => number
+  private readonly adaptiveParams: AdaptiveParams
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now
+    this.adaptiveParams = { ...DEFAULT_ADAPTIVE, calibrate: opts.calibrate === true }
     this.results = new ResultCache({ log: opts.log, now: this.now, ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}) })
   }
 
@@ -131,17 +144,23 @@ export class Engine implements ServingEngine {
     // A new policy's state holds its anomaly scorer's buffers: 10,000 at once is a long allocation.
     for (const [i, p] of policies.entries()) {
       await turnBefore(i)
-      this.state(policyKey(p)).spec = p.spec
+      const s = this.state(policyKey(p))
+      s.spec = p.spec
+      // Likewise its adaptation state (about 1.4 KB), made here in turns rather than all at once below.
+      if (this.opts.adaptive !== false) s.adaptive ??= new AdaptiveState(phaseOf(policyKey(p)))
     }
     const t0 = performance.now()
     const prepared = await this.readHistory(policies, nowMs)
     const t1 = performance.now()
-    const batch = allocateBatch(Math.max(1, prepared.length))
+    const batch = allocateBatch(Math.max(1, prepared.length + this.shadowsWanted(prepared)))
     let count = 0
     for (const [i, p] of prepared.entries()) {
       await turnBefore(i)
       try {
-        if (this.pack(p, batch, count)) p.slot = count++
+        if (this.pack(p, batch, count)) {
+          p.slot = count++
+          if (this.packShadow(p, batch, p.slot, count)) p.shadowSlot = count++
+        }
       } catch (err) {
         this.opts.log.error({ err, policy: p.key }, 'unable to prepare the model inputs')
         p.errors.push(INTERNAL_ERROR)
@@ -280,6 +299,39 @@ export class Engine implements ServingEngine {
     return prepared
   }
 
+  private adaptiveState(p: Prepared): AdaptiveState | undefined {
+    return this.opts.adaptive === false ? undefined : this.states.get(p.key)?.adaptive
+  }
+
+  private shadowsWanted(prepared: readonly Prepared[]): number {
+    return prepared.reduce((n, p) => {
+      const a = p.recent !== undefined ? this.adaptiveState(p) : undefined
+      return n + (a !== undefined && p.recent !== undefined && wantsShadow(a, p.tEndMs / p.recent.stepMs, this.adaptiveParams) ? 1 : 0)
+    }, 0)
+  }
+
+  /** Applies the seasonal gate to the packed slot and, when due, packs the gate's shadow forecast into `to`. */
+  private packShadow(p: Prepared, batch: ReturnType<typeof allocateBatch>, slot: number, to: number): boolean {
+    const a = p.recent !== undefined ? this.adaptiveState(p) : undefined
+    if (a === undefined || p.recent === undefined || !hasSeasonal(batch, slot)) return false
+    const due = wantsShadow(a, p.tEndMs / p.recent.stepMs, this.adaptiveParams) && to < batch.capacity
+    if (due) copySlot(batch, slot, to)
+    if (a.masked) maskSeasonal(batch, slot)
+    else if (due) maskSeasonal(batch, to)
+    return due
+  }
+
+  /** The served quantiles: the model's, adapted to this workload unless adaptation is off. */
+  private served(p: Prepared, quantiles: Float32Array, slot: number): { q: Float32Array; adaptive?: AdaptiveState } {
+    const model = quantiles.subarray(slot * HORIZON_STEPS * 3, (slot + 1) * HORIZON_STEPS * 3)
+    const a = this.adaptiveState(p)
+    if (a === undefined || p.recent === undefined) return { q: model }
+    const out = new Float32Array(HORIZON_STEPS * 3)
+    const shadow = p.shadowSlot !== undefined ? quantiles.subarray(p.shadowSlot * HORIZON_STEPS * 3, (p.shadowSlot + 1) * HORIZON_STEPS * 3) : undefined
+    adapt(a, { originStep: p.tEndMs / p.recent.stepMs, window: p.recent.values, model, ...(shadow !== undefined ? { shadow } : {}) }, out, this.adaptiveParams)
+    return { q: out, adaptive: a }
+  }
+
   /** Writes the model inputs of `p` into slot `slot`; false when the policy cannot be forecast (cold start). */
   private pack(p: Prepared, batch: ReturnType<typeof allocateBatch>, slot: number): boolean {
     if (p.recent === undefined) return false
@@ -351,13 +403,16 @@ export class Engine implements ServingEngine {
     const horizonSeconds = p.explain.horizonSteps * p.explain.stepSeconds
     let upper: Float32Array | undefined
     let forecast: PolicyResult['forecast']
+    let adaptive: AdaptiveState | undefined
     if (p.slot !== undefined) {
-      const off = p.slot * HORIZON_STEPS * 3
+      const served = this.served(p, quantiles, p.slot)
+      const q = served.q
+      adaptive = served.adaptive
       upper = new Float32Array(HORIZON_STEPS)
-      for (let h = 0; h < HORIZON_STEPS; h++) upper[h] = quantiles[off + h * 3 + 2] ?? NaN
-      const hi = off + (p.explain.horizonSteps - 1) * 3
+      for (let h = 0; h < HORIZON_STEPS; h++) upper[h] = q[h * 3 + 2] ?? NaN
+      const hi = (p.explain.horizonSteps - 1) * 3
       // The horizon the numbers are for, not spec.horizonSeconds: it is clamped to what the model forecasts.
-      forecast = { horizonSeconds, p10: quantiles[hi] ?? NaN, p50: quantiles[hi + 1] ?? NaN, p90: quantiles[hi + 2] ?? NaN }
+      forecast = { horizonSeconds, p10: q[hi] ?? NaN, p50: q[hi + 1] ?? NaN, p90: q[hi + 2] ?? NaN }
     }
     const rec = recommend(upper ?? [], p.explain.horizonSteps, observed.value, bounds)
     const damped = dampen(s.damping, rec.replicas, nowMs, spec.scaleDown)
@@ -370,6 +425,7 @@ export class Engine implements ServingEngine {
       presentReplicas: rec.presentReplicas,
       recommendedReplicas: rec.replicas,
       dampedReplicas: damped.served,
+      ...(adaptive !== undefined ? { adaptive: summarize(adaptive, this.adaptiveParams) } : {}),
     }
     const pods = podResults(signals, explain)
     const coldStart = p.slot === undefined
@@ -381,7 +437,7 @@ export class Engine implements ServingEngine {
       reason: coldStart ? 'ColdStart' : 'Predicted',
       message: coldStart
         ? `too little history for a forecast (${p.explain.recentWindow?.samples ?? 0} of ${RECENT_STEPS} samples): serving what the observed load needs`
-        : `forecast peak ${rec.peakForecastLoad.toPrecision(4)} over ${horizonSeconds}s needs ${rec.forecastReplicas}; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}${boundsNote(rec, spec)}`,
+        : `forecast peak ${rec.peakForecastLoad.toPrecision(4)} over ${horizonSeconds}s needs ${rec.forecastReplicas}; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}${boundsNote(rec, spec)}${explain.adaptive !== undefined ? `; ${adaptiveNote(explain.adaptive)}` : ''}`,
       dataTimeMs: observed.timeMs,
       observedLoad: observed.value,
       ...(forecast !== undefined ? { forecast } : {}),
@@ -408,6 +464,13 @@ export class Engine implements ServingEngine {
     if (s.lastScore === undefined) return { score: 0, class: 'load', reason: 'warming-up' }
     return { score: s.lastScore.score, class: 'load', reason: s.lastScore.cause }
   }
+}
+
+/** Spreads the policies' shadow forecasts (the seasonal gate's) over refreshes. */
+function phaseOf(key: string): number {
+  let h = 0
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) % 7919
+  return h
 }
 
 /** Says so when minReplicas or maxReplicas, not the load, decided the recommendation. */

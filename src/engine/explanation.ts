@@ -1,4 +1,5 @@
 import type { PolicyResult } from './types.js'
+import { formatAdaptive } from '../forecast/adaptive-text.js'
 
 const fmt = (v: number | undefined, digits = 4): string => (v === undefined || !Number.isFinite(v) ? '-' : Number(v.toPrecision(digits)).toString())
 const when = (ms: number): string => (ms > 0 ? new Date(ms).toISOString() : '-')
@@ -21,12 +22,13 @@ export function formatExplanation(r: PolicyResult): string {
     'derivation',
     `  observed load   ${fmt(e.observedLoad)} -> ${e.presentReplicas ?? '-'} replicas at ${fmt(e.capacityPerReplica)} per replica`,
     e.forecastReplicas !== undefined
-      ? `  forecast        peak p90 over the horizon ${fmt(e.peakForecastLoad)} -> ${e.forecastReplicas} replicas`
+      ? `  forecast        peak p90 over the horizon${e.adaptive !== undefined ? ' (as served, adapted: below)' : ''} ${fmt(e.peakForecastLoad)} -> ${e.forecastReplicas} replicas`
       : '  forecast        none (no model forecast this refresh)',
     r.forecast !== undefined ? `  at horizon      p10 ${fmt(r.forecast.p10)}  p50 ${fmt(r.forecast.p50)}  p90 ${fmt(r.forecast.p90)}` : undefined,
     `  recommended     max(forecast, present) clamped to [${e.bounds.minReplicas}, ${e.bounds.maxReplicas}] = ${e.recommendedReplicas ?? '-'}`,
     `  after damping   ${e.dampedReplicas ?? '-'} (scale-down waits for the stabilization window and is rate limited)`,
     r.anomaly !== undefined ? `  anomaly         ${fmt(r.anomaly.score, 3)} (${r.anomaly.class}: ${r.anomaly.reason})` : undefined,
+    ...(e.adaptive !== undefined ? ['', ...formatAdaptive(e.adaptive)] : []),
     e.errors.length > 0 ? `\nerrors (${e.failures} consecutive failed refreshes)\n${e.errors.map((x) => `  ${x}`).join('\n')}` : undefined,
   ]
   return lines.filter((l) => l !== undefined).join('\n') + '\n'

@@ -1,5 +1,6 @@
 import type { ResultReason } from '../names.js'
 import type { Policy } from '../policy/schema.js'
+import type { AdaptiveSummary } from '../forecast/adaptive.js'
 
 export interface PolicyResult {
   policy: string
@@ -37,6 +38,8 @@ export interface Explanation {
   recommendedReplicas?: number
   dampedReplicas?: number
   bounds: { minReplicas: number; maxReplicas: number }
+  /** The per-workload adaptation of the served forecast, as of this refresh (state since this process started it). */
+  adaptive?: AdaptiveSummary
   failures: number
   errors: string[]
 }

@@ -1,0 +1,40 @@
+/**
+ * Runs the served-forecast adaptation (adaptive.ts) over a whole series, origin by origin in time order, as the
+ * engine would have run it refreshing once per step: what bench:forecast reports as "as served".
+ */
+import { adapt, AdaptiveState, DEFAULT_ADAPTIVE, wantsShadow, type AdaptiveParams } from './adaptive.js'
+import { HORIZON_STEPS, RECENT_STEPS } from './windows.js'
+
+export interface OriginForecasts {
+  /** Forecast origins (row index of the newest row the forecast saw), ascending. */
+  origins: ArrayLike<number>
+  /** The model's quantiles per origin, [origin][h-1][p10, p50, p90]. */
+  quantiles: Float32Array
+  /** The same with the seasonal rows masked, for the seasonal gate; without it the gate never masks. */
+  masked?: Float32Array
+}
+
+/**
+ * The served quantiles at every origin, in the model's layout. Each origin sees the rows up to it only (a window of
+ * RECENT_STEPS rows, invalid rows as missing), exactly what the engine passes.
+ */
+export function adaptSeries(values: ArrayLike<number>, valid: ArrayLike<number> | undefined, f: OriginForecasts, p: AdaptiveParams = DEFAULT_ADAPTIVE): { served: Float32Array; state: AdaptiveState } {
+  const state = new AdaptiveState()
+  const served = new Float32Array(f.quantiles.length)
+  const window = new Float64Array(RECENT_STEPS)
+  const size = HORIZON_STEPS * 3
+  for (let i = 0; i < f.origins.length; i++) {
+    const t = f.origins[i] ?? 0
+    for (let j = 0; j < RECENT_STEPS; j++) {
+      const row = t - RECENT_STEPS + 1 + j
+      window[j] = row >= 0 && (valid === undefined || valid[row] !== 0) ? (values[row] ?? NaN) : NaN
+    }
+    const withRows = f.quantiles.subarray(i * size, (i + 1) * size)
+    const masked = f.masked?.subarray(i * size, (i + 1) * size)
+    const primary = state.masked && masked !== undefined ? masked : withRows
+    const other = masked === undefined ? undefined : state.masked ? withRows : masked
+    const shadow = other !== undefined && wantsShadow(state, t, p) ? other : undefined
+    adapt(state, { originStep: t, window, model: primary, ...(shadow !== undefined ? { shadow } : {}) }, served.subarray(i * size, (i + 1) * size), p)
+  }
+  return { served, state }
+}
