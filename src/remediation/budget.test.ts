@@ -148,7 +148,9 @@ t.test('a conflicting writer that spent the budget meanwhile wins: the reservati
 })
 
 t.test('the workload cooldown holds only outliers that began after the last restart', async (t) => {
-  const rows: Array<{ name: string; last?: number; since?: number; want: boolean }> = [
+  const rows: Array<{ name: string; last?: number; lastPod?: number; since?: number; want: boolean }> = [
+    { name: 'the pod itself restarted since its streak began (a StatefulSet pod under its old name)', last: 100, lastPod: 100, since: 200, want: true },
+    { name: 'the pod restarted before its streak began', last: 100, lastPod: 3000, since: 200, want: false },
     { name: 'no restart yet', since: 1000, want: false },
     { name: 'cooldown over', last: 400, since: 100, want: false },
     { name: 'began after the last restart', last: 100, since: 50, want: true },
@@ -157,7 +159,7 @@ t.test('the workload cooldown holds only outliers that began after the last rest
     { name: 'unknown start (an alert)', last: 100, want: true },
   ]
   for (const r of rows) {
-    const got = inWorkloadCooldown(r.last !== undefined ? NOW - r.last * 1000 : undefined, r.since !== undefined ? NOW - r.since * 1000 : undefined, NOW, 300)
+    const got = inWorkloadCooldown(r.last !== undefined ? NOW - r.last * 1000 : undefined, r.lastPod !== undefined ? NOW - r.lastPod * 1000 : undefined, r.since !== undefined ? NOW - r.since * 1000 : undefined, NOW, 300)
     t.equal(got, r.want, r.name)
   }
 })

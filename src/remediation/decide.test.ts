@@ -107,6 +107,11 @@ const rows: Row[] = [
     input: { pods: [...five, pod('p6', { ready: false, creationTimestamp: new Date(ago(20)) })], status: status([['p9', 100]]), history: new Map([['p1', outlier(180)]]) },
     want: { p1: 'skip:MaxUnavailable' },
   },
+  {
+    name: 'a pod restarted since its streak began (same name) waits for the workload cooldown',
+    input: { remediation: spec({ podCooldownSeconds: 0 }), status: status([['p1', 100]]), history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'skip:WorkloadCooldown' },
+  },
   { name: 'a one-minute dip under threshold does not break the streak', input: { history: new Map([['p1', withDip(180, 120, 75)]]) }, want: { p1: 'restart:SustainedOutlier' } },
   { name: 'a longer dip starts the streak over', input: { history: new Map([['p1', withDip(180, 135, 75)]]) }, want: { p1: 'skip:NotSustained' } },
   { name: 'a streak never ends in a dip', input: { history: new Map([['p1', withDip(180, 15, 0)]]) }, want: { p1: 'skip:NotOutlier' } },

@@ -186,7 +186,7 @@ export function decide(input: DecideInput): Decision[] {
     const s = streaks.get(p.name) ?? { outlier: true, startMs: now, score: 0, class: undefined }
     let d: Decision
     // An alert does not say since when the pod has failed: it waits for the cooldown like a new outlier.
-    if (inWorkloadCooldown(lastWorkload, alerted.has(p.name) ? undefined : s.startMs, now, r.workloadCooldownSeconds)) {
+    if (inWorkloadCooldown(lastWorkload, lastRestartMs(input.status.restartsInWindow, p.name), alerted.has(p.name) ? undefined : s.startMs, now, r.workloadCooldownSeconds)) {
       d = skip(p.name, 'WorkloadCooldown', `the workload restarted a pod ${Math.round((now - (lastWorkload ?? now)) / 1000)}s ago, cooldown ${r.workloadCooldownSeconds}s`, s)
     } else if (budgetUsed >= r.maxRestartsPerHour) {
       d = skip(p.name, 'BudgetExhausted', `${budgetUsed} restarts in the last hour, budget ${r.maxRestartsPerHour}`, s)
