@@ -50,6 +50,12 @@ function strategies(grid: boolean): StrategySpec[] {
       scoring: { minScale: { ...POD_SCORE_DEFAULTS.minScale, error: minScale }, minDifference: { ...POD_SCORE_DEFAULTS.minDifference, error: minDifference } },
     })
   }
+  // Then the streak: how long a dip under threshold may last without breaking it (the default is 0, a strict
+  // streak), and the budgets a user may give to let a bad node's pods go at once.
+  out.push({ kind: 'foresight', name: 'foresight dip60', dipToleranceMs: 60_000 })
+  out.push({ kind: 'foresight', name: 'foresight dip120', dipToleranceMs: 120_000 })
+  out.push({ kind: 'foresight', name: 'foresight u2b6', remediation: { maxUnavailable: 2, maxRestartsPerHour: 6 } })
+  out.push({ kind: 'foresight', name: 'foresight u5b10', remediation: { maxUnavailable: 5, maxRestartsPerHour: 10 } })
   return out
 }
 

@@ -42,7 +42,7 @@ export const remediationSchema = z.strictObject({
   maxUnavailable: z.number().int().min(1).max(100).default(1).describe('Most pods of the workload being restarted at once'),
   maxRestartsPerHour: z.number().int().min(0).max(100).default(3).describe('Restart budget of the policy per rolling hour'),
   podCooldownSeconds: z.number().int().min(0).max(86_400).default(900).describe('Least time between two restarts of the same pod'),
-  workloadCooldownSeconds: z.number().int().min(0).max(86_400).default(300).describe('Least time between two restarts in the workload'),
+  workloadCooldownSeconds: z.number().int().min(0).max(86_400).default(300).describe('Least time between two restarts in the workload; a pod that was an outlier already before the last restart does not wait for it (maxUnavailable and the hourly budget still hold)'),
   minPodAgeSeconds: z.number().int().min(0).max(86_400).default(300).describe('Pods younger than this are never restarted'),
   sustainedSeconds: z.number().int().min(0).max(3600).default(300).describe('How long a pod must stay an outlier before it is restarted'),
   classes: z.array(z.enum(['error', 'latency'])).min(1).max(2).default(['error']).describe('Anomaly classes a restart is tried for: error (failing more than its siblings); latency (slower than them, as with a leak, but also whenever a noisy neighbour slows its node)'),

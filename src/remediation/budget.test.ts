@@ -1,7 +1,7 @@
 import t from 'tap'
 import { remediationSchema, type PolicyStatus } from '../policy/schema.js'
 import { updatePolicyStatus, type StatusClient } from '../policy/status.js'
-import { appendRestart, countInWindow, lastActionMs, lastRestartMs, pruneRecord, recordOutcome, reserveRestart, type RestartEntry } from './budget.js'
+import { appendRestart, countInWindow, inWorkloadCooldown, lastActionMs, lastRestartMs, pruneRecord, recordOutcome, reserveRestart, type RestartEntry } from './budget.js'
 import { decide } from './decide.js'
 import { applyMergePatch } from '../../test/helpers/standin.js'
 
@@ -37,15 +37,18 @@ t.test('append and last', async (t) => {
 
 t.test('reserve: the write-ahead step re-checks everything against the fresh status', async (t) => {
   const input = { pod: 'p1', nowMs: NOW, maxRestartsPerHour: 3, podCooldownSeconds: 900, workloadCooldownSeconds: 300 }
-  const rows: Array<{ name: string; status: PolicyStatus; want: string }> = [
+  const rows: Array<{ name: string; status: PolicyStatus; want: string; outlierSinceSecondsAgo?: number }> = [
     { name: 'empty record', status: {}, want: 'granted' },
+    { name: 'an outlier since before the workload\'s last restart is not held by its cooldown', status: { restartsInWindow: rec(['p2', 200]) }, outlierSinceSecondsAgo: 400, want: 'granted' },
+    { name: 'an outlier since after the workload\'s last restart waits for the cooldown', status: { restartsInWindow: rec(['p2', 200]) }, outlierSinceSecondsAgo: 150, want: 'WorkloadCooldown' },
+    { name: 'an earlier outlier still respects the budget', status: { restartsInWindow: rec(['a', 3000], ['b', 2000], ['p2', 200]) }, outlierSinceSecondsAgo: 400, want: 'BudgetExhausted' },
     { name: 'budget spent', status: { restartsInWindow: rec(['a', 3000], ['b', 2000], ['c', 1000]) }, want: 'BudgetExhausted' },
     { name: 'same pod within its cooldown', status: { restartsInWindow: rec(['p1', 800]) }, want: 'PodCooldown' },
     { name: 'another pod within the workload cooldown', status: { restartsInWindow: rec(['p2', 200]) }, want: 'WorkloadCooldown' },
     { name: 'both cooldowns over', status: { restartsInWindow: rec(['p1', 1000], ['p2', 400]) }, want: 'granted' },
   ]
   for (const r of rows) {
-    const out = reserveRestart(r.status, input)
+    const out = reserveRestart(r.status, { ...input, ...(r.outlierSinceSecondsAgo !== undefined ? { outlierSinceMs: NOW - r.outlierSinceSecondsAgo * 1000 } : {}) })
     t.equal(out.granted ? 'granted' : out.reason, r.want, r.name)
     if (out.granted) {
       t.equal(out.status.restartsInWindow?.at(-1)?.pod, 'p1')
@@ -142,4 +145,21 @@ t.test('a conflicting writer that spent the budget meanwhile wins: the reservati
   t.equal(result, 'BudgetExhausted')
   t.equal(out.written, false, 'nothing written, so nothing may be evicted')
   t.equal(out.attempts, 2)
+})
+
+t.test('the workload cooldown holds only outliers that began after the last restart', async (t) => {
+  const rows: Array<{ name: string; last?: number; lastPod?: number; since?: number; want: boolean }> = [
+    { name: 'the pod itself restarted since its streak began (a StatefulSet pod under its old name)', last: 100, lastPod: 100, since: 200, want: true },
+    { name: 'the pod restarted before its streak began', last: 100, lastPod: 3000, since: 200, want: false },
+    { name: 'no restart yet', since: 1000, want: false },
+    { name: 'cooldown over', last: 400, since: 100, want: false },
+    { name: 'began after the last restart', last: 100, since: 50, want: true },
+    { name: 'began at the same moment as the last restart', last: 100, since: 100, want: true },
+    { name: 'began before the last restart', last: 100, since: 101, want: false },
+    { name: 'unknown start (an alert)', last: 100, want: true },
+  ]
+  for (const r of rows) {
+    const got = inWorkloadCooldown(r.last !== undefined ? NOW - r.last * 1000 : undefined, r.lastPod !== undefined ? NOW - r.lastPod * 1000 : undefined, r.since !== undefined ? NOW - r.since * 1000 : undefined, NOW, 300)
+    t.equal(got, r.want, r.name)
+  }
 })

@@ -47,12 +47,27 @@ export function lastRestartMs(record: readonly RestartEntry[] | undefined, pod?:
   return last
 }
 
+/**
+ * The workload cooldown keeps one restart from being followed by others it may have caused (its load moved to the
+ * siblings). A pod that was an outlier already before the workload's last restart cannot be that restart's doing:
+ * several pods failing together on one bad node go one after another, each still waiting for maxUnavailable, the
+ * hourly budget and its own sustain time. Not a pod restarted itself since its streak began (a StatefulSet's pod
+ * comes back under its name): that streak is the old pod's.
+ */
+export function inWorkloadCooldown(lastWorkloadMs: number | undefined, lastPodMs: number | undefined, outlierSinceMs: number | undefined, nowMs: number, cooldownSeconds: number): boolean {
+  if (lastWorkloadMs === undefined || nowMs - lastWorkloadMs >= cooldownSeconds * 1000) return false
+  if (outlierSinceMs === undefined || outlierSinceMs >= lastWorkloadMs) return true
+  return lastPodMs !== undefined && lastPodMs >= outlierSinceMs
+}
+
 interface ReserveInput {
   pod: string
   nowMs: number
   maxRestartsPerHour: number
   podCooldownSeconds: number
   workloadCooldownSeconds: number
+  /** Since when the pod has been an outlier, as decide saw it; absent for an alert. */
+  outlierSinceMs?: number
 }
 
 export type ReserveResult =
@@ -69,8 +84,7 @@ export function reserveRestart(current: PolicyStatus, input: ReserveInput): Rese
   if (record.length >= input.maxRestartsPerHour) return { granted: false, reason: 'BudgetExhausted', status: current }
   const lastPod = lastRestartMs(record, input.pod)
   if (lastPod !== undefined && input.nowMs - lastPod < input.podCooldownSeconds * 1000) return { granted: false, reason: 'PodCooldown', status: current }
-  const lastAny = lastActionMs(current)
-  if (lastAny !== undefined && input.nowMs - lastAny < input.workloadCooldownSeconds * 1000) return { granted: false, reason: 'WorkloadCooldown', status: current }
+  if (inWorkloadCooldown(lastActionMs(current), lastPod, input.outlierSinceMs, input.nowMs, input.workloadCooldownSeconds)) return { granted: false, reason: 'WorkloadCooldown', status: current }
   return {
     granted: true,
     status: {

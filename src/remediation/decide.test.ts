@@ -16,6 +16,10 @@ function outlier(forSeconds: number, score = 0.95, cls: ScoreClass = 'error'): S
   for (let s = forSeconds; s >= 0; s -= 15) obs.push({ timeMs: ago(s), score, class: cls })
   return obs
 }
+/** outlier(forSeconds), with the observations from `fromSecondsAgo` down to `toSecondsAgo` under threshold. */
+function withDip(forSeconds: number, fromSecondsAgo: number, toSecondsAgo: number): ScoreObservation[] {
+  return outlier(forSeconds).map((o) => (o.timeMs >= ago(fromSecondsAgo) && o.timeMs <= ago(toSecondsAgo) ? { ...o, score: 0.6 } : o))
+}
 const calm: ScoreObservation[] = [{ timeMs: ago(30), score: 0.1, class: 'error' }, { timeMs: ago(0), score: 0.2, class: 'error' }]
 
 const five = ['p1', 'p2', 'p3', 'p4', 'p5'].map((n) => pod(n))
@@ -92,7 +96,27 @@ const rows: Row[] = [
     want: { p1: 'skip:TooYoung' },
   },
   { name: 'pod cooldown (StatefulSet pods keep their names)', input: { status: status([['p1', 600]]), history: new Map([['p1', outlier(180)]]) }, want: { p1: 'skip:PodCooldown' } },
-  { name: 'workload cooldown from the record', input: { status: status([['p9', 100]]), history: new Map([['p1', outlier(180)]]) }, want: { p1: 'skip:WorkloadCooldown' } },
+  { name: 'workload cooldown from the record', input: { status: status([['p9', 200]]), history: new Map([['p1', outlier(150)]]) }, want: { p1: 'skip:WorkloadCooldown' } },
+  {
+    name: 'an outlier since before the workload\'s last restart is not held by its cooldown',
+    input: { status: status([['p9', 100]]), history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'restart:SustainedOutlier' },
+  },
+  {
+    name: 'an earlier outlier still waits for the replacement to be ready (maxUnavailable)',
+    input: { pods: [...five, pod('p6', { ready: false, creationTimestamp: new Date(ago(20)) })], status: status([['p9', 100]]), history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'skip:MaxUnavailable' },
+  },
+  {
+    name: 'a pod restarted since its streak began (same name) waits for the workload cooldown',
+    input: { remediation: spec({ podCooldownSeconds: 0 }), status: status([['p1', 100]]), history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'skip:WorkloadCooldown' },
+  },
+  { name: 'with dipToleranceMs one minute, a one-minute dip under threshold does not break the streak', input: { dipToleranceMs: 60_000, history: new Map([['p1', withDip(180, 120, 75)]]) }, want: { p1: 'restart:SustainedOutlier' } },
+  { name: 'a longer dip starts the streak over', input: { dipToleranceMs: 60_000, history: new Map([['p1', withDip(180, 135, 75)]]) }, want: { p1: 'skip:NotSustained' } },
+  { name: 'a streak never ends in a dip', input: { dipToleranceMs: 60_000, history: new Map([['p1', withDip(180, 15, 0)]]) }, want: { p1: 'skip:NotOutlier' } },
+  { name: 'by default a dip breaks the streak', input: { history: new Map([['p1', withDip(180, 105, 90)]]) }, want: { p1: 'skip:NotSustained' } },
+  { name: 'a dip does not bridge a gap in the observations', input: { dipToleranceMs: 60_000, history: new Map([['p1', withDip(180, 120, 75).filter((o) => o.timeMs > ago(105) || o.timeMs < ago(165))]]) }, want: { p1: 'skip:NotSustained' } },
   {
     name: 'workload cooldown from lastRemediation older than the hour window',
     input: { remediation: spec({ workloadCooldownSeconds: 7200 }), status: status([], { pod: 'p9', time: iso(5000), action: 'Evicted', reason: '' }), history: new Map([['p1', outlier(180)]]) },
@@ -135,9 +159,19 @@ const rows: Row[] = [
     want: { p1: 'restart:SustainedOutlier' },
   },
   {
-    name: 'one restart per round: the worst outlier first, the next one waits for the cooldown',
+    name: 'one restart per round under maxUnavailable 1: the worst outlier first',
     input: { pods: [...five, pod('p6'), pod('p7')], history: new Map([['p1', outlier(180, 0.85)], ['p2', outlier(180, 0.97)]]) },
-    want: { p1: 'skip:WorkloadCooldown', p2: 'restart:SustainedOutlier' },
+    want: { p1: 'skip:MaxUnavailable', p2: 'restart:SustainedOutlier' },
+  },
+  {
+    name: 'outliers together go in one round when maxUnavailable allows, the cooldown notwithstanding',
+    input: { remediation: spec({ maxUnavailable: 2 }), pods: [...five, pod('p6'), pod('p7')], history: new Map([['p1', outlier(180, 0.85)], ['p2', outlier(180, 0.97)]]) },
+    want: { p1: 'restart:SustainedOutlier', p2: 'restart:SustainedOutlier' },
+  },
+  {
+    name: 'an alert, which does not say since when, waits for the workload cooldown that an earlier outlier need not',
+    input: { remediation: spec({ maxUnavailable: 2 }), status: status([['p9', 100]]), alerted: new Set(['p3']), history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'restart:SustainedOutlier', p3: 'skip:WorkloadCooldown' },
   },
   {
     name: 'more than one per round when the budgets allow it',

@@ -1,5 +1,5 @@
 import type { PolicySpec, PolicyStatus } from '../policy/schema.js'
-import { countInWindow, lastActionMs, lastRestartMs } from './budget.js'
+import { countInWindow, inWorkloadCooldown, lastActionMs, lastRestartMs } from './budget.js'
 
 // The remediation decision, pure: every input is a value (no clock, no I/O), so the rules can be read from the
 // table tests. The controller and the Alertmanager receiver both come through here.
@@ -48,6 +48,8 @@ export interface DecideInput {
   threshold?: number
   /** An observation older than this no longer says anything about the pod; a gap this long breaks a streak. */
   staleAfterMs?: number
+  /** Longest dip of the score below threshold that does not break a streak. */
+  dipToleranceMs?: number
 }
 
 export interface Decision {
@@ -60,29 +62,53 @@ export interface Decision {
   dryRun: boolean
   score?: number
   class?: ScoreClass
+  /** For a restart: since when the pod has been an outlier (the start of its streak). */
+  outlierSinceMs?: number
 }
 
 export const DEFAULT_THRESHOLD = 0.8
 export const DEFAULT_STALE_AFTER_MS = 60_000
+/**
+ * No dip: a streak breaks at the first score under threshold. Forgiving one minute (the adapter scores a minute of
+ * data at a time) caught a weak bad node's pods whose score hovers at the threshold, but also kept the streaks of a
+ * load spike's hottest pods, whose timeouts come and go (bench:remediation --part tuning --grid: 1 -> 12 healthy-pod
+ * restarts in 1,126 pod-days, for one more sick pod of 71).
+ */
+export const DEFAULT_DIP_TOLERANCE_MS = 0
 /** At this share of the workload's pods anomalous together, a shared dependency is the likelier cause. */
 const MOST_PODS_SHARE = 0.5
 
 interface Streak { outlier: boolean; startMs: number; score: number; class: ScoreClass | undefined; stale?: boolean }
 
-/** The pod's current outlier streak: since when its score has stayed at or above threshold without gaps. */
-function streakOf(obs: readonly ScoreObservation[], nowMs: number, threshold: number, staleAfterMs: number, remediableClasses: ReadonlySet<ScoreClass>): Streak {
+/**
+ * The pod's current outlier streak: since when its score has stayed at or above threshold, with no gap in the
+ * observations and no dip below threshold longer than dipToleranceMs. A pod failing a few points more than its
+ * siblings scores around the threshold: one minute of data under it is noise, not a recovery, and would otherwise
+ * start the sustain time over again. A dip counts towards the streak; the streak ends above threshold.
+ */
+function streakOf(obs: readonly ScoreObservation[], nowMs: number, threshold: number, staleAfterMs: number, dipToleranceMs: number, remediableClasses: ReadonlySet<ScoreClass>): Streak {
   const last = obs[obs.length - 1]
   if (last === undefined || nowMs - last.timeMs > staleAfterMs) return { outlier: false, startMs: nowMs, score: 0, class: undefined, stale: true }
   if (last.score < threshold) return { outlier: false, startMs: nowMs, score: last.score, class: last.class }
   let startMs = last.timeMs
   let remediable = remediableClasses.has(last.class)
+  /** The observation above threshold that ended the dip being walked through, if any. */
+  let dipEndMs: number | undefined
   for (let i = obs.length - 2; i >= 0; i--) {
     const o = obs[i]
     const next = obs[i + 1]
     if (o === undefined || next === undefined) break
-    if (o.score < threshold || next.timeMs - o.timeMs > staleAfterMs) break
+    if (next.timeMs - o.timeMs > staleAfterMs) break
+    if (o.score < threshold) {
+      dipEndMs ??= next.timeMs
+      // The dip so far: from this observation to the one above threshold after it.
+      if (dipEndMs - o.timeMs > dipToleranceMs) break
+      continue
+    }
     // A streak that changed class (saturation turning into errors) counts from when it became remediable.
     if (remediableClasses.has(o.class) !== remediable) break
+    // The dip, if any, was short enough: the streak runs on through it.
+    dipEndMs = undefined
     remediable = remediableClasses.has(o.class)
     startMs = o.timeMs
   }
@@ -100,13 +126,15 @@ export function isDisrupted(p: PodInfo, inFlight: ReadonlySet<string>): boolean 
 
 /**
  * One decision per pod. Candidates are taken worst first; each restart chosen counts against maxUnavailable,
- * the hourly budget and the workload cooldown of the ones after it, so a round restarts one pod unless the
- * policy's budgets leave room for more (workloadCooldownSeconds 0 and maxUnavailable above 1).
+ * the hourly budget and the workload cooldown of the ones after it, so a round restarts one pod unless
+ * maxUnavailable leaves room for more: then the pods that were outliers together all go in this round, within
+ * the hourly budget, and one whose streak began only now waits for the cooldown (inWorkloadCooldown).
  */
 export function decide(input: DecideInput): Decision[] {
   const r = input.remediation
   const threshold = input.threshold ?? DEFAULT_THRESHOLD
   const staleAfterMs = input.staleAfterMs ?? DEFAULT_STALE_AFTER_MS
+  const dipToleranceMs = input.dipToleranceMs ?? DEFAULT_DIP_TOLERANCE_MS
   const inFlight = input.inFlight ?? new Set<string>()
   const alerted = input.alerted ?? new Set<string>()
   const now = input.nowMs
@@ -122,7 +150,7 @@ export function decide(input: DecideInput): Decision[] {
   for (const p of pods) {
     const s = alerted.has(p.name)
       ? { outlier: true, startMs: Number.NEGATIVE_INFINITY, score: 1, class: 'error' as const }
-      : streakOf(input.history.get(p.name) ?? [], now, threshold, staleAfterMs, remediable)
+      : streakOf(input.history.get(p.name) ?? [], now, threshold, staleAfterMs, dipToleranceMs, remediable)
     streaks.set(p.name, s)
   }
   const live = pods.filter((p) => !isTerminating(p))
@@ -162,8 +190,9 @@ export function decide(input: DecideInput): Decision[] {
   for (const p of candidates) {
     const s = streaks.get(p.name) ?? { outlier: true, startMs: now, score: 0, class: undefined }
     let d: Decision
-    if (lastWorkload !== undefined && now - lastWorkload < r.workloadCooldownSeconds * 1000) {
-      d = skip(p.name, 'WorkloadCooldown', `the workload restarted a pod ${Math.round((now - lastWorkload) / 1000)}s ago, cooldown ${r.workloadCooldownSeconds}s`, s)
+    // An alert does not say since when the pod has failed: it waits for the cooldown like a new outlier.
+    if (inWorkloadCooldown(lastWorkload, lastRestartMs(input.status.restartsInWindow, p.name), alerted.has(p.name) ? undefined : s.startMs, now, r.workloadCooldownSeconds)) {
+      d = skip(p.name, 'WorkloadCooldown', `the workload restarted a pod ${Math.round((now - (lastWorkload ?? now)) / 1000)}s ago, cooldown ${r.workloadCooldownSeconds}s`, s)
     } else if (budgetUsed >= r.maxRestartsPerHour) {
       d = skip(p.name, 'BudgetExhausted', `${budgetUsed} restarts in the last hour, budget ${r.maxRestartsPerHour}`, s)
     } else if (disrupted - (isDisrupted(p, inFlight) ? 1 : 0) >= r.maxUnavailable) {
@@ -179,6 +208,7 @@ export function decide(input: DecideInput): Decision[] {
         dryRun: r.mode === 'DryRun',
         score: s.score,
         ...(s.class !== undefined ? { class: s.class } : {}),
+        ...(Number.isFinite(s.startMs) ? { outlierSinceMs: s.startMs } : {}),
       }
       budgetUsed++
       if (!isDisrupted(p, inFlight)) disrupted++

@@ -34,6 +34,8 @@ interface RemediatorDeps {
   leadershipLeftMs?: () => number | undefined
   threshold: number
   staleAfterMs: number
+  /** Longest dip under threshold that does not break a streak; decide's default when absent. */
+  dipToleranceMs?: number
   requestTimeoutMs: number
   /** How long a firing alert keeps asking for its pod's restart. */
   alertTtlMs: number
@@ -190,6 +192,7 @@ export class Remediator {
       nowMs: now,
       threshold: this.deps.threshold,
       staleAfterMs: this.deps.staleAfterMs,
+      ...(this.deps.dipToleranceMs !== undefined ? { dipToleranceMs: this.deps.dipToleranceMs } : {}),
     })
     result.decisions = decisions
     const byName = new Map(pods.map((p) => [p.name, p]))
@@ -247,7 +250,7 @@ export class Remediator {
         else if (eff.mode !== 'Enforce') box.refused = eff.mode === 'Off' ? 'ModeOff' : 'DryRun'
         else if (disruptedOthers >= eff.maxUnavailable) box.refused = 'MaxUnavailable'
         if (eff === undefined || box.refused !== undefined) return cur
-        box.reserved = reserveRestart(cur, { pod: pod.name, nowMs: now, maxRestartsPerHour: eff.maxRestartsPerHour, podCooldownSeconds: eff.podCooldownSeconds, workloadCooldownSeconds: eff.workloadCooldownSeconds })
+        box.reserved = reserveRestart(cur, { pod: pod.name, nowMs: now, maxRestartsPerHour: eff.maxRestartsPerHour, podCooldownSeconds: eff.podCooldownSeconds, workloadCooldownSeconds: eff.workloadCooldownSeconds, ...(d.outlierSinceMs !== undefined ? { outlierSinceMs: d.outlierSinceMs } : {}) })
         return box.reserved.status
       }, { timeoutMs: this.deps.requestTimeoutMs })
     } catch (err) {

@@ -40,6 +40,8 @@ interface ReplayOptions {
   /** Controller settings (reconcile.outlierThreshold, reconcile.staleAfterMs); the defaults when absent. */
   threshold?: number
   staleAfterMs?: number
+  /** Longest dip under threshold that keeps a streak; decide's default when absent (the benchmark's grid tries others). */
+  dipToleranceMs?: number
   /** The adapter's pod scoring settings; its defaults when absent (the benchmark's grid tries others). */
   scoring?: PodScoreOptions
 }
@@ -119,6 +121,7 @@ export class ControllerReplay {
       isLeader: () => false,
       threshold: opts.threshold ?? DEFAULT_THRESHOLD,
       staleAfterMs: opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
+      ...(opts.dipToleranceMs !== undefined ? { dipToleranceMs: opts.dipToleranceMs } : {}),
       requestTimeoutMs: 1000,
       alertTtlMs: 0,
       now: () => this.nowMs,

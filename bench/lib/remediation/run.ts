@@ -15,7 +15,7 @@ import { MINUTE_MS, World, type SimPod } from './world.js'
 
 export type StrategySpec =
   | { kind: 'none'; name: string }
-  | { kind: 'foresight'; name: string; remediation?: Partial<PolicySpec['remediation']>; threshold?: number; scoring?: PodScoreOptions }
+  | { kind: 'foresight'; name: string; remediation?: Partial<PolicySpec['remediation']>; threshold?: number; dipToleranceMs?: number; scoring?: PodScoreOptions }
   | { kind: 'static'; name: string; options: StaticThresholdOptions }
   | { kind: 'outlier'; name: string; options: OutlierOptions }
   | { kind: 'liveness'; name: string; options: LivenessOptions }
@@ -82,7 +82,7 @@ export async function runScenario(s: Scenario, strategy: StrategySpec, qualified
   const world = new World(s, ORIGIN_MS)
   const windows = eventWindows(s)
   const actions: ActionRecord[] = []
-  const replay = strategy.kind === 'foresight' ? new ControllerReplay({ policy: policyFor(strategy), history: world, ...(strategy.threshold !== undefined ? { threshold: strategy.threshold } : {}), ...(strategy.scoring !== undefined ? { scoring: strategy.scoring } : {}) }) : undefined
+  const replay = strategy.kind === 'foresight' ? new ControllerReplay({ policy: policyFor(strategy), history: world, ...(strategy.threshold !== undefined ? { threshold: strategy.threshold } : {}), ...(strategy.dipToleranceMs !== undefined ? { dipToleranceMs: strategy.dipToleranceMs } : {}), ...(strategy.scoring !== undefined ? { scoring: strategy.scoring } : {}) }) : undefined
   let staticState: StaticThresholdState = new Map()
   const hosts = new Map<string, HostState>()
   const probeFailures = new Map<string, number>()
