@@ -366,6 +366,7 @@ export class Engine implements ServingEngine {
       errors: [...p.explain.errors],
       observedLoad: observed.value,
       peakForecastLoad: rec.peakForecastLoad,
+      targetUtilization: spec.targetUtilization,
       ...(upper !== undefined ? { forecastReplicas: rec.forecastReplicas } : {}),
       presentReplicas: rec.presentReplicas,
       recommendedReplicas: rec.replicas,
