@@ -122,3 +122,18 @@ export function frontierTable(f: Frontier): string {
     : `frontier: foresight's sweep does not span reactive at 90 % .. 70 %${band.ratio !== undefined ? ` (worst ratio where it does: ${band.ratio.toFixed(3)})` : ''}: the target cannot be claimed`)
   return lines.join('\n')
 }
+
+/**
+ * The knob values swept by bench:autoscale and `foresight backtest`: reactive at 100 % (the plain run) down to
+ * 50 %, what users run and beyond; Foresight from 100 % down to 70 %, which already spends more than reactive at
+ * 70 % on the NASA trace.
+ */
+export const SWEEP = {
+  reactive: [0.9, 0.8, 0.7, 0.6, 0.5],
+  foresight: [1, 0.95, 0.9, 0.85, 0.8, 0.7],
+} as const
+
+/** Runs that only make the frontier, left out of the comparison table and time charts: Foresight at the other utilizations, reactive below 70 %. */
+export function isSweepOnly(name: string): boolean {
+  return name.startsWith('foresight@') || /^reactive@[1-6]\d(\.\d+)?%$/.test(name)
+}
