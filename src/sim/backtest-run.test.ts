@@ -109,6 +109,6 @@ t.test('a reader that finds no series before the workload existed: missing histo
 
 t.test('without a model argument the packaged model is used', async (t) => {
   const r = await runBacktest({ history: synthetic(4).fetch, policy, sinceSeconds: 3600, nowMs: NOW, baselines: false })
-  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'foresight'])
+  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'reactive@60%', 'reactive@50%', 'foresight', 'foresight@95%', 'foresight@90%', 'foresight@85%', 'foresight@80%', 'foresight@70%'])
   t.match(r.table, `model ${model.meta.version}`)
 })
