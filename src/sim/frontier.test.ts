@@ -55,3 +55,12 @@ t.test('a foresight sweep that does not reach the band cannot claim the target',
   t.notOk(band.covered)
   t.match(frontierTable(f), /does not span reactive at 90 % \.\. 70 %.*cannot be claimed/)
 })
+
+t.test('the band is covered where reactive had no shortfall at all: no ratio there, but no claim of a gap either', async (t) => {
+  const f = frontier([run('reactive', 80, 100), run('reactive@90%', 2, 120), run('reactive@80%', 0, 140), run('reactive@70%', 0, 170), run('foresight', 50, 110), run('foresight@80%', 0, 180)], { reactive: 'reactive', foresight: 'foresight', foresightUtilization: 1 })
+  const band = worstRatioBetween(f, 0.9, 0.7)
+  t.ok(band.covered)
+  t.equal(f.atReactive[2]?.ratio, undefined, 'reactive 0 minutes: no ratio')
+  t.ok((band.ratio ?? 0) > 1, 'the worst ratio is where reactive had 2 minutes')
+  t.match(frontierTable(f), /NOT met/)
+})

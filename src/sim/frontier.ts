@@ -23,7 +23,7 @@ export interface EqualCostPoint {
   underProvisionedMinutes: number
   /** The other curve at the same replica-minutes; undefined outside its range. */
   otherUnderProvisionedMinutes?: number
-  /** foresight / reactive at equal replica-minutes; undefined outside the range or when the denominator is 0. */
+  /** foresight / reactive at equal replica-minutes; undefined outside the range or when reactive's minutes are 0. */
   ratio?: number
 }
 
@@ -98,7 +98,9 @@ export function worstRatioBetween(f: Frontier, from: number, to: number): { rati
   const lo = Math.min(from, to) - 1e-9
   const hi = Math.max(from, to) + 1e-9
   const band = f.atReactive.filter((p) => p.utilization >= lo && p.utilization <= hi)
-  const covered = band.length > 0 && band.every((p) => p.ratio !== undefined)
+  // Covered: Foresight's curve reaches every reactive point of the band (a ratio may still be undefined there when
+  // reactive had no under-provisioned minute at all).
+  const covered = band.length > 0 && band.every((p) => p.otherUnderProvisionedMinutes !== undefined)
   const costs = band.map((p) => p.replicaMinutes)
   const inside = costs.length === 0 ? [] : f.atForesight.filter((p) => p.replicaMinutes >= Math.min(...costs) && p.replicaMinutes <= Math.max(...costs))
   const ratios = [...band, ...inside].flatMap((p) => (p.ratio !== undefined ? [p.ratio] : []))
@@ -110,7 +112,7 @@ const num = (x: number | undefined, d = 0): string => (x === undefined ? '-' : x
 
 /** The frontier as text: both curves, each point against the other curve at equal replica-minutes. */
 export function frontierTable(f: Frontier): string {
-  const lines = ['# frontier: replica-minutes against under-provisioned minutes; ratio = foresight / reactive at equal replica-minutes (linear along the other curve; - outside its range)']
+  const lines = ['# frontier: replica-minutes against under-provisioned minutes; ratio = foresight / reactive at equal replica-minutes (linear along the other curve; - outside its range or where reactive has none)']
   lines.push('curve      target  replica-min  under-prov min  scale events  other at equal cost  ratio')
   const row = (curve: string, p: FrontierPoint, e: EqualCostPoint | undefined): string =>
     `${curve.padEnd(10)} ${pct(p.utilization).padStart(6)}  ${num(p.replicaMinutes).padStart(11)}  ${num(p.underProvisionedMinutes, 1).padStart(14)}  ${String(p.scalingEvents).padStart(12)}  ${num(e?.otherUnderProvisionedMinutes, 1).padStart(19)}  ${e?.ratio !== undefined ? e.ratio.toFixed(3) : '-'}`
