@@ -50,7 +50,7 @@ t.test('the zoomed day is the whole day with the most demand', async (t) => {
   t.notMatch(charts.day, '>other<')
 })
 
-t.test('xy chart: one line and one marker per point per series, labelled, both axes from zero', async (t) => {
+t.test('xy chart: one line and one marker per point per series, labelled, y from zero, x over the points', async (t) => {
   const svg = xyChart({
     title: 'frontier',
     series: [
@@ -65,6 +65,10 @@ t.test('xy chart: one line and one marker per point per series, labelled, both a
   t.notMatch(svg, /skipped/)
   t.match(svg, />90%</)
   t.match(svg, />1000</, 'the y axis reaches the largest value')
+  t.match(svg, />0</, 'and starts at zero')
+  const xTicks = [...svg.matchAll(/<text x="[\d.]+" y="[\d.]+" text-anchor="middle" fill="#555">(\d+)<\/text>/g)].map((m) => Number(m[1]))
+  t.equal(xTicks[0], 100, 'x starts at a round value at or below the cheapest point, not at zero')
+  t.equal(xTicks.at(-1), 130, 'and ends at one at or above the dearest')
   const line = /<path d="([^"]*)" fill="none" stroke="#2ca02c"/.exec(svg)?.[1] ?? ''
   t.equal(line.match(/[ML]/g)?.join(''), 'ML', 'foresight joins its two finite points')
 })

@@ -163,7 +163,7 @@ interface XyChartOptions {
   heightPx?: number
 }
 
-/** A line-and-marker chart of (x, y) points, both axes from zero: the cost / under-provisioning frontier. */
+/** A line-and-marker chart of (x, y) points, y from zero, x over the points' range: the cost / under-provisioning frontier. */
 export function xyChart(o: XyChartOptions): string {
   const width = o.widthPx ?? 900
   const height = o.heightPx ?? 520
@@ -175,9 +175,15 @@ export function xyChart(o: XyChartOptions): string {
     const step = niceStep(m > 0 ? m : 1, 5)
     return { step, max: Math.ceil((m > 0 ? m : 1) / step) * step }
   }
-  const xs = top(all.map((p) => p.x))
+  // Costs sit far from zero (every strategy pays for the base load): x spans the points, y starts at zero.
+  const xValues = all.map((p) => p.x)
+  const xLow = Math.min(...xValues, Infinity)
+  const xHigh = Math.max(...xValues, -Infinity)
+  const xStep = niceStep(Number.isFinite(xLow) && xHigh > xLow ? xHigh - xLow : Math.max(1, Math.abs(xHigh)), 5)
+  const xs = Number.isFinite(xLow) ? { step: xStep, min: Math.floor(xLow / xStep) * xStep, max: Math.ceil(xHigh / xStep) * xStep || xStep } : { step: 1, min: 0, max: 1 }
+  if (xs.max <= xs.min) xs.max = xs.min + xs.step
   const ys = top(all.map((p) => p.y))
-  const x = (v: number): number => MARGIN.left + 16 + (v / xs.max) * plotW
+  const x = (v: number): number => MARGIN.left + 16 + ((v - xs.min) / (xs.max - xs.min)) * plotW
   const y = (v: number): number => MARGIN.top + plotH - (v / ys.max) * plotH
   const label = (v: number): string => (v >= 10_000 ? `${num(v / 1000)}k` : num(v))
   const left = MARGIN.left + 16
@@ -190,7 +196,7 @@ export function xyChart(o: XyChartOptions): string {
     out.push(`<line x1="${left}" x2="${left + plotW}" y1="${num(y(v))}" y2="${num(y(v))}" stroke="#e5e5e5"/>`)
     out.push(`<text x="${left - 6}" y="${num(y(v) + 4)}" text-anchor="end" fill="#555">${label(v)}</text>`)
   }
-  for (let v = 0; v <= xs.max + 1e-9; v += xs.step) {
+  for (let v = xs.min; v <= xs.max + 1e-9; v += xs.step) {
     out.push(`<line x1="${num(x(v))}" x2="${num(x(v))}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" stroke="#eeeeee"/>`)
     out.push(`<text x="${num(x(v))}" y="${MARGIN.top + plotH + 16}" text-anchor="middle" fill="#555">${label(v)}</text>`)
   }
