@@ -60,6 +60,10 @@ t.test('replays the policy through reactive, baselines and the engine', async (t
   t.match(r.table, /^foresight\s+70%\s+\d+/m)
   t.notMatch(r.table, /^foresight@/m, 'the sweep is in the frontier, not in the comparison table')
   t.ok(r.frontierSvg.startsWith('<svg') && r.frontierSvg.includes('Foresight (spec.targetUtilization)'))
+  // At 100 % the sweep's policy is the policy itself: with the same HPA it must land on the very same point.
+  const again = await runBacktest({ history: src.fetch, policy: { ...policy, spec: { ...policy.spec, targetUtilization: 0.9 } }, sinceSeconds: 6 * 3600, model, nowMs: NOW, baselines: false })
+  const at100 = again.frontier.foresight.find((p) => p.utilization === 1)
+  t.same(at100 && [at100.name, at100.replicaMinutes, at100.underProvisionedMinutes], ['foresight@100%', r.runs.find((x) => x.name === 'foresight')?.metrics.replicaMinutes, r.runs.find((x) => x.name === 'foresight')?.metrics.underProvisionedMinutes], 'the sweep runs with the policy\'s own HPA')
   t.match(r.table, /strategy\s+under-prov min/)
   t.match(r.table, /foresight: .*% .* under-provisioned minutes than reactive/)
   // The verdict is also given at equal cost against bought headroom, not only against bare reactive.

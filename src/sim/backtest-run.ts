@@ -174,7 +174,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       // As deployed (deploy/examples/hpa.yaml): the engine damps scale-down, so Foresight's HPA has no down window.
       hpa: o.hpa ?? ((strategy) => {
         const hpa = defaultHpaSpec(spec.minReplicas, spec.maxReplicas)
-        return strategy === STRATEGY.foresight ? { ...hpa, scaleDown: { ...hpa.scaleDown, stabilizationWindowSeconds: 0 } } : hpa
+        // The sweep's runs (foresight@N%) are the same policy at another targetUtilization: the same HPA.
+        return strategy === STRATEGY.foresight || strategy.startsWith(`${STRATEGY.foresight}@`) ? { ...hpa, scaleDown: { ...hpa.scaleDown, stabilizationWindowSeconds: 0 } } : hpa
       }),
       // What reactive users buy instead of prediction: headroom. The verdict compares at equal cost too.
       reactiveVariants: SWEEP.reactive.map((utilization) => ({ utilization })),

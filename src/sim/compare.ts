@@ -103,7 +103,7 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
 }
 
 /** `foresight@N%`: the sweep's name for a target utilization, as reactive@N% names the reactive sweep. */
-export const sweepName = (base: string, utilization: number): string => `${base}@${Math.round(utilization * 1000) / 10}%`
+const sweepName = (base: string, utilization: number): string => `${base}@${Math.round(utilization * 1000) / 10}%`
 
 function sweepPolicies(policy: Policy, utilizations: readonly number[]): Array<{ name: string; policy: Policy }> {
   const own = policy.spec.targetUtilization
