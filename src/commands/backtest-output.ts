@@ -1,4 +1,5 @@
 /** The machine-readable forms of the backtests (`-o json`, `-o csv`) beside their text reports. */
+import { worstRatioBetween, type Frontier } from '../sim/frontier.js'
 import type { StrategyRun } from '../sim/simulate.js'
 
 export const OUTPUT_FORMATS = ['text', 'json', 'csv'] as const
@@ -22,6 +23,8 @@ interface BacktestSummary {
   runs: readonly StrategyRun[]
   warnings: readonly string[]
   charts: readonly string[]
+  /** Both knobs swept: the curves and the ratios at equal replica-minutes, as the text report prints them. */
+  frontier?: Frontier
 }
 
 /** The comparison as JSON: each strategy's metrics (not its timeline, which the charts show). */
@@ -30,6 +33,7 @@ export function backtestJson(s: BacktestSummary): string {
     policy: s.policy,
     period: { start: new Date(s.period.startMs).toISOString(), end: new Date(s.period.endMs).toISOString(), stepSeconds: s.period.stepSeconds },
     strategies: s.runs.map((r) => ({ name: r.name, ...r.metrics })),
+    ...(s.frontier !== undefined ? { frontier: { ...s.frontier, worstRatioReactive90To70: worstRatioBetween(s.frontier, 0.9, 0.7) } } : {}),
     warnings: s.warnings,
     charts: s.charts,
   }, null, 1)}\n`

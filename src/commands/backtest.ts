@@ -77,14 +77,16 @@ export async function backtestCommand(o: BacktestCliOptions, log: Logger): Promi
     writeFileSync(o.chart, result.svg)
     const dayChart = o.chart.replace(/(\.svg)?$/, '-day.svg')
     writeFileSync(dayChart, result.daySvg)
-    if (o.output === 'json') return backtestJson({ policy: policyKey(policy), period: result.period, runs: result.runs, warnings: result.warnings, charts: [o.chart, dayChart] })
+    const frontierChart = o.chart.replace(/(\.svg)?$/, '-frontier.svg')
+    writeFileSync(frontierChart, result.frontierSvg)
+    if (o.output === 'json') return backtestJson({ policy: policyKey(policy), period: result.period, runs: result.runs, warnings: result.warnings, charts: [o.chart, dayChart, frontierChart], frontier: result.frontier })
     // Warnings go to stderr here, so stdout stays one table a spreadsheet or a script reads as it is.
     if (o.output === 'csv') {
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`)
       return backtestCsv(result.runs)
     }
     const warnings = result.warnings.map((w) => `warning: ${w}\n`).join('')
-    return `${warnings}${result.table}\ncharts: ${o.chart}, ${dayChart}\n`
+    return `${warnings}${result.table}\ncharts: ${o.chart}, ${dayChart}, ${frontierChart}\n`
   } finally {
     client.close()
   }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { dampen, EMPTY_DAMPING, type DampingState } from './damping.js'
 import { onFailure, type FailureInputs } from './fallback.js'
-import { recommend, replicasFor } from './replicas.js'
+import { readyWindow, recommend, replicasFor } from './replicas.js'
 
 const bounds = { minReplicas: 2, maxReplicas: 20, capacityPerReplica: 10 }
 
@@ -10,22 +10,40 @@ t.test('replicasFor', async (t) => {
   for (const [load, cap, want] of table) t.equal(replicasFor(load, cap), want, `${load}/${cap}`)
 })
 
-t.test('recommend: peak of the upper quantile over the horizon, never below the present, clamped', async (t) => {
-  const p90 = [50, 80, 120, 60, 300]
-  const table: Array<[number, number, number, number, number]> = [
-    // horizonSteps, observedNow, forecastReplicas, presentReplicas, replicas
-    [1, 40, 5, 4, 5],
-    [3, 40, 12, 4, 12],
-    [5, 40, 30, 4, 20], // clamped to max
-    [2, 150, 8, 15, 15], // the present wins when the forecast is lower
-    [10, 0, 30, 0, 20], // horizon longer than the forecast: uses what there is
+t.test('readyWindow: the lead step and one more, clamped to the forecast', async (t) => {
+  const table: Array<[number, number, number, number]> = [
+    // leadSteps, forecastSteps, first, last (zero-based)
+    [1, 30, 0, 1],
+    [5, 30, 4, 5],
+    [29, 30, 28, 29],
+    [30, 30, 29, 29],
+    [40, 30, 29, 29],
+    [3, 1, 0, 0],
   ]
-  for (const [h, obs, fr, pr, r] of table) {
-    const rec = recommend(p90, h, obs, bounds)
-    t.same([rec.forecastReplicas, rec.presentReplicas, rec.replicas], [fr, pr, r], `h=${h} observed=${obs}`)
+  for (const [lead, n, first, last] of table) t.same(readyWindow(lead, n), { first, last }, `lead ${lead} of ${n}`)
+})
+
+t.test('recommend: the upper quantile when new pods are ready, at the target utilisation, never below the present', async (t) => {
+  const p90 = [50, 80, 120, 60, 300, 40]
+  const table: Array<[string, number, number, number, number, number, number, number]> = [
+    // why, leadSteps, observedNow, targetUtilization, forecastReplicas, presentReplicas, replicas, peak
+    ['steps 1 and 2', 1, 40, 1, 8, 4, 8, 80],
+    ['steps 3 and 4: the earlier peak is not the new pods\' to serve', 3, 40, 1, 12, 4, 12, 120],
+    ['a spike one step after the lead counts: the next refresh\'s pods are not Ready before it', 4, 40, 1, 30, 4, 20, 300],
+    ['a drop forecast by the lead lowers the count ahead of the load (the peak over steps 1..6 asked for 30)', 6, 40, 1, 4, 4, 4, 40],
+    ['the present wins when the forecast is lower', 6, 150, 1, 4, 15, 15, 40],
+    ['0.8: the forecast may use 8 of each 10', 1, 40, 0.8, 10, 4, 10, 80],
+    ['the present floor stays at full capacity', 6, 150, 0.5, 8, 15, 15, 40],
+    ['lead beyond the forecast: its last step', 10, 0, 1, 4, 0, 4, 40],
+  ]
+  for (const [why, lead, obs, u, fr, pr, r, peak] of table) {
+    const rec = recommend(p90, lead, obs, { ...bounds, targetUtilization: u })
+    t.same([rec.forecastReplicas, rec.presentReplicas, rec.replicas, rec.peakForecastLoad], [fr, pr, r, peak], why)
   }
-  t.equal(recommend([0, 0], 2, 0, bounds).replicas, 2, 'idle load gets minReplicas')
-  t.equal(recommend([NaN, Infinity, 15], 3, 0, bounds).forecastReplicas, 2, 'non-finite forecasts are ignored')
+  const full = { ...bounds, targetUtilization: 1 }
+  t.equal(recommend([0, 0], 1, 0, full).replicas, 2, 'idle load gets minReplicas')
+  t.equal(recommend([NaN, Infinity, 15], 2, 0, full).forecastReplicas, 2, 'non-finite forecasts are ignored')
+  t.same(recommend([], 5, 25, full), { forecastReplicas: 0, presentReplicas: 3, replicas: 3, peakForecastLoad: 0 }, 'no forecast (cold start): the present alone')
 })
 
 t.test('dampen: up at once, down only after the window and gradually', async (t) => {

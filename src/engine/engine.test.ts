@@ -340,7 +340,7 @@ t.test('the message says when minReplicas or maxReplicas, not the load, decided'
     policy('ceiling', { load: { query: q('ceiling'), capacityPerReplica: 0.0001 }, maxReplicas: 4 }),
     policy('free', { load: { query: q('free'), capacityPerReplica: 0.25 }, minReplicas: 1, maxReplicas: 1000 }),
   ])
-  t.match(engine.result('default/floor'), { desiredReplicas: 3, message: /needs 1; observed .* needs 1; minReplicas 3(;|$)/ })
+  t.match(engine.result('default/floor'), { desiredReplicas: 3, message: /needs 1 at 100% utilisation; observed .* needs 1; minReplicas 3(;|$)/ })
   t.match(engine.result('default/ceiling'), { desiredReplicas: 4, message: /; maxReplicas 4(;|$)/ })
   t.notMatch(engine.result('default/free')?.message, /minReplicas|maxReplicas/, 'nothing added when the load decided')
 })
@@ -374,6 +374,22 @@ t.test('explain shows the inputs and each step of the derivation', async (t) => 
   t.match(text, /seasonal\s+day yes, week yes/)
   t.match(text, `-> ${r.explain.presentReplicas} replicas at 0.25 per replica`)
   t.match(text, `= ${r.explain.recommendedReplicas}`)
+})
+
+t.test('targetUtilization: the same forecast at half the capacity per replica, the present floor unchanged', async (t) => {
+  const engine = new Engine({ model, history: new TraceReader(), log, now: () => start })
+  await engine.refresh([policy('full'), policy('half', { targetUtilization: 0.5 })])
+  const full = engine.result('default/full')
+  const half = engine.result('default/half')
+  if (full === undefined || half === undefined) return t.fail('no result')
+  const peak = full.explain.peakForecastLoad ?? NaN
+  t.ok(peak > 0, 'a forecast was made')
+  t.equal(half.explain.peakForecastLoad, peak, 'the knob does not change the forecast')
+  t.equal(full.explain.forecastReplicas, Math.ceil(peak / 0.25 - 1e-9))
+  t.equal(half.explain.forecastReplicas, Math.ceil(peak / 0.125 - 1e-9))
+  t.equal(half.explain.presentReplicas, full.explain.presentReplicas, 'the present is a floor at full capacity')
+  t.match(half.message, /at 50% utilisation/)
+  t.match(formatExplanation(half), /at 50% target utilisation \(0\.125 per replica\)/)
 })
 
 t.test('pod anomaly scores: the outlier pod is named with its class and served per pod', async (t) => {
@@ -618,7 +634,7 @@ t.test('horizon: a horizon longer than the model forecasts is reported as the on
   t.equal(r?.explain.horizonSteps, 30)
   t.equal(r?.forecast?.horizonSeconds, 450, '30 steps of 15 s, not the 1800 s asked for')
   t.equal(r?.explain.requestedHorizonSeconds, 1800)
-  t.match(r?.message, / over 450s needs /)
+  t.match(r?.message, / when new pods are ready \(450s\) needs /)
   const source = new EngineMetricProvider(engine)
   source.markRefreshed()
   const forecast = source.query('default', 'foresight_forecast_load')

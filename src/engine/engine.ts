@@ -414,13 +414,14 @@ export class Engine implements ServingEngine {
       // The horizon the numbers are for, not spec.horizonSeconds: it is clamped to what the model forecasts.
       forecast = { horizonSeconds, p10: q[hi] ?? NaN, p50: q[hi + 1] ?? NaN, p90: q[hi + 2] ?? NaN }
     }
-    const rec = recommend(upper ?? [], p.explain.horizonSteps, observed.value, bounds)
+    const rec = recommend(upper ?? [], p.explain.horizonSteps, observed.value, { ...bounds, targetUtilization: spec.targetUtilization })
     const damped = dampen(s.damping, rec.replicas, nowMs, spec.scaleDown)
     const explain: Explanation = {
       ...p.explain,
       errors: [...p.explain.errors],
       observedLoad: observed.value,
       peakForecastLoad: rec.peakForecastLoad,
+      targetUtilization: spec.targetUtilization,
       ...(upper !== undefined ? { forecastReplicas: rec.forecastReplicas } : {}),
       presentReplicas: rec.presentReplicas,
       recommendedReplicas: rec.replicas,
@@ -437,7 +438,7 @@ export class Engine implements ServingEngine {
       reason: coldStart ? 'ColdStart' : 'Predicted',
       message: coldStart
         ? `too little history for a forecast (${p.explain.recentWindow?.samples ?? 0} of ${RECENT_STEPS} samples): serving what the observed load needs`
-        : `forecast peak ${rec.peakForecastLoad.toPrecision(4)} over ${horizonSeconds}s needs ${rec.forecastReplicas}; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}${boundsNote(rec, spec)}${explain.adaptive !== undefined ? `; ${adaptiveNote(explain.adaptive)}` : ''}`,
+        : `forecast ${rec.peakForecastLoad.toPrecision(4)} when new pods are ready (${horizonSeconds}s) needs ${rec.forecastReplicas} at ${Math.round(spec.targetUtilization * 100)}% utilisation; observed ${observed.value.toPrecision(4)} needs ${rec.presentReplicas}${boundsNote(rec, spec)}${explain.adaptive !== undefined ? `; ${adaptiveNote(explain.adaptive)}` : ''}`,
       dataTimeMs: observed.timeMs,
       observedLoad: observed.value,
       ...(forecast !== undefined ? { forecast } : {}),

@@ -20,9 +20,9 @@ export function formatExplanation(r: PolicyResult): string {
     `  seasonal        day ${e.seasonalAvailable?.day === true ? 'yes' : 'no'}, week ${e.seasonalAvailable?.week === true ? 'yes' : 'no'}`,
     '',
     'derivation',
-    `  observed load   ${fmt(e.observedLoad)} -> ${e.presentReplicas ?? '-'} replicas at ${fmt(e.capacityPerReplica)} per replica`,
+    `  observed load   ${fmt(e.observedLoad)} -> ${e.presentReplicas ?? '-'} replicas at ${fmt(e.capacityPerReplica)} per replica (full capacity: the floor)`,
     e.forecastReplicas !== undefined
-      ? `  forecast        peak p90 over the horizon${e.adaptive !== undefined ? ' (as served, adapted: below)' : ''} ${fmt(e.peakForecastLoad)} -> ${e.forecastReplicas} replicas`
+      ? `  forecast        p90${e.adaptive !== undefined ? ' (as served, adapted: below)' : ''} when new pods are ready (steps ${e.horizonSteps}-${e.horizonSteps + 1}) ${fmt(e.peakForecastLoad)} -> ${e.forecastReplicas} replicas at ${fmt(100 * (e.targetUtilization ?? 1), 3)}% target utilisation (${fmt(e.capacityPerReplica * (e.targetUtilization ?? 1))} per replica)`
       : '  forecast        none (no model forecast this refresh)',
     r.forecast !== undefined ? `  at horizon      p10 ${fmt(r.forecast.p10)}  p50 ${fmt(r.forecast.p50)}  p90 ${fmt(r.forecast.p90)}` : undefined,
     `  recommended     max(forecast, present) clamped to [${e.bounds.minReplicas}, ${e.bounds.maxReplicas}] = ${e.recommendedReplicas ?? '-'}`,

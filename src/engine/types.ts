@@ -31,7 +31,10 @@ export interface Explanation {
   recentWindow?: { startMs: number; samples: number; missing: number }
   seasonalAvailable?: { day: boolean; week: boolean }
   observedLoad?: number
+  /** The upper-quantile load provisioned for: the highest over the ready window (the lead step and one more). */
   peakForecastLoad?: number
+  /** spec.targetUtilization: the share of capacityPerReplica the forecast may use. */
+  targetUtilization?: number
   capacityPerReplica: number
   forecastReplicas?: number
   presentReplicas?: number

@@ -22,7 +22,7 @@ export const scaleTargetRefSchema = z.strictObject({
 
 const loadSchema = z.strictObject({
   query: promql.describe('PromQL returning ONE series: the load the workload serves (for example requests per second)'),
-  capacityPerReplica: z.number().positive().describe('Load one replica serves at the wanted utilisation, in the query\'s unit'),
+  capacityPerReplica: z.number().positive().describe('Load one replica serves, in the query\'s unit; spec.targetUtilization is the share of it the forecast may use'),
 })
 
 const scaleDownSchema = z.strictObject({
@@ -58,7 +58,8 @@ const fallbackSchema = z.strictObject({
 export const policySpecSchema = z.strictObject({
   scaleTargetRef: scaleTargetRefSchema,
   load: loadSchema,
-  horizonSeconds: z.number().int().min(60).max(1800).default(300).describe('How far ahead to provision: pod start-up time plus HPA lag'),
+  targetUtilization: z.number().gt(0).max(1).default(1).describe('Share of capacityPerReplica the upper (p90) forecast of the load when new pods are Ready may use: 1 uses all of it, 0.8 keeps 25 % headroom (more replica-minutes, fewer under-provisioned minutes)'),
+  horizonSeconds: z.number().int().min(60).max(1800).default(300).describe('When pods asked for now are Ready (pod start-up time plus HPA lag): the load forecast for then, through one step more, is provisioned for'),
   historySeconds: z.number().int().min(3600).max(86_400).default(3600).describe('Recent history kept for each forecast: at least the 60 steps the model reads (it reads only the newest 60)'),
   stepSeconds: z.number().int().min(15).max(600).default(60).describe('Resolution of the history read from Prometheus'),
   minReplicas: z.number().int().min(1).default(1).describe('Fewest replicas recommended'),

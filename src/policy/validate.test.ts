@@ -14,7 +14,7 @@ t.test('a minimal policy is valid and gets every default', async (t) => {
   if (!r.ok) return t.fail(r.errors.join('; '))
   t.match(r.policy.spec, {
     scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
-    horizonSeconds: 300, minReplicas: 1, maxReplicas: 20,
+    targetUtilization: 1, horizonSeconds: 300, minReplicas: 1, maxReplicas: 20,
     scaleDown: { stabilizationSeconds: 300, maxDecreasePercentPerMinute: 20 },
     remediation: { mode: 'DryRun', maxRestartsPerHour: 3 },
     fallback: { behavior: 'currentReplicasIfHigher', failureThreshold: 3 },
@@ -39,6 +39,9 @@ const invalid: Array<[string, unknown, string[]]> = [
   ['wrong version', { ...base, apiVersion: 'foresight.dev/v1' }, ['apiVersion: Invalid input: expected "foresight.dev/v1alpha1"']],
   ['missing maxReplicas', { ...base, spec: { scaleTargetRef: { name: 'web' }, load: base.spec.load } }, ['spec.maxReplicas: Required']],
   ['maxReplicas 0', withSpec({ maxReplicas: 0 }), ['spec.maxReplicas: Too small: expected number to be >=1', 'spec.minReplicas: must not exceed maxReplicas']],
+  ['targetUtilization 0', withSpec({ targetUtilization: 0 }), ['spec.targetUtilization: Too small: expected number to be >0']],
+  ['targetUtilization above 1', withSpec({ targetUtilization: 1.2 }), ['spec.targetUtilization: Too big: expected number to be <=1']],
+  ['targetUtilization as a percentage string', withSpec({ targetUtilization: '80%' }), ['spec.targetUtilization: Invalid input: expected number, received string']],
   ['min above max', withSpec({ minReplicas: 30 }), ['spec.minReplicas: must not exceed maxReplicas']],
   ['unknown spec field', withSpec({ maxReplica: 3 }), ['spec.maxReplica: unknown field']],
   ['unknown nested fields', withSpec({ scaleDown: { window: 1, rate: 2 } }), ['spec.scaleDown.window: unknown field', 'spec.scaleDown.rate: unknown field']],

@@ -47,7 +47,23 @@ t.test('replays the policy through reactive, baselines and the engine', async (t
   t.equal(src.calls.length, Math.ceil((8 * 1440) / 5000) + 1, 'the lookback in chunks under the point limit, then the period')
   t.ok(src.calls.every((c) => (c.endMs - c.startMs) / 60_000 + 1 <= 5000), 'no chunk above the limit')
   t.same(src.calls.at(-1), { startMs: r.period.startMs, endMs: r.period.endMs }, 'the period is read on its own')
-  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'holt-winters', 'fft-periodic', 'moving-average', 'ses', 'holt-damped', 'foresight'])
+  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'reactive@60%', 'reactive@50%', 'holt-winters', 'fft-periodic', 'moving-average', 'ses', 'holt-damped', 'foresight', 'foresight@95%', 'foresight@90%', 'foresight@85%', 'foresight@80%', 'foresight@70%'])
+  // The frontier: both sweeps, Foresight's own run standing for its targetUtilization (1 by default).
+  t.same(r.frontier.reactive.map((p) => p.utilization).sort(), [0.5, 0.6, 0.7, 0.8, 0.9, 1])
+  t.same(r.frontier.foresight.map((p) => p.utilization).sort(), [0.7, 0.8, 0.85, 0.9, 0.95, 1])
+  t.equal(r.frontier.foresight.find((p) => p.utilization === 1)?.name, 'foresight')
+  t.ok(r.frontier.foresight.every((p, i, a) => i === 0 || p.replicaMinutes >= (a[i - 1]?.replicaMinutes ?? 0)), 'cheapest first')
+  const cheapest = r.frontier.foresight[0]
+  const dearest = r.frontier.foresight.at(-1)
+  t.ok(cheapest !== undefined && dearest !== undefined && dearest.replicaMinutes > cheapest.replicaMinutes, 'more headroom costs more replica-minutes')
+  t.match(r.table, /^# frontier: replica-minutes against under-provisioned minutes/m)
+  t.match(r.table, /^foresight\s+70%\s+\d+/m)
+  t.notMatch(r.table, /^foresight@/m, 'the sweep is in the frontier, not in the comparison table')
+  t.ok(r.frontierSvg.startsWith('<svg') && r.frontierSvg.includes('Foresight (spec.targetUtilization)'))
+  // At 100 % the sweep's policy is the policy itself: with the same HPA it must land on the very same point.
+  const again = await runBacktest({ history: src.fetch, policy: { ...policy, spec: { ...policy.spec, targetUtilization: 0.9 } }, sinceSeconds: 6 * 3600, model, nowMs: NOW, baselines: false })
+  const at100 = again.frontier.foresight.find((p) => p.utilization === 1)
+  t.same(at100 && [at100.name, at100.replicaMinutes, at100.underProvisionedMinutes], ['foresight@100%', r.runs.find((x) => x.name === 'foresight')?.metrics.replicaMinutes, r.runs.find((x) => x.name === 'foresight')?.metrics.underProvisionedMinutes], 'the sweep runs with the policy\'s own HPA')
   t.match(r.table, /strategy\s+under-prov min/)
   t.match(r.table, /foresight: .*% .* under-provisioned minutes than reactive/)
   // The verdict is also given at equal cost against bought headroom, not only against bare reactive.
@@ -97,6 +113,6 @@ t.test('a reader that finds no series before the workload existed: missing histo
 
 t.test('without a model argument the packaged model is used', async (t) => {
   const r = await runBacktest({ history: synthetic(4).fetch, policy, sinceSeconds: 3600, nowMs: NOW, baselines: false })
-  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'foresight'])
+  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'reactive@60%', 'reactive@50%', 'foresight', 'foresight@95%', 'foresight@90%', 'foresight@85%', 'foresight@80%', 'foresight@70%'])
   t.match(r.table, `model ${model.meta.version}`)
 })

@@ -6,10 +6,11 @@ import { HORIZON_STEPS, RECENT_STEPS } from '../forecast/windows.js'
 import type { HistoryReader, Window } from '../ports.js'
 import { loadBundledModel, type LoadedModel } from '../model/runtime.js'
 import { policyKey, type Policy } from '../policy/schema.js'
-import { comparisonCharts } from './charts.js'
+import { comparisonCharts, frontierChart } from './charts.js'
 import { bestBaselineLine, compareStrategies, reactiveAtEqualCost, STRATEGY } from './compare.js'
 import { defaultHpaSpec, type HpaSpec } from './hpa.js'
 import { countValid, type LoadSeries } from './load.js'
+import { frontier, frontierTable, isSweepOnly, SWEEP, type Frontier } from './frontier.js'
 import { comparisonTable } from './report.js'
 import type { StrategyRun } from './simulate.js'
 
@@ -52,6 +53,10 @@ interface BacktestResult {
   /** The busiest day of it. */
   daySvg: string
   runs: StrategyRun[]
+  /** Both knobs swept: reactive's target utilisation and Foresight's spec.targetUtilization. */
+  frontier: Frontier
+  /** The frontier drawn: both curves on one chart. */
+  frontierSvg: string
   warnings: string[]
   period: { startMs: number; endMs: number; stepSeconds: number }
 }
@@ -169,10 +174,13 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       // As deployed (deploy/examples/hpa.yaml): the engine damps scale-down, so Foresight's HPA has no down window.
       hpa: o.hpa ?? ((strategy) => {
         const hpa = defaultHpaSpec(spec.minReplicas, spec.maxReplicas)
-        return strategy === STRATEGY.foresight ? { ...hpa, scaleDown: { ...hpa.scaleDown, stabilizationWindowSeconds: 0 } } : hpa
+        // The sweep's runs (foresight@N%) are the same policy at another targetUtilization: the same HPA.
+        return strategy === STRATEGY.foresight || strategy.startsWith(`${STRATEGY.foresight}@`) ? { ...hpa, scaleDown: { ...hpa.scaleDown, stabilizationWindowSeconds: 0 } } : hpa
       }),
       // What reactive users buy instead of prediction: headroom. The verdict compares at equal cost too.
-      reactiveVariants: [{ utilization: 0.9 }, { utilization: 0.8 }, { utilization: 0.7 }],
+      reactiveVariants: SWEEP.reactive.map((utilization) => ({ utilization })),
+      // The frontier: the policy again at each target utilization of the sweep (one batched inference per refresh).
+      foresightSweep: SWEEP.foresight,
       onProgress: (done, total) => o.onProgress?.({ phase: 'simulate', done, total }),
     })
   } finally {
@@ -180,6 +188,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   }
   const reactive = result.runs.find((r) => r.name === STRATEGY.reactive)?.metrics
   const foresight = result.runs.find((r) => r.name === STRATEGY.foresight)?.metrics
+  // The table and the time charts show the policy and reactive's usual targets; the sweep is the frontier's.
+  const shown = result.runs.filter((r) => !isSweepOnly(r.name))
   const lines = [
     `# backtest of ${policyKey(o.policy)} over ${humanSeconds(o.sinceSeconds)}: ${new Date(fromMs).toISOString()} .. ${new Date(endMs).toISOString()}, ${stepSeconds}s step`,
     `# capacityPerReplica ${spec.load.capacityPerReplica}, horizonSeconds ${spec.horizonSeconds}, replicas ${spec.minReplicas}..${spec.maxReplicas}, pod start-up ${o.startupDelaySeconds ?? 60}s; HPA sync 15s, tolerance 0.1, ${o.hpa === undefined ? 'default behavior (scale-down window 300s; 0s for foresight, as deploy/examples/hpa.yaml)' : 'behavior as given'}`,
@@ -187,7 +197,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     ...result.notes.map((n) => `# ${n}`),
     ...warnings.map((w) => `# warning: ${w}`),
     '',
-    comparisonTable(result.runs, STRATEGY.reactive),
+    comparisonTable(shown, STRATEGY.reactive),
   ]
   if (reactive !== undefined && foresight !== undefined && reactive.underProvisionedMinutes > 0 && reactive.replicaMinutes > 0) {
     lines.push('', `foresight: ${(100 * (1 - foresight.underProvisionedMinutes / reactive.underProvisionedMinutes)).toFixed(1)}% fewer under-provisioned minutes than reactive at ${(100 * foresight.replicaMinutes / reactive.replicaMinutes).toFixed(1)}% of its replica-minutes`)
@@ -199,6 +209,9 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       : 'foresight: its replica-minutes lie outside the reactive@N% curve: compare with the rows above')
     lines.push(bestBaselineLine(result.runs, STRATEGY.foresight))
   }
-  const charts = comparisonCharts(result.runs, { title: `${policyKey(o.policy)}: demand and ready capacity`, loadUnit: 'load' })
-  return { table: lines.join('\n'), svg: charts.full, daySvg: charts.day, runs: result.runs, warnings, period: { startMs: fromMs, endMs, stepSeconds } }
+  const f = frontier(result.runs, { reactive: STRATEGY.reactive, foresight: STRATEGY.foresight, foresightUtilization: spec.targetUtilization })
+  lines.push('', frontierTable(f))
+  const charts = comparisonCharts(shown, { title: `${policyKey(o.policy)}: demand and ready capacity`, loadUnit: 'load' })
+  const frontierSvg = frontierChart(f, `${policyKey(o.policy)}: cost against under-provisioning`)
+  return { table: lines.join('\n'), svg: charts.full, daySvg: charts.day, frontierSvg, frontier: f, runs: result.runs, warnings, period: { startMs: fromMs, endMs, stepSeconds } }
 }

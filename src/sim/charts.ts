@@ -1,6 +1,7 @@
 /** The comparison's two charts: the whole simulated period, and one day of it in detail. */
 import type { StrategyRun } from './simulate.js'
-import { lineChart, type ChartSeries } from './svg.js'
+import type { Frontier } from './frontier.js'
+import { lineChart, xyChart, type ChartSeries } from './svg.js'
 
 const DAY_MS = 86_400_000
 const PALETTE = ['#d62728', '#ff7f0e', '#9467bd', '#1f77b4', '#2ca02c', '#8c564b', '#e377c2', '#17becf']
@@ -56,4 +57,20 @@ export function comparisonCharts(runs: readonly StrategyRun[], o: { title: strin
   if (b < 0) b = timesMs.length
   const day = lineChart({ title: `${o.title}: the busiest day`, subtitle: 'means over 2 minutes; capacity counts only pods that are Ready', timesMs: timesMs.slice(a, b), series: series([a, b]), bucketMs: 2 * 60_000, yLabel, utcOffsetMinutes: offset })
   return { full, day, dayStartMs }
+}
+
+/** Both sweeps on one chart: replica-minutes on x, under-provisioned minutes on y, each point labelled by its knob. */
+export function frontierChart(f: Frontier, title: string): string {
+  const pts = (curve: Frontier['reactive']): Array<{ x: number; y: number; label: string }> =>
+    curve.map((p) => ({ x: p.replicaMinutes, y: p.underProvisionedMinutes, label: `${Math.round(p.utilization * 100)}%` }))
+  return xyChart({
+    title,
+    subtitle: 'each point one target utilisation; lower and further left is better',
+    series: [
+      { name: 'reactive HPA (target utilisation)', color: '#d62728', points: pts(f.reactive) },
+      { name: 'Foresight (spec.targetUtilization)', color: '#2ca02c', points: pts(f.foresight) },
+    ],
+    xLabel: 'replica-minutes (cost)',
+    yLabel: 'under-provisioned minutes',
+  })
 }

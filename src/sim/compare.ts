@@ -35,6 +35,11 @@ interface ComparisonOptions {
    * same cost; a longer rate window shows the cost of metric lag.
    */
   reactiveVariants?: ReadonlyArray<{ utilization?: number; rateWindowSeconds?: number }>
+  /**
+   * Foresight's knob swept: one more engine policy per value, o.policy with that spec.targetUtilization, run as
+   * `foresight@N%` (the frontier, src/sim/frontier.ts). A value equal to the policy's own is not run twice.
+   */
+  foresightSweep?: readonly number[]
   /** Include the predictive baselines (Holt-Winters, FFT, moving average, SES, damped Holt). */
   baselines?: boolean
   refreshEverySeconds?: number
@@ -77,10 +82,12 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
     smoothingBaselines(smoothing).forEach((f, i) => strategies.push(new ForecasterStrategy(SMOOTHING_STRATEGIES[i] ?? f.name, o.load, f, horizonSteps, cap)))
     notes.push(`baselines provision for max(forecast over ${horizonSteps} steps, present)`)
   }
-  const policies = [o.policy, ...(o.variants ?? [])]
+  const sweep = sweepPolicies(o.policy, o.foresightSweep ?? [])
+  const policies = [o.policy, ...(o.variants ?? []), ...sweep.map((s) => s.policy)]
   const driver = new EngineDriver({ model: o.model, history: new SeriesHistory(o.load), policies, ...(o.refreshEverySeconds !== undefined ? { refreshEverySeconds: o.refreshEverySeconds } : {}) })
   strategies.push(new ForesightStrategy(STRATEGY.foresight, driver, o.policy))
   for (const v of o.variants ?? []) strategies.push(new ForesightStrategy(`foresight:${policyKey(v).split('/')[1] ?? ''}`, driver, v))
+  for (const s of sweep) strategies.push(new ForesightStrategy(s.name, driver, s.policy))
   const runs = await simulate({
     load: o.load,
     fromMs: o.fromMs,
@@ -93,6 +100,18 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
     ...(o.onProgress !== undefined ? { onProgress: o.onProgress } : {}),
   })
   return { runs, notes, engineRefreshes: driver.refreshes }
+}
+
+/** `foresight@N%`: the sweep's name for a target utilization, as reactive@N% names the reactive sweep. */
+const sweepName = (base: string, utilization: number): string => `${base}@${Math.round(utilization * 1000) / 10}%`
+
+function sweepPolicies(policy: Policy, utilizations: readonly number[]): Array<{ name: string; policy: Policy }> {
+  const own = policy.spec.targetUtilization
+  const values = [...new Set(utilizations)].filter((u) => u !== own)
+  return values.map((u) => {
+    const tag = String(Math.round(u * 1000)).padStart(4, '0')
+    return { name: sweepName(STRATEGY.foresight, u), policy: { ...policy, metadata: { ...policy.metadata, name: `${policy.metadata.name}-sweep-u${tag}` }, spec: { ...policy.spec, targetUtilization: u } } }
+  })
 }
 
 /**

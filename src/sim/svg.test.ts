@@ -1,7 +1,7 @@
 import t from 'tap'
-import { busiestDayStart, comparisonCharts } from './charts.js'
+import { busiestDayStart, comparisonCharts, frontierChart } from './charts.js'
 import type { StrategyRun } from './simulate.js'
-import { lineChart } from './svg.js'
+import { lineChart, xyChart } from './svg.js'
 
 const HOUR = 3_600_000
 
@@ -48,4 +48,36 @@ t.test('the zoomed day is the whole day with the most demand', async (t) => {
   t.equal(charts.dayStartMs, DAY)
   t.equal(charts.full.match(/<path /g)?.length, 3, 'demand and the two chosen strategies')
   t.notMatch(charts.day, '>other<')
+})
+
+t.test('xy chart: one line and one marker per point per series, labelled, y from zero, x over the points', async (t) => {
+  const svg = xyChart({
+    title: 'frontier',
+    series: [
+      { name: 'reactive', color: '#d62728', points: [{ x: 100, y: 1000, label: '100%' }, { x: 120, y: 600, label: '90%' }] },
+      { name: 'foresight', color: '#2ca02c', points: [{ x: 110, y: 300, label: '100%' }, { x: NaN, y: 1, label: 'skipped' }, { x: 130, y: 100, label: '80%' }] },
+    ],
+    xLabel: 'replica-minutes',
+    yLabel: 'under-provisioned minutes',
+  })
+  t.equal(svg.match(/<circle /g)?.length, 4, 'a non-finite point is left out')
+  t.equal(svg.match(/<path /g)?.length, 2)
+  t.notMatch(svg, /skipped/)
+  t.match(svg, />90%</)
+  t.match(svg, />1000</, 'the y axis reaches the largest value')
+  t.match(svg, />0</, 'and starts at zero')
+  const xTicks = [...svg.matchAll(/<text x="[\d.]+" y="[\d.]+" text-anchor="middle" fill="#555">(\d+)<\/text>/g)].map((m) => Number(m[1]))
+  t.equal(xTicks[0], 100, 'x starts at a round value at or below the cheapest point, not at zero')
+  t.equal(xTicks.at(-1), 130, 'and ends at one at or above the dearest')
+  const line = /<path d="([^"]*)" fill="none" stroke="#2ca02c"/.exec(svg)?.[1] ?? ''
+  t.equal(line.match(/[ML]/g)?.join(''), 'ML', 'foresight joins its two finite points')
+})
+
+t.test('frontier chart: both curves on one chart, each point labelled by its target', async (t) => {
+  const p = (name: string, utilization: number, replicaMinutes: number, underProvisionedMinutes: number) => ({ name, utilization, replicaMinutes, underProvisionedMinutes, scalingEvents: 0 })
+  const svg = frontierChart({ reactive: [p('reactive', 1, 100, 900), p('reactive@80%', 0.8, 130, 400)], foresight: [p('foresight', 1, 120, 200)], atForesight: [], atReactive: [] }, 'cost against under-provisioning')
+  t.match(svg, /reactive HPA \(target utilisation\)/)
+  t.match(svg, /Foresight \(spec\.targetUtilization\)/)
+  t.equal(svg.match(/<circle /g)?.length, 3)
+  t.match(svg, />80%</)
 })

@@ -145,3 +145,80 @@ function areaPath(v: Float64Array, startMs: number, bucketMs: number, x: Scale, 
   close(v.length)
   return `<path d="${paths.join(' ')}" fill="${color}" fill-opacity="0.35" stroke="none"/>`
 }
+
+export interface XySeries {
+  name: string
+  color: string
+  /** Points in the order the line joins them; each marker is labelled. */
+  points: ReadonlyArray<{ x: number; y: number; label?: string }>
+}
+
+interface XyChartOptions {
+  title: string
+  subtitle?: string
+  series: readonly XySeries[]
+  xLabel: string
+  yLabel: string
+  widthPx?: number
+  heightPx?: number
+}
+
+/** A line-and-marker chart of (x, y) points, y from zero, x over the points' range: the cost / under-provisioning frontier. */
+export function xyChart(o: XyChartOptions): string {
+  const width = o.widthPx ?? 900
+  const height = o.heightPx ?? 520
+  const plotW = width - MARGIN.left - MARGIN.right - 16
+  const plotH = height - MARGIN.top - MARGIN.bottom
+  const all = o.series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)))
+  const top = (values: number[]): { step: number; max: number } => {
+    const m = Math.max(0, ...values)
+    const step = niceStep(m > 0 ? m : 1, 5)
+    return { step, max: Math.ceil((m > 0 ? m : 1) / step) * step }
+  }
+  // Costs sit far from zero (every strategy pays for the base load): x spans the points, y starts at zero.
+  const xValues = all.map((p) => p.x)
+  const xLow = Math.min(...xValues, Infinity)
+  const xHigh = Math.max(...xValues, -Infinity)
+  const xStep = niceStep(Number.isFinite(xLow) && xHigh > xLow ? xHigh - xLow : Math.max(1, Math.abs(xHigh)), 5)
+  const xs = Number.isFinite(xLow) ? { step: xStep, min: Math.floor(xLow / xStep) * xStep, max: Math.ceil(xHigh / xStep) * xStep || xStep } : { step: 1, min: 0, max: 1 }
+  if (xs.max <= xs.min) xs.max = xs.min + xs.step
+  const ys = top(all.map((p) => p.y))
+  const x = (v: number): number => MARGIN.left + 16 + ((v - xs.min) / (xs.max - xs.min)) * plotW
+  const y = (v: number): number => MARGIN.top + plotH - (v / ys.max) * plotH
+  const label = (v: number): string => (v >= 10_000 ? `${num(v / 1000)}k` : num(v))
+  const left = MARGIN.left + 16
+  const out: string[] = []
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`)
+  out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
+  out.push(`<text x="${left}" y="22" font-size="16" font-weight="bold">${esc(o.title)}</text>`)
+  if (o.subtitle !== undefined) out.push(`<text x="${left}" y="40" fill="#555">${esc(o.subtitle)}</text>`)
+  for (let v = 0; v <= ys.max + 1e-9; v += ys.step) {
+    out.push(`<line x1="${left}" x2="${left + plotW}" y1="${num(y(v))}" y2="${num(y(v))}" stroke="#e5e5e5"/>`)
+    out.push(`<text x="${left - 6}" y="${num(y(v) + 4)}" text-anchor="end" fill="#555">${label(v)}</text>`)
+  }
+  for (let v = xs.min; v <= xs.max + 1e-9; v += xs.step) {
+    out.push(`<line x1="${num(x(v))}" x2="${num(x(v))}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" stroke="#eeeeee"/>`)
+    out.push(`<text x="${num(x(v))}" y="${MARGIN.top + plotH + 16}" text-anchor="middle" fill="#555">${label(v)}</text>`)
+  }
+  out.push(`<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(o.yLabel)}</text>`)
+  out.push(`<text x="${left + plotW / 2}" y="${MARGIN.top + plotH + 34}" text-anchor="middle" fill="#555">${esc(o.xLabel)}</text>`)
+  out.push(`<rect x="${left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`)
+  for (const s of o.series) {
+    const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
+    if (pts.length === 0) continue
+    out.push(`<path d="${pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${num(x(p.x))} ${num(y(p.y))}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`)
+    for (const p of pts) {
+      out.push(`<circle cx="${num(x(p.x))}" cy="${num(y(p.y))}" r="4" fill="${s.color}"/>`)
+      if (p.label !== undefined) out.push(`<text x="${num(x(p.x) + 6)}" y="${num(y(p.y) - 6)}" fill="${s.color}">${esc(p.label)}</text>`)
+    }
+  }
+  let lx = left
+  const ly = height - 12
+  for (const s of o.series) {
+    out.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`)
+    out.push(`<text x="${lx + 24}" y="${ly}">${esc(s.name)}</text>`)
+    lx += 34 + s.name.length * 7
+  }
+  out.push('</svg>')
+  return out.join('\n') + '\n'
+}

@@ -50,6 +50,11 @@ t.test('whole missing objects are added in one op; partial ones field by field',
   t.same(ops.find((o) => o.path === '/spec/scaleDown')?.value, { stabilizationSeconds: 300, maxDecreasePercentPerMinute: 20 })
 })
 
+t.test('a policy written before spec.targetUtilization existed is stored with its default, 1: the p90 forecast may use all of capacityPerReplica, as before', async (t) => {
+  t.same(defaultingPatch(base).find((o) => o.path === '/spec/targetUtilization'), { op: 'add', path: '/spec/targetUtilization', value: 1 })
+  t.notOk(defaultingPatch({ ...base, spec: { ...base.spec, targetUtilization: 0.8 } }).some((o) => o.path === '/spec/targetUtilization'), 'a value the user wrote is kept')
+})
+
 t.test('objects created with generateName (no name yet) are defaulted too', async (t) => {
   const ops = defaultingPatch({ ...base, metadata: { generateName: 'web-', namespace: 'shop' } })
   t.ok(ops.some((o) => o.path === '/spec/horizonSeconds'))

@@ -31,6 +31,10 @@ t.test('compares the strategies on the real history and writes the charts', asyn
   t.match(r.stderr, /fetch\s+\[#+\]\s+100%/, 'progress while it reads, as a percentage')
   t.ok(existsSync(chart) && readFileSync(chart, 'utf8').startsWith('<svg'), 'chart written')
   t.ok(existsSync(join(dir, 'web-day.svg')), 'the busiest day beside it')
+  t.ok(existsSync(join(dir, 'web-frontier.svg')) && readFileSync(join(dir, 'web-frontier.svg'), 'utf8').includes('Foresight (spec.targetUtilization)'), 'and the frontier chart')
+  t.match(r.stdout, /^reactive\s+50%\s+\d+/m, 'the reactive sweep down to 50 %')
+  t.match(r.stdout, /^foresight\s+70%\s+\d+/m, 'the foresight sweep')
+  t.match(r.stdout, /^frontier: /m, 'and its verdict between reactive at 90 and 70 %')
 })
 
 t.test('clear errors', async (t) => {

@@ -32,13 +32,19 @@ t.test('bench:forecast --trace: the model and every baseline at each horizon, an
 })
 
 t.test('bench:autoscale --trace: reactive HPAs at 100/90/80/70 %, every predictive baseline, Foresight', async (t) => {
-  const r = await runBench('autoscale', ['--trace', trace, '--no-charts'])
+  const frontierFile = join(dir, 'frontier.svg')
+  const r = await runBench('autoscale', ['--trace', trace, '--no-charts', '--frontier-chart', frontierFile])
   t.equal(r.code, 0, r.stderr)
   for (const s of ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'holt-winters', 'fft-periodic', 'moving-average', 'ses', 'holt-damped', 'foresight']) {
     t.match(r.stdout, new RegExp(`^${s}\\s+\\d+\\.\\d\\s+\\d+\\.\\d%`, 'm'), s)
   }
   t.match(r.stdout, /capacityPerReplica [\d.]+ \(value units\) per replica: the mean of the first 80 %/)
   t.match(r.stdout, /^foresight: under-provisioned \d+ min \/ best of all baselines at no more replica-minutes|^foresight: every baseline spends more/m)
+  // The frontier on a trace of one's own: both sweeps and the ratio at equal replica-minutes, and its chart on request.
+  t.match(r.stdout, /^reactive\s+50%\s+\d+/m)
+  t.match(r.stdout, /^foresight\s+70%\s+\d+/m)
+  t.match(r.stdout, /^defaults \(targetUtilization 1\): /m)
+  t.match(readFileSync(frontierFile, 'utf8'), /Foresight \(spec\.targetUtilization\)/, 'the frontier drawn')
 })
 
 t.test('a bad trace: exit 1 and one line saying what and where', async (t) => {

@@ -167,7 +167,7 @@ if (typeof bins === 'string') {
     t.equal(Date.parse(out.period.end) - Date.parse(out.period.start), 86_400_000, 'the day asked for')
     t.same(out.strategies.map((s) => s.name).filter((n) => !n.includes('@')), ['reactive', 'holt-winters', 'fft-periodic', 'moving-average', 'ses', 'holt-damped', 'foresight'])
     t.ok(out.strategies.every((s) => s.evaluatedMinutes > 1400 && s.replicaMinutes > 0), 'every strategy scored over the day read through the gateway')
-    t.same(out.charts, [chart, join(dir, 'web-day.svg')])
+    t.same(out.charts, [chart, join(dir, 'web-day.svg'), join(dir, 'web-frontier.svg')])
 
     const without = await runCli(['backtest', '--prometheus', teamA, '--bearer-token-file', tokenFile, '--policy', policyFile, '--since', '1d', '--chart', chart])
     t.equal(without.code, 1, 'without the tenant header the gateway refuses')
