@@ -33,6 +33,8 @@ export interface SplitEntry {
   periodDaySteps: number
   periodWeekSteps: number
   heldoutStartIndex: number
+  /** First row the model was not trained on: 0 for a wholly held-out file, else the validation start. */
+  unseenStartIndex: number
   whollyHeldout: boolean
 }
 
@@ -59,6 +61,7 @@ export function loadSplit(file = join(repoRoot(), SPLIT_PATH)): Split | undefine
       periodDaySteps: f.period_day_steps,
       periodWeekSteps: f.period_week_steps ?? 7 * f.period_day_steps,
       heldoutStartIndex: f.heldout_start_index,
+      unseenStartIndex: (f.wholly_heldout ?? wholly.has(f.path)) ? 0 : (f.validation_start_index ?? f.heldout_start_index),
       whollyHeldout: f.wholly_heldout ?? wholly.has(f.path),
     })
   }
@@ -78,6 +81,8 @@ export function heldoutFor(split: Split | undefined, path: string, rows: number,
     periodDaySteps,
     periodWeekSteps: 7 * periodDaySteps,
     heldoutStartIndex: Math.floor(rows * (1 - FALLBACK_HELDOUT_FRACTION)),
+    // Not in the split: the model was not trained on it.
+    unseenStartIndex: 0,
     whollyHeldout: false,
     fallback: true,
   }
