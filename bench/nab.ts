@@ -4,8 +4,9 @@
  * batches, but the forecast used for row t+1 was made from rows <= t, and the scorer is fed row by row, so every
  * score sees only the past. Run: npm run bench:nab; `-- --logo` adds the leave-one-group-out validation (settings
  * chosen on all groups but one, scored on that one, pooled), with the model's forecasts and with a model-free
- * forecast that has seen no file; `-- --data DIR` scores any corpus in NAB's layout, `-- --results DIR` writes
- * NAB-format result files for NAB's own scorer.
+ * forecast that has seen no file; `-- --candidates` offers each change tried beside the served detector to the same
+ * validation; `-- --data DIR` scores any corpus in NAB's layout, `-- --results DIR` writes NAB-format result files
+ * for NAB's own scorer.
  */
 import { existsSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -146,9 +147,12 @@ async function main(): Promise<void> {
   }
 
   if (args.logo) {
-    const components = args.candidates ? [...ESTABLISHED, ...CANDIDATES] : ESTABLISHED
-    leaveOneGroupOut('model forecasts', prepared, profiles, profileNames, components)
-    if (!args.candidates) leaveOneGroupOut('model-free forecasts (seen no file)', modelFree, profiles, profileNames, components)
+    leaveOneGroupOut('model forecasts', prepared, profiles, profileNames, ESTABLISHED)
+    leaveOneGroupOut('model-free forecasts (seen no file)', modelFree, profiles, profileNames, ESTABLISHED)
+  }
+  if (args.candidates) {
+    if (groups.length < 2) throw new NabLayoutError(`--candidates needs at least two groups under data/, found ${groups.length}`)
+    tryCandidates(prepared, profiles, profileNames)
   }
 
   console.log('\n== The served detector (DEFAULT_SCORER) on all files, in-sample')
@@ -223,6 +227,36 @@ function leaveOneGroupOut(label: string, prepared: readonly Prepared[], profiles
   }
   for (const steps of [120, 300]) rows.push([`learning fixed at ${steps}`, ...cells(logoEvaluate(table, (s) => s.learningSteps === steps, run, profiles).pooled)])
   console.log(formatTable(['held off', ...cols], rows))
+}
+
+/**
+ * Each candidate change offered beside the served setting: per left-out group the better of the two on the other
+ * groups is scored on it. A candidate that no group's complement picks leaves the pooled score as it is.
+ */
+function tryCandidates(prepared: readonly Prepared[], profiles: Map<string, CostProfile>, profileNames: string[]): void {
+  const select = profiles.get('standard') ?? NAB_PROFILES.standard
+  const t0 = performance.now()
+  const served = { label: 'served', opts: DEFAULT_SCORER }
+  const settings = [served, ...CANDIDATES.map((c) => ({ label: c.label, opts: { ...DEFAULT_SCORER, ...c.change } }))]
+  const cache = new Map<string, DetectorFile[]>()
+  const run = (s: { label: string; opts: ScorerOptions }): DetectorFile[] => {
+    const hit = cache.get(s.label)
+    if (hit !== undefined) return hit
+    const out = detect(prepared, s.opts)
+    cache.set(s.label, out)
+    return out
+  }
+  const table = logoGrid(settings, run, select)
+  const rows = settings.map((c) => {
+    const r = logoEvaluate(table, (s) => s === served || s === c, run, profiles)
+    const picked = r.groups.filter((g) => g.chosen === c && c !== served).map((g) => g.group)
+    const inSample = [...profiles.values()].map((p) => fmt(scoreCorpus(run(c), p).normalised, 1))
+    return [c.label, picked.length === 0 ? '-' : picked.join(', '), ...[...profiles.keys()].map((n) => fmt(r.pooled.get(n)?.swept ?? NaN, 1)), ...inSample]
+  })
+  const all = logoEvaluate(table, () => true, run, profiles)
+  rows.push(['any of them (all offered at once)', all.groups.map((g) => `${g.group}: ${g.chosen.label}`).join('; '), ...[...profiles.keys()].map((n) => fmt(all.pooled.get(n)?.swept ?? NaN, 1)), '', '', ''])
+  console.log(`\n== Candidates beside the served detector, leave-one-group-out with model forecasts (${fmt((performance.now() - t0) / 1000, 0)} s)`)
+  console.log(formatTable(['candidate', 'chosen when left out', ...profileNames.map((n) => `LOGO ${n}`), ...profileNames.map((n) => `in-sample ${n}`)], rows))
 }
 
 main().catch(reportBenchError)

@@ -15,7 +15,6 @@ export const COMPONENTS = {
   extremes: 'extreme record',
   flatRun: 'flat-run record',
   suppression: 'rising-edge suppression with ramp',
-  windows: 'window novelty at two scales',
 } as const
 
 export type Component = keyof typeof COMPONENTS
@@ -34,17 +33,29 @@ const ON: { [K in Component]: Partial<ScorerOptions> } = {
   extremes: { extremes: { gapSteps: 300, maxScore: 0.8 } },
   flatRun: { flatRun: { minSteps: 30, maxScore: 1 } },
   suppression: { suppressSteps: 200, ramp: { steps: 5, margin: 0.2 } },
-  windows: {
-    windows: [
-      { windowSteps: 16, points: 4, vigilance: 0.1, memory: 64, gapSteps: 1000 },
-      { windowSteps: 64, points: 8, vigilance: 0.1, memory: 64, gapSteps: 1000 },
-    ],
-  },
 }
 
-/** The components of the served detector's grid; CANDIDATES were tried beside them (`bench:nab -- --logo --candidates`). */
+/** The components of the served detector's grid. */
 export const ESTABLISHED: readonly Component[] = ['likelihood', 'missRecord', 'range', 'context', 'extremes', 'flatRun', 'suppression']
-export const CANDIDATES: readonly Component[] = ['windows']
+
+/**
+ * Changes tried against the served detector (`bench:nab -- --logo --candidates`): each is offered beside the served
+ * setting to the leave-one-group-out choice, so it counts only if groups it was not chosen on gain from it.
+ */
+export const CANDIDATES: ReadonlyArray<{ label: string; change: Partial<ScorerOptions> }> = [
+  { label: 'window novelty, 16 and 64 rows, vigilance 0.1, 64 shapes', change: { windows: [{ windowSteps: 16, points: 4, vigilance: 0.1, memory: 64, gapSteps: 1000 }, { windowSteps: 64, points: 8, vigilance: 0.1, memory: 64, gapSteps: 1000 }] } },
+  { label: 'window novelty, 16 and 64 rows, vigilance 0.2, 32 shapes', change: { windows: [{ windowSteps: 16, points: 4, vigilance: 0.2, memory: 32, gapSteps: 1000 }, { windowSteps: 64, points: 8, vigilance: 0.2, memory: 32, gapSteps: 1000 }] } },
+  { label: 'window novelty, 64 rows only, vigilance 0.15, 64 shapes', change: { windows: [{ windowSteps: 64, points: 8, vigilance: 0.15, memory: 64, gapSteps: 1000 }] } },
+  { label: 'contextual novelty with bounded memory (forgotten after 2,000-4,000 rows)', change: { context: { bins: [4, 6, 8, 10], order: 3, gapSteps: 1000, forgetSteps: 2000 } } },
+  { label: 'suppression over 100 rows', change: { suppressSteps: 100 } },
+  { label: 'suppression over 400 rows', change: { suppressSteps: 400 } },
+  { label: 'contextual novelty at 4, 6, 8, 12, 16 levels', change: { context: { bins: [4, 6, 8, 12, 16], order: 3, gapSteps: 1000 } } },
+  { label: 'contextual novelty quiet-time scale 300', change: { context: { bins: [4, 6, 8, 10], order: 3, gapSteps: 300 } } },
+  { label: 'likelihood averaged over 5 rows', change: { likelihood: { ...DEFAULT_LIKELIHOOD, averagingSteps: 5 } } },
+  { label: 'likelihood averaged over 30 rows', change: { likelihood: { ...DEFAULT_LIKELIHOOD, averagingSteps: 30 } } },
+  { label: 'likelihood deviation floor 0.05', change: { likelihood: { ...DEFAULT_LIKELIHOOD, minStd: 0.05 } } },
+  { label: 'likelihood history 2,000 rows', change: { likelihood: { ...DEFAULT_LIKELIHOOD, historySteps: 2000 } } },
+]
 
 export const LEARNING_STEPS = [120, 300] as const
 
