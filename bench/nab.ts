@@ -196,7 +196,7 @@ function leaveOneGroupOut(label: string, prepared: readonly Prepared[], profiles
   }
   const table = logoGrid(grid, (s) => detect(prepared, s.opts), select)
   const full = logoEvaluate(table, () => true, run, profiles)
-  console.log(`\n== Leave-one-group-out, ${label}: ${grid.length} settings (every component on or off, learning 120 or 300 rows), chosen on the standard profile over the other groups (${fmt((performance.now() - t0) / 1000, 0)} s)`)
+  console.log(`\n== Leave-one-group-out, ${label}: ${grid.length} settings (every component off or in one of its variants, learning 120 or 300 rows), chosen on the standard profile over the other groups (${fmt((performance.now() - t0) / 1000, 0)} s)`)
   console.log('swept: threshold swept on the held-out group (NAB\'s optimise step); fixed: the training groups\' threshold')
   const cols = profileNames.flatMap((n) => [`${n} swept`, 'fixed'])
   const cells = (r: LogoResult<GridSetting>['pooled']): string[] => [...profiles.keys()].flatMap((n) => [fmt(r.get(n)?.swept ?? NaN, 1), fmt(r.get(n)?.fixed ?? NaN, 1)])

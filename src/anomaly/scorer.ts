@@ -17,6 +17,11 @@ export interface ScorerOptions {
   likelihood: LikelihoodOptions
   /** false leaves the anomaly likelihood out of the score (its learning period still applies); default true. */
   scoreLikelihood?: boolean
+  /**
+   * Several averaging spans for the likelihood at once (each its own AnomalyLikelihood, the largest score counts),
+   * replacing likelihood.averagingSteps: a short span sees a sharp miss, a long one a sustained drift.
+   */
+  likelihoodSpans?: readonly number[] | undefined
   /** Range-novelty tolerance (share of the seen range); undefined turns the range check off. */
   rangeTolerance: number | undefined
   /** Record of the model's misses; undefined turns it off. */
@@ -69,7 +74,7 @@ export type AnomalyCause = 'forecast-surprise' | 'new-range' | 'new-extreme' | '
  * missing actual leave the forecast statistics untouched.
  */
 export class OnlineAnomalyScorer {
-  private readonly likelihood: AnomalyLikelihood | undefined
+  private readonly likelihoods: AnomalyLikelihood[]
   private readonly range: RangeNovelty | undefined
   private readonly record: ErrorRecord | undefined
   private readonly context: MultiResolutionContext | undefined
@@ -82,7 +87,8 @@ export class OnlineAnomalyScorer {
 
   constructor(opts: ScorerOptions = DEFAULT_SCORER) {
     const learning = opts.likelihood.learningSteps
-    this.likelihood = opts.scoreLikelihood === false ? undefined : new AnomalyLikelihood(opts.likelihood)
+    const spans = opts.likelihoodSpans ?? [opts.likelihood.averagingSteps]
+    this.likelihoods = opts.scoreLikelihood === false ? [] : spans.map((averagingSteps) => new AnomalyLikelihood({ ...opts.likelihood, averagingSteps }))
     this.range = opts.rangeTolerance === undefined ? undefined : new RangeNovelty(opts.rangeTolerance, learning)
     this.record = opts.errorRecord === undefined ? undefined : new ErrorRecord(opts.errorRecord, learning)
     this.context = opts.context === undefined ? undefined : new MultiResolutionContext(opts.context, learning)
@@ -103,7 +109,8 @@ export class OnlineAnomalyScorer {
     const flat = this.flat?.update(actual) ?? 0
     let forecastScore = 0
     if (f !== undefined && Number.isFinite(actual) && f.every(Number.isFinite)) {
-      forecastScore = this.likelihood?.update(rawSurprise(actual, f[0], f[1], f[2])) ?? 0
+      const raw = rawSurprise(actual, f[0], f[1], f[2])
+      for (const l of this.likelihoods) forecastScore = Math.max(forecastScore, l.update(raw))
       if (this.record !== undefined) forecastScore = Math.max(forecastScore, this.record.update(intervalMiss(actual, f[0], f[1], f[2])))
     }
     // Ties go to the forecast, then in this order.
