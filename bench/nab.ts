@@ -121,7 +121,8 @@ async function main(): Promise<void> {
     ['without contextual novelty', { ...DEFAULT_SCORER, context: undefined }],
     ['without the extreme record', { ...DEFAULT_SCORER, extremes: undefined }],
     ['without the flat-run record', { ...DEFAULT_SCORER, flatRun: undefined }],
-    ['with rising-edge suppression and ramp (200 rows, 5 rows / 0.2)', { ...DEFAULT_SCORER, suppressSteps: 200, ramp: { steps: 5, margin: 0.2 } }],
+    ['without rising-edge suppression (a level, as served before)', { ...DEFAULT_SCORER, suppressSteps: 0, ramp: undefined }],
+    ['before the validation (likelihood over 10 rows, context at 4-10 levels)', { ...DEFAULT_SCORER, likelihood: { ...DEFAULT_SCORER.likelihood, averagingSteps: 10 }, likelihoodSpans: undefined, context: { bins: [4, 6, 8, 10], order: 3, gapSteps: 1000 } }],
   ]
   const modelFree = prepareModelFree(prepared)
   console.log(

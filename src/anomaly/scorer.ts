@@ -50,10 +50,11 @@ export interface ScorerOptions {
  * set on the whole NAB subset before this validation; the grid only switches components on or off.
  */
 export const DEFAULT_SCORER: ScorerOptions = {
-  likelihood: DEFAULT_LIKELIHOOD,
+  likelihood: { ...DEFAULT_LIKELIHOOD, averagingSteps: 30 },
   rangeTolerance: 0.05,
   errorRecord: { averagingSteps: 10, historySteps: 2000 },
-  context: { bins: [4, 6, 8, 10], order: 3, gapSteps: 1000 },
+  // 11.3 KB of bitmaps per policy (4-10 levels: 2 KB); chosen on every pair of groups over 4-10 and 4-12.
+  context: { bins: [4, 6, 8, 12, 16], order: 3, gapSteps: 1000 },
   suppressSteps: 200,
   ramp: { steps: 5, margin: 0.2 },
   extremes: { gapSteps: 300, maxScore: 0.8 },
