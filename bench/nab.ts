@@ -226,6 +226,8 @@ function leaveOneGroupOut(label: string, prepared: readonly Prepared[], profiles
     const r = logoEvaluate(table, (s) => !s.on.has(c), run, profiles)
     rows.push([`${COMPONENTS[c]} off`, ...cells(r.pooled)])
   }
+  // The context's finest resolution is most of a policy's scorer memory (11.3 KB of bitmaps at 4-16 levels).
+  rows.push(['contextual novelty at 4-16 levels (at most 4-12)', ...cells(logoEvaluate(table, (s) => s.on.get('context') !== '4-16 levels', run, profiles).pooled)])
   for (const steps of [120, 300]) rows.push([`learning fixed at ${steps}`, ...cells(logoEvaluate(table, (s) => s.learningSteps === steps, run, profiles).pooled)])
   console.log(formatTable(['held off', ...cols], rows))
 }

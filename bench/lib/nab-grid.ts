@@ -99,7 +99,7 @@ export function scorerOptions(on: ReadonlyMap<Component, string>, learningSteps:
  * simpler setting), then earlier variants and shorter learning first.
  */
 export function detectorGrid(components: readonly Component[] = ESTABLISHED): GridSetting[] {
-  let combos: Array<Map<Component, string>> = [new Map()]
+  let combos: Array<Map<Component, string>> = [new Map<Component, string>()]
   for (const c of components) combos = combos.flatMap((m) => [m, ...VARIANTS[c].map((v) => new Map<Component, string>([...m, [c, v.label]]))])
   const out = combos.flatMap((on) => LEARNING_STEPS.map((learningSteps) => ({ on, learningSteps, opts: scorerOptions(on, learningSteps) })))
   return out.sort((a, b) => a.on.size - b.on.size)
