@@ -1,28 +1,30 @@
 /**
- * NAB on the 30-series subset: model horizon-1 quantile forecasts -> online anomaly likelihood -> NAB scorer.
- * Forecasts are computed in batches, but the forecast used for row t+1 was made from rows <= t, and the
- * likelihood is updated row by row, so every score sees only the past. Run: npm run bench:nab; add `-- --cv` for
- * the 2-fold cross-validation of the detector settings (folds fixed from the sorted file names), `-- --data DIR`
- * to score any corpus in NAB's layout, `-- --results DIR` to write NAB-format result files for NAB's own scorer.
+ * NAB on the 30-series subset: model horizon-1 quantile forecasts -> the adapter's anomaly scorer (the same
+ * OnlineAnomalyScorer with the same DEFAULT_SCORER the engine serves) -> NAB scorer. Forecasts are computed in
+ * batches, but the forecast used for row t+1 was made from rows <= t, and the scorer is fed row by row, so every
+ * score sees only the past. Run: npm run bench:nab; `-- --logo` adds the leave-one-group-out validation (settings
+ * chosen on all groups but one, scored on that one, pooled), with the model's forecasts and with a model-free
+ * forecast that has seen no file; `-- --candidates` offers each change tried beside the served detector to the same
+ * validation; `-- --data DIR` scores any corpus in NAB's layout, `-- --results DIR` writes NAB-format result files
+ * for NAB's own scorer.
  */
 import { existsSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DEFAULT_SCORER, OnlineAnomalyScorer, type ScorerOptions } from '../src/anomaly/scorer.js'
-import { RangeNovelty } from '../src/anomaly/range-novelty.js'
-import type { ExtremeRecordOptions } from '../src/anomaly/extreme-record.js'
-import type { FlatRunOptions } from '../src/anomaly/flat-run.js'
-import type { RampOptions } from '../src/anomaly/rising-edge.js'
-import { SERVING_SCORER } from '../src/engine/engine.js'
 import { forecastAtOrigins } from './lib/model-forecasts.js'
+import { modelFreeForecasts } from './lib/model-free-forecasts.js'
 import { fmt, formatTable } from '../src/forecast/table.js'
 import { heldoutFor, loadSplit } from './lib/split.js'
 import { reportBenchError } from './lib/cli-errors.js'
 import { sharedDataDir } from './lib/traces.js'
-import { loadNabCorpus, writeNabResults, type NabCorpusFile } from './lib/nab-corpus.js'
+import { NabLayoutError, loadNabCorpus, writeNabResults, type NabCorpusFile } from './lib/nab-corpus.js'
 import { HORIZON_STEPS, createForecasterSession } from '../src/model/onnx.js'
 import { defaultModelPath, modelSha256 } from './lib/model-files.js'
-import { crossValidate } from './lib/nab-crossval.js'
+import { CANDIDATES, COMPONENTS, ESTABLISHED, describeSetting, detectorGrid, type Component, type GridSetting } from './lib/nab-grid.js'
+import { fromRow } from './lib/nab-unseen.js'
+import { groupOf, logoEvaluate, logoGrid, type LogoResult } from './lib/nab-logo.js'
 import { NAB_PROFILES, scoreCorpus, type CostProfile, type DetectorFile } from './lib/nab-scorer.js'
 
 const PROFILE_LABELS: Record<string, string> = {
@@ -31,27 +33,52 @@ const PROFILE_LABELS: Record<string, string> = {
   reward_low_FN_rate: 'reward_low_FN',
 }
 
-/** Result-file detector names: the detector as the adapter serves it, and the bench's default settings. */
-const RESULT_DETECTORS = { served: 'foresight', bench: 'foresight-bench' } as const
+/** The threshold of the ForesightWorkloadAnomaly alert in deploy/monitoring/prometheusrule.yaml. */
+const ALERT_THRESHOLD = 0.9
+
+/** Result-file detector name: the detector as the adapter serves it. */
+const RESULT_DETECTOR = 'foresight'
+
+interface Prepared {
+  name: string
+  file: NabCorpusFile
+  values: Float64Array
+  windows: DetectorFile['windows']
+  /** Rows a horizon-1 forecast was made at, and its p10/p50/p90 (3 per origin). */
+  origins: Int32Array
+  h1: Float32Array
+  /** First row the model was not trained on (models/split.json). */
+  unseenStart: number
+}
+
+/** Row-by-row scoring: the forecast for row t+1 is handed over only after row t has been scored. */
+function detect(prepared: readonly Prepared[], opts: ScorerOptions): DetectorFile[] {
+  return prepared.map((p) => {
+    const scorer = new OnlineAnomalyScorer(opts)
+    const scores = new Float64Array(p.values.length)
+    let k = 0
+    for (let t = 0; t < p.values.length; t++) {
+      scores[t] = scorer.score(p.values[t] ?? NaN)
+      while (k < p.origins.length && (p.origins[k] ?? Infinity) < t) k++
+      if (p.origins[k] !== t) continue
+      scorer.expect(p.h1[3 * k] ?? NaN, p.h1[3 * k + 1] ?? NaN, p.h1[3 * k + 2] ?? NaN)
+    }
+    return { name: p.name, scores, windows: p.windows }
+  })
+}
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({ options: { cv: { type: 'boolean', default: false }, data: { type: 'string' }, results: { type: 'string' } }, strict: true })
+  const { values: args } = parseArgs({ options: { logo: { type: 'boolean', default: false }, candidates: { type: 'boolean', default: false }, data: { type: 'string' }, results: { type: 'string' } }, strict: true })
   // The corpus is read and checked before the model loads, so a bad layout fails at once.
   const corpus = loadNabCorpus(args.data ?? join(sharedDataDir(), 'nab'))
+  const groups = [...new Set(corpus.files.map((f) => groupOf(f.name)))]
+  if (args.logo && groups.length < 2) throw new NabLayoutError(`--logo needs at least two groups under data/, found ${groups.length}`)
   const modelPath = defaultModelPath()
   if (!existsSync(modelPath)) throw new Error(`model artifact missing: ${modelPath}`)
   const split = loadSplit()
   const profiles = corpus.profiles
   const session = await createForecasterSession(modelPath)
 
-  interface Prepared {
-    name: string
-    file: NabCorpusFile
-    values: Float64Array
-    windows: DetectorFile['windows']
-    origins: Int32Array
-    quantiles: Float32Array
-  }
   const prepared: Prepared[] = []
   let rows = 0
   let forecastMs = 0
@@ -64,90 +91,72 @@ async function main(): Promise<void> {
     const fc = await forecastAtOrigins(session, s.values, Int32Array.from({ length: Math.max(0, n - 1) }, (_, i) => i), e.periodDaySteps, e.periodWeekSteps)
     forecastMs += performance.now() - t0
     rows += n
-    prepared.push({ name: file.name, file, values: s.values, windows: file.windows, origins: fc.origins, quantiles: fc.quantiles })
+    const h1 = new Float32Array(fc.origins.length * 3)
+    for (let i = 0; i < fc.origins.length; i++) h1.set(fc.quantiles.subarray(i * HORIZON_STEPS * 3, i * HORIZON_STEPS * 3 + 3), 3 * i)
+    prepared.push({ name: file.name, file, values: s.values, windows: file.windows, origins: fc.origins, h1, unseenStart: Math.min(e.unseenStartIndex, n - 1) })
   }
 
-  /** Row-by-row scoring: the forecast for row t+1 is handed over only after row t has been scored. */
-  const detect = (opts: ScorerOptions): { files: DetectorFile[]; ms: number } => {
-    const t0 = performance.now()
-    const files = prepared.map((p) => {
-      const byOrigin = new Map<number, number>()
-      p.origins.forEach((t, i) => byOrigin.set(t, i))
-      const scorer = new OnlineAnomalyScorer(opts)
-      const scores = new Float64Array(p.values.length)
-      for (let t = 0; t < p.values.length; t++) {
-        scores[t] = scorer.score(p.values[t] ?? NaN)
-        const i = byOrigin.get(t)
-        if (i === undefined) continue
-        const o = i * HORIZON_STEPS * 3
-        scorer.expect(p.quantiles[o] ?? NaN, p.quantiles[o + 1] ?? NaN, p.quantiles[o + 2] ?? NaN)
-      }
-      return { name: p.name, scores, windows: p.windows }
-    })
-    return { files, ms: performance.now() - t0 }
-  }
-  const full = detect(DEFAULT_SCORER)
-  // Each component removed in turn, then the model-only parts, to show what each one carries.
-  const ablations: [string, ScorerOptions][] = [
-    ['without rising-edge suppression', { ...DEFAULT_SCORER, suppressSteps: 0 }],
-    ['suppression without the ramp', { ...DEFAULT_SCORER, ramp: undefined }],
-    ['without the extreme record', { ...DEFAULT_SCORER, extremes: undefined }],
-    ['without the flat-run record', { ...DEFAULT_SCORER, flatRun: undefined }],
-    ['as the adapter serves it (SERVING_SCORER)', SERVING_SCORER],
-    ['without range novelty', { ...DEFAULT_SCORER, rangeTolerance: undefined }],
-    ['without miss record', { ...DEFAULT_SCORER, errorRecord: undefined }],
-    ['without contextual novelty', { ...DEFAULT_SCORER, context: undefined }],
-    ['context at one resolution (8 bins, gap 300)', { ...DEFAULT_SCORER, context: { bins: [8], order: 3, gapSteps: 300 } }],
-    ['context at one resolution (8 bins, same gap)', { ...DEFAULT_SCORER, context: { bins: [8], order: 3, gapSteps: DEFAULT_SCORER.context?.gapSteps ?? 1000 } }],
-    ['model only: likelihood + miss record (suppressed)', { ...DEFAULT_SCORER, rangeTolerance: undefined, context: undefined, extremes: undefined, flatRun: undefined }],
-    ['likelihood only', { likelihood: DEFAULT_SCORER.likelihood, rangeTolerance: undefined }],
-    ['previous detector: likelihood + range novelty', { likelihood: DEFAULT_SCORER.likelihood, rangeTolerance: DEFAULT_SCORER.rangeTolerance }],
-  ]
-  // Context for how much the model adds: the range check alone, no forecasts at all.
-  const rangeOnly: DetectorFile[] = prepared.map((p) => {
-    const r = new RangeNovelty(DEFAULT_SCORER.rangeTolerance, DEFAULT_SCORER.likelihood.learningSteps)
-    return { name: p.name, scores: Float64Array.from(p.values, (v) => (r.update(v) ? 1 : 0)), windows: p.windows }
-  })
-  const files = full.files
-  const scoreMs = full.ms
+  const t0 = performance.now()
+  const files = detect(prepared, DEFAULT_SCORER)
+  const scoreMs = performance.now() - t0
+  const profileNames = [...profiles.keys()].map((n) => PROFILE_LABELS[n] ?? n)
+  const brief = (detected: DetectorFile[]): string[] => [...profiles.values()].map((profile) => fmt(scoreCorpus(detected, profile).normalised, 1))
 
-  const groups = [...new Set(corpus.files.map((f) => f.name.split('/')[0] ?? ''))]
   console.log(`NAB bench: ${corpus.root}: ${files.length} series (${groups.join(', ')}), ${rows} rows`)
   for (const n of corpus.notes) console.log(`note: ${n}`)
-  console.log(`detector: model p10/p50/p90 at horizon 1 -> raw surprise -> online anomaly likelihood, with miss record, range, extreme-record, flat-run and contextual novelty, rising-edge suppression with ramp; model ${modelPath} (sha256 ${modelSha256(modelPath)})`)
+  console.log(`detector: the adapter's anomaly scorer (DEFAULT_SCORER), fed the model's p10/p50/p90 at horizon 1; model ${modelPath} (sha256 ${modelSha256(modelPath)})`)
   if (args.data === undefined) {
     console.log('note: these NAB series (except the wholly held-out files in models/split.json) contributed their early rows to model training')
     console.log('scores on this subset are not comparable one-to-one with the published 58-series scoreboard')
   }
   console.log(`detector settings: ${JSON.stringify(DEFAULT_SCORER)}\n`)
-  const brief = (detected: DetectorFile[]): string[] => [...profiles.values()].map((profile) => fmt(scoreCorpus(detected, profile).normalised, 1))
-  const profileNames = [...profiles.keys()].map((n) => PROFILE_LABELS[n] ?? n)
-  console.log('== Ablations (normalised scores, threshold swept per profile)')
+
+  console.log('== In-sample ablations of the served detector (normalised scores, threshold swept per profile)')
+  const toggles: Array<[string, ScorerOptions]> = [
+    ['as served (DEFAULT_SCORER)', DEFAULT_SCORER],
+    ['model-free forecast instead of the model', DEFAULT_SCORER],
+    [DEFAULT_SCORER.scoreLikelihood === false ? 'with the anomaly likelihood' : 'without the anomaly likelihood', { ...DEFAULT_SCORER, scoreLikelihood: DEFAULT_SCORER.scoreLikelihood === false }],
+    [DEFAULT_SCORER.errorRecord === undefined ? 'with the miss record' : 'without the miss record', { ...DEFAULT_SCORER, errorRecord: DEFAULT_SCORER.errorRecord === undefined ? { averagingSteps: 10, historySteps: 2000 } : undefined }],
+    [DEFAULT_SCORER.rangeTolerance === undefined ? 'with range novelty' : 'without range novelty', { ...DEFAULT_SCORER, rangeTolerance: DEFAULT_SCORER.rangeTolerance === undefined ? 0.05 : undefined }],
+    ['without contextual novelty', { ...DEFAULT_SCORER, context: undefined }],
+    ['without the extreme record', { ...DEFAULT_SCORER, extremes: undefined }],
+    ['without the flat-run record', { ...DEFAULT_SCORER, flatRun: undefined }],
+    ['without rising-edge suppression (a level, as served before)', { ...DEFAULT_SCORER, suppressSteps: 0, ramp: undefined }],
+    ['before the validation (likelihood over 10 rows, context at 4-10 levels)', { ...DEFAULT_SCORER, likelihood: { ...DEFAULT_SCORER.likelihood, averagingSteps: 10 }, likelihoodSpans: undefined, context: { bins: [4, 6, 8, 10], order: 3, gapSteps: 1000 } }],
+  ]
+  const modelFree = prepareModelFree(prepared)
   console.log(
     formatTable(
       ['detector', ...profileNames],
-      [['range check only (no model)', ...brief(rangeOnly)], ...ablations.map(([label, opts]): string[] => [label, ...brief(detect(opts).files)])],
+      toggles.map(([label, opts], i): string[] => [label, ...brief(detect(i === 1 ? modelFree : prepared, opts))]),
     ),
   )
+
   if (args.results !== undefined) {
-    // What NAB's own optimise/score steps read: one detector directory per detector.
-    const served = detect(SERVING_SCORER).files
+    // What NAB's own optimise/score steps read.
     const byName = new Map(prepared.map((p) => [p.name, p.file]))
-    const out = (detected: DetectorFile[]): Array<NabCorpusFile & { scores: ArrayLike<number> }> =>
-      detected.map((d) => {
+    const written = writeNabResults(
+      args.results,
+      RESULT_DETECTOR,
+      files.map((d) => {
         const f = byName.get(d.name)
         if (f === undefined) throw new Error(`no corpus file for ${d.name}`)
         return { ...f, scores: d.scores }
-      })
-    const a = writeNabResults(args.results, RESULT_DETECTORS.served, out(served))
-    const b = writeNabResults(args.results, RESULT_DETECTORS.bench, out(files))
-    console.log(`\nwrote ${a.length + b.length} NAB result files under ${args.results}: ${RESULT_DETECTORS.served}/ (as the adapter serves it) and ${RESULT_DETECTORS.bench}/ (the bench defaults), <detector>/<group>/<detector>_<file>.csv with timestamp,value,anomaly_score,label`)
+      }),
+    )
+    console.log(`\nwrote ${written.length} NAB result files under ${args.results}: ${RESULT_DETECTOR}/<group>/${RESULT_DETECTOR}_<file>.csv (as the adapter serves it) with timestamp,value,anomaly_score,label`)
   }
-  if (args.cv) {
-    crossValidation(detect, profiles, profileNames)
-    crossValidation(detect, profiles, profileNames, true)
+
+  if (args.logo) {
+    leaveOneGroupOut('model forecasts', prepared, profiles, profileNames, ESTABLISHED)
+    leaveOneGroupOut('model-free forecasts (seen no file)', modelFree, profiles, profileNames, ESTABLISHED)
   }
-  console.log('\n== Detector: the default OnlineAnomalyScorer on all files')
+  if (args.candidates) {
+    if (groups.length < 2) throw new NabLayoutError(`--candidates needs at least two groups under data/, found ${groups.length}`)
+    tryCandidates(prepared, profiles, profileNames)
+  }
+
+  console.log('\n== The served detector (DEFAULT_SCORER) on all files, in-sample')
   const table: string[][] = []
   let standard: ReturnType<typeof scoreCorpus> | undefined
   for (const [name, profile] of profiles) {
@@ -156,70 +165,101 @@ async function main(): Promise<void> {
     table.push([PROFILE_LABELS[name] ?? name, fmt(r.threshold, 4), fmt(r.raw, 2), fmt(r.null, 2), fmt(r.perfect, 2), fmt(r.normalised, 1)])
   }
   console.log(formatTable(['profile', 'threshold', 'raw', 'null', 'perfect', 'normalised'], table))
-  const std = standard?.normalised ?? NaN
-  console.log(`\ntarget: standard >= 70 -> ${fmt(std, 1)} ${std >= 70 ? 'MET' : 'NOT MET'}`)
-  console.log(`compute per point: ${fmt((forecastMs + scoreMs) / rows, 4)} ms (model forecast ${fmt(forecastMs / rows, 4)} ms batched, anomaly scorer ${fmt(scoreMs / rows, 4)} ms)`)
-  const standardProfile = profiles.get('standard')
-  if (standard !== undefined && standardProfile !== undefined) {
-    // Beside the detector without its latest component, each at its own swept threshold: where that one gains or loses.
-    const without = scoreCorpus(detect({ ...DEFAULT_SCORER, flatRun: undefined }).files, standardProfile)
-    console.log(`\n== Per file at the standard threshold (${fmt(standard.threshold, 4)}), and without the flat-run record (at its threshold, ${fmt(without.threshold, 4)})`)
-    const counts = (f: { truePositives: number; falsePositives: number; falseNegatives: number; raw: number } | undefined): string[] =>
-      f === undefined ? ['', '', '', ''] : [String(f.truePositives), String(f.falsePositives), String(f.falseNegatives), fmt(f.raw, 2)]
-    console.log(
-      formatTable(
-        ['file', 'windows', 'TP', 'FP', 'FN', 'raw', 'w/o flat: TP', 'FP', 'FN', 'raw'],
-        standard.files.map((f, i) => [f.name, String(files[i]?.windows.length ?? 0), ...counts(f), ...counts(without.files[i])]),
-      ),
-    )
+  // What the shipped alert (ForesightWorkloadAnomaly) fires on: a fixed threshold, not one swept on the files.
+  console.log(`at the shipped alert's threshold (${ALERT_THRESHOLD}): ${[...profiles].map(([n, p]) => `${PROFILE_LABELS[n] ?? n} ${fmt(scoreCorpus(files, p, ALERT_THRESHOLD).normalised, 1)}`).join(', ')}`)
+  const load = loadavg().map((x) => fmt(x, 2)).join(' ')
+  console.log(`\ncompute per point as served: ${fmt((forecastMs + scoreMs) / rows, 4)} ms (model forecast ${fmt(forecastMs / rows, 4)} ms batched, anomaly scorer ${fmt(scoreMs / rows, 4)} ms); load average ${load}`)
+  if (standard !== undefined) {
+    console.log(`\n== Per file at the standard threshold (${fmt(standard.threshold, 4)})`)
+    console.log(formatTable(['file', 'windows', 'TP', 'FP', 'FN', 'raw'], standard.files.map((f, i) => [f.name, String(files[i]?.windows.length ?? 0), String(f.truePositives), String(f.falsePositives), String(f.falseNegatives), fmt(f.raw, 2)])))
   }
+}
+
+/** The same files with the model-free horizon-1 forecasts in place of the model's. */
+function prepareModelFree(prepared: readonly Prepared[]): Prepared[] {
+  return prepared.map((p) => {
+    const f = modelFreeForecasts(p.values)
+    return { ...p, origins: f.origins, h1: f.quantiles }
+  })
+}
+
+function leaveOneGroupOut(label: string, prepared: readonly Prepared[], profiles: Map<string, CostProfile>, profileNames: string[], components: readonly Component[]): void {
+  const select = profiles.get('standard') ?? NAB_PROFILES.standard
+  const grid = detectorGrid(components)
+  const t0 = performance.now()
+  const cache = new Map<GridSetting, DetectorFile[]>()
+  const run = (s: GridSetting): DetectorFile[] => {
+    const hit = cache.get(s)
+    if (hit !== undefined) return hit
+    const out = detect(prepared, s.opts)
+    cache.set(s, out)
+    return out
+  }
+  const table = logoGrid(grid, (s) => detect(prepared, s.opts), select)
+  const full = logoEvaluate(table, () => true, run, profiles)
+  console.log(`\n== Leave-one-group-out, ${label}: ${grid.length} settings (every component off or in one of its variants, learning 120 or 300 rows), chosen on the standard profile over the other groups (${fmt((performance.now() - t0) / 1000, 0)} s)`)
+  console.log('swept: threshold swept on the held-out group (NAB\'s optimise step); fixed: the training groups\' threshold')
+  const cols = profileNames.flatMap((n) => [`${n} swept`, 'fixed'])
+  const cells = (r: LogoResult<GridSetting>['pooled']): string[] => [...profiles.keys()].flatMap((n) => [fmt(r.get(n)?.swept ?? NaN, 1), fmt(r.get(n)?.fixed ?? NaN, 1)])
+  console.log(
+    formatTable(
+      ['held-out group', 'chosen on the other groups', 'train standard', ...cols],
+      [...full.groups.map((g) => [g.group, describeSetting(g.chosen), fmt(g.trainScore, 1), ...cells(g.heldOut)]), ['pooled', '', '', ...cells(full.pooled)]],
+    ),
+  )
+  // Whether the forecaster's training rows flatter it: the same held-out scores on the rows it never saw.
+  const unseen = full.groups.flatMap((g) => run(g.chosen).filter((f) => groupOf(f.name) === g.group).map((f) => fromRow(f, prepared.find((p) => p.name === f.name)?.unseenStart ?? 0)))
+  const windowsAll = prepared.reduce((n, p) => n + p.windows.length, 0)
+  const windowsUnseen = unseen.reduce((n, f) => n + f.windows.length, 0)
+  console.log(`pooled on the rows the model was not trained on (from each file's validation start, whole files for the 5 wholly held-out; ${windowsUnseen} of ${windowsAll} windows): ${[...profiles].map(([n, p]) => `${PROFILE_LABELS[n] ?? n} ${fmt(scoreCorpus(unseen, p).normalised, 1)}`).join(', ')}`)
+  // The same procedure on all groups: what it would serve.
+  const allScores = grid.map((s) => scoreCorpus(run(s), select).normalised)
+  let best = 0
+  allScores.forEach((v, i) => {
+    if (v > (allScores[best] ?? -Infinity)) best = i
+  })
+  const chosenAll = grid[best]
+  if (chosenAll !== undefined) console.log(`chosen on all groups (in-sample standard ${fmt(allScores[best] ?? NaN, 1)}): ${describeSetting(chosenAll)}`)
+  console.log(`\n== Ablation, ${label}: leave-one-group-out pooled with one component held off (the grid restricted to settings without it)`)
+  const rows: string[][] = [['none (full grid)', ...cells(full.pooled)]]
+  for (const c of components) {
+    const r = logoEvaluate(table, (s) => !s.on.has(c), run, profiles)
+    rows.push([`${COMPONENTS[c]} off`, ...cells(r.pooled)])
+  }
+  // The context's finest resolution is most of a policy's scorer memory (11.3 KB of bitmaps at 4-16 levels).
+  rows.push(['contextual novelty at 4-16 levels (at most 4-12)', ...cells(logoEvaluate(table, (s) => s.on.get('context') !== '4-16 levels', run, profiles).pooled)])
+  for (const steps of [120, 300]) rows.push([`learning fixed at ${steps}`, ...cells(logoEvaluate(table, (s) => s.learningSteps === steps, run, profiles).pooled)])
+  console.log(formatTable(['held off', ...cols], rows))
 }
 
 /**
- * Settings grid for the cross-validation: the flat-run record (off; 30 repeats scored 0.8; 10, 30 or 100 repeats
- * scored 1), the extreme record, the suppression span and ramp, and the contextual
- * novelty's resolutions (several bin counts combined by their largest score) and quiet-time scale; likelihood,
- * miss record and range tolerance stay at their defaults. Simpler first (ties). Ramps of 5 rows / 0.1 and
- * 10 rows / 0.1 were in an earlier grid and chosen by neither fold; they are left out to keep the run short. `singleResolution` adds the earlier one-bin-count settings, to show
- * what the choice of several resolutions is worth when the folds may also pick a single one.
+ * Each candidate change offered beside the served setting: per left-out group the better of the two on the other
+ * groups is scored on it. A candidate that no group's complement picks leaves the pooled score as it is.
  */
-const RAMPS: (RampOptions | undefined)[] = [undefined, { steps: 5, margin: 0.2 }]
-const EXTREMES: (ExtremeRecordOptions | undefined)[] = [undefined, { gapSteps: 300, maxScore: 0.8 }, { gapSteps: 300, maxScore: 1 }, { gapSteps: 1000, maxScore: 0.8 }]
-const FLAT_RUNS: (FlatRunOptions | undefined)[] = [undefined, { minSteps: 30, maxScore: 0.8 }, { minSteps: 30, maxScore: 1 }, { minSteps: 10, maxScore: 1 }, { minSteps: 100, maxScore: 1 }]
-
-function cvSettings(singleResolution = false): ScorerOptions[] {
-  const out: ScorerOptions[] = []
-  const resolutions = [...(singleResolution ? [[6], [8], [10]] : []), [6, 8, 10], [4, 6, 8, 10], [4, 6, 8, 12, 16]]
-  for (const flatRun of FLAT_RUNS) {
-    for (const extremes of EXTREMES) {
-      for (const ramp of RAMPS) {
-        for (const suppressSteps of [0, 100, 200, 400]) {
-          for (const bins of resolutions) {
-            for (const gapSteps of [100, 300, 1000]) out.push({ ...DEFAULT_SCORER, suppressSteps, ramp, extremes, flatRun, context: { bins, order: 3, gapSteps } })
-          }
-        }
-      }
-    }
+function tryCandidates(prepared: readonly Prepared[], profiles: Map<string, CostProfile>, profileNames: string[]): void {
+  const select = profiles.get('standard') ?? NAB_PROFILES.standard
+  const t0 = performance.now()
+  const served = { label: 'served', opts: DEFAULT_SCORER }
+  const settings = [served, ...CANDIDATES.map((c) => ({ label: c.label, opts: { ...DEFAULT_SCORER, ...c.change } }))]
+  const cache = new Map<string, DetectorFile[]>()
+  const run = (s: { label: string; opts: ScorerOptions }): DetectorFile[] => {
+    const hit = cache.get(s.label)
+    if (hit !== undefined) return hit
+    const out = detect(prepared, s.opts)
+    cache.set(s.label, out)
+    return out
   }
-  return out
-}
-
-function crossValidation(detect: (opts: ScorerOptions) => { files: DetectorFile[] }, profiles: Map<string, CostProfile>, profileNames: string[], singleResolution = false): void {
-  const settings = cvSettings(singleResolution)
-  const cv = crossValidate(settings, (o) => detect(o).files, profiles.get('standard') ?? NAB_PROFILES.standard)
-  const describe = (o: ScorerOptions): string =>
-    `suppress ${o.suppressSteps ?? 0}, ramp ${o.ramp === undefined ? '-' : `${o.ramp.steps}/${o.ramp.margin}`}, bins ${o.context?.bins.join('+') ?? '-'}, gap ${o.context?.gapSteps ?? '-'}, ` +
-    `extremes ${o.extremes === undefined ? '-' : `${o.extremes.gapSteps}/${o.extremes.maxScore}`}, ` +
-    `flat run ${o.flatRun === undefined ? '-' : `${o.flatRun.minSteps}/${o.flatRun.maxScore}`}`
-  console.log(`\n== 2-fold cross-validation (${settings.length} settings${singleResolution ? ', single resolutions included' : ''}; folds: sorted file names dealt alternately; chosen on the standard profile)`)
-  console.log(
-    formatTable(
-      ['tuned on', 'chosen setting', 'standard on tuning fold', 'standard on held-out fold'],
-      cv.folds.map((f) => [f.tunedOn, describe(f.chosen), fmt(f.tunedScore, 1), fmt(f.heldOutScore, 1)]),
-    ),
-  )
-  const pooled = [...profiles.values()].map((p) => fmt(scoreCorpus(cv.pooled, p).normalised, 1))
-  console.log(`pooled held-out (both halves, each from the other half's setting, scored together): ${profileNames.map((n, i) => `${n} ${pooled[i] ?? ''}`).join(', ')}`)
+  const table = logoGrid(settings, run, select)
+  const rows = settings.map((c) => {
+    const r = logoEvaluate(table, (s) => s === served || s === c, run, profiles)
+    const picked = r.groups.filter((g) => g.chosen === c && c !== served).map((g) => g.group)
+    const inSample = [...profiles.values()].map((p) => fmt(scoreCorpus(run(c), p).normalised, 1))
+    return [c.label, picked.length === 0 ? '-' : picked.join(', '), ...[...profiles.keys()].map((n) => fmt(r.pooled.get(n)?.swept ?? NaN, 1)), ...inSample]
+  })
+  const all = logoEvaluate(table, () => true, run, profiles)
+  rows.push(['any of them (all offered at once)', all.groups.map((g) => `${g.group}: ${g.chosen.label}`).join('; '), ...[...profiles.keys()].map((n) => fmt(all.pooled.get(n)?.swept ?? NaN, 1)), '', '', ''])
+  console.log(`\n== Candidates beside the served detector, leave-one-group-out with model forecasts (${fmt((performance.now() - t0) / 1000, 0)} s)`)
+  console.log(formatTable(['candidate', 'chosen when left out', ...profileNames.map((n) => `LOGO ${n}`), ...profileNames.map((n) => `in-sample ${n}`)], rows))
 }
 
 main().catch(reportBenchError)

@@ -68,3 +68,16 @@ t.test('rejects scores that are not numbers in [0,1], naming the file and row', 
     t.throws(() => scoreCorpus([f], std), { name: 'RangeError', message: `bad: score at row 30 is ${String(bad)}, not in [0,1]` })
   }
 })
+
+t.test('a fixed threshold is applied as given, not swept', async (t) => {
+  // The swept optimum for these two files is 0.8 (test above); at a fixed 0.9 file b's window is missed
+  // (-1) and its false positive is not charged: 0.859793 - 1 = -0.140207.
+  const a = file('a', 100, [[40, 49]], { 10: 1, 20: 0.8, 45: 0.9, 55: 0.8 })
+  const b = file('b', 100, [[60, 69]], { 20: 0.8, 60: 0.8 })
+  const fixed = scoreCorpus([a, b], std, 0.9)
+  t.equal(fixed.threshold, 0.9)
+  t.ok(Math.abs(fixed.raw - (0.8597925669097837 - 1)) < 1e-9)
+  t.same(fixed.files.map((f) => [f.truePositives, f.falsePositives, f.falseNegatives]), [[1, 0, 0], [0, 0, 1]])
+  // At the swept optimum the fixed score equals the swept one.
+  t.ok(Math.abs(scoreCorpus([a, b], std, 0.8).normalised - scoreCorpus([a, b], std).normalised) < 1e-12)
+})

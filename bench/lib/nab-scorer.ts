@@ -223,15 +223,27 @@ function scoreAtThreshold(file: DetectorFile, swept: SweptFile, profile: CostPro
   return { name: file.name, raw, truePositives: tp, falsePositives: fp, falseNegatives: best.size - tp }
 }
 
-/** Scores a detector on a corpus for one profile, with the threshold chosen to maximise the corpus total. */
-export function scoreCorpus(files: readonly DetectorFile[], profile: CostProfile): CorpusScore {
+/**
+ * Scores a detector on a corpus for one profile. Without `fixedThreshold` the threshold is chosen to maximise the
+ * corpus total (NAB's optimise step); with it, that threshold is applied as given (one chosen on other files).
+ */
+export function scoreCorpus(files: readonly DetectorFile[], profile: CostProfile, fixedThreshold?: number): CorpusScore {
   const corpus = prepare(files, profile)
-  const { threshold, raw } = sweepThreshold(files, corpus, profile)
+  let threshold: number
+  let raw: number
+  let perFile: FileScore[]
+  if (fixedThreshold === undefined) {
+    ;({ threshold, raw } = sweepThreshold(files, corpus, profile))
+    perFile = files.map((f, i) => scoreAtThreshold(f, corpus.swept[i] ?? sweepFile(f, profile, 0), profile, threshold))
+  } else {
+    threshold = fixedThreshold
+    perFile = files.map((f, i) => scoreAtThreshold(f, corpus.swept[i] ?? sweepFile(f, profile, 0), profile, threshold))
+    raw = perFile.reduce((sum, f) => sum + f.raw, 0)
+  }
   const nullScore = -profile.fnWeight * corpus.scorableWindows.size
   let perfect = 0
   for (const v of corpus.bestTp.values()) perfect += v
   const denom = perfect - nullScore
   const normalised = denom === 0 ? 0 : (100 * (raw - nullScore)) / denom
-  const perFile = files.map((f, i) => scoreAtThreshold(f, corpus.swept[i] ?? sweepFile(f, profile, 0), profile, threshold))
   return { threshold, raw, null: nullScore, perfect, normalised, files: perFile }
 }

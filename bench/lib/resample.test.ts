@@ -23,7 +23,7 @@ t.test('bucket means; any invalid row invalidates its bucket; a partial tail is 
 })
 
 t.test('held-out segment starts at the first bucket wholly inside it', async (t) => {
-  const e: SplitEntry = { path: 'p', family: 'f', rows: 89_280, stepSeconds: 60, periodDaySteps: 1440, periodWeekSteps: 10_080, heldoutStartIndex: 71_424, whollyHeldout: false }
+  const e: SplitEntry = { path: 'p', family: 'f', rows: 89_280, stepSeconds: 60, periodDaySteps: 1440, periodWeekSteps: 10_080, heldoutStartIndex: 71_424, unseenStartIndex: 0, whollyHeldout: false }
   const r = resampleHeldout(e, 5)
   t.same([r.rows, r.stepSeconds, r.periodDaySteps, r.periodWeekSteps, r.heldoutStartIndex], [17_856, 300, 288, 2016, 14_285])
   t.equal(resampleHeldout({ ...e, heldoutStartIndex: 71_425 }, 5).heldoutStartIndex, 14_285, 'on a bucket edge')

@@ -45,5 +45,6 @@ export function resampleHeldout<E extends SplitEntry>(entry: E, factor: number):
     periodDaySteps: periodDaySteps / factor,
     periodWeekSteps: periodWeekSteps / factor,
     heldoutStartIndex: Math.ceil(entry.heldoutStartIndex / factor),
+    unseenStartIndex: Math.ceil(entry.unseenStartIndex / factor),
   }
 }

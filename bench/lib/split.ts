@@ -35,6 +35,8 @@ export interface SplitEntry {
   heldoutStartIndex: number
   /** Start of the validation rows (which end at heldoutStartIndex), when the split has them. */
   validationStartIndex?: number
+  /** First row the model was not trained on: 0 for a wholly held-out file, else the validation start. */
+  unseenStartIndex: number
   whollyHeldout: boolean
 }
 
@@ -62,6 +64,7 @@ export function loadSplit(file = join(repoRoot(), SPLIT_PATH)): Split | undefine
       periodWeekSteps: f.period_week_steps ?? 7 * f.period_day_steps,
       heldoutStartIndex: f.heldout_start_index,
       ...(f.validation_start_index !== undefined ? { validationStartIndex: f.validation_start_index } : {}),
+      unseenStartIndex: (f.wholly_heldout ?? wholly.has(f.path)) ? 0 : (f.validation_start_index ?? f.heldout_start_index),
       whollyHeldout: f.wholly_heldout ?? wholly.has(f.path),
     })
   }
@@ -81,6 +84,8 @@ export function heldoutFor(split: Split | undefined, path: string, rows: number,
     periodDaySteps,
     periodWeekSteps: 7 * periodDaySteps,
     heldoutStartIndex: Math.floor(rows * (1 - FALLBACK_HELDOUT_FRACTION)),
+    // Not in the split: the model was not trained on it.
+    unseenStartIndex: 0,
     whollyHeldout: false,
     fallback: true,
   }

@@ -52,3 +52,15 @@ t.test('one resolution behaves as ContextNovelty; no resolution is rejected', as
   t.throws(() => new MultiResolutionContext({ bins: [], order: 2, gapSteps: 10 }, 0), RangeError)
   t.throws(() => new MultiResolutionContext({ bins: [4, 1], order: 2, gapSteps: 10 }, 0), RangeError)
 })
+
+t.test('with bounded memory a context not met for two periods is novel again, one met lately is not', async (t) => {
+  const run = (forgetSteps: number | undefined): number[] => {
+    const c = new ContextNovelty({ bins: 4, order: 1, gapSteps: 10, forgetSteps }, 0)
+    // Levels 0, 3, 0, 3 (pairs (0,3), (3,0)), then 30 rows dwelling on level 0, then a (0,3) pair again.
+    return [0, 3, 0, 3, ...new Array<number>(30).fill(0), 3].map((v) => c.update(v))
+  }
+  t.equal(run(undefined).at(-1), 0, 'remembered for ever')
+  t.ok((run(10).at(-1) ?? 0) > 0, 'forgotten after two periods of 10 rows')
+  t.equal(run(40).at(-1), 0, 'met within the period: still known')
+  t.throws(() => new ContextNovelty({ bins: 4, order: 1, gapSteps: 10, forgetSteps: 0 }, 0), RangeError)
+})

@@ -11,6 +11,11 @@ interface ContextNoveltyOptions {
   order: number
   /** A novel context after `gapSteps` quiet rows scores 0.5; the score is gap / (gap + gapSteps). */
   gapSteps: number
+  /**
+   * Bounded memory (as CAD OSE bounds its contexts): a context not met for between `forgetSteps` and twice that
+   * many rows is forgotten and would count as novel again. Undefined: remembered for ever.
+   */
+  forgetSteps?: number | undefined
 }
 
 export class ContextNovelty {
@@ -21,7 +26,9 @@ export class ContextNovelty {
   private distinct = 0
   private lastLevel = -1
   private readonly keySpace: number
-  private readonly seenContexts: Uint8Array
+  private seenContexts: Uint8Array
+  /** With forgetSteps: the contexts of the previous period, still known. */
+  private olderContexts: Uint8Array | undefined
   private rows = 0
   private lastNovelRow = -1
 
@@ -29,12 +36,22 @@ export class ContextNovelty {
     if (!(opts.bins >= 2 && opts.order >= 1 && opts.gapSteps > 0)) throw new RangeError('context novelty needs bins >= 2, order >= 1, gapSteps > 0')
     this.keySpace = opts.bins ** (opts.order + 1)
     this.seenContexts = new Uint8Array(Math.ceil(this.keySpace / 8))
+    if (opts.forgetSteps !== undefined) {
+      if (!(opts.forgetSteps >= 1)) throw new RangeError('context novelty needs forgetSteps >= 1')
+      this.olderContexts = new Uint8Array(this.seenContexts.length)
+    }
   }
 
   /** Score in [0,1) for `value` given earlier rows; NaN is ignored and scores 0. */
   update(value: number): number {
     if (!Number.isFinite(value)) return 0
     const row = this.rows++
+    const older = this.olderContexts
+    if (older !== undefined && row > 0 && row % (this.opts.forgetSteps ?? 1) === 0) {
+      // Two generations: what was met in the last period stays known through the next.
+      this.olderContexts = this.seenContexts
+      this.seenContexts = older.fill(0)
+    }
     if (value < this.min) this.min = value
     if (value > this.max) this.max = value
     const span = this.max - this.min
@@ -49,8 +66,9 @@ export class ContextNovelty {
     const key = this.key
     const byte = key >> 3
     const bit = 1 << (key & 7)
-    if (((this.seenContexts[byte] ?? 0) & bit) !== 0) return 0
+    const known = ((this.seenContexts[byte] ?? 0) & bit) !== 0
     this.seenContexts[byte] = (this.seenContexts[byte] ?? 0) | bit
+    if (known || ((this.olderContexts?.[byte] ?? 0) & bit) !== 0) return 0
     const gap = row - this.lastNovelRow
     this.lastNovelRow = row
     return row >= this.learningSteps ? gap / (gap + gapSteps) : 0
@@ -63,6 +81,7 @@ export interface MultiContextOptions {
   bins: readonly number[]
   order: number
   gapSteps: number
+  forgetSteps?: number | undefined
 }
 
 /**
@@ -77,7 +96,7 @@ export class MultiResolutionContext {
 
   constructor(opts: MultiContextOptions, learningSteps: number) {
     if (opts.bins.length === 0) throw new RangeError('multi-resolution context needs at least one bin count')
-    this.parts = opts.bins.map((bins) => new ContextNovelty({ bins, order: opts.order, gapSteps: opts.gapSteps }, learningSteps))
+    this.parts = opts.bins.map((bins) => new ContextNovelty({ bins, order: opts.order, gapSteps: opts.gapSteps, forgetSteps: opts.forgetSteps }, learningSteps))
   }
 
   /** Largest score of the resolutions for `value` given earlier rows; NaN is ignored and scores 0. */

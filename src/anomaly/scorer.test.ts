@@ -103,3 +103,21 @@ t.test('the cause names the check that gave the score', async (t) => {
   t.ok(f.score(9) > 0)
   t.equal(f.cause, 'forecast-surprise')
 })
+
+t.test('several likelihood spans score the largest of the single-span scores', async (t) => {
+  const values = Array.from({ length: 400 }, (_, i) => 10 + Math.sin(i / 5) + (i > 300 && i < 340 ? 3 : 0))
+  const run = (o: Partial<ConstructorParameters<typeof OnlineAnomalyScorer>[0]>): number[] => {
+    const s = new OnlineAnomalyScorer({ likelihood: opts, rangeTolerance: undefined, ...o })
+    return values.map((v) => {
+      const r = s.score(v)
+      s.expect(9, 10, 11)
+      return r
+    })
+  }
+  const both = run({ likelihoodSpans: [5, 30] })
+  const short = run({ likelihood: { ...opts, averagingSteps: 5 } })
+  const long = run({ likelihood: { ...opts, averagingSteps: 30 } })
+  t.same(both, short.map((x, i) => Math.max(x, long[i] ?? 0)))
+  t.ok(both.some((x) => x > 0), 'the sustained miss scores')
+  t.same(run({ scoreLikelihood: false }), new Array(400).fill(0), 'likelihood off: nothing else is on')
+})

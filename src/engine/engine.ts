@@ -1,6 +1,5 @@
 import type { Logger } from 'pino'
-import { DEFAULT_LIKELIHOOD } from '../anomaly/likelihood.js'
-import { DEFAULT_SCORER, OnlineAnomalyScorer, type AnomalyCause, type ScorerOptions } from '../anomaly/scorer.js'
+import { DEFAULT_SCORER, OnlineAnomalyScorer, type AnomalyCause } from '../anomaly/scorer.js'
 import { adapt, AdaptiveState, DEFAULT_ADAPTIVE, summarize, wantsShadow, type AdaptiveParams } from '../forecast/adaptive.js'
 import { copySlot, hasSeasonal, maskSeasonal } from '../forecast/batch-slots.js'
 import { adaptiveNote } from '../forecast/adaptive-text.js'
@@ -29,20 +28,6 @@ const WEEK_SECONDS = 7 * DAY_SECONDS
 const MIN_RECENT_SAMPLES = 45
 const MAX_BRIDGED_GAP_STEPS = 5
 const MAX_TAIL_FILL_STEPS = 2
-/**
- * Serving runs the benchmarked detector (bench:nab scores this exact setting) with two differences: it learns for
- * 120 rows instead of 300 (two hours at a 1-minute step, not five), and its scores keep a level rather than an
- * edge (no suppression, hence no ramp): NAB counts only the first detection, so suppressing repeats pays there,
- * but an alert such as "above 0.9 for 10 minutes" needs the score to stay up while the anomaly lasts. The
- * likelihood's month-long baseline costs about 2 KB per policy (block sums, src/anomaly/block-stats.ts).
- */
-export const SERVING_SCORER: ScorerOptions = {
-  ...DEFAULT_SCORER,
-  likelihood: { ...DEFAULT_LIKELIHOOD, learningSteps: 120 },
-  suppressSteps: 0,
-  ramp: undefined,
-}
-
 interface PolicyState {
   damping: DampingState
   failures: number
@@ -242,7 +227,8 @@ export class Engine implements ServingEngine {
   private state(key: string): PolicyState {
     let s = this.states.get(key)
     if (s === undefined) {
-      s = { damping: EMPTY_DAMPING, failures: 0, scorer: new OnlineAnomalyScorer(SERVING_SCORER) }
+      // The detector bench:nab scores, with the same settings: what is served is what was measured.
+      s = { damping: EMPTY_DAMPING, failures: 0, scorer: new OnlineAnomalyScorer(DEFAULT_SCORER) }
       this.states.set(key, s)
     }
     return s

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { nabCorpusFixture, runBench, userTraceFixture } from '../helpers/bench-fixtures.js'
@@ -63,13 +63,18 @@ t.test('bench:nab --data --results: scores a corpus in NAB\'s layout and writes 
   const r = await runBench('nab', ['--data', nabCorpusFixture(), '--results', out])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /1 series \(grp\)/)
-  for (const detector of ['foresight', 'foresight-bench']) {
+  // One detector: the one the adapter serves.
+  t.same(readdirSync(out), ['foresight'])
+  for (const detector of ['foresight']) {
     const file = join(out, detector, 'grp', `${detector}_tiny.csv`)
     t.ok(existsSync(file), file)
     const lines = readFileSync(file, 'utf8').trim().split('\n')
     t.equal(lines[0], 'timestamp,value,anomaly_score,label')
     t.same(lines.slice(1).map((l) => l.split(',')[3]), ['0', '0', '1', '1', '1', '0'])
   }
+  const oneGroup = await runBench('nab', ['--data', nabCorpusFixture(), '--logo'])
+  t.equal(oneGroup.code, 1)
+  t.match(oneGroup.stderr, /^error: --logo needs at least two groups under data\/, found 1\n$/)
   const bad = await runBench('nab', ['--data', join(dir, 'no-corpus')])
   t.equal(bad.code, 1)
   t.match(bad.stderr, /^error: .*no-corpus: no such directory \(NAB layout: data\/<group>\/\*\.csv, labels\/combined_windows\.json, config\/profiles\.json\)\n$/)
