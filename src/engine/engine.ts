@@ -132,7 +132,7 @@ export class Engine implements ServingEngine {
       const s = this.state(policyKey(p))
       s.spec = p.spec
       // Likewise its adaptation state (about 1.4 KB), made here in turns rather than all at once below.
-      if (this.opts.adaptive !== false) s.adaptive ??= new AdaptiveState(phaseOf(policyKey(p)))
+      if (this.opts.adaptive !== false) s.adaptive ??= new AdaptiveState(phaseOf(targetKey(p)))
     }
     const t0 = performance.now()
     const prepared = await this.readHistory(policies, nowMs)
@@ -451,6 +451,15 @@ export class Engine implements ServingEngine {
     if (s.lastScore === undefined) return { score: 0, class: 'load', reason: 'warming-up' }
     return { score: s.lastScore.score, class: 'load', reason: s.lastScore.cause }
   }
+}
+
+/**
+ * The workload a policy scales: the shadow phase follows it rather than the policy's name, so a copy of a policy
+ * under another name (the backtest's targetUtilization sweep) adapts exactly as the policy does.
+ */
+function targetKey(p: Policy): string {
+  const r = p.spec.scaleTargetRef
+  return `${p.metadata.namespace}/${r.kind}/${r.name}`
 }
 
 /** Spreads the policies' shadow forecasts (the seasonal gate's) over refreshes. */
