@@ -150,3 +150,15 @@ t.test('missing rows and a window without data serve finite or model values; the
   t.ok(adaptiveStateBytes() < 2048, `${adaptiveStateBytes()} bytes`)
   t.equal(COMPONENTS[0], 'model')
 })
+
+t.test('a negative series keeps its sign: with every weight on the model the served median is the model\'s', (t) => {
+  const s = new AdaptiveState()
+  const window = new Float64Array(RECENT_STEPS).fill(-20)
+  const model = new Float32Array(HORIZON_STEPS * 3)
+  for (let h = 0; h < HORIZON_STEPS; h++) model.set([-22, -20, -18], h * 3)
+  const out = new Float32Array(HORIZON_STEPS * 3)
+  adapt(s, { originStep: 1000, window, model }, out)
+  t.equal(out[1], -20, 'p50 at h=1')
+  t.ok((out[0] ?? 0) < -20 && (out[2] ?? 0) > -20 && (out[2] ?? 0) < 0, `p10 ${out[0]} < p50 < p90 ${out[2]} < 0`)
+  t.end()
+})

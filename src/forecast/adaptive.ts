@@ -177,9 +177,11 @@ export function adapt(s: AdaptiveState, input: AdaptiveInput, out: Float32Array 
     const lo = Math.max(mp50 - mp10, floor)
     const qu = (1 - f) * (s.f[UPPER + k0] ?? 1) + f * (s.f[UPPER + k1] ?? 1)
     const ql = (1 - f) * (s.f[LOWER + k0] ?? 1) + f * (s.f[LOWER + k1] ?? 1)
-    out[o] = Math.max(0, m - ql * lo)
-    out[o + 1] = Math.max(0, m)
-    out[o + 2] = Math.max(0, m + qu * up)
+    // No clamp at zero: the adaptation keeps the model's range (a series may be negative; the replica rule
+    // already treats a load <= 0 as needing nothing), so with every weight on the model it serves the model.
+    out[o] = m - ql * lo
+    out[o + 1] = m
+    out[o + 2] = m + qu * up
   }
   remember(s, input, out)
 }
