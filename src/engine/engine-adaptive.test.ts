@@ -82,8 +82,8 @@ t.test('the adaptation scores forecasts, runs the seasonal shadow in the batch, 
   t.ok((a?.seasonal.compared ?? 0) > 0, `the seasonal shadow was compared ${a?.seasonal.compared} times`)
   const w = a?.weights ?? []
   for (let k = 0; k < EVAL_HORIZONS.length; k++) t.ok(Math.abs(w.filter((_, i) => i % EVAL_HORIZONS.length === k).reduce((x, y) => x + y, 0) - 1) < 0.01, `weights at horizon ${k} sum to 1`)
-  const day = COMPONENTS.indexOf('day_shape') * EVAL_HORIZONS.length
-  t.ok(Number.isFinite(a?.relativeError[day]), `the engine gives the adaptation its day-ago row: day_shape is scored (${a?.relativeError[day]})`)
+  const day = COMPONENTS.indexOf('seasonal_shape') * EVAL_HORIZONS.length
+  t.ok(Number.isFinite(a?.relativeError[day]), `the engine gives the adaptation its day-ago row: seasonal_shape is scored (${a?.relativeError[day]})`)
   t.ok((r?.forecast?.p10 ?? NaN) <= (r?.forecast?.p50 ?? NaN) && (r?.forecast?.p50 ?? NaN) <= (r?.forecast?.p90 ?? NaN))
   const text = r !== undefined ? formatExplanation(r) : ''
   t.match(text, /adaptation \(per workload, in memory: a restart of the adapter, or explain --local, starts it afresh\)/)

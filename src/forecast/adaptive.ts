@@ -15,10 +15,14 @@ import { DayShape } from './day-shape.js'
 
 /** The horizons (in steps) at which forecasts are scored; weights and calibration are interpolated between them. */
 export const EVAL_HORIZONS = [1, 5, 15, 30] as const
-export const COMPONENTS = ['model', ...WINDOW_COMPONENTS, 'day_shape'] as const
+export const COMPONENTS = ['model', ...WINDOW_COMPONENTS, 'seasonal_shape'] as const
 const C = COMPONENTS.length
-/** The component read from the day-ago row: absent for a workload with no history a day back. */
-const DAY = C - 1
+/**
+ * The component read from the day-ago and week-ago rows (their mean change when both are there: one noisy day is
+ * halved, and on the validation rows one component did better than one per row); absent for a workload with no
+ * history that far back.
+ */
+const SEASONAL = C - 1
 const K = EVAL_HORIZONS.length
 /** Pending entries: a ring of h origins per scored horizon h. */
 const PENDING_OFFSETS = EVAL_HORIZONS.map((_, k) => EVAL_HORIZONS.slice(0, k).reduce((a, b) => a + b, 0))
@@ -47,9 +51,9 @@ export interface AdaptiveParams {
   /** Relative loss reduction masking must show before the seasonal rows are masked. */
   gateMargin: number
   gateMinCompared: number
-  /** day_shape: rows averaged for today's and yesterday's level, and rows on each side of yesterday's target averaged. */
-  dayLevelSteps: number
-  daySmoothSteps: number
+  /** seasonal_shape: rows averaged for the level today and a period ago, and rows on each side of the target a period ago averaged. */
+  seasonalLevelSteps: number
+  seasonalSmoothSteps: number
 }
 
 /**
@@ -67,8 +71,8 @@ export const DEFAULT_ADAPTIVE: AdaptiveParams = {
   shadowEverySteps: 10,
   gateMargin: 0.03,
   gateMinCompared: 30,
-  dayLevelSteps: 15,
-  daySmoothSteps: 2,
+  seasonalLevelSteps: 15,
+  seasonalSmoothSteps: 2,
 }
 
 const MAX_SCALE = 100
@@ -100,7 +104,7 @@ export class AdaptiveState {
   constructor(readonly phase = 0) {
     this.f.fill(1, UPPER, COV)
     // No error yet for a component that may never be available: no weight until it has been scored once.
-    this.f.fill(NaN, LOSS + DAY * K, LOSS + (DAY + 1) * K)
+    this.f.fill(NaN, LOSS + SEASONAL * K, LOSS + (SEASONAL + 1) * K)
     this.f.fill(NaN, PORIGIN, LAST)
     this.f[LAST] = -Infinity
   }
@@ -144,8 +148,9 @@ export interface AdaptiveInput {
   model: ArrayLike<number>
   /** When the shadow was asked for (wantsShadow): the model run with the other seasonal setting. */
   shadow?: ArrayLike<number>
-  /** The day-ago row the model was given (windows.ts: SEASONAL_STEPS rows), NaN where missing; for day_shape. */
+  /** The day-ago and week-ago rows the model was given (windows.ts: SEASONAL_STEPS rows each), NaN where missing. */
   day?: ArrayLike<number>
+  week?: ArrayLike<number>
 }
 
 /** Whether this origin should also forecast the other seasonal setting (only useful when seasonal rows exist). */
@@ -156,13 +161,18 @@ export function wantsShadow(s: AdaptiveState, originStep: number, p: AdaptivePar
 }
 
 const components = new WindowComponents(120, HORIZON_STEPS)
-let dayShape = new DayShape(DEFAULT_ADAPTIVE.dayLevelSteps, DEFAULT_ADAPTIVE.daySmoothSteps)
+let dayShape = new DayShape(DEFAULT_ADAPTIVE.seasonalLevelSteps, DEFAULT_ADAPTIVE.seasonalSmoothSteps)
+let weekShape = new DayShape(DEFAULT_ADAPTIVE.seasonalLevelSteps, DEFAULT_ADAPTIVE.seasonalSmoothSteps)
 const weights = new Float64Array(C * K)
 
 /** Component c's forecast made at window row `row` for h steps later (c > 0: the simple forecasters). */
 function componentForecast(c: number, row: number, h: number): number {
-  if (c < DAY) return components.forecast(c - 1, row, h)
-  return components.mean(row, dayShape.levelSteps) + dayShape.change(components.length - 1 - row, h)
+  if (c < SEASONAL) return components.forecast(c - 1, row, h)
+  const back = components.length - 1 - row
+  const d = dayShape.change(back, h)
+  const w = weekShape.change(back, h)
+  const change = Number.isFinite(d) ? (Number.isFinite(w) ? (d + w) / 2 : d) : w
+  return components.mean(row, dayShape.levelSteps) + change
 }
 
 /**
@@ -175,8 +185,12 @@ export function adapt(s: AdaptiveState, input: AdaptiveInput, out: Float32Array 
     for (let i = 0; i < HORIZON_STEPS * 3; i++) out[i] = model[i] ?? NaN
     return
   }
-  if (dayShape.levelSteps !== p.dayLevelSteps || dayShape.smoothSteps !== p.daySmoothSteps) dayShape = new DayShape(p.dayLevelSteps, p.daySmoothSteps)
+  if (dayShape.levelSteps !== p.seasonalLevelSteps || dayShape.smoothSteps !== p.seasonalSmoothSteps) {
+    dayShape = new DayShape(p.seasonalLevelSteps, p.seasonalSmoothSteps)
+    weekShape = new DayShape(p.seasonalLevelSteps, p.seasonalSmoothSteps)
+  }
   dayShape.prepare(input.day)
+  weekShape.prepare(input.week)
   const n = components.length
   const rowOf = (step: number): number => n - 1 - (originStep - step)
   score(s, window, rowOf, Math.max(s.lastScoredStep + 1, originStep - n + 1), originStep, p)
@@ -242,7 +256,7 @@ function score(s: AdaptiveState, window: ArrayLike<number>, rowOf: (step: number
           const f = c === 0 ? (s.v[slot * 3] ?? NaN) : componentForecast(c, row, h)
           const i = c * K + k
           const err = Math.abs(actual - f)
-          if (c === DAY && !Number.isFinite(err)) continue
+          if (c === SEASONAL && !Number.isFinite(err)) continue
           const prev = s.f[LOSS + i] ?? NaN
           s.f[LOSS + i] = Number.isNaN(prev) ? err : prev + rate * (err - prev)
         }

@@ -46,18 +46,20 @@ const persistence = (values: Float64Array, origins: number[]): Float32Array => {
   return q
 }
 
-t.test('on a daily pattern day_shape takes the weight at longer horizons; without a day row it has none', async (t) => {
+t.test('on a daily pattern seasonal_shape takes the weight at longer horizons; without a seasonal row it has none', async (t) => {
   const values = daily(3000)
   const origins = Array.from({ length: 2700 }, (_, i) => i + 260)
   const quantiles = persistence(values, origins)
   const K = EVAL_HORIZONS.length
-  const c = COMPONENTS.indexOf('day_shape')
+  const c = COMPONENTS.indexOf('seasonal_shape')
   const k30 = EVAL_HORIZONS.indexOf(30)
   const withDay = summarize(adaptSeries(values, undefined, { origins, quantiles, periodDaySteps: P }).state)
-  t.ok((withDay.weights[c * K + k30] ?? 0) > 0.9, `day_shape weight at 30 steps ${withDay.weights[c * K + k30]}`)
+  t.ok((withDay.weights[c * K + k30] ?? 0) > 0.9, `seasonal_shape weight at 30 steps ${withDay.weights[c * K + k30]}`)
   t.ok((withDay.relativeError[c * K + k30] ?? 1) < 0.5, 'its error is well below the persistence model\'s')
+  const weekOnly = summarize(adaptSeries(values, undefined, { origins, quantiles, periodWeekSteps: P }).state)
+  t.ok((weekOnly.weights[c * K + k30] ?? 0) > 0.9, 'the week-ago row alone serves as well')
   const without = summarize(adaptSeries(values, undefined, { origins, quantiles }).state)
-  for (let k = 0; k < K; k++) t.equal(without.weights[c * K + k], 0, `no day row, no weight at ${EVAL_HORIZONS[k]} steps`)
+  for (let k = 0; k < K; k++) t.equal(without.weights[c * K + k], 0, `no seasonal row, no weight at ${EVAL_HORIZONS[k]} steps`)
   const sum = without.weights.filter((_, i) => i % K === k30).reduce((a, b) => a + b, 0)
   t.ok(Math.abs(sum - 1) < 1e-9, 'the other components share all the weight')
 })

@@ -1,9 +1,10 @@
 /**
  * The seasonal simple forecaster the served forecast is also weighed against: today's level plus the change that
- * followed the same time of day yesterday. It reads the day-ago row the model is given anyway (SEASONAL_STEPS rows,
- * from a day before the origin minus 59 steps to a day before it plus 30), so it costs no state per policy and no
- * query, and from that one row it gives the forecast of every origin of the recent window, as the adaptation's
- * scoring needs. A full Holt-Winters would need a day of state per policy; one day-ago row is what the engine holds.
+ * followed the same time a period ago (a day, a week). It reads the seasonal rows the model is given anyway
+ * (SEASONAL_STEPS rows, from a period before the origin minus 59 steps to a period before it plus 30), so it costs
+ * no state per policy and no query, and from one row it gives the forecast of every origin of the recent window, as
+ * the adaptation's scoring needs. A full Holt-Winters would need a season of state per policy; the rows are what
+ * the engine holds.
  */
 import { SEASONAL_LEAD_STEPS, SEASONAL_STEPS } from './windows.js'
 
