@@ -100,7 +100,7 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
   const full = await forecastAtOrigins(session, values, [...warm, ...candidates], e.periodDaySteps, e.periodWeekSteps)
   const fullMasked = await forecastAtOrigins(session, values, [...warm, ...candidates], e.periodDaySteps, e.periodWeekSteps, 4096, true)
   // Causal: each origin's served forecast reads the rows up to it; the warm-up origins are scored by nobody.
-  const both = { origins: full.origins, quantiles: full.quantiles, masked: fullMasked.quantiles }
+  const both = { origins: full.origins, quantiles: full.quantiles, masked: fullMasked.quantiles, periodDaySteps: e.periodDaySteps, periodWeekSteps: e.periodWeekSteps }
   const adapted = adaptSeries(values, valid, both, adaptive)
   const calibrated = adaptSeries(values, valid, both, { ...adaptive, calibrate: true })
   const first = full.origins.findIndex((t) => t >= (candidates[0] ?? Infinity))

@@ -5,6 +5,7 @@ import { loadBundledModel, type LoadedModel } from '../model/runtime.js'
 import { policySchema, type Policy } from '../policy/schema.js'
 import { readTrace } from '../replay/trace.js'
 import { packageRoot } from '../util/paths.js'
+import { COMPONENTS, EVAL_HORIZONS } from '../forecast/adaptive.js'
 import { Engine } from './engine.js'
 import { formatExplanation } from './explanation.js'
 import type { HistoryReader, WindowResult } from '../ports.js'
@@ -77,10 +78,12 @@ t.test('the adaptation scores forecasts, runs the seasonal shadow in the batch, 
   const r = engine.result('default/web')
   const a = r?.explain.adaptive
   t.ok(a !== undefined)
-  t.ok((a?.scored[0] ?? 0) > 100, `forecasts scored at 5 steps: ${a?.scored[0]}`)
+  t.ok((a?.scored[0] ?? 0) > 100, `forecasts scored at ${EVAL_HORIZONS[0]} step(s): ${a?.scored[0]}`)
   t.ok((a?.seasonal.compared ?? 0) > 0, `the seasonal shadow was compared ${a?.seasonal.compared} times`)
   const w = a?.weights ?? []
-  for (let k = 0; k < 3; k++) t.ok(Math.abs(w.filter((_, i) => i % 3 === k).reduce((x, y) => x + y, 0) - 1) < 0.01, `weights at horizon ${k} sum to 1`)
+  for (let k = 0; k < EVAL_HORIZONS.length; k++) t.ok(Math.abs(w.filter((_, i) => i % EVAL_HORIZONS.length === k).reduce((x, y) => x + y, 0) - 1) < 0.01, `weights at horizon ${k} sum to 1`)
+  const day = COMPONENTS.indexOf('seasonal_shape') * EVAL_HORIZONS.length
+  t.ok(Number.isFinite(a?.relativeError[day]), `the engine gives the adaptation its day-ago row: seasonal_shape is scored (${a?.relativeError[day]})`)
   t.ok((r?.forecast?.p10 ?? NaN) <= (r?.forecast?.p50 ?? NaN) && (r?.forecast?.p50 ?? NaN) <= (r?.forecast?.p90 ?? NaN))
   const text = r !== undefined ? formatExplanation(r) : ''
   t.match(text, /adaptation \(per workload, in memory: a restart of the adapter, or explain --local, starts it afresh\)/)

@@ -314,7 +314,15 @@ export class Engine implements ServingEngine {
     if (a === undefined || p.recent === undefined) return { q: model }
     const out = new Float32Array(HORIZON_STEPS * 3)
     const shadow = p.shadowSlot !== undefined ? quantiles.subarray(p.shadowSlot * HORIZON_STEPS * 3, (p.shadowSlot + 1) * HORIZON_STEPS * 3) : undefined
-    adapt(a, { originStep: p.tEndMs / p.recent.stepMs, window: p.recent.values, model, ...(shadow !== undefined ? { shadow } : {}) }, out, this.adaptiveParams)
+    const [day, week] = p.seasonal ?? []
+    adapt(a, {
+      originStep: p.tEndMs / p.recent.stepMs,
+      window: p.recent.values,
+      model,
+      ...(shadow !== undefined ? { shadow } : {}),
+      ...(day?.ok === true ? { day: day.window.values } : {}),
+      ...(week?.ok === true ? { week: week.window.values } : {}),
+    }, out, this.adaptiveParams)
     return { q: out, adaptive: a }
   }
 

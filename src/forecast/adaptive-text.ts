@@ -3,6 +3,7 @@ import { COMPONENTS, DEFAULT_ADAPTIVE, EVAL_HORIZONS, type AdaptiveSummary } fro
 
 const f2 = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(2))
 const per = (xs: ReadonlyArray<number | undefined>): string => xs.map(f2).join(' / ')
+const steps = (h: number): string => `${h} step${h === 1 ? '' : 's'}`
 
 export function formatAdaptive(a: AdaptiveSummary): string[] {
   const k = EVAL_HORIZONS.length
@@ -38,5 +39,5 @@ export function adaptiveNote(a: AdaptiveSummary): string {
     .sort((x, y) => y[1] - x[1])
     .slice(0, 3)
     .map(([name, w]) => `${name} ${w.toFixed(2)}`)
-  return `forecast adapted (since the adapter started): weights at ${EVAL_HORIZONS[0]} steps ${top.join(', ')}; ${a.calibrated ? `p90 scale ${per(a.upperScale)}` : `recent p90 coverage ${per(a.coverage)}`}; seasonal rows ${a.seasonal.masked ? 'masked' : 'used'}`
+  return `forecast adapted (since the adapter started): weights at ${steps(EVAL_HORIZONS[0])} ${top.join(', ')}; ${a.calibrated ? `p90 scale ${per(a.upperScale)}` : `recent p90 coverage ${per(a.coverage)}`}; seasonal rows ${a.seasonal.masked ? 'masked' : 'used'}`
 }

@@ -11,11 +11,18 @@
  */
 import { HORIZON_STEPS } from './windows.js'
 import { WINDOW_COMPONENTS, WindowComponents } from './window-components.js'
+import { DayShape } from './day-shape.js'
 
 /** The horizons (in steps) at which forecasts are scored; weights and calibration are interpolated between them. */
-export const EVAL_HORIZONS = [5, 15, 30] as const
-export const COMPONENTS = ['model', ...WINDOW_COMPONENTS] as const
+export const EVAL_HORIZONS = [1, 5, 15, 30] as const
+export const COMPONENTS = ['model', ...WINDOW_COMPONENTS, 'seasonal_shape'] as const
 const C = COMPONENTS.length
+/**
+ * The component read from the day-ago and week-ago rows (their mean change when both are there: one noisy day is
+ * halved, and on the validation rows one component did better than one per row); absent for a workload with no
+ * history that far back.
+ */
+const SEASONAL = C - 1
 const K = EVAL_HORIZONS.length
 /** Pending entries: a ring of h origins per scored horizon h. */
 const PENDING_OFFSETS = EVAL_HORIZONS.map((_, k) => EVAL_HORIZONS.slice(0, k).reduce((a, b) => a + b, 0))
@@ -44,6 +51,9 @@ export interface AdaptiveParams {
   /** Relative loss reduction masking must show before the seasonal rows are masked. */
   gateMargin: number
   gateMinCompared: number
+  /** seasonal_shape: rows averaged for the level today and a period ago, and rows on each side of the target a period ago averaged. */
+  seasonalLevelSteps: number
+  seasonalSmoothSteps: number
 }
 
 /**
@@ -61,6 +71,8 @@ export const DEFAULT_ADAPTIVE: AdaptiveParams = {
   shadowEverySteps: 10,
   gateMargin: 0.03,
   gateMinCompared: 30,
+  seasonalLevelSteps: 15,
+  seasonalSmoothSteps: 2,
 }
 
 const MAX_SCALE = 100
@@ -91,6 +103,8 @@ export class AdaptiveState {
   /** `phase` staggers the shadow forecasts of many policies over refreshes. */
   constructor(readonly phase = 0) {
     this.f.fill(1, UPPER, COV)
+    // No error yet for a component that may never be available: no weight until it has been scored once.
+    this.f.fill(NaN, LOSS + SEASONAL * K, LOSS + (SEASONAL + 1) * K)
     this.f.fill(NaN, PORIGIN, LAST)
     this.f[LAST] = -Infinity
   }
@@ -134,6 +148,9 @@ export interface AdaptiveInput {
   model: ArrayLike<number>
   /** When the shadow was asked for (wantsShadow): the model run with the other seasonal setting. */
   shadow?: ArrayLike<number>
+  /** The day-ago and week-ago rows the model was given (windows.ts: SEASONAL_STEPS rows each), NaN where missing. */
+  day?: ArrayLike<number>
+  week?: ArrayLike<number>
 }
 
 /** Whether this origin should also forecast the other seasonal setting (only useful when seasonal rows exist). */
@@ -144,7 +161,19 @@ export function wantsShadow(s: AdaptiveState, originStep: number, p: AdaptivePar
 }
 
 const components = new WindowComponents(120, HORIZON_STEPS)
+let dayShape = new DayShape(DEFAULT_ADAPTIVE.seasonalLevelSteps, DEFAULT_ADAPTIVE.seasonalSmoothSteps)
+let weekShape = new DayShape(DEFAULT_ADAPTIVE.seasonalLevelSteps, DEFAULT_ADAPTIVE.seasonalSmoothSteps)
 const weights = new Float64Array(C * K)
+
+/** Component c's forecast made at window row `row` for h steps later (c > 0: the simple forecasters). */
+function componentForecast(c: number, row: number, h: number): number {
+  if (c < SEASONAL) return components.forecast(c - 1, row, h)
+  const back = components.length - 1 - row
+  const d = dayShape.change(back, h)
+  const w = weekShape.change(back, h)
+  const change = Number.isFinite(d) ? (Number.isFinite(w) ? (d + w) / 2 : d) : w
+  return components.mean(row, dayShape.levelSteps) + change
+}
 
 /**
  * Scores the forecasts whose actuals arrived in `input.window`, updates the weights, the calibration and the
@@ -156,6 +185,12 @@ export function adapt(s: AdaptiveState, input: AdaptiveInput, out: Float32Array 
     for (let i = 0; i < HORIZON_STEPS * 3; i++) out[i] = model[i] ?? NaN
     return
   }
+  if (dayShape.levelSteps !== p.seasonalLevelSteps || dayShape.smoothSteps !== p.seasonalSmoothSteps) {
+    dayShape = new DayShape(p.seasonalLevelSteps, p.seasonalSmoothSteps)
+    weekShape = new DayShape(p.seasonalLevelSteps, p.seasonalSmoothSteps)
+  }
+  dayShape.prepare(input.day)
+  weekShape.prepare(input.week)
   const n = components.length
   const rowOf = (step: number): number => n - 1 - (originStep - step)
   score(s, window, rowOf, Math.max(s.lastScoredStep + 1, originStep - n + 1), originStep, p)
@@ -169,10 +204,18 @@ export function adapt(s: AdaptiveState, input: AdaptiveInput, out: Float32Array 
     const mp50 = model[o + 1] ?? NaN
     const mp90 = model[o + 2] ?? NaN
     let m = 0
+    let wSum = 0
     for (let c = 0; c < C; c++) {
       const w = (1 - f) * (weights[c * K + k0] ?? 0) + f * (weights[c * K + k1] ?? 0)
-      if (w > 0) m += w * (c === 0 ? mp50 : components.forecast(c - 1, n - 1, h))
+      if (w <= 0) continue
+      const x = c === 0 ? mp50 : componentForecast(c, n - 1, h)
+      // A component without its input this time (no day-ago row) gives its weight to the others.
+      if (c === 0 || Number.isFinite(x)) {
+        m += w * x
+        wSum += w
+      }
     }
+    m = wSum > 0 ? m / wSum : mp50
     const up = Math.max(mp90 - mp50, floor)
     const lo = Math.max(mp50 - mp10, floor)
     const qu = (1 - f) * (s.f[UPPER + k0] ?? 1) + f * (s.f[UPPER + k1] ?? 1)
@@ -210,9 +253,12 @@ function score(s: AdaptiveState, window: ArrayLike<number>, rowOf: (step: number
         const rate = 1 / Math.min((s.f[SCORED + k] ?? 0) + 1, p.lossWindow)
         s.f[SCORED + k] = (s.f[SCORED + k] ?? 0) + 1
         for (let c = 0; c < C; c++) {
-          const f = c === 0 ? (s.v[slot * 3] ?? NaN) : components.forecast(c - 1, row, h)
+          const f = c === 0 ? (s.v[slot * 3] ?? NaN) : componentForecast(c, row, h)
           const i = c * K + k
-          s.f[LOSS + i] = (s.f[LOSS + i] ?? 0) + rate * (Math.abs(actual - f) - (s.f[LOSS + i] ?? 0))
+          const err = Math.abs(actual - f)
+          if (c === SEASONAL && !Number.isFinite(err)) continue
+          const prev = s.f[LOSS + i] ?? NaN
+          s.f[LOSS + i] = Number.isNaN(prev) ? err : prev + rate * (err - prev)
         }
         // Online quantile tracking (as in adaptive conformal inference): a miss widens, a hit narrows, so the long-run
         // share of misses goes to missRate whatever the distribution.

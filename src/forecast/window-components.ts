@@ -89,6 +89,12 @@ export class WindowComponents {
     return this.n
   }
 
+  /** Mean of the k rows up to window row `origin` (fewer at the window's start). */
+  mean(origin: number, k: number): number {
+    const m = Math.min(k, origin + 1)
+    return ((this.prefix[origin + 1] ?? 0) - (this.prefix[origin + 1 - m] ?? 0)) / m
+  }
+
   /** The forecast of component `c` (index into WINDOW_COMPONENTS) made at window row `origin` for `h` steps later. */
   forecast(c: number, origin: number, h: number): number {
     switch (c) {
