@@ -28,6 +28,18 @@ KUBECONFIG_PATH="${FORESIGHT_E2E_DIR}/kubeconfig"
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { printf '[%s] ERROR: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; exit 1; }
 
+ok() { log "ok: $*"; }
+
+# wait_for <seconds> <description> <command...>: retry every second until the command succeeds.
+wait_for() {
+  local t="$1" what="$2"; shift 2
+  local deadline=$(( $(date +%s) + t ))
+  until "$@" >/dev/null 2>&1; do
+    (( $(date +%s) < deadline )) || die "timed out after ${t}s waiting for ${what}"
+    sleep 1
+  done
+}
+
 # Run a (build) command politely on a shared machine.
 polite() { GOMAXPROCS="${GOMAXPROCS:-2}" nice -n 19 "$@"; }
 
