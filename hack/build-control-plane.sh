@@ -14,10 +14,7 @@ HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib/common.sh
 source "${HACK_DIR}/lib/common.sh"
 
-BUILD_P="${FORESIGHT_BUILD_P:-2}"
-export GOMAXPROCS="${GOMAXPROCS:-2}"
-export GOFLAGS="-buildvcs=false"
-export CGO_ENABLED=0
+go_build_env
 command -v go >/dev/null || die "go is not installed"
 
 CURRENT_LOG=""
@@ -30,8 +27,6 @@ on_exit() {
   fi
 }
 trap on_exit EXIT
-
-elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
 # --- Kubernetes -------------------------------------------------------------------------------------
 build_k8s() {
@@ -177,15 +172,7 @@ fetch_crds() {
   touch "${CRDS_DIR}/.complete"
 }
 
-# One build at a time per cache (parallel CI jobs on one machine): the others wait, then find the cache.
-mkdir -p "${FORESIGHT_CACHE}"
-if command -v flock >/dev/null; then
-  exec 9>"${FORESIGHT_CACHE}/.build.lock"
-  if ! flock -n 9; then
-    log "another build is running in ${FORESIGHT_CACHE}; waiting for it to finish"
-    flock 9
-  fi
-fi
+lock_build_cache
 
 only="${1:-all}"
 case "${only}" in

@@ -13,12 +13,7 @@ source "${HACK_DIR}/lib/common.sh"
 HELM_VERSION="${HELM_VERSION:-v4.3.2}"
 HELM_DIR="${FORESIGHT_CACHE}/helm-${HELM_VERSION}"
 HELM_BIN="${HELM_DIR}/bin"
-BUILD_P="${FORESIGHT_BUILD_P:-2}"
-export GOMAXPROCS="${GOMAXPROCS:-2}"
-export GOFLAGS="-buildvcs=false"
-export CGO_ENABLED=0
-
-elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+go_build_env
 
 build_helm() {
   if have_all "${HELM_BIN}" helm; then
@@ -55,15 +50,7 @@ build_helm() {
 
 # The cache is there: nothing to build, and no need to wait for another build's lock.
 if ! have_all "${HELM_BIN}" helm; then
-  # One build at a time per cache (parallel CI jobs on one machine): the others wait, then find the cache.
-  mkdir -p "${FORESIGHT_CACHE}"
-  if command -v flock >/dev/null; then
-    exec 9>"${FORESIGHT_CACHE}/.build.lock"
-    if ! flock -n 9; then
-      log "another build is running in ${FORESIGHT_CACHE}; waiting for it to finish"
-      flock 9
-    fi
-  fi
+  lock_build_cache
 fi
 
 build_helm

@@ -18,12 +18,7 @@ source "${HACK_DIR}/lib/common.sh"
 KEDA_VERSION="${KEDA_VERSION:-v2.21.0}"
 KEDA_DIR="${FORESIGHT_CACHE}/keda-${KEDA_VERSION}"
 KEDA_BIN="${KEDA_DIR}/bin"
-BUILD_P="${FORESIGHT_BUILD_P:-2}"
-export GOMAXPROCS="${GOMAXPROCS:-2}"
-export GOFLAGS="-buildvcs=false"
-export CGO_ENABLED=0
-
-elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+go_build_env
 
 print_paths() {
   echo "keda operator       ${KEDA_BIN}/keda"
@@ -42,13 +37,7 @@ if cached; then
 fi
 command -v go >/dev/null || die "go is not installed"
 
-# One build at a time per cache (parallel CI jobs on one machine): the others wait, then find the cache.
-mkdir -p "${FORESIGHT_CACHE}"
-exec 9>"${FORESIGHT_CACHE}/.build.lock"
-if ! flock -n 9; then
-  log "another build is running in ${FORESIGHT_CACHE}; waiting for it to finish"
-  flock 9
-fi
+lock_build_cache
 if cached; then
   log "keda ${KEDA_VERSION}: cached"
   print_paths

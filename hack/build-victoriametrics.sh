@@ -16,10 +16,7 @@ source "${HACK_DIR}/lib/common.sh"
 VM_VERSION="${VICTORIAMETRICS_VERSION:-v1.151.0}"
 VM_DIR="${FORESIGHT_CACHE}/victoriametrics-${VM_VERSION}"
 VM_BIN="${VM_DIR}/bin"
-BUILD_P="${FORESIGHT_BUILD_P:-2}"
-export GOMAXPROCS="${GOMAXPROCS:-2}"
-export GOFLAGS="-buildvcs=false"
-export CGO_ENABLED=0
+go_build_env
 
 print_paths() {
   echo "victoria-metrics ${VM_BIN}/victoria-metrics"
@@ -36,22 +33,13 @@ if have_all "${VM_BIN}" victoria-metrics vmauth; then
 fi
 command -v go >/dev/null || die "go is not installed"
 
-# One build at a time per cache (parallel CI jobs on one machine): the others wait, then find the cache.
-mkdir -p "${FORESIGHT_CACHE}"
-if command -v flock >/dev/null; then
-  exec 9>"${FORESIGHT_CACHE}/.build.lock"
-  if ! flock -n 9; then
-    log "another build is running in ${FORESIGHT_CACHE}; waiting for it to finish"
-    flock 9
-  fi
-fi
+lock_build_cache
 if have_all "${VM_BIN}" victoria-metrics vmauth; then
   log "victoriametrics ${VM_VERSION}: built by the build we waited for"
   print_paths
   exit 0
 fi
 
-elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 logf="${VM_DIR}/build.log"
 on_exit() {
   local rc=$?

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared settings for hack/build-control-plane.sh, hack/cluster-up.sh and hack/cluster-down.sh.
+# Shared settings for the hack/build-*.sh scripts, hack/cluster-up.sh and hack/cluster-down.sh.
 # Source it; it only defines variables and functions.
 
 # Versions (override through the environment).
@@ -28,6 +28,18 @@ KUBECONFIG_PATH="${FORESIGHT_E2E_DIR}/kubeconfig"
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { printf '[%s] ERROR: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; exit 1; }
 
+ok() { log "ok: $*"; }
+
+# wait_for <seconds> <description> <command...>: retry every second until the command succeeds.
+wait_for() {
+  local t="$1" what="$2"; shift 2
+  local deadline=$(( $(date +%s) + t ))
+  until "$@" >/dev/null 2>&1; do
+    (( $(date +%s) < deadline )) || die "timed out after ${t}s waiting for ${what}"
+    sleep 1
+  done
+}
+
 # Run a (build) command politely on a shared machine.
 polite() { GOMAXPROCS="${GOMAXPROCS:-2}" nice -n 19 "$@"; }
 
@@ -35,4 +47,27 @@ have_all() { # have_all dir name...
   local d="$1"; shift
   local n
   for n in "$@"; do [[ -x "${d}/${n}" ]] || return 1; done
+}
+
+# Go build settings of the build scripts: static binaries without VCS stamps, two packages at a time by default
+# (a 2-core machine that also runs tests).
+go_build_env() {
+  BUILD_P="${FORESIGHT_BUILD_P:-2}"
+  export GOMAXPROCS="${GOMAXPROCS:-2}"
+  export GOFLAGS="-buildvcs=false"
+  export CGO_ENABLED=0
+}
+
+elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+# One build at a time per cache (parallel CI jobs on one machine): the others wait, then find the cache. The lock
+# is held on fd 9 until the calling script exits.
+lock_build_cache() {
+  mkdir -p "${FORESIGHT_CACHE}"
+  command -v flock >/dev/null || return 0
+  exec 9>"${FORESIGHT_CACHE}/.build.lock"
+  if ! flock -n 9; then
+    log "another build is running in ${FORESIGHT_CACHE}; waiting for it to finish"
+    flock 9
+  fi
 }

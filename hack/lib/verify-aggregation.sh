@@ -20,15 +20,6 @@ APISVC="v1beta1.external.metrics.k8s.io"
 WORK="${FORESIGHT_E2E_DIR}/smoke-aggregation-$$"
 PKI_DIR="${FORESIGHT_E2E_DIR}/pki"
 k() { "${KUBECTL}" --kubeconfig "${KC}" --request-timeout=20s "$@"; }
-ok() { log "ok: $*"; }
-wait_for() {
-  local t="$1" what="$2"; shift 2
-  local deadline=$(( $(date +%s) + t ))
-  until "$@" >/dev/null 2>&1; do
-    (( $(date +%s) < deadline )) || die "timed out after ${t}s waiting for ${what}"
-    sleep 1
-  done
-}
 
 k get apiservice "${APISVC}" >/dev/null 2>&1 &&
   die "APIService ${APISVC} already exists (only one backend can own external.metrics.k8s.io/v1beta1)"

@@ -12,20 +12,10 @@ WANT_NODES="${2:-2}"
 KUBECTL="${KUBECTL:-kubectl}"
 NS="foresight-smoke-$$"
 k() { "${KUBECTL}" --kubeconfig "${KC}" --request-timeout=20s "$@"; }
-ok() { log "ok: $*"; }
 
 cleanup() { k delete namespace "${NS}" --wait=false --ignore-not-found >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-# wait_for <seconds> <description> <command...>: retry every second until the command succeeds.
-wait_for() {
-  local t="$1" what="$2"; shift 2
-  local deadline=$(( $(date +%s) + t ))
-  until "$@" >/dev/null 2>&1; do
-    (( $(date +%s) < deadline )) || die "timed out after ${t}s waiting for ${what}"
-    sleep 1
-  done
-}
 
 # 1. Version: the built binaries, not 0.0.0.
 v="$(k version -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["serverVersion"]["gitVersion"])')"
