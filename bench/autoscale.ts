@@ -216,7 +216,8 @@ async function main(): Promise<void> {
     console.log(`\n${f.text}`)
     const file = args['frontier-chart'] ?? (args['no-charts'] || args.segment !== 'heldout' || args.trace !== undefined ? undefined : join(root, 'docs/autoscale-nasa-frontier.svg'))
     if (file !== undefined) {
-      writeFileSync(file, frontierChart(f.frontier, `${args.trace === undefined ? `NASA HTTP trace, ${args.segment} segment` : `trace ${args.trace}, last 20 %`}: cost against under-provisioning`))
+      const modelNote = args.model === undefined ? '' : ` (model ${model.meta.version})`
+      writeFileSync(file, frontierChart(f.frontier, `${args.trace === undefined ? `NASA HTTP trace, ${args.segment} segment` : `trace ${args.trace}, last 20 %`}${modelNote}: cost against under-provisioning`))
       console.log(`wrote ${file}`)
     }
   }
