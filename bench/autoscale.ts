@@ -4,7 +4,8 @@
  * and FFT-periodicity predictive baselines and the real Foresight engine with the real model.
  *
  * Run: npm run bench:autoscale; on a per-minute trace of one's own: npm run bench:autoscale -- --trace FILE.csv
- * (the last 20 % is simulated, everything before it is history). The tuned Foresight settings were chosen on the validation segment: node dist-bench/bench/autoscale.js --segment validation --grid
+ * (the last 20 % is simulated, everything before it is history); with another model of the same contract (a
+ * leave-one-source-out one, models/loso.sh): -- --model models/.loso/nasa/foresight-forecaster.onnx. The tuned Foresight settings were chosen on the validation segment: node dist-bench/bench/autoscale.js --segment validation --grid
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -14,6 +15,7 @@ import { reportBenchError } from './lib/cli-errors.js'
 import { loadNasa, NASA_FILE, NASA_ZONE, repoRoot, type Series } from './lib/traces.js'
 import { readUserTrace, TraceFileError } from './lib/user-trace.js'
 import { loadBundledModel } from '../src/model/runtime.js'
+import { loadModelFile } from './lib/model-files.js'
 import { policySchema, type Policy } from '../src/policy/schema.js'
 import { comparisonCharts, frontierChart } from '../src/sim/charts.js'
 import { bestBaselineLine, compareStrategies, reactiveAtEqualCost, STRATEGY } from '../src/sim/compare.js'
@@ -42,6 +44,7 @@ function parseOptions() {
       grid: { type: 'boolean', default: false },
       'no-charts': { type: 'boolean', default: false },
       'frontier-chart': { type: 'string' },
+      model: { type: 'string' },
     },
   })
 }
@@ -162,7 +165,7 @@ async function main(): Promise<void> {
 
   // The policy defaults, spec.targetUtilization included: the schema fills in what the bench does not set.
   const defaults = policy('foresight', cap, DEFAULTS)
-  const model = await loadBundledModel()
+  const model = args.model === undefined ? await loadBundledModel() : await loadModelFile(args.model)
   const t0 = performance.now()
   const result = await compareStrategies({
     load, fromMs, toMs, policy: defaults, variants, model, hpa,
@@ -181,7 +184,7 @@ async function main(): Promise<void> {
   console.log(`# reactive: HPA on the observed rate over the last 1m (reactive(2m): 2m), AverageValue = capacityPerReplica (reactive: a 100 % target, for reference; reactive@N%: an N % target utilisation, what users run), HPA down window 300s`)
   for (const n of result.notes) console.log(`# ${n}`)
   console.log('# the baselines\' HPAs keep the 300s down window')
-  console.log(`# foresight: the real engine and model ${model.meta.version} (onnx sha256 ${model.meta.onnx_sha256.slice(0, 12)}), refreshed every 60s, HPA on foresight_desired_replicas with AverageValue 1`)
+  console.log(`# foresight: the real engine and model ${model.meta.version} (onnx sha256 ${model.meta.onnx_sha256.slice(0, 12)}), ${args.model === undefined ? '' : `file ${args.model}, `}refreshed every 60s, HPA on foresight_desired_replicas with AverageValue 1`)
   console.log(`#   foresight       = policy defaults: targetUtilization ${defaults.spec.targetUtilization}, horizonSeconds ${DEFAULTS.horizonSeconds}, scaleDown.stabilizationSeconds ${DEFAULTS.stabilizationSeconds}, maxDecreasePercentPerMinute ${DEFAULTS.maxDecreasePercentPerMinute}; HPA down window ${DEFAULTS.hpaDownWindowSeconds}s`)
   if (!args.grid) console.log(`#   foresight:tuned = horizonSeconds ${TUNED.horizonSeconds}, scaleDown.stabilizationSeconds ${TUNED.stabilizationSeconds}, maxDecreasePercentPerMinute ${TUNED.maxDecreasePercentPerMinute}; HPA down window ${TUNED.hpaDownWindowSeconds}s (chosen on the validation segment)`)
   if (!args.grid) console.log(`#   foresight@N%    = the policy defaults at targetUtilization N% (the frontier's sweep: ${SWEEP.foresight.join(', ')}); reactive@60% and @50% likewise extend reactive's`)
@@ -213,7 +216,8 @@ async function main(): Promise<void> {
     console.log(`\n${f.text}`)
     const file = args['frontier-chart'] ?? (args['no-charts'] || args.segment !== 'heldout' || args.trace !== undefined ? undefined : join(root, 'docs/autoscale-nasa-frontier.svg'))
     if (file !== undefined) {
-      writeFileSync(file, frontierChart(f.frontier, `${args.trace === undefined ? `NASA HTTP trace, ${args.segment} segment` : `trace ${args.trace}, last 20 %`}: cost against under-provisioning`))
+      const modelNote = args.model === undefined ? '' : ` (model ${model.meta.version})`
+      writeFileSync(file, frontierChart(f.frontier, `${args.trace === undefined ? `NASA HTTP trace, ${args.segment} segment` : `trace ${args.trace}, last 20 %`}${modelNote}: cost against under-provisioning`))
       console.log(`wrote ${file}`)
     }
   }

@@ -5,9 +5,10 @@
 import { NabLayoutError } from './nab-corpus.js'
 import { TraceFileError } from './user-trace.js'
 import { BenchOptionError } from './sources.js'
+import { ModelLoadError } from '../../src/model/runtime.js'
 
 function isUserError(err: unknown): boolean {
-  if (err instanceof TraceFileError || err instanceof NabLayoutError || err instanceof BenchOptionError) return true
+  if (err instanceof TraceFileError || err instanceof NabLayoutError || err instanceof BenchOptionError || err instanceof ModelLoadError) return true
   // node:util parseArgs: an unknown option, a missing or ambiguous value.
   const code = (err as { code?: unknown } | null)?.code
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')

@@ -34,6 +34,9 @@ t.test('recommend: the upper quantile when new pods are ready, at the target uti
     ['the present wins when the forecast is lower', 6, 150, 1, 4, 15, 15, 40],
     ['0.8: the forecast may use 8 of each 10', 1, 40, 0.8, 10, 4, 10, 80],
     ['the present floor stays at full capacity', 6, 150, 0.5, 8, 15, 15, 40],
+    ['1.25: provision for 80 % of the p90 (80 / 12.5 = 6.4)', 1, 40, 1.25, 7, 4, 7, 80],
+    ['1.5, the bound: two thirds of the p90 (300 / 15 = 20)', 4, 40, 1.5, 20, 4, 20, 300],
+    ['above 1 the present is still provisioned in full', 6, 150, 1.5, 3, 15, 15, 40],
     ['lead beyond the forecast: its last step', 10, 0, 1, 4, 0, 4, 40],
   ]
   for (const [why, lead, obs, u, fr, pr, r, peak] of table) {

@@ -2,7 +2,7 @@
 
 interface ReplicaBounds { minReplicas: number; maxReplicas: number; capacityPerReplica: number }
 
-/** spec.targetUtilization with the bounds: the share of capacityPerReplica the forecast may use. */
+/** spec.targetUtilization with the bounds: the share of capacityPerReplica the forecast may use (0 < u <= 1.5). */
 interface DecisionPolicy extends ReplicaBounds { targetUtilization: number }
 
 function clampReplicas(n: number, b: ReplicaBounds): number {
@@ -40,7 +40,8 @@ interface Recommendation {
 
 /**
  * `upperQuantile` holds the upper-quantile (p90) forecast for steps 1..n. The forecast over the ready window may
- * use `targetUtilization` of each replica's capacity (1: all of it; 0.8: 25 % headroom). The present is held at
+ * use `targetUtilization` of each replica's capacity (1: all of it; 0.8: 25 % headroom; 1.25: provision for 80 % of
+ * the p90, cheaper when capacityPerReplica is a cautious estimate). The present is held at
  * full capacity: what the load needs now is a floor, not a target, so a lower target never makes the floor
  * dearer than the forecast it is there to back up. A forecast drop lowers the recommendation as soon as it
  * reaches the ready window, ahead of the load; the damping (spec.scaleDown) then decides when it is served.

@@ -55,10 +55,17 @@ const fallbackSchema = z.strictObject({
   replicas: z.number().int().min(1).optional().describe('Replica count served by the static fallback'),
 })
 
+/**
+ * Above 1 the p90 forecast is provisioned only in part (1.5: two thirds of it). The bound keeps the knob where its
+ * cost and shortfall are measured (bench:autoscale and `foresight backtest` sweep up to it); a larger value would
+ * more likely be a percentage or a typo than a choice.
+ */
+export const MAX_TARGET_UTILIZATION = 1.5
+
 export const policySpecSchema = z.strictObject({
   scaleTargetRef: scaleTargetRefSchema,
   load: loadSchema,
-  targetUtilization: z.number().gt(0).max(1).default(1).describe('Share of capacityPerReplica the upper (p90) forecast of the load when new pods are Ready may use: 1 uses all of it, 0.8 keeps 25 % headroom (more replica-minutes, fewer under-provisioned minutes)'),
+  targetUtilization: z.number().gt(0).max(MAX_TARGET_UTILIZATION).default(1).describe('Share of capacityPerReplica the upper (p90) forecast of the load when new pods are Ready may use: 1 uses all of it, 0.8 keeps 25 % headroom (more replica-minutes, fewer under-provisioned minutes); above 1 (at most 1.5) provisions below the p90, for when capacityPerReplica is a cautious estimate or cost matters more (1.25 provisions for 80 % of it); the observed load is always provisioned in full'),
   horizonSeconds: z.number().int().min(60).max(1800).default(300).describe('When pods asked for now are Ready (pod start-up time plus HPA lag): the load forecast for then, through one step more, is provisioned for'),
   historySeconds: z.number().int().min(3600).max(86_400).default(3600).describe('Recent history kept for each forecast: at least the 60 steps the model reads (it reads only the newest 60)'),
   stepSeconds: z.number().int().min(15).max(600).default(60).describe('Resolution of the history read from Prometheus'),

@@ -22,6 +22,13 @@ t.test('a minimal policy is valid and gets every default', async (t) => {
   t.equal(r.policy.spec.podSignals, undefined)
 })
 
+t.test('targetUtilization above 1 (provision below the p90) is valid up to its bound, 1.5', async (t) => {
+  for (const u of [1.2, 1.25, 1.5]) {
+    const r = parsePolicy(withSpec({ targetUtilization: u }))
+    t.equal(r.ok && r.policy.spec.targetUtilization, u, String(u))
+  }
+})
+
 t.test('namespace defaults to default (local files often leave it out)', async (t) => {
   const r = parsePolicy({ ...base, metadata: { name: 'demo' } })
   t.equal(r.ok && r.policy.metadata.namespace, 'default')
@@ -40,7 +47,8 @@ const invalid: Array<[string, unknown, string[]]> = [
   ['missing maxReplicas', { ...base, spec: { scaleTargetRef: { name: 'web' }, load: base.spec.load } }, ['spec.maxReplicas: Required']],
   ['maxReplicas 0', withSpec({ maxReplicas: 0 }), ['spec.maxReplicas: Too small: expected number to be >=1', 'spec.minReplicas: must not exceed maxReplicas']],
   ['targetUtilization 0', withSpec({ targetUtilization: 0 }), ['spec.targetUtilization: Too small: expected number to be >0']],
-  ['targetUtilization above 1', withSpec({ targetUtilization: 1.2 }), ['spec.targetUtilization: Too big: expected number to be <=1']],
+  ['targetUtilization above its bound 1.5', withSpec({ targetUtilization: 1.51 }), ['spec.targetUtilization: Too big: expected number to be <=1.5']],
+  ['targetUtilization as a percentage', withSpec({ targetUtilization: 80 }), ['spec.targetUtilization: Too big: expected number to be <=1.5']],
   ['targetUtilization as a percentage string', withSpec({ targetUtilization: '80%' }), ['spec.targetUtilization: Invalid input: expected number, received string']],
   ['min above max', withSpec({ minReplicas: 30 }), ['spec.minReplicas: must not exceed maxReplicas']],
   ['unknown spec field', withSpec({ maxReplica: 3 }), ['spec.maxReplica: unknown field']],

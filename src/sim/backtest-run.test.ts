@@ -47,10 +47,10 @@ t.test('replays the policy through reactive, baselines and the engine', async (t
   t.equal(src.calls.length, Math.ceil((8 * 1440) / 5000) + 1, 'the lookback in chunks under the point limit, then the period')
   t.ok(src.calls.every((c) => (c.endMs - c.startMs) / 60_000 + 1 <= 5000), 'no chunk above the limit')
   t.same(src.calls.at(-1), { startMs: r.period.startMs, endMs: r.period.endMs }, 'the period is read on its own')
-  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'reactive@60%', 'reactive@50%', 'holt-winters', 'fft-periodic', 'moving-average', 'ses', 'holt-damped', 'foresight', 'foresight@95%', 'foresight@90%', 'foresight@85%', 'foresight@80%', 'foresight@70%'])
+  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'reactive@60%', 'reactive@50%', 'holt-winters', 'fft-periodic', 'moving-average', 'ses', 'holt-damped', 'foresight', 'foresight@150%', 'foresight@140%', 'foresight@130%', 'foresight@120%', 'foresight@110%', 'foresight@95%', 'foresight@90%', 'foresight@85%', 'foresight@80%', 'foresight@70%'])
   // The frontier: both sweeps, Foresight's own run standing for its targetUtilization (1 by default).
   t.same(r.frontier.reactive.map((p) => p.utilization).sort(), [0.5, 0.6, 0.7, 0.8, 0.9, 1])
-  t.same(r.frontier.foresight.map((p) => p.utilization).sort(), [0.7, 0.8, 0.85, 0.9, 0.95, 1])
+  t.same(r.frontier.foresight.map((p) => p.utilization).sort((a, b) => a - b), [0.7, 0.8, 0.85, 0.9, 0.95, 1, 1.1, 1.2, 1.3, 1.4, 1.5], 'from 70 % to the schema\'s bound, 150 %')
   t.equal(r.frontier.foresight.find((p) => p.utilization === 1)?.name, 'foresight')
   t.ok(r.frontier.foresight.every((p, i, a) => i === 0 || p.replicaMinutes >= (a[i - 1]?.replicaMinutes ?? 0)), 'cheapest first')
   const cheapest = r.frontier.foresight[0]
@@ -113,6 +113,6 @@ t.test('a reader that finds no series before the workload existed: missing histo
 
 t.test('without a model argument the packaged model is used', async (t) => {
   const r = await runBacktest({ history: synthetic(4).fetch, policy, sinceSeconds: 3600, nowMs: NOW, baselines: false })
-  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'reactive@60%', 'reactive@50%', 'foresight', 'foresight@95%', 'foresight@90%', 'foresight@85%', 'foresight@80%', 'foresight@70%'])
+  t.same(r.runs.map((x) => x.name), ['reactive', 'reactive@90%', 'reactive@80%', 'reactive@70%', 'reactive@60%', 'reactive@50%', 'foresight', 'foresight@150%', 'foresight@140%', 'foresight@130%', 'foresight@120%', 'foresight@110%', 'foresight@95%', 'foresight@90%', 'foresight@85%', 'foresight@80%', 'foresight@70%'])
   t.match(r.table, `model ${model.meta.version}`)
 })

@@ -31,6 +31,7 @@ t.test('best of all baselines: the fewest under-provisioned minutes among strate
   t.same(bestBaselineAtCost(runs, 'foresight'), { name: 'holt-winters', underProvisionedMinutes: 0, replicaMinutes: 130 })
   t.equal(bestBaselineAtCost([...curve, run('foresight', 50, 125)], 'foresight')?.name, 'reactive@90%', 'a foresight variant is never a baseline; costlier runs are left out')
   t.equal(bestBaselineAtCost([...curve, run('foresight', 50, 80)], 'foresight'), undefined, 'cheaper than every baseline')
+  t.equal(bestBaselineAtCost([...curve, run('foresight@150%', 100, 110), run('foresight', 50, 125)], 'foresight')?.name, 'reactive@90%', 'the knob\'s sweep (here 150 %, cheaper than the defaults) is not a baseline either')
   t.match(bestBaselineLine([...curve, run('foresight', 50, 125)], 'foresight'), /foresight: under-provisioned 50 min \/ best of all baselines at no more replica-minutes \(reactive@90%, 600 min at 120 replica-min\) = 0\.083/)
   t.match(bestBaselineLine([...curve, run('foresight', 50, 80)], 'foresight'), /no best-of-all/)
 })

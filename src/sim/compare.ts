@@ -141,7 +141,8 @@ export function bestBaselineAtCost(runs: readonly StrategyRun[], name: string): 
   if (m === undefined) return undefined
   let best: StrategyRun | undefined
   for (const r of runs) {
-    if (r.name === STRATEGY.foresight || r.name.startsWith(`${STRATEGY.foresight}:`)) continue
+    // Foresight's own runs (variants, the knob's sweep) are not baselines: the sweep reaches below the defaults' cost.
+    if (r.name === STRATEGY.foresight || r.name.startsWith(`${STRATEGY.foresight}:`) || r.name.startsWith(`${STRATEGY.foresight}@`)) continue
     if (r.metrics.replicaMinutes > m.replicaMinutes) continue
     if (best === undefined || r.metrics.underProvisionedMinutes < best.metrics.underProvisionedMinutes) best = r
   }

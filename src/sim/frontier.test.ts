@@ -1,5 +1,6 @@
 import t from 'tap'
-import { frontier, frontierTable, sweepCurve, underAtCost, worstRatioBetween, type FrontierPoint } from './frontier.js'
+import { MAX_TARGET_UTILIZATION, policySpecSchema } from '../policy/schema.js'
+import { frontier, frontierTable, SWEEP, sweepCurve, underAtCost, worstRatioBetween, type FrontierPoint } from './frontier.js'
 import type { StrategyRun } from './simulate.js'
 
 const run = (name: string, underProvisionedMinutes: number, replicaMinutes: number, scalingEvents = 10): StrategyRun =>
@@ -12,6 +13,18 @@ t.test('a sweep: the bare name at its own utilisation and every name@N%, cheapes
   t.same(c.map((p) => [p.name, p.utilization]), [['reactive', 1], ['reactive@90%', 0.9], ['reactive@80%', 0.8], ['reactive@70%', 0.7]])
   const f = sweepCurve([run('foresight', 50, 130), run('foresight@90%', 50, 130), run('foresight@100%', 90, 110), run('foresight@87.5%', 40, 140), run('foresight:tuned', 1, 1)], 'foresight', 0.9)
   t.same(f.map((p) => [p.name, p.utilization]), [['foresight@100%', 1], ['foresight', 0.9], ['foresight@87.5%', 0.875]], 'the defaults run stands for its own value once')
+})
+
+t.test('the sweep names above 100 % parse like the others', async (t) => {
+  const f = sweepCurve([run('foresight', 50, 130), run('foresight@150%', 900, 100), run('foresight@125%', 400, 110)], 'foresight', 1)
+  t.same(f.map((p) => [p.name, p.utilization]), [['foresight@150%', 1.5], ['foresight@125%', 1.25], ['foresight', 1]])
+})
+
+t.test('Foresight\'s sweep reaches the schema\'s bound, so the cheap end of its curve is what a policy may ask for', async (t) => {
+  t.equal(Math.max(...SWEEP.foresight), MAX_TARGET_UTILIZATION)
+  t.ok(SWEEP.foresight.some((u) => u > 1), 'it is swept above 1')
+  const spec = { scaleTargetRef: { name: 'web' }, load: { query: 'up', capacityPerReplica: 1 }, maxReplicas: 5 }
+  for (const u of SWEEP.foresight) t.ok(policySpecSchema.safeParse({ ...spec, targetUtilization: u }).success, `${u} is a valid spec.targetUtilization`)
 })
 
 const curve: FrontierPoint[] = [

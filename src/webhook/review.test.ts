@@ -73,6 +73,14 @@ t.test('schema errors are denied with every problem listed', async (t) => {
   t.match(res.status?.message, /spec\.bogus: unknown field/)
 })
 
+t.test('targetUtilization: above 1 is admitted up to the schema\'s bound 1.5, beyond it denied with the bound', async (t) => {
+  t.same(response(await run(envelope(POLICY_KIND, policy({ targetUtilization: 1.25 })))), { uid: 'u-1', allowed: true })
+  t.same(response(await run(envelope(POLICY_KIND, policy({ targetUtilization: 1.5 })))), { uid: 'u-1', allowed: true })
+  const res = response(await run(envelope(POLICY_KIND, policy({ targetUtilization: 2 }))))
+  t.equal(res.allowed, false)
+  t.match(res.status, { code: 422, reason: 'Invalid', message: /spec\.targetUtilization: Too big: expected number to be <=1\.5/ })
+})
+
 t.test('schema errors and PromQL errors come in one answer', async (t) => {
   const bad = policy({ maxReplicas: 0, load: { query: 'sum(rate(x[5m])', capacityPerReplica: 50 }, podSignals: { latencyQuery: 42, errorRatioQuery: 'rate(errors[2m]' } })
   const msg = response(await run(envelope(POLICY_KIND, bad))).status?.message ?? ''

@@ -59,12 +59,6 @@ t.test('clear errors', async (t) => {
   t.equal(invalid.code, 1)
   t.match(invalid.stderr, /^invalid policy .*bad\.yaml: default\/web: /m)
 
-  // 20 days asked, 8 kept: the days before the first sample are not scored, and the report says from when it is.
-  const short = await run(['--prometheus', prom.url, '--policy', policyFile, '--since', '20d', '--chart', join(dir, 'y.svg')])
-  t.equal(short.code, 0, short.stderr)
-  t.match(short.stdout, /^# warning: \d+ of 28800 samples in the period are missing \(the first sample in it is from \d{4}-\d\d-\d\dT[\d:.]+Z\): those minutes are not scored$/m)
-  t.notMatch(short.stdout, /could not be read/, 'no series before the first sample is missing history, not a failed read')
-
   const since = await run(['--prometheus', prom.url, '--policy', policyFile, '--since', 'week'])
   t.equal(since.code, 1)
   t.match(since.stderr, /invalid --since "week"/)
