@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Worker } from 'node:worker_threads'
@@ -11,6 +11,7 @@ import type { PolicyResult } from './types.js'
 import type { Policy } from '../policy/schema.js'
 import { EngineHost } from './worker-host.js'
 import { bundledPolicies } from '../commands/adapter.js'
+import { BACKGROUND_NICE } from '../util/thread-priority.js'
 
 const silent = pino({ level: 'silent' })
 /** The series as text, whichever thread rendered them. */
@@ -120,4 +121,17 @@ t.test('the worker asks the main thread for scale reads (it loads no Kubernetes 
   const r2 = unreadable.result('default/demo')
   t.equal(r2?.desiredReplicas, undefined, 'a failed read is answered as unknown (not left hanging): nothing is served')
   t.equal(r2?.reason, 'NoData')
+})
+
+t.test('the engine\'s worker thread and V8\'s platform threads run behind the API thread', { skip: process.platform === 'linux' ? false : 'needs /proc' }, async (t) => {
+  const niceOf = (task: string): number => Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ')[16])
+  const commOf = (task: string): string => { try { return readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim() } catch { return '' } }
+  const before = niceOf(String(process.pid))
+  const host = await startHost(t)
+  await host.refresh(await demoPolicies())
+  const tasks = readdirSync('/proc/self/task')
+  const workers = tasks.filter((task) => commOf(task) === 'WorkerThread' && niceOf(task) === Math.max(BACKGROUND_NICE, before))
+  t.ok(workers.length >= 1, 'a worker thread at the background nice value')
+  for (const task of tasks.filter((x) => commOf(x) === 'V8Worker')) t.ok(niceOf(task) >= BACKGROUND_NICE, `V8Worker ${task} at nice ${niceOf(task)}`)
+  t.equal(niceOf(String(process.pid)), before, 'the main thread, which answers the API, is untouched')
 })

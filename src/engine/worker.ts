@@ -13,6 +13,7 @@ import { createLogger } from '../telemetry/logger.js'
 import { threadHeapGauges } from '../telemetry/thread-heap.js'
 import { RESULTS_PER_MESSAGE, type EngineWorkerData, type FromEngineWorker, type ToEngineWorker } from './worker-protocol.js'
 import { buildEngine } from './build.js'
+import { BACKGROUND_NICE, lowerCurrentThreadPriority, lowerV8PlatformPriority } from '../util/thread-priority.js'
 
 if (parentPort === null) throw new Error('engine-worker runs as a worker thread')
 const port: MessagePort = parentPort
@@ -20,6 +21,9 @@ const { cfg, scaleReads } = workerData as EngineWorkerData
 // A thread has its own logger; its lines go to the same stdout as the main thread's, with the same fields.
 const log = createLogger(cfg.logLevel).child({ thread: 'engine' })
 const post = (m: FromEngineWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
+// This thread's refreshes and V8's parallel collections (which the collection after each refresh mostly runs on)
+// go behind the API thread: on a small node they would otherwise take the CPU while a request waits.
+log.debug({ nice: BACKGROUND_NICE, worker: lowerCurrentThreadPriority(), v8PlatformThreads: lowerV8PlatformPriority() }, 'engine threads lowered in priority')
 
 // Scale reads go to the main thread, which has the Kubernetes client: loading one here would cost this thread's
 // heap about 27 MiB (bench:memory). Answers come back by id; the host answers every ask, unreadable included.
