@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import type { AdapterConfig } from '../config/adapter-config.js'
 import { allowAllAuthorizer, DelegatedAuthenticator, DelegatedAuthorizer, localAuthenticator } from '../auth/delegated.js'
-import { selfSignedServing, type KeyPair } from '../auth/pki.js'
+import type { KeyPair } from '../auth/pki.js'
 import type { RequestHeaderOptions } from '../auth/request-header.js'
 import { readServingFiles } from '../server/tls.js'
 import type { Engine } from '../engine/engine.js'
@@ -48,6 +48,8 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     serving = readServingFiles(cfg.tls.certFile, cfg.tls.keyFile)
   } else {
     log.warn('no serving certificate configured: using a self-signed one (local mode only)')
+    // Loaded only here: the ASN.1 libraries that write the certificate are of no use with certificate files.
+    const { selfSignedServing } = await import('../auth/pki.js')
     serving = selfSignedServing(['localhost', '127.0.0.1', '::1', cfg.listen.host])
   }
   const certFiles = cfg.tls.certFile !== undefined && cfg.tls.keyFile !== undefined
