@@ -38,7 +38,9 @@ export async function subjectAccessReview(post: SubjectAccessReviewPost, user: U
     user: user.username,
     ...(user.uid !== undefined ? { uid: user.uid } : {}),
     groups: [...user.groups],
-    extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])),
+    // A key named __proto__ is left out, as client-node's serializer always did: JSON parsers on the way (the
+    // apiserver's webhook authorizers among them) may refuse the whole body for it.
+    extra: Object.fromEntries(Object.entries(user.extra).filter(([k]) => k !== '__proto__').map(([k, v]) => [k, [...v]])),
     ...(attrs.kind === 'resource'
       ? {
           resourceAttributes: {
