@@ -45,6 +45,8 @@ const MAX_EVENT_BYTES = 16 * 1024 * 1024
 /** A watch that ended sooner than this counts as short: repeated short ones are resumed with a growing delay. */
 const SHORT_WATCH_MS = 1_000
 const MAX_RESUME_DELAY_MS = 30_000
+/** How long past its timeoutSeconds a watch may stay open before the informer ends it itself. */
+const WATCH_GRACE_SECONDS = 30
 
 export class Informer extends EventEmitter<Events> {
   /** Key -> resourceVersion of every object known, to tell adds from updates and find deletions on a re-list. */
@@ -139,29 +141,29 @@ export class Informer extends EventEmitter<Events> {
   /** One watch request: 'resume' when the stream ended or dropped, 'gone' on a 410; throws on other failures. */
   private async watchOnce(signal: AbortSignal): Promise<'resume' | 'gone'> {
     const random = this.opts.random ?? Math.random
+    const timeoutSeconds = Math.round(300 * (1 + random()))
     const res = await this.opts.client.stream({
       path: this.opts.path,
-      query: {
-        watch: 1,
-        resourceVersion: this.resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: Math.round(300 * (1 + random())),
-      },
+      query: { watch: 1, resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
       signal,
       what: `watch ${this.opts.noun}`,
     })
     this.emit('connect')
-    return this.consume(res)
+    return this.consume(res, (timeoutSeconds + WATCH_GRACE_SECONDS) * 1000)
   }
 
-  private consume(res: IncomingMessage): Promise<'resume' | 'gone'> {
+  /** `deadlineMs`: a connection that died without a FIN would otherwise be waited on for ever. */
+  private consume(res: IncomingMessage, deadlineMs: number): Promise<'resume' | 'gone'> {
     const max = this.opts.maxEventBytes ?? MAX_EVENT_BYTES
     return new Promise((resolve, reject) => {
       let buffered = ''
       let done = false
+      const deadline = setTimeout(() => finish('resume'), deadlineMs)
+      deadline.unref()
       const finish = (outcome: 'resume' | 'gone' | Error): void => {
         if (done) return
         done = true
+        clearTimeout(deadline)
         res.destroy()
         if (outcome instanceof Error) reject(outcome)
         else resolve(outcome)
