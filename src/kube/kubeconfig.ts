@@ -91,9 +91,9 @@ export function resolveKubeconfig(text: string, file: string, load: FileLoader):
   if (cluster === undefined) throw new KubeconfigError(`unable to read kubeconfig ${file}: cluster "${context.cluster}" of context "${contextName}" is not defined`)
   const user = context.user === undefined || context.user === '' ? {} : cfg.users?.find((u) => u.name === context.user)?.user
   if (user === undefined) throw new KubeconfigError(`unable to read kubeconfig ${file}: user "${context.user ?? ''}" of context "${contextName}" is not defined`)
-  const user_ = user ?? {}
+  const creds = user ?? {}
 
-  const unsupported = unsupportedSetting(cluster, user_)
+  const unsupported = unsupportedSetting(cluster, creds)
   if (unsupported !== undefined) return { ok: false, unsupported }
   if (!URL.canParse(cluster.server)) throw new KubeconfigError(`unable to read kubeconfig ${file}: cluster "${context.cluster}" has no valid server URL`)
 
@@ -115,15 +115,15 @@ export function resolveKubeconfig(text: string, file: string, load: FileLoader):
   if (ca !== undefined) access.ca = ca
   if (cluster['insecure-skip-tls-verify'] === true) access.insecureSkipTLSVerify = true
   if (cluster['tls-server-name'] !== undefined && cluster['tls-server-name'] !== '') access.tlsServerName = cluster['tls-server-name']
-  const cert = pem(user_['client-certificate-data'], user_['client-certificate'], 'client certificate')
-  const key = pem(user_['client-key-data'], user_['client-key'], 'client key')
+  const cert = pem(creds['client-certificate-data'], creds['client-certificate'], 'client certificate')
+  const key = pem(creds['client-key-data'], creds['client-key'], 'client key')
   if ((cert === undefined) !== (key === undefined)) throw new KubeconfigError(`unable to read kubeconfig ${file}: user "${context.user ?? ''}" has a client certificate without its key, or a key without its certificate`)
   if (cert !== undefined && key !== undefined) {
     access.clientCert = cert
     access.clientKey = key
   }
-  if (user_.token !== undefined && user_.token !== '') access.token = user_.token
-  else if (user_.tokenFile !== undefined && user_.tokenFile !== '') access.tokenFile = isAbsolute(user_.tokenFile) ? user_.tokenFile : join(base, user_.tokenFile)
+  if (creds.token !== undefined && creds.token !== '') access.token = creds.token
+  else if (creds.tokenFile !== undefined && creds.tokenFile !== '') access.tokenFile = isAbsolute(creds.tokenFile) ? creds.tokenFile : join(base, creds.tokenFile)
   return { ok: true, access, context: contextName }
 }
 
