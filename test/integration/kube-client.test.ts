@@ -6,7 +6,8 @@ import { parse as parseYaml } from 'yaml'
 import { readExtensionApiserverAuthentication } from '../../src/kube/auth-config.js'
 import { EventRecorder, type EventBody } from '../../src/kube/events.js'
 import { loadKubeClient } from '../../src/kube/load.js'
-import type { KubeClient } from '../../src/kube/rest.js'
+import { KubeClient } from '../../src/kube/rest.js'
+import { clientNodeConnection } from '../../src/kube/client-node-connection.js'
 import { kubeReviewClient } from '../../src/kube/reviews.js'
 import { scaleReader } from '../../src/kube/scale.js'
 import { InformerPolicySource } from '../../src/policy/informer-source.js'
@@ -137,6 +138,18 @@ if (missing !== undefined) {
     t.equal(await recorder.emit({ regarding, reason: 'Fallback', action: 'Serve', note: 'no data', type: 'Warning' }), true)
     const list = await admin.request<{ items: EventBody[] }>({ method: 'GET', path: `/apis/events.k8s.io/v1/namespaces/${NS}/events`, what: 'list events' })
     t.match(list.items, [{ reason: 'Fallback', note: 'no data', type: 'Warning', regarding: { name: 'status', kind: 'ForesightPolicy' }, reportingController: 'foresight.dev/adapter', eventTime: /\.\d{6}Z$/ }])
+  })
+
+  t.test('Events through client-node\'s credentials, as the remediation controller sends them', async (t) => {
+    const { KubeConfig } = await import('@kubernetes/client-node')
+    const kc = new KubeConfig()
+    kc.loadFromFile(api.adminKubeconfig)
+    const recorder = new EventRecorder({ kube: new KubeClient(clientNodeConnection(kc)), log, controller: 'foresight.dev/remediation-controller', instance: 'ctl-0' })
+    const pod = { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: 'web-2', uid: 'u-2' }
+    const related = { apiVersion: 'foresight.dev/v1alpha1', kind: 'ForesightPolicy', namespace: NS, name: 'status' }
+    t.equal(await recorder.emit({ regarding: pod, related, reason: 'Restarted', action: 'Evict', note: 'error outlier for 180s', type: 'Warning' }), true)
+    const list = await admin.request<{ items: EventBody[] }>({ method: 'GET', path: `/apis/events.k8s.io/v1/namespaces/${NS}/events`, what: 'list events' })
+    t.match(list.items.find((e) => e.reason === 'Restarted'), { regarding: { kind: 'Pod', name: 'web-2', uid: 'u-2' }, related: { name: 'status' }, reportingController: 'foresight.dev/remediation-controller' })
   })
 
   t.test('the policy informer: list, then ADDED, MODIFIED and DELETED from the watch, with a token file', async (t) => {
