@@ -14,7 +14,7 @@ import type { CertReloader } from '../server/tls.js'
 import type { Authenticator, Authorizer } from '../auth/types.js'
 import type { MetricProvider } from '../ports.js'
 import { httpMetrics } from '../telemetry/http-metrics.js'
-import { startKedaScaler, type RunningKedaScaler } from '../keda/grpc-server.js'
+import type { RunningKedaScaler } from '../keda/grpc-server.js'
 
 export interface AdapterDeps {
   listen: { host: string; port: number }
@@ -99,6 +99,8 @@ export async function startAdapter(deps: AdapterDeps): Promise<RunningAdapter> {
   let keda: RunningKedaScaler | undefined
   if (deps.keda !== undefined) {
     try {
+      // Loaded only with KEDA on: gRPC and its protobuf loader are a few MiB the other adapters do not carry.
+      const { startKedaScaler } = await import('../keda/grpc-server.js')
       keda = await startKedaScaler({
         ...deps.keda,
         source: deps.source,

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import type { AdapterConfig } from '../config/adapter-config.js'
 import { allowAllAuthorizer, DelegatedAuthenticator, DelegatedAuthorizer, localAuthenticator } from '../auth/delegated.js'
-import { selfSignedServing, type KeyPair } from '../auth/pki.js'
+import type { KeyPair } from '../auth/pki.js'
 import type { RequestHeaderOptions } from '../auth/request-header.js'
 import { readServingFiles } from '../server/tls.js'
 import type { Engine } from '../engine/engine.js'
@@ -16,10 +16,10 @@ import { EngineHost } from '../engine/worker-host.js'
 import { scaleReader } from '../kube/scale.js'
 import { RequestHeaderSource, withParsedCA, type RequestHeaderAuthConfig, type RequestHeaderSettings } from '../auth/request-header-source.js'
 import { readExtensionApiserverAuthentication } from '../kube/auth-config.js'
-import { loadKubeConfig } from '../kube/client.js'
+import { loadKubeClient } from '../kube/load.js'
+import type { KubeClient } from '../kube/rest.js'
 import { kubeReviewClient } from '../kube/reviews.js'
 import type { LoadedModel } from '../model/runtime.js'
-import type { KubeConfig } from '@kubernetes/client-node'
 import { StatusWriter } from '../engine/status-writer.js'
 import { ReasonEvents } from '../engine/reason-recorder.js'
 import { EventRecorder } from '../kube/events.js'
@@ -33,7 +33,7 @@ import { METRIC, POLICY_LABEL } from '../names.js'
 
 // `foresight adapter`: the external metrics API over the engine, built from validated config.
 
-// The ConfigMap read behind the request-header reload; client-node has no per-call deadline of its own.
+// The ConfigMap read behind the request-header reload.
 const REQUEST_HEADER_READ_TIMEOUT_MS = 10_000
 
 export const bundledPolicies = (): string => join(packageRoot(), 'assets/policies/demo.yaml')
@@ -48,6 +48,8 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
     serving = readServingFiles(cfg.tls.certFile, cfg.tls.keyFile)
   } else {
     log.warn('no serving certificate configured: using a self-signed one (local mode only)')
+    // Loaded only here: the ASN.1 libraries that write the certificate are of no use with certificate files.
+    const { selfSignedServing } = await import('../auth/pki.js')
     serving = selfSignedServing(['localhost', '127.0.0.1', '::1', cfg.listen.host])
   }
   const certFiles = cfg.tls.certFile !== undefined && cfg.tls.keyFile !== undefined
@@ -62,7 +64,7 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
         ...(cfg.keda.clientCAFile !== undefined ? { clientCAPem: readClientCA(cfg.keda.clientCAFile) } : {}),
       }
     : undefined
-  const kc = clusterConfig(cfg)
+  const kc = await clusterConfig(cfg, log)
   const { engine, close: closeEngine, host } = await servingEngine(cfg, log, kc)
   const policies = policySource(cfg, kc, log)
   const source = new EngineMetricProvider(engine, policies)
@@ -130,10 +132,10 @@ export async function buildAdapterDeps(cfg: AdapterConfig, log: Logger): Promise
 }
 
 /** Status writes, and Events on a policy when its served reason changes (ReasonEvents rate-limits them). */
-function statusWriter(kc: KubeConfig, log: Logger): StatusWriter {
+function statusWriter(kc: KubeClient, log: Logger): StatusWriter {
   const eventLog = log.child({ component: 'events' })
   // Rate limiting is ReasonEvents' (per policy, per reason change), so the recorder's own dedupe is off.
-  const recorder = new EventRecorder({ kc, log: eventLog, controller: ADAPTER_EVENT_SOURCE, instance: hostname(), dedupeWindowMs: 0 })
+  const recorder = new EventRecorder({ kube: kc, log: eventLog, controller: ADAPTER_EVENT_SOURCE, instance: hostname(), dedupeWindowMs: 0 })
   const events = new ReasonEvents({ emit: (e) => recorder.emit(e), log: eventLog })
   return new StatusWriter(kubeStatusClient(kc), log.child({ component: 'status' }), undefined, events)
 }
@@ -145,36 +147,41 @@ interface Prediction {
   model: LoadedModel
   policies: PolicySource
   engine: Engine
-  kc?: KubeConfig
+  kc?: KubeClient
 }
 
 /** The model, the policies and the engine, as the adapter and `foresight explain` both use them. */
 export async function buildPrediction(cfg: AdapterConfig, log: Logger): Promise<Prediction> {
   // Before the model: a missing cluster configuration then leaves nothing open.
-  const kc = clusterConfig(cfg)
+  const kc = await clusterConfig(cfg, log)
   const { buildEngine } = await import('../engine/build.js')
   const { model, engine } = await buildEngine(cfg, log, kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined)
   return { model, policies: policySource(cfg, kc, log), engine, ...(kc !== undefined ? { kc } : {}) }
 }
 
 /** The cluster configuration in kubernetes mode. Shared with `foresight explain`, so the message names no command. */
-function clusterConfig(cfg: AdapterConfig): KubeConfig | undefined {
+async function clusterConfig(cfg: AdapterConfig, log: Logger): Promise<KubeClient | undefined> {
+  if (cfg.auth.mode !== 'kubernetes') return undefined
   try {
-    return cfg.auth.mode === 'kubernetes' ? loadKubeConfig(cfg.auth.kubeconfig, 'auth.kubeconfig') : undefined
+    return await loadKubeClient(cfg.auth.kubeconfig, {
+      setting: 'auth.kubeconfig',
+      // Said once at start-up: this kubeconfig costs the memory of @kubernetes/client-node (docs/benchmarks.md).
+      onFallback: (why) => log.info({ kubeconfig: cfg.auth.kubeconfig, uses: why }, 'kubeconfig credentials loaded with @kubernetes/client-node'),
+    })
   } catch (err) {
     throw new Error(`unable to load the cluster configuration: ${(err as Error).message}`, { cause: err })
   }
 }
 
-function policySource(cfg: AdapterConfig, kc: KubeConfig | undefined, log: Logger): PolicySource {
+function policySource(cfg: AdapterConfig, kc: KubeClient | undefined, log: Logger): PolicySource {
   const policyLog = log.child({ component: 'policies' })
   return cfg.policies.source === 'kubernetes' && kc !== undefined
-    ? new InformerPolicySource({ kc, log: policyLog, ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
+    ? new InformerPolicySource({ kube: kc, log: policyLog, ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
     : new FilePolicySource({ file: cfg.policies.file ?? bundledPolicies(), log: policyLog })
 }
 
 /** The engine the adapter serves from, on its own thread unless engine.thread says main, and how to stop it. */
-async function servingEngine(cfg: AdapterConfig, log: Logger, kc: KubeConfig | undefined): Promise<{ engine: ServingEngine; close: () => Promise<void>; host?: EngineHost }> {
+async function servingEngine(cfg: AdapterConfig, log: Logger, kc: KubeClient | undefined): Promise<{ engine: ServingEngine; close: () => Promise<void>; host?: EngineHost }> {
   if (cfg.engine.thread === 'worker') {
     const host = await EngineHost.start(cfg, log.child({ component: 'engine' }), kc !== undefined ? scaleReader(kc, cfg.auth.authorization.timeoutMs) : undefined)
     return { engine: host, close: () => host.close(), host }
@@ -192,9 +199,9 @@ function readClientCA(file: string): string {
   return pem
 }
 
-async function requestHeaderConfig(cfg: AdapterConfig, kc: KubeConfig): Promise<RequestHeaderAuthConfig> {
+async function requestHeaderConfig(cfg: AdapterConfig, kc: KubeClient): Promise<RequestHeaderAuthConfig> {
   const rh = cfg.auth.requestHeader
-  if (rh.clientCAFile === undefined) return readExtensionApiserverAuthentication(kc)
+  if (rh.clientCAFile === undefined) return readExtensionApiserverAuthentication(kc, AbortSignal.timeout(REQUEST_HEADER_READ_TIMEOUT_MS))
   return {
     clientCAPem: readFileSync(rh.clientCAFile, 'utf8'),
     allowedNames: [...rh.allowedNames],

@@ -13,6 +13,8 @@ import { controllerConfigSchema } from '../config/controller-config.js'
 import { loadConfig } from '../config/load.js'
 import { policyKey, policySchema, remediationSchema, type Policy, type PolicyStatus } from '../policy/schema.js'
 import type { PolicySource } from '../policy/source.js'
+import { clientNodeConnection } from '../kube/client-node-connection.js'
+import { KubeClient } from '../kube/rest.js'
 import { kubeStatusClient, type PolicyRef, type StatusClient } from '../policy/status.js'
 import { startController, type RunningController } from './controller.js'
 import type { RoundResult } from '../remediation/reconcile.js'
@@ -66,7 +68,7 @@ interface FreshSpec { spec: Record<string, unknown>; reads: number; beforeRead?:
 
 /** The stand-in's status reads, with the spec the real status subresource's GET would also bring. */
 function recordClient(fresh: FreshSpec): StatusClient {
-  const inner = kubeStatusClient(standInKubeConfig())
+  const inner = kubeStatusClient(new KubeClient(clientNodeConnection(standInKubeConfig())))
   return {
     get: async (ref: PolicyRef, signal: AbortSignal) => {
       fresh.beforeRead?.(fresh.reads)

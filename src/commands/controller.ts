@@ -7,6 +7,8 @@ import { Registry } from 'prom-client'
 import { startAlertReceiver, type RunningReceiver } from '../alerts/receiver.js'
 import type { ControllerConfig } from '../config/controller-config.js'
 import { loadKubeConfig } from '../kube/client.js'
+import { clientNodeConnection } from '../kube/client-node-connection.js'
+import { KubeClient } from '../kube/rest.js'
 import { EventRecorder } from '../kube/events.js'
 import { LeaderElector } from '../kube/leader.js'
 import { InformerPolicySource } from '../policy/informer-source.js'
@@ -56,8 +58,11 @@ function defaultIdentity(): string {
 
 export async function startController(cfg: ControllerConfig, log: Logger, deps: ControllerDeps = {}): Promise<RunningController> {
   let kc: KubeConfig
+  let kube: KubeClient
   try {
     kc = deps.kc ?? loadKubeConfig(cfg.kubeconfig)
+    // The policy informer, status writes and Events share the adapter's client, with client-node's credentials.
+    kube = new KubeClient(clientNodeConnection(kc))
   } catch (err) {
     throw new Error(`unable to start controller: ${(err as Error).message}`, { cause: err })
   }
@@ -66,16 +71,16 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
   const metrics = remediationMetrics(registry)
   const timeoutMs = cfg.reconcile.requestTimeoutMs
   const now = deps.now !== undefined ? { now: deps.now } : {}
-  const policies = deps.policies ?? new InformerPolicySource({ kc, log: log.child({ component: 'policies' }), ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
+  const policies = deps.policies ?? new InformerPolicySource({ kube, log: log.child({ component: 'policies' }), ...(cfg.policies.namespace !== undefined ? { namespace: cfg.policies.namespace } : {}) })
 
   // The loop and the remediator ask each other (who leads; what to reconcile): the closures resolve after both exist.
   const remediator: Remediator = new Remediator({
     log: log.child({ component: 'remediation' }),
     listPods: deps.listPods ?? kubeWorkloadPods(kc, timeoutMs),
     readScores: deps.readScores ?? kubePodScoreReader(kc, { timeoutMs, ...now }),
-    status: deps.status ?? kubeStatusClient(kc),
+    status: deps.status ?? kubeStatusClient(kube),
     evictor: new Evictor({ kc, timeoutMs, initialBackoffMs: cfg.eviction.initialBackoffMs, maxBackoffMs: cfg.eviction.maxBackoffMs, ...(deps.random !== undefined ? { random: deps.random } : {}), ...now }),
-    events: new EventRecorder({ kc, log, controller: CONTROLLER_NAME, instance: identity, dedupeWindowMs: cfg.events.dedupeWindowMs, timeoutMs, ...now }),
+    events: new EventRecorder({ kube, log, controller: CONTROLLER_NAME, instance: identity, dedupeWindowMs: cfg.events.dedupeWindowMs, timeoutMs, ...now }),
     metrics,
     isLeader: () => loop.isLeader(),
     leadershipLeftMs: () => loop.leadershipLeftMs(),

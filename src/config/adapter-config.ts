@@ -48,7 +48,7 @@ const authorizationSchema = z.strictObject({
 
 const authSchema = z.strictObject({
   mode: z.enum(['local', 'kubernetes']).default('local').describe('local: no authentication, loopback addresses only; kubernetes: delegated authn/authz'),
-  kubeconfig: filePath().optional().describe('kubeconfig file for reviews; unset uses the in-cluster service account'),
+  kubeconfig: filePath().optional().describe('kubeconfig file for the adapter\'s Kubernetes calls; unset uses the in-cluster service account. Exec and auth-provider plugins, proxy-url, impersonation and basic auth load @kubernetes/client-node for the credentials (about 35 MiB more)'),
   requestHeader: requestHeaderSchema.prefault({}),
   authorization: authorizationSchema.prefault({}),
 })

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { isNotFound } from '../kube/client.js'
+import { isNotFound } from '../kube/errors.js'
 import { setCondition, updatePolicyStatus, type StatusClient } from '../policy/status.js'
 import { FAILURE_REASONS } from './fallback.js'
 import type { PolicyResult } from './types.js'

@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
+import type { KubeClient } from './rest.js'
 import type { RequestHeaderAuthConfig } from '../auth/request-header-source.js'
 
 
@@ -7,14 +7,18 @@ class AuthConfigError extends Error {
 }
 
 /** kube-apiserver publishes its front-proxy settings here for every aggregated API server to read. */
-export async function readExtensionApiserverAuthentication(kc: KubeConfig): Promise<RequestHeaderAuthConfig> {
-  const core = kc.makeApiClient(CoreV1Api)
+export async function readExtensionApiserverAuthentication(kube: KubeClient, signal?: AbortSignal): Promise<RequestHeaderAuthConfig> {
   let data: Record<string, string>
   try {
-    const cm = await core.readNamespacedConfigMap({ name: 'extension-apiserver-authentication', namespace: 'kube-system' })
+    const cm = await kube.request<{ data?: Record<string, string> }>({
+      method: 'GET',
+      path: '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication',
+      ...(signal !== undefined ? { signal } : {}),
+      what: 'read configmap kube-system/extension-apiserver-authentication',
+    })
     data = cm.data ?? {}
   } catch (err) {
-    throw new AuthConfigError(`unable to read configmap kube-system/extension-apiserver-authentication: ${(err as Error).message.split('\n')[0]}`)
+    throw new AuthConfigError((err as Error).message.split('\n')[0] ?? 'unable to read configmap kube-system/extension-apiserver-authentication')
   }
   return parseExtensionApiserverAuthentication(data)
 }

@@ -29,8 +29,4 @@ export function withSignal(signal: AbortSignal): ConfigurationOptions<Observable
   }
 }
 
-/** Whether a client-node call failed because the object does not exist (HTTP 404). */
-export function isNotFound(err: unknown): boolean {
-  const e = err as { code?: unknown; statusCode?: unknown } | undefined
-  return e?.code === 404 || e?.statusCode === 404
-}
+export { isNotFound } from './errors.js'

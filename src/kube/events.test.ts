@@ -1,19 +1,22 @@
-import { KubeConfig } from '@kubernetes/client-node'
 import { pino } from 'pino'
 import t from 'tap'
 import { startRemediationStandIn, type RemediationStandIn } from '../../test/helpers/remediation-standin.js'
+import { loadKubeClient } from './load.js'
+import type { KubeClient } from './rest.js'
 import { EventRecorder, type EventInput, type ObjectRef } from './events.js'
 
 const log = pino({ level: 'silent' })
 let standIn: RemediationStandIn
-t.before(async () => { standIn = await startRemediationStandIn() })
+let kube: KubeClient
+t.before(async () => {
+  standIn = await startRemediationStandIn()
+  kube = await loadKubeClient(standIn.kubeconfigFile)
+})
 t.teardown(() => standIn.close())
 
 let clock = Date.parse('2026-01-01T12:00:00Z')
 function recorder(): EventRecorder {
-  const kc = new KubeConfig()
-  kc.loadFromFile(standIn.kubeconfigFile)
-  return new EventRecorder({ kc, log, controller: 'foresight.dev/controller', instance: 'foresight-0', now: () => clock })
+  return new EventRecorder({ kube, log, controller: 'foresight.dev/controller', instance: 'foresight-0', now: () => clock })
 }
 
 const pod = { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web-1', uid: 'u1' }

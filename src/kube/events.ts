@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { EventsV1Api, V1MicroTime, type EventsV1Event, type KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import { withSignal } from './client.js'
+import type { KubeClient } from './rest.js'
 
 // Kubernetes Events (events.k8s.io/v1) for what the controller decided, where `kubectl describe` shows them.
 // A skip repeats every round while its cause lasts, so the same reason on the same object is sent at most once
@@ -20,17 +19,33 @@ export interface EventInput {
   type: 'Normal' | 'Warning'
 }
 
-type PostEvent = (namespace: string, body: EventsV1Event, signal: AbortSignal) => Promise<void>
+/** An events.k8s.io/v1 Event as sent. */
+export interface EventBody {
+  apiVersion: 'events.k8s.io/v1'
+  kind: 'Event'
+  metadata: { name: string; namespace: string }
+  /** MicroTime: RFC 3339 with six fractional digits. */
+  eventTime: string
+  reportingController: string
+  reportingInstance: string
+  action: string
+  reason: string
+  note: string
+  type: string
+  regarding: ObjectRef
+  related?: ObjectRef
+}
 
-function kubePostEvent(kc: KubeConfig): PostEvent {
-  const api = kc.makeApiClient(EventsV1Api)
+type PostEvent = (namespace: string, body: EventBody, signal: AbortSignal) => Promise<void>
+
+function kubePostEvent(kube: KubeClient): PostEvent {
   return async (namespace, body, signal) => {
-    await api.createNamespacedEvent({ namespace, body }, withSignal(signal))
+    await kube.request({ method: 'POST', path: `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, body, signal, what: `create events in ${namespace}` })
   }
 }
 
 interface EventRecorderOptions {
-  kc?: KubeConfig
+  kube?: KubeClient
   post?: PostEvent
   log: Logger
   /** reportingController: who the event comes from. */
@@ -55,8 +70,8 @@ export class EventRecorder {
   private readonly sent = new Map<string, number>()
 
   constructor(private readonly opts: EventRecorderOptions) {
-    if (opts.post === undefined && opts.kc === undefined) throw new Error('EventRecorder needs a kubeconfig or a post function')
-    this.post = opts.post ?? kubePostEvent(opts.kc as KubeConfig)
+    if (opts.post === undefined && opts.kube === undefined) throw new Error('EventRecorder needs a Kubernetes client or a post function')
+    this.post = opts.post ?? kubePostEvent(opts.kube as KubeClient)
     this.windowMs = opts.dedupeWindowMs ?? 60_000
     this.timeoutMs = opts.timeoutMs ?? 5_000
     this.now = opts.now ?? Date.now
@@ -70,11 +85,11 @@ export class EventRecorder {
     if (last !== undefined && now - last < this.windowMs) return false
     this.sent.set(key, now)
     if (this.sent.size > SWEEP_AT) for (const [k, t] of this.sent) if (now - t >= this.windowMs) this.sent.delete(k)
-    const body: EventsV1Event = {
+    const body: EventBody = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { name: `${e.regarding.name}.${now.toString(16)}${randomBytes(4).toString('hex')}`, namespace: e.regarding.namespace },
-      eventTime: new V1MicroTime(now),
+      eventTime: microTime(now),
       reportingController: this.opts.controller,
       reportingInstance: this.opts.instance,
       action: e.action,
@@ -96,7 +111,12 @@ export class EventRecorder {
   }
 }
 
-function refOf(r: ObjectRef): NonNullable<EventsV1Event['regarding']> {
+/** A MicroTime from milliseconds: the apiserver wants six fractional digits. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z')
+}
+
+function refOf(r: ObjectRef): ObjectRef {
   return { apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name, ...(r.uid !== undefined ? { uid: r.uid } : {}) }
 }
 

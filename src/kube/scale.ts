@@ -1,5 +1,4 @@
-import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node'
-import { withSignal } from './client.js'
+import type { KubeClient } from './rest.js'
 
 /** What a scale read needs of a policy: its namespace and scale target. */
 export interface ScaledWorkload {
@@ -7,19 +6,23 @@ export interface ScaledWorkload {
   spec: { scaleTargetRef: { kind: string; name: string } }
 }
 
+const RESOURCE: Readonly<Record<string, string>> = { Deployment: 'deployments', StatefulSet: 'statefulsets', ReplicaSet: 'replicasets' }
+
+interface Scale { spec?: { replicas?: number }; status?: { replicas?: number } }
+
 /** Current replicas of a policy's scale target (for the currentReplicas fallbacks); undefined when unreadable. */
-export function scaleReader(kc: KubeConfig, timeoutMs: number): (p: ScaledWorkload) => Promise<number | undefined> {
-  const apps = kc.makeApiClient(AppsV1Api)
+export function scaleReader(kube: KubeClient, timeoutMs: number): (p: ScaledWorkload) => Promise<number | undefined> {
   return async (p) => {
     const ref = p.spec.scaleTargetRef
-    const args = { name: ref.name, namespace: p.metadata.namespace }
-    const opts = withSignal(AbortSignal.timeout(timeoutMs))
+    const resource = Object.hasOwn(RESOURCE, ref.kind) ? RESOURCE[ref.kind] : RESOURCE.Deployment
+    const ns = encodeURIComponent(p.metadata.namespace)
     try {
-      const scale = ref.kind === 'StatefulSet'
-        ? await apps.readNamespacedStatefulSetScale(args, opts)
-        : ref.kind === 'ReplicaSet'
-          ? await apps.readNamespacedReplicaSetScale(args, opts)
-          : await apps.readNamespacedDeploymentScale(args, opts)
+      const scale = await kube.request<Scale>({
+        method: 'GET',
+        path: `/apis/apps/v1/namespaces/${ns}/${resource}/${encodeURIComponent(ref.name)}/scale`,
+        signal: AbortSignal.timeout(timeoutMs),
+        what: `get ${resource}/scale ${p.metadata.namespace}/${ref.name}`,
+      })
       return scale.status?.replicas ?? scale.spec?.replicas
     } catch {
       return undefined

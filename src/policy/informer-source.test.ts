@@ -1,7 +1,8 @@
-import { KubeConfig } from '@kubernetes/client-node'
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
 import { startKubeWatchStandIn, type KubeWatchStandIn, type StoredObject } from '../../test/helpers/kube-watch-standin.js'
+import { loadConnection } from '../kube/load.js'
+import { KubeClient } from '../kube/rest.js'
 import { InformerPolicySource, backoffDelayMs, type InformerSourceOptions } from './informer-source.js'
 import { policyKey } from './schema.js'
 
@@ -26,13 +27,15 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 5_000): Pr
 }
 
 let standIn: KubeWatchStandIn
-t.before(async () => { standIn = await startKubeWatchStandIn() })
+let kube: KubeClient
+t.before(async () => {
+  standIn = await startKubeWatchStandIn()
+  kube = new KubeClient(await loadConnection(standIn.kubeconfigFile))
+})
 t.teardown(() => standIn.close())
 
 function source(t: Test, extra: Partial<InformerSourceOptions> = {}): InformerPolicySource {
-  const kc = new KubeConfig()
-  kc.loadFromFile(standIn.kubeconfigFile)
-  const src = new InformerPolicySource({ kc, log, initialBackoffMs: 20, maxBackoffMs: 200, random: () => 0.5, ...extra })
+  const src = new InformerPolicySource({ kube, log, initialBackoffMs: 20, maxBackoffMs: 200, random: () => 0.5, ...extra })
   t.teardown(() => src.close())
   return src
 }
@@ -190,8 +193,8 @@ t.test('a start that rejects (the watch cannot be set up) is retried through the
   process.on('unhandledRejection', onUnhandled)
   t.teardown(() => { process.off('unhandledRejection', onUnhandled) })
 
-  // The watch's credentials become unreadable once, right when the source restarts after a failure: client-node's
-  // informer.start() then rejects instead of emitting an error.
+  // The credentials become unreadable once (a token file mid-rotation), right when the source restarts after a
+  // failure: informer.start() then rejects instead of emitting an error.
   let armed = false
   let thrown = 0
   const warnings: string[] = []
@@ -201,18 +204,20 @@ t.test('a start that rejects (the watch cannot be set up) is retried through the
       if ((JSON.parse(line) as { msg?: string }).msg === 'policy watch failed; restarting' && thrown === 0) armed = true
     },
   })
-  const kc = new KubeConfig()
-  kc.loadFromFile(standIn.kubeconfigFile)
-  const original = kc.applyToFetchOptions.bind(kc)
-  kc.applyToFetchOptions = async (opts) => {
-    if (armed) {
-      armed = false
-      thrown++
-      throw new Error('token file unreadable')
-    }
-    return original(opts)
-  }
-  const src = new InformerPolicySource({ kc, log: spy, namespace: 'rejects', initialBackoffMs: 20, maxBackoffMs: 200, random: () => 0.5 })
+  const connection = await loadConnection(standIn.kubeconfigFile)
+  const flaky = new KubeClient({
+    server: connection.server,
+    origin: connection.origin,
+    settings: async () => {
+      if (armed) {
+        armed = false
+        thrown++
+        throw new Error('token file unreadable')
+      }
+      return connection.settings()
+    },
+  })
+  const src = new InformerPolicySource({ kube: flaky, log: spy, namespace: 'rejects', initialBackoffMs: 20, maxBackoffMs: 200, random: () => 0.5 })
   t.teardown(() => src.close())
   await src.start()
   await waitFor('watch', () => standIn.liveWatches() > 0)

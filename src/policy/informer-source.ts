@@ -1,13 +1,13 @@
-import { CustomObjectsApi, makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import { withSignal } from '../kube/client.js'
+import { Informer, type KubeObject } from '../kube/informer.js'
+import type { KubeClient } from '../kube/rest.js'
 import { GROUP, PLURAL, VERSION, type Policy } from './schema.js'
 import type { PolicySource } from './source.js'
 import { PolicyStore } from './store.js'
 import { parsePolicy } from './validate.js'
 
 export interface InformerSourceOptions {
-  kc: KubeConfig
+  kube: KubeClient
   log: Logger
   /** Only this namespace's policies; all namespaces when unset. */
   namespace?: string
@@ -31,13 +31,12 @@ export function backoffDelayMs(failures: number, initialMs: number, maxMs: numbe
 const HEALTHY_WATCH_MS = 60_000
 
 /**
- * Cluster mode: ForesightPolicy objects from the apiserver through a client-node informer (list, then watch;
- * a 410 Gone re-lists). The informer stops for good on any other error, so this restarts it with backoff.
+ * Cluster mode: ForesightPolicy objects from the apiserver through an informer (list, then watch; a dropped watch
+ * resumes, a 410 Gone re-lists). The informer stops for good on any other error, so this restarts it with backoff.
  */
 export class InformerPolicySource implements PolicySource {
   private readonly store: PolicyStore
-  private readonly informer: Informer<KubernetesObject>
-  private readonly listAbort = new AbortController()
+  private readonly informer: Informer
   private readonly initialMs: number
   private readonly maxMs: number
   private readonly random: () => number
@@ -55,22 +54,10 @@ export class InformerPolicySource implements PolicySource {
     this.initialMs = opts.initialBackoffMs ?? 1_000
     this.maxMs = opts.maxBackoffMs ?? 60_000
     this.random = opts.random ?? Math.random
-    const api = opts.kc.makeApiClient(CustomObjectsApi)
     const ns = opts.namespace
-    const path = ns === undefined ? `/apis/${GROUP}/${VERSION}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`
-    const listTimeoutMs = opts.listTimeoutMs ?? 30_000
-    const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
-      // After close no new list may start: it would be followed by a watch nobody stops.
-      if (this.closed) throw new Error('policy source closed')
-      const signal = AbortSignal.any([this.listAbort.signal, AbortSignal.timeout(listTimeoutMs)])
-      const params = { group: GROUP, version: VERSION, plural: PLURAL }
-      const res: unknown = ns === undefined
-        ? await api.listClusterCustomObject(params, withSignal(signal))
-        : await api.listNamespacedCustomObject({ ...params, namespace: ns }, withSignal(signal))
-      this.listed()
-      return res as KubernetesListObject<KubernetesObject>
-    }
-    this.informer = makeInformer(opts.kc, path, list)
+    const path = ns === undefined ? `/apis/${GROUP}/${VERSION}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(ns)}/${PLURAL}`
+    this.informer = new Informer({ client: opts.kube, path, noun: `${PLURAL}.${GROUP}`, listTimeoutMs: opts.listTimeoutMs ?? 30_000 })
+    this.informer.on('listed', () => this.listed())
     this.informer.on('add', (obj) => this.apply(obj))
     this.informer.on('update', (obj) => this.apply(obj))
     this.informer.on('delete', (obj) => this.remove(obj))
@@ -109,7 +96,7 @@ export class InformerPolicySource implements PolicySource {
   async close(): Promise<void> {
     this.closed = true
     clearTimeout(this.retryTimer)
-    this.listAbort.abort()
+    await this.informer.stop()
     // A start in flight sets up its watch after its list; let it finish so stop() can abort that watch too.
     await Promise.race([this.attempt?.catch(() => undefined), sleep(2_000, false)])
     await this.informer.stop()
@@ -137,6 +124,8 @@ export class InformerPolicySource implements PolicySource {
    * failure and retry path, never out as an unhandled rejection (which would end the process).
    */
   private run(): Promise<void> {
+    // After close no new list may start: it would be followed by a watch nobody stops.
+    if (this.closed) return Promise.resolve()
     const attempt = this.informer.start()
       .catch((err: unknown) => this.failed(err))
       .finally(() => { if (this.attempt === attempt) this.attempt = undefined })
@@ -169,7 +158,7 @@ export class InformerPolicySource implements PolicySource {
     this.retryTimer.unref()
   }
 
-  private apply(obj: KubernetesObject): void {
+  private apply(obj: KubeObject): void {
     if (this.closed) return
     // Any event proves the watch works again.
     this.failures = 0
@@ -185,33 +174,22 @@ export class InformerPolicySource implements PolicySource {
     if (this.store.reject(key, reason)) this.opts.log.warn({ policy: key, reason }, 'invalid ForesightPolicy skipped')
   }
 
-  private remove(obj: KubernetesObject): void {
+  private remove(obj: KubeObject): void {
     if (this.closed) return
     this.failures = 0
     this.store.remove(objectKey(obj))
   }
 }
 
-function objectKey(obj: KubernetesObject): string {
+function objectKey(obj: KubeObject): string {
   return `${obj.metadata?.namespace ?? 'default'}/${obj.metadata?.name ?? ''}`
 }
 
+/** The client's message without its "unable to list ..." prefix: the log line and the start error add their own. */
 function describe(err: unknown): string {
   if (err === undefined) return 'unknown error'
-  const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; body?: unknown }
-  const code = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined
-  const body = typeof e.body === 'string' ? safeStatusMessage(e.body) : (e.body as { message?: unknown } | undefined)?.message
-  const message = typeof body === 'string' ? body : typeof e.message === 'string' ? e.message.split('\n')[0] : 'unknown error'
-  return `list/watch ${PLURAL}.${GROUP}: ${code !== undefined ? `HTTP ${code}: ` : ''}${message}`
-}
-
-function safeStatusMessage(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as { message?: unknown }
-    return typeof parsed.message === 'string' ? parsed.message : undefined
-  } catch {
-    return undefined
-  }
+  const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : typeof err === 'string' ? err : 'unknown error'
+  return `list/watch ${PLURAL}.${GROUP}: ${message.replace(/^unable to (?:list|watch) \S+: /, '')}`
 }
 
 function sleep(ms: number, ref: boolean): Promise<void> {

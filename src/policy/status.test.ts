@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node'
+import { loadKubeClient } from '../kube/load.js'
 import t from 'tap'
 import { startKubeWatchStandIn } from '../../test/helpers/kube-watch-standin.js'
 import type { Condition, PolicyStatus } from './schema.js'
@@ -86,9 +86,7 @@ t.test('updatePolicyStatus gives up after maxAttempts, skips no-op writes, rethr
 t.test('kubeStatusClient against the status subresource', async (t) => {
   const standIn = await startKubeWatchStandIn()
   t.teardown(() => standIn.close())
-  const kc = new KubeConfig()
-  kc.loadFromFile(standIn.kubeconfigFile)
-  const client = kubeStatusClient(kc)
+  const client = kubeStatusClient(await loadKubeClient(standIn.kubeconfigFile))
   standIn.put({ apiVersion: 'foresight.dev/v1alpha1', kind: 'ForesightPolicy', metadata: { name: 'demo', namespace: 'default' }, spec: {}, status: { desiredReplicas: 1, futureField: 'kept' } })
 
   let first = true

@@ -1,5 +1,4 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node'
-import { withSignal } from '../kube/client.js'
+import type { KubeClient } from '../kube/rest.js'
 import { GROUP, PLURAL, VERSION, policyStatusSchema, type Condition, type PolicyStatus } from './schema.js'
 
 export interface PolicyRef { namespace: string; name: string }
@@ -15,17 +14,19 @@ export interface StatusClient {
   patch(ref: PolicyRef, body: Record<string, unknown>, signal: AbortSignal): Promise<void>
 }
 
-export function kubeStatusClient(kc: KubeConfig): StatusClient {
-  const api = kc.makeApiClient(CustomObjectsApi)
-  const base = { group: GROUP, version: VERSION, plural: PLURAL }
+export function kubeStatusClient(kube: KubeClient): StatusClient {
+  const path = (ref: PolicyRef): string => `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(ref.namespace)}/${PLURAL}/${encodeURIComponent(ref.name)}/status`
   return {
     async get(ref, signal) {
-      const obj = (await api.getNamespacedCustomObjectStatus({ ...base, ...ref }, withSignal(signal))) as { metadata?: { resourceVersion?: string; uid?: string }; status?: unknown; spec?: unknown }
+      const obj = await kube.request<{ metadata?: { resourceVersion?: string; uid?: string }; status?: unknown; spec?: unknown }>({
+        method: 'GET', path: path(ref), signal, what: `get ${PLURAL}/status ${ref.namespace}/${ref.name}`,
+      })
       return { resourceVersion: obj.metadata?.resourceVersion ?? '', status: obj.status, spec: obj.spec, ...(obj.metadata?.uid !== undefined ? { uid: obj.metadata.uid } : {}) }
     },
     async patch(ref, body, signal) {
-      // The generated client would send a JSON Patch content type; a merge patch is what the body is.
-      await api.patchNamespacedCustomObjectStatus({ ...base, ...ref, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch, withSignal(signal)))
+      await kube.request({
+        method: 'PATCH', path: path(ref), body, contentType: 'application/merge-patch+json', signal, what: `patch ${PLURAL}/status ${ref.namespace}/${ref.name}`,
+      })
     },
   }
 }

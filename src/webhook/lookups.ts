@@ -1,4 +1,4 @@
-import { AppsV1Api, AuthorizationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node'
+import { AppsV1Api, AuthorizationV1Api, CustomObjectsApi, type KubeConfig, type V1SubjectAccessReview } from '@kubernetes/client-node'
 import { isNotFound, withSignal } from '../kube/client.js'
 import { subjectAccessReview } from '../kube/reviews.js'
 import { GROUP, PLURAL, VERSION, scaleTargetRefSchema } from '../policy/schema.js'
@@ -61,7 +61,7 @@ export function kubeLookups(kc: KubeConfig, timeoutMs: number): WebhookLookups {
     },
     async reviewAccess(user, attrs) {
       try {
-        return await subjectAccessReview(authz, user, { kind: 'resource', ...attrs }, AbortSignal.timeout(timeoutMs))
+        return await subjectAccessReview((body, signal) => authz.createSubjectAccessReview({ body: body as unknown as V1SubjectAccessReview }, withSignal(signal)), user, { kind: 'resource', ...attrs }, AbortSignal.timeout(timeoutMs))
       } catch (err) {
         throw describe(err)
       }

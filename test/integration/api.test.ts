@@ -222,7 +222,7 @@ t.test('request-header extras named like Object prototype properties are extras 
     expectStatus(t, res, 403, 'Forbidden')
     const sar = standIn.calls.accessReviews.at(before) as { user?: string; extra?: Record<string, string[]> } | undefined
     t.equal(sar?.user, 'extra-user', `${name}: reviewed`)
-    // The Kubernetes client's serializer drops a key named __proto__ on its way out; the others arrive as sent.
+    // A key named __proto__ is dropped on its way out (src/kube/reviews.ts); the others arrive as sent.
     if (name !== '__proto__') t.same(Object.entries(sar?.extra ?? {}), [[name, ['v']]], `${name}: passed on`)
   }
 })
