@@ -3,8 +3,7 @@ import { readFile, stat } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { parseAllDocuments } from 'yaml'
 import { policyKey, type Policy } from './schema.js'
-import type { PolicySource } from './source.js'
-import { PolicyStore } from './store.js'
+import { StoreBackedSource } from './store-source.js'
 import { groupOf } from './findings.js'
 import { parseServablePolicy } from './validate.js'
 
@@ -99,11 +98,9 @@ function rawKey(obj: unknown): string | undefined {
 type CheckResult = 'unchanged' | 'reloaded' | 'failed'
 
 /** Local mode: policies from a YAML file, re-read when it changes. */
-export class FilePolicySource implements PolicySource {
-  private readonly store: PolicyStore
+export class FilePolicySource extends StoreBackedSource {
   private readonly pollIntervalMs: number
   private timer: NodeJS.Timeout | undefined
-  private starting: Promise<void> | undefined
   private inFlight: Promise<CheckResult> | undefined
   private loaded = false
   private lastStat = ''
@@ -111,40 +108,15 @@ export class FilePolicySource implements PolicySource {
   private lastProblem = ''
 
   constructor(private readonly opts: FileSourceOptions) {
-    this.store = new PolicyStore(opts.log)
+    super(opts.log)
     this.pollIntervalMs = opts.pollIntervalMs ?? 2_000
   }
 
-  start(): Promise<void> {
-    // A failed first load may be retried by calling start() again.
-    this.starting ??= this.firstLoad().catch((err: unknown) => {
-      this.starting = undefined
-      throw err
-    })
-    return this.starting
-  }
-
-  private async firstLoad(): Promise<void> {
+  protected async firstLoad(): Promise<void> {
     const result = await this.check()
     if (result === 'failed') throw new Error(`unable to load policies: ${this.opts.file}: ${this.lastProblem}`)
     this.timer = setInterval(() => { void this.check() }, this.pollIntervalMs)
     this.timer.unref()
-  }
-
-  list(): readonly Policy[] {
-    return this.store.list()
-  }
-
-  get(key: string): Policy | undefined {
-    return this.store.get(key)
-  }
-
-  invalid(): ReadonlyMap<string, string> {
-    return this.store.invalid()
-  }
-
-  onChange(cb: () => void): () => void {
-    return this.store.onChange(cb)
   }
 
   ready(): boolean {

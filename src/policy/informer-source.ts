@@ -1,9 +1,8 @@
 import type { Logger } from 'pino'
 import { Informer, type KubeObject } from '../kube/informer.js'
 import type { KubeClient } from '../kube/rest.js'
-import { GROUP, PLURAL, VERSION, type Policy } from './schema.js'
-import type { PolicySource } from './source.js'
-import { PolicyStore } from './store.js'
+import { GROUP, PLURAL, VERSION } from './schema.js'
+import { StoreBackedSource } from './store-source.js'
 import { parsePolicy } from './validate.js'
 
 export interface InformerSourceOptions {
@@ -34,13 +33,11 @@ const HEALTHY_WATCH_MS = 60_000
  * Cluster mode: ForesightPolicy objects from the apiserver through an informer (list, then watch; a dropped watch
  * resumes, a 410 Gone re-lists). The informer stops for good on any other error, so this restarts it with backoff.
  */
-export class InformerPolicySource implements PolicySource {
-  private readonly store: PolicyStore
+export class InformerPolicySource extends StoreBackedSource {
   private readonly informer: Informer
   private readonly initialMs: number
   private readonly maxMs: number
   private readonly random: () => number
-  private starting: Promise<void> | undefined
   private attempt: Promise<void> | undefined
   private retryTimer: NodeJS.Timeout | undefined
   private failures = 0
@@ -50,7 +47,7 @@ export class InformerPolicySource implements PolicySource {
   private lastError: unknown
 
   constructor(private readonly opts: InformerSourceOptions) {
-    this.store = new PolicyStore(opts.log)
+    super(opts.log)
     this.initialMs = opts.initialBackoffMs ?? 1_000
     this.maxMs = opts.maxBackoffMs ?? 60_000
     this.random = opts.random ?? Math.random
@@ -63,30 +60,6 @@ export class InformerPolicySource implements PolicySource {
     this.informer.on('delete', (obj) => this.remove(obj))
     this.informer.on('connect', () => { this.connectedAt = Date.now() })
     this.informer.on('error', (err) => this.failed(err))
-  }
-
-  start(): Promise<void> {
-    this.starting ??= this.firstLoad().catch((err: unknown) => {
-      this.starting = undefined
-      throw err
-    })
-    return this.starting
-  }
-
-  list(): readonly Policy[] {
-    return this.store.list()
-  }
-
-  get(key: string): Policy | undefined {
-    return this.store.get(key)
-  }
-
-  invalid(): ReadonlyMap<string, string> {
-    return this.store.invalid()
-  }
-
-  onChange(cb: () => void): () => void {
-    return this.store.onChange(cb)
   }
 
   ready(): boolean {
@@ -103,7 +76,7 @@ export class InformerPolicySource implements PolicySource {
     this.store.clearListeners()
   }
 
-  private async firstLoad(): Promise<void> {
+  protected async firstLoad(): Promise<void> {
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 30_000)
     for (;;) {
       this.lastError = undefined
