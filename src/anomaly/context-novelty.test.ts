@@ -64,3 +64,20 @@ t.test('with bounded memory a context not met for two periods is novel again, on
   t.equal(run(40).at(-1), 0, 'met within the period: still known')
   t.throws(() => new ContextNovelty({ bins: 4, order: 1, gapSteps: 10, forgetSteps: 0 }, 0), RangeError)
 })
+
+t.test('with a byte limit the large resolutions keep Bloom filters and score as the exact sets on few contexts', async (t) => {
+  const opts = { order: 2, gapSteps: 50, bins: [4, 8, 32] }
+  const exact = new MultiResolutionContext(opts, 10)
+  const limited = new MultiResolutionContext({ ...opts, maxSetBytes: 512 }, 10)
+  // Bitmaps: 4^3 and 8^3 bits (8 + 64 bytes) stay exact; 32^3 bits (4 KB) becomes a 512-byte filter.
+  t.equal(exact.bytes, 8 + 64 + 4096)
+  t.equal(limited.bytes, 8 + 64 + 512)
+  const values = Array.from({ length: 2000 }, (_, i) => Math.sin(i / 9) * 10 + (i > 1500 && i < 1520 ? 7 : 0))
+  let novel = 0
+  for (const v of values) {
+    const e = exact.update(v)
+    t.equal(limited.update(v), e)
+    if (e > 0) novel++
+  }
+  t.ok(novel > 0)
+})

@@ -2,8 +2,10 @@
  * Contextual novelty in the spirit of CAD OSE: values are quantised into a few levels of the range seen so far
  * and the last `order + 1` distinct levels form a context. A context never met before is evidence of new
  * behaviour; how much depends on how long the series has gone without one, so noisy series that keep producing
- * new contexts stay quiet and settled ones speak up. Pure, online and a few hundred bytes of state.
+ * new contexts stay quiet and settled ones speak up. Pure and online; its state is the set of contexts met.
  */
+import { contextSet, type ContextSet } from './context-set.js'
+
 interface ContextNoveltyOptions {
   /** Quantisation levels across the seen range. */
   bins: number
@@ -16,6 +18,11 @@ interface ContextNoveltyOptions {
    * many rows is forgotten and would count as novel again. Undefined: remembered for ever.
    */
   forgetSteps?: number | undefined
+  /**
+   * Bytes the set of met contexts may hold: a resolution whose exact bitmap (bins^(order+1) bits) is larger keeps
+   * a Bloom filter of this size instead. Undefined: always the exact bitmap.
+   */
+  maxSetBytes?: number | undefined
 }
 
 export class ContextNovelty {
@@ -26,20 +33,25 @@ export class ContextNovelty {
   private distinct = 0
   private lastLevel = -1
   private readonly keySpace: number
-  private seenContexts: Uint8Array
+  private seenContexts: ContextSet
   /** With forgetSteps: the contexts of the previous period, still known. */
-  private olderContexts: Uint8Array | undefined
+  private olderContexts: ContextSet | undefined
   private rows = 0
   private lastNovelRow = -1
 
   constructor(private readonly opts: ContextNoveltyOptions, private readonly learningSteps: number) {
     if (!(opts.bins >= 2 && opts.order >= 1 && opts.gapSteps > 0)) throw new RangeError('context novelty needs bins >= 2, order >= 1, gapSteps > 0')
     this.keySpace = opts.bins ** (opts.order + 1)
-    this.seenContexts = new Uint8Array(Math.ceil(this.keySpace / 8))
+    this.seenContexts = contextSet(this.keySpace, opts.maxSetBytes)
     if (opts.forgetSteps !== undefined) {
       if (!(opts.forgetSteps >= 1)) throw new RangeError('context novelty needs forgetSteps >= 1')
-      this.olderContexts = new Uint8Array(this.seenContexts.length)
+      this.olderContexts = contextSet(this.keySpace, opts.maxSetBytes)
     }
+  }
+
+  /** Bytes of the context sets' buffers. */
+  get bytes(): number {
+    return this.seenContexts.bytes + (this.olderContexts?.bytes ?? 0)
   }
 
   /** Score in [0,1) for `value` given earlier rows; NaN is ignored and scores 0. */
@@ -50,7 +62,8 @@ export class ContextNovelty {
     if (older !== undefined && row > 0 && row % (this.opts.forgetSteps ?? 1) === 0) {
       // Two generations: what was met in the last period stays known through the next.
       this.olderContexts = this.seenContexts
-      this.seenContexts = older.fill(0)
+      older.clear()
+      this.seenContexts = older
     }
     if (value < this.min) this.min = value
     if (value > this.max) this.max = value
@@ -64,11 +77,8 @@ export class ContextNovelty {
     this.key = (this.key * bins + level) % this.keySpace
     if (++this.distinct < order + 1) return 0
     const key = this.key
-    const byte = key >> 3
-    const bit = 1 << (key & 7)
-    const known = ((this.seenContexts[byte] ?? 0) & bit) !== 0
-    this.seenContexts[byte] = (this.seenContexts[byte] ?? 0) | bit
-    if (known || ((this.olderContexts?.[byte] ?? 0) & bit) !== 0) return 0
+    const known = this.seenContexts.testAndAdd(key)
+    if (known || this.olderContexts?.has(key) === true) return 0
     const gap = row - this.lastNovelRow
     this.lastNovelRow = row
     return row >= this.learningSteps ? gap / (gap + gapSteps) : 0
@@ -82,6 +92,8 @@ export interface MultiContextOptions {
   order: number
   gapSteps: number
   forgetSteps?: number | undefined
+  /** See ContextNoveltyOptions.maxSetBytes: the largest resolutions keep a Bloom filter of this size. */
+  maxSetBytes?: number | undefined
 }
 
 /**
@@ -96,7 +108,12 @@ export class MultiResolutionContext {
 
   constructor(opts: MultiContextOptions, learningSteps: number) {
     if (opts.bins.length === 0) throw new RangeError('multi-resolution context needs at least one bin count')
-    this.parts = opts.bins.map((bins) => new ContextNovelty({ bins, order: opts.order, gapSteps: opts.gapSteps, forgetSteps: opts.forgetSteps }, learningSteps))
+    this.parts = opts.bins.map((bins) => new ContextNovelty({ bins, order: opts.order, gapSteps: opts.gapSteps, forgetSteps: opts.forgetSteps, maxSetBytes: opts.maxSetBytes }, learningSteps))
+  }
+
+  /** Bytes of every resolution's context sets. */
+  get bytes(): number {
+    return this.parts.reduce((n, p) => n + p.bytes, 0)
   }
 
   /** Largest score of the resolutions for `value` given earlier rows; NaN is ignored and scores 0. */
