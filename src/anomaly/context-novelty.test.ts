@@ -81,3 +81,25 @@ t.test('with a byte limit the large resolutions keep Bloom filters and score as 
   }
   t.ok(novel > 0)
 })
+
+t.test('the flat multi-resolution state scores as one ContextNovelty per resolution, with filters and forgetting', async (t) => {
+  const opts = { order: 2, gapSteps: 30, forgetSteps: 150, maxSetBytes: 64 }
+  const bins = [4, 6, 16, 32]
+  const multi = new MultiResolutionContext({ ...opts, bins }, 20)
+  const singles = bins.map((b) => new ContextNovelty({ ...opts, bins: b }, 20))
+  t.equal(multi.bytes, singles.reduce((n, c) => n + c.bytes, 0), 'the same bytes of sets (two generations each)')
+  let x = 1
+  let novel = 0
+  for (let i = 0; i < 3000; i++) {
+    // A seeded walk with a level shift: new paths keep coming at the fine resolutions, now and then at coarse ones.
+    x = (x * 16807) % 2147483647
+    const v = Math.sin(i / 17) * 5 + (x / 2147483647) * 2 + (i > 2000 ? 3 : 0)
+    const expected = Math.max(0, ...singles.map((c) => c.update(v)))
+    if (multi.update(v) !== expected) {
+      t.fail(`row ${i}: ${multi.update(v)} against ${expected}`)
+      return
+    }
+    if (expected > 0) novel++
+  }
+  t.ok(novel > 10, `novel paths scored (${novel})`)
+})

@@ -3,48 +3,23 @@
  * per possible context); a large one keeps a Bloom filter of a fixed size instead, because a series meets only a
  * small share of the possible contexts (on NAB, at most about 2,100 of the 65,536 paths of 4 levels out of 16 in
  * 22,700 rows). A false "seen" of the filter silences a novel context: it can only lower a score, never raise one.
+ * The sets are regions of 32-bit words, so several can share one buffer (MultiResolutionContext).
  */
-export interface ContextSet {
-  /** Adds `key` and says whether it was (probably, for a filter) already there. */
-  testAndAdd: (key: number) => boolean
-  /** Whether `key` is (probably) there, without adding it. */
-  has: (key: number) => boolean
-  clear: () => void
-  /** Bytes of the set's buffer. */
-  readonly bytes: number
-}
 
-/** One bit per key in [0, keySpace). */
-export class BitmapSet implements ContextSet {
-  private readonly bits: Uint8Array
-
-  constructor(keySpace: number) {
-    this.bits = new Uint8Array(Math.ceil(keySpace / 8))
-  }
-
-  get bytes(): number {
-    return this.bits.length
-  }
-
-  has(key: number): boolean {
-    return ((this.bits[key >> 3] ?? 0) & (1 << (key & 7))) !== 0
-  }
-
-  testAndAdd(key: number): boolean {
-    const known = this.has(key)
-    this.bits[key >> 3] = (this.bits[key >> 3] ?? 0) | (1 << (key & 7))
-    return known
-  }
-
-  clear(): void {
-    this.bits.fill(0)
-  }
+/** Where one set lives in a word buffer, and what it is. Shared by every buffer of the same layout. */
+export interface SetRegion {
+  /** First word. */
+  offset: number
+  /** Words held. */
+  words: number
+  /** A Bloom filter over the region's bits; otherwise the key is the bit index. */
+  bloom: boolean
 }
 
 /** Bits probed per key: 3 is near the optimum for the 5-15 bits per met context the sizes here give. */
 const BLOOM_PROBES = 3
 
-/** Two independent 32-bit mixes of a non-negative integer key (multiply-xorshift), for double hashing. */
+/** A 32-bit multiply-xorshift mix of a non-negative integer key; two seeds give the two hashes of double hashing. */
 function mix(key: number, seed: number): number {
   let h = Math.imul(key ^ seed, 0x9e3779b1)
   h ^= h >>> 15
@@ -53,54 +28,75 @@ function mix(key: number, seed: number): number {
   return h >>> 0
 }
 
-/** A Bloom filter over `bytes` bytes (rounded up to a whole number of 32-bit words). */
-export class BloomSet implements ContextSet {
-  private readonly words: Uint32Array
-  private readonly size: number
+/** The region's `i`-th bit for `key` (i < BLOOM_PROBES for a filter, 0 for a bitmap). */
+function bitOf(r: SetRegion, key: number, i: number): number {
+  if (!r.bloom) return key
+  // h1 + i * h2 with h2 odd, so the probes differ; both below 2^32, so the sum stays an exact integer.
+  return (mix(key, 0x243f6a88) + i * ((mix(key, 0x13198a2e) | 1) >>> 0)) % (r.words * 32)
+}
 
-  constructor(bytes: number) {
-    if (!(bytes >= 4)) throw new RangeError('a Bloom filter needs at least 4 bytes')
-    this.words = new Uint32Array(Math.ceil(bytes / 4))
-    this.size = this.words.length * 32
+/** Whether `key` is (probably, for a filter) in the set; `base` shifts the region (a second generation of sets). */
+export function setHas(buf: Uint32Array, r: SetRegion, key: number, base = 0): boolean {
+  const probes = r.bloom ? BLOOM_PROBES : 1
+  for (let i = 0; i < probes; i++) {
+    const b = bitOf(r, key, i)
+    if (((buf[base + r.offset + (b >>> 5)] ?? 0) & (1 << (b & 31))) === 0) return false
+  }
+  return true
+}
+
+/** Adds `key` and says whether it was (probably, for a filter) already there. */
+export function setTestAndAdd(buf: Uint32Array, r: SetRegion, key: number, base = 0): boolean {
+  const probes = r.bloom ? BLOOM_PROBES : 1
+  let known = true
+  for (let i = 0; i < probes; i++) {
+    const b = bitOf(r, key, i)
+    const w = base + r.offset + (b >>> 5)
+    const bit = 1 << (b & 31)
+    const word = buf[w] ?? 0
+    if ((word & bit) === 0) {
+      known = false
+      buf[w] = word | bit
+    }
+  }
+  return known
+}
+
+/** An exact bitmap when it fits in `maxBytes` (or no limit is given), else a Bloom filter of `maxBytes`, at `offset`. */
+export function setRegion(keySpace: number, maxBytes: number | undefined, offset = 0): SetRegion {
+  if (maxBytes !== undefined && !(maxBytes >= 4)) throw new RangeError('a context set needs at least 4 bytes')
+  const exactWords = Math.ceil(keySpace / 32)
+  if (maxBytes === undefined || exactWords * 4 <= maxBytes) return { offset, words: exactWords, bloom: false }
+  return { offset, words: Math.ceil(maxBytes / 4), bloom: true }
+}
+
+/** One set in a buffer of its own. */
+export class ContextSet {
+  private readonly buf: Uint32Array
+  private readonly region: SetRegion
+
+  constructor(keySpace: number, maxBytes: number | undefined) {
+    this.region = setRegion(keySpace, maxBytes)
+    this.buf = new Uint32Array(this.region.words)
+  }
+
+  get bloom(): boolean {
+    return this.region.bloom
   }
 
   get bytes(): number {
-    return this.words.byteLength
-  }
-
-  private probe(key: number, i: number): number {
-    // Double hashing: h1 + i * h2, h2 odd so the probes differ.
-    return (mix(key, 0x243f6a88) + i * ((mix(key, 0x13198a2e) | 1) >>> 0)) % this.size
+    return this.buf.byteLength
   }
 
   has(key: number): boolean {
-    for (let i = 0; i < BLOOM_PROBES; i++) {
-      const b = this.probe(key, i)
-      if (((this.words[b >>> 5] ?? 0) & (1 << (b & 31))) === 0) return false
-    }
-    return true
+    return setHas(this.buf, this.region, key)
   }
 
   testAndAdd(key: number): boolean {
-    let known = true
-    for (let i = 0; i < BLOOM_PROBES; i++) {
-      const b = this.probe(key, i)
-      const w = this.words[b >>> 5] ?? 0
-      const bit = 1 << (b & 31)
-      if ((w & bit) === 0) {
-        known = false
-        this.words[b >>> 5] = w | bit
-      }
-    }
-    return known
+    return setTestAndAdd(this.buf, this.region, key)
   }
 
   clear(): void {
-    this.words.fill(0)
+    this.buf.fill(0)
   }
-}
-
-/** An exact bitmap when it fits in `maxBytes` (or no limit is given), else a Bloom filter of `maxBytes`. */
-export function contextSet(keySpace: number, maxBytes: number | undefined): ContextSet {
-  return maxBytes === undefined || Math.ceil(keySpace / 8) <= maxBytes ? new BitmapSet(keySpace) : new BloomSet(maxBytes)
 }
