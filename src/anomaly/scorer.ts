@@ -48,11 +48,11 @@ export interface ScorerOptions {
 /**
  * The one detector: the engine serves it as foresight_anomaly_score and `npm run bench:nab` scores it. Its
  * components and learning period are what the leave-one-group-out validation (`bench:nab -- --logo`) chooses on
- * all of NAB's groups: chosen on any two groups it is the same setting, and each component held off lowers the
- * held-out score (docs/benchmarks.md). The rising-edge suppression makes the score an edge, not a level: it is
+ * all of NAB's groups: chosen on any two groups every component is on (the context at 4-24 or 4-32 levels), and
+ * each component held off lowers the held-out score (docs/benchmarks.md). The rising-edge suppression makes the score an edge, not a level: it is
  * non-zero on the row where a score beats the last 200 rows' (or a recent one by a clear step), so an alert holds
  * it with max_over_time rather than asking for it to stay up. The parameter values inside each component were
- * set on the whole NAB subset before this validation; the grid only switches components on or off.
+ * set on the whole NAB subset before this validation; the grid switches components on or off and a few variants.
  */
 export const DEFAULT_SCORER: ScorerOptions = {
   likelihood: { ...DEFAULT_LIKELIHOOD, averagingSteps: 30 },
@@ -60,7 +60,7 @@ export const DEFAULT_SCORER: ScorerOptions = {
   errorRecord: { averagingSteps: 10, historySteps: 2000 },
   // Paths of 3 levels at 4-32 levels; each resolution's set of met contexts at most 512 bytes (a Bloom filter
   // beyond 16 levels): 1,852 bytes of sets per policy, against 3,300 for the exact bitmaps of paths of 4 at 4-12
-  // levels served before (2.6 KB of context state in all against 5.3 KB: `bench/scorer-memory.ts`).
+  // levels served before (2.6 KB of context state in all against 5.1 KB: `bench/scorer-memory.ts`).
   context: { bins: [4, 6, 8, 12, 16, 24, 32], order: 2, gapSteps: 1000, maxSetBytes: 512 },
   suppressSteps: 200,
   ramp: { steps: 5, margin: 0.2 },
