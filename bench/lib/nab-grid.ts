@@ -35,7 +35,7 @@ interface Variant {
  * What each component can be when on. The likelihood's averaging span has the earlier setting and the one the
  * candidates' validation found (docs/benchmarks.md). The context has paths of 4 levels (order 3, the earlier
  * setting) or of 3 (order 2) at a few sets of resolutions; every resolution's set of met contexts is held to 512
- * bytes (a Bloom filter above that), so the finest costs no more than the 8-level one (bytes per policy in the label).
+ * bytes (a Bloom filter above that), so a finer resolution costs at most 512 bytes (bytes per policy in the label).
  */
 const ctx = (bins: number[], order: number): Partial<ScorerOptions> => ({ context: { bins, order, gapSteps: 1000, maxSetBytes: 512 } })
 const VARIANTS: { [K in Component]: readonly Variant[] } = {
