@@ -122,6 +122,7 @@ async function main(): Promise<void> {
     ['without the extreme record', { ...DEFAULT_SCORER, extremes: undefined }],
     ['without the flat-run record', { ...DEFAULT_SCORER, flatRun: undefined }],
     ['without rising-edge suppression (a level, as served before)', { ...DEFAULT_SCORER, suppressSteps: 0, ramp: undefined }],
+    ['context as served before (paths of 4, 4-12 levels, exact bitmaps)', { ...DEFAULT_SCORER, context: { bins: [4, 6, 8, 12], order: 3, gapSteps: 1000 } }],
     ['before the validation (likelihood over 10 rows, context at 4-10 levels)', { ...DEFAULT_SCORER, likelihood: { ...DEFAULT_SCORER.likelihood, averagingSteps: 10 }, likelihoodSpans: undefined, context: { bins: [4, 6, 8, 10], order: 3, gapSteps: 1000 } }],
   ]
   const modelFree = prepareModelFree(prepared)
@@ -226,8 +227,8 @@ function leaveOneGroupOut(label: string, prepared: readonly Prepared[], profiles
     const r = logoEvaluate(table, (s) => !s.on.has(c), run, profiles)
     rows.push([`${COMPONENTS[c]} off`, ...cells(r.pooled)])
   }
-  // The context's finest resolution is most of a policy's scorer memory (11.3 KB of bitmaps at 4-16 levels).
-  rows.push(['contextual novelty at 4-16 levels (at most 4-12)', ...cells(logoEvaluate(table, (s) => s.on.get('context') !== '4-16 levels', run, profiles).pooled)])
+  // What the shorter paths bring: the context held to paths of 4 levels, as before.
+  rows.push(['contextual novelty with paths of 3 levels (paths of 4 only)', ...cells(logoEvaluate(table, (s) => !(s.on.get('context') ?? '').startsWith('paths of 3'), run, profiles).pooled)])
   for (const steps of [120, 300]) rows.push([`learning fixed at ${steps}`, ...cells(logoEvaluate(table, (s) => s.learningSteps === steps, run, profiles).pooled)])
   console.log(formatTable(['held off', ...cols], rows))
 }

@@ -32,10 +32,12 @@ interface Variant {
 }
 
 /**
- * What each component can be when on. The likelihood's averaging span and the context's resolutions have
- * variants: the earlier setting, the one the candidates' validation found (docs/benchmarks.md), and for the
- * context a cheaper step between them (3.3 KB of bitmaps per policy against 2 KB and 11.3 KB).
+ * What each component can be when on. The likelihood's averaging span has the earlier setting and the one the
+ * candidates' validation found (docs/benchmarks.md). The context has paths of 4 levels (order 3, the earlier
+ * setting) or of 3 (order 2) at a few sets of resolutions; every resolution's set of met contexts is held to 512
+ * bytes (a Bloom filter above that), so a finer resolution costs at most 512 bytes (bytes per policy in the label).
  */
+const ctx = (bins: number[], order: number): Partial<ScorerOptions> => ({ context: { bins, order, gapSteps: 1000, maxSetBytes: 512 } })
 const VARIANTS: { [K in Component]: readonly Variant[] } = {
   likelihood: [
     { label: 'averaged over 10 rows', opts: { scoreLikelihood: true, likelihoodSpans: [10] } },
@@ -44,9 +46,11 @@ const VARIANTS: { [K in Component]: readonly Variant[] } = {
   missRecord: [{ label: '', opts: { errorRecord: { averagingSteps: 10, historySteps: 2000 } } }],
   range: [{ label: '', opts: { rangeTolerance: 0.05 } }],
   context: [
-    { label: '4-10 levels', opts: { context: { bins: [4, 6, 8, 10], order: 3, gapSteps: 1000 } } },
-    { label: '4-12 levels', opts: { context: { bins: [4, 6, 8, 12], order: 3, gapSteps: 1000 } } },
-    { label: '4-16 levels', opts: { context: { bins: [4, 6, 8, 12, 16], order: 3, gapSteps: 1000 } } },
+    { label: 'paths of 4, 4-12 levels, 1.2 KB', opts: ctx([4, 6, 8, 12], 3) },
+    { label: 'paths of 4, 4-16 levels, 1.7 KB', opts: ctx([4, 6, 8, 12, 16], 3) },
+    { label: 'paths of 3, 4-12 levels, 0.3 KB', opts: ctx([4, 6, 8, 12], 2) },
+    { label: 'paths of 3, 4-24 levels, 1.3 KB', opts: ctx([4, 6, 8, 12, 16, 24], 2) },
+    { label: 'paths of 3, 4-32 levels, 1.9 KB', opts: ctx([4, 6, 8, 12, 16, 24, 32], 2) },
   ],
   extremes: [{ label: '', opts: { extremes: { gapSteps: 300, maxScore: 0.8 } } }],
   flatRun: [{ label: '', opts: { flatRun: { minSteps: 30, maxScore: 1 } } }],
@@ -77,6 +81,10 @@ export const CANDIDATES: ReadonlyArray<{ label: string; change: Partial<ScorerOp
   { label: 'likelihood at spans 30 and 120 (largest)', change: { likelihoodSpans: [30, 120] } },
   { label: 'likelihood at spans 10, 30 and 120 (largest)', change: { likelihoodSpans: [10, 30, 120] } },
   { label: 'likelihood over 30 rows, context at 4-16 levels', change: { likelihoodSpans: [30], context: { bins: [4, 6, 8, 12, 16], order: 3, gapSteps: 1000 } } },
+  { label: 'forecast score and contextual novelty fused as 1 - (1-a)(1-b) instead of the larger', change: { fusion: 'or' } },
+  { label: 'context sets exact (no byte limit: 6.7 KB per policy)', change: { context: { bins: [4, 6, 8, 12, 16, 24, 32], order: 2, gapSteps: 1000 } } },
+  { label: 'context sets held to 128 bytes (0.6 KB per policy)', change: { context: { bins: [4, 6, 8, 12, 16, 24, 32], order: 2, gapSteps: 1000, maxSetBytes: 128 } } },
+  { label: 'context quiet-time scale 3,000 (paths of 3)', change: { context: { bins: [4, 6, 8, 12, 16, 24, 32], order: 2, gapSteps: 3000, maxSetBytes: 512 } } },
   { label: 'likelihood deviation floor 0.05', change: { likelihood: { ...DEFAULT_LIKELIHOOD, minStd: 0.05 } } },
   { label: 'likelihood history 2,000 rows', change: { likelihood: { ...DEFAULT_LIKELIHOOD, historySteps: 2000 } } },
 ]

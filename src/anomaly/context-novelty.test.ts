@@ -64,3 +64,42 @@ t.test('with bounded memory a context not met for two periods is novel again, on
   t.equal(run(40).at(-1), 0, 'met within the period: still known')
   t.throws(() => new ContextNovelty({ bins: 4, order: 1, gapSteps: 10, forgetSteps: 0 }, 0), RangeError)
 })
+
+t.test('with a byte limit the large resolutions keep Bloom filters and score as the exact sets on few contexts', async (t) => {
+  const opts = { order: 2, gapSteps: 50, bins: [4, 8, 32] }
+  const exact = new MultiResolutionContext(opts, 10)
+  const limited = new MultiResolutionContext({ ...opts, maxSetBytes: 512 }, 10)
+  // Bitmaps: 4^3 and 8^3 bits (8 + 64 bytes) stay exact; 32^3 bits (4 KB) becomes a 512-byte filter.
+  t.equal(exact.bytes, 8 + 64 + 4096)
+  t.equal(limited.bytes, 8 + 64 + 512)
+  const values = Array.from({ length: 2000 }, (_, i) => Math.sin(i / 9) * 10 + (i > 1500 && i < 1520 ? 7 : 0))
+  let novel = 0
+  for (const v of values) {
+    const e = exact.update(v)
+    t.equal(limited.update(v), e)
+    if (e > 0) novel++
+  }
+  t.ok(novel > 0)
+})
+
+t.test('the flat multi-resolution state scores as one ContextNovelty per resolution, with filters and forgetting', async (t) => {
+  const opts = { order: 2, gapSteps: 30, forgetSteps: 150, maxSetBytes: 64 }
+  const bins = [4, 6, 16, 32]
+  const multi = new MultiResolutionContext({ ...opts, bins }, 20)
+  const singles = bins.map((b) => new ContextNovelty({ ...opts, bins: b }, 20))
+  t.equal(multi.bytes, singles.reduce((n, c) => n + c.bytes, 0), 'the same bytes of sets (two generations each)')
+  let x = 1
+  let novel = 0
+  for (let i = 0; i < 3000; i++) {
+    // A seeded walk with a level shift: new paths keep coming at the fine resolutions, now and then at coarse ones.
+    x = (x * 16807) % 2147483647
+    const v = Math.sin(i / 17) * 5 + (x / 2147483647) * 2 + (i > 2000 ? 3 : 0)
+    const expected = Math.max(0, ...singles.map((c) => c.update(v)))
+    if (multi.update(v) !== expected) {
+      t.fail(`row ${i}: ${multi.update(v)} against ${expected}`)
+      return
+    }
+    if (expected > 0) novel++
+  }
+  t.ok(novel > 10, `novel paths scored (${novel})`)
+})

@@ -121,3 +121,23 @@ t.test('several likelihood spans score the largest of the single-span scores', a
   t.ok(both.some((x) => x > 0), 'the sustained miss scores')
   t.same(run({ scoreLikelihood: false }), new Array(400).fill(0), 'likelihood off: nothing else is on')
 })
+
+t.test("fusion 'or' raises a row both the forecast and the context find unusual above the larger of the two", async (t) => {
+  const run = (fusion: 'max' | 'or'): number[] => {
+    const s = new OnlineAnomalyScorer({ likelihood: { ...opts, learningSteps: 20 }, rangeTolerance: undefined, context: { bins: [4], order: 1, gapSteps: 5 }, fusion })
+    const out: number[] = []
+    // A steady two-level cycle, then a step to a middle level the forecast did not expect: a new pair of levels
+    // and a large miss on the same row.
+    for (let i = 0; i < 80; i++) {
+      const v = i < 79 ? (i % 2 === 0 ? 0 : 10) : 4
+      out.push(s.score(v))
+      s.expect(i % 2 === 0 ? 9 : -1, i % 2 === 0 ? 10 : 0, i % 2 === 0 ? 11 : 1)
+    }
+    return out
+  }
+  const max = run('max')
+  const or = run('or')
+  t.same(or.slice(0, 79), max.slice(0, 79), 'rows where at most one fires are unchanged')
+  t.ok((max[79] ?? 0) > 0)
+  t.ok((or[79] ?? 0) > (max[79] ?? 0))
+})

@@ -34,6 +34,11 @@ export interface ScorerOptions {
   extremes?: ExtremeRecordOptions | undefined
   /** A run of one repeated value longer than any before; undefined turns it off. */
   flatRun?: FlatRunOptions | undefined
+  /**
+   * How the forecast's score and the contextual novelty combine: 'max' (the larger) or 'or' (1 - (1-a)(1-b), so a
+   * row both find unusual outranks one only either does). Default 'max'.
+   */
+  fusion?: 'max' | 'or' | undefined
   /** Rows a fired score must be beaten over before another counts (see RisingEdge); 0 turns this off. */
   suppressSteps?: number
   /** Within the suppression, how far a climbing score must rise to pass again (see RisingEdge). */
@@ -43,19 +48,20 @@ export interface ScorerOptions {
 /**
  * The one detector: the engine serves it as foresight_anomaly_score and `npm run bench:nab` scores it. Its
  * components and learning period are what the leave-one-group-out validation (`bench:nab -- --logo`) chooses on
- * all of NAB's groups: chosen on any two groups it is the same setting, and each component held off lowers the
- * held-out score (docs/benchmarks.md). The rising-edge suppression makes the score an edge, not a level: it is
+ * all of NAB's groups: chosen on any two groups every component is on (the context at 4-24 or 4-32 levels), and
+ * each component held off lowers the held-out score (docs/benchmarks.md). The rising-edge suppression makes the score an edge, not a level: it is
  * non-zero on the row where a score beats the last 200 rows' (or a recent one by a clear step), so an alert holds
  * it with max_over_time rather than asking for it to stay up. The parameter values inside each component were
- * set on the whole NAB subset before this validation; the grid only switches components on or off.
+ * set on the whole NAB subset before this validation; the grid switches components on or off and a few variants.
  */
 export const DEFAULT_SCORER: ScorerOptions = {
   likelihood: { ...DEFAULT_LIKELIHOOD, averagingSteps: 30 },
   rangeTolerance: 0.05,
   errorRecord: { averagingSteps: 10, historySteps: 2000 },
-  // At most 12 levels: 3.3 KB of bitmaps per policy. 4-16 levels scored 0.8 points more leave-one-group-out but hold
-  // 11.3 KB, about 80 MB more at 10,000 policies, which the adapter's memory budget does not have.
-  context: { bins: [4, 6, 8, 12], order: 3, gapSteps: 1000 },
+  // Paths of 3 levels at 4-32 levels; each resolution's set of met contexts at most 512 bytes (a Bloom filter
+  // beyond 16 levels): 1,852 bytes of sets per policy, against 3,300 for the exact bitmaps of paths of 4 at 4-12
+  // levels served before (2.6 KB of context state in all against 5.1 KB: `bench/scorer-memory.ts`).
+  context: { bins: [4, 6, 8, 12, 16, 24, 32], order: 2, gapSteps: 1000, maxSetBytes: 512 },
   suppressSteps: 200,
   ramp: { steps: 5, margin: 0.2 },
   extremes: { gapSteps: 300, maxScore: 0.8 },
@@ -84,6 +90,7 @@ export class OnlineAnomalyScorer {
   private readonly windows: WindowNovelty[]
   private readonly flat: FlatRun | undefined
   private readonly edge: RisingEdge
+  private readonly fuseOr: boolean
   private pending: [number, number, number] | undefined
   private lastCause: AnomalyCause = 'forecast-surprise'
 
@@ -98,6 +105,7 @@ export class OnlineAnomalyScorer {
     this.extremes = opts.extremes === undefined ? undefined : new ExtremeRecord(opts.extremes, learning)
     this.flat = opts.flatRun === undefined ? undefined : new FlatRun(opts.flatRun, learning)
     this.edge = new RisingEdge(opts.suppressSteps ?? 0, opts.ramp)
+    this.fuseOr = opts.fusion === 'or'
   }
 
   score(actual: number): number {
@@ -118,7 +126,11 @@ export class OnlineAnomalyScorer {
     // Ties go to the forecast, then in this order.
     let best = forecastScore
     let cause: AnomalyCause = 'forecast-surprise'
-    if (context > best) { best = context; cause = 'novel-pattern' }
+    if (this.fuseOr && context > 0) {
+      const both = 1 - (1 - forecastScore) * (1 - context)
+      if (context > forecastScore) cause = 'novel-pattern'
+      best = both
+    } else if (context > best) { best = context; cause = 'novel-pattern' }
     if (extreme > best) { best = extreme; cause = 'new-extreme' }
     if (flat > best) { best = flat; cause = 'flat-run' }
     if (novel) { best = 1; cause = 'new-range' }
