@@ -35,10 +35,10 @@ function strategies(grid: boolean): StrategySpec[] {
   // The settings tried on the tuning scenarios. First the policy's own knobs: sustain time and classes (under the
   // earlier defaults: workload cooldown 300 s, budget 3, errors 5.6 points above the siblings for 0.8).
   const earlier = { workloadCooldownSeconds: 300, maxRestartsPerHour: 3 }
-  const earlierScoring = { minScale: { ...POD_SCORE_DEFAULTS.minScale, error: 0.01 }, minDifference: POD_SCORE_DEFAULTS.minDifference }
+  const earlierScoring = { ...POD_SCORE_DEFAULTS, minScale: { ...POD_SCORE_DEFAULTS.minScale, error: 0.01 } }
   for (const sustainedSeconds of [60, 120, 180, 300]) {
     for (const classes of [['error'], ['error', 'latency']] as Array<Array<'error' | 'latency'>>) {
-      out.push({ kind: 'foresight', name: `foresight s${sustainedSeconds} ${classes.join('+')}`, remediation: { ...earlier, sustainedSeconds, classes }, scoring: earlierScoring })
+      out.push({ kind: 'foresight', name: `foresight s${sustainedSeconds} ${classes.join('+')}`, remediation: { ...earlier, sustainedSeconds, classes }, scoring: earlierScoring, requests: false })
     }
   }
   // Then the scoring's margin for errors (least spread assumed among the peers, smallest difference that counts),
@@ -47,8 +47,15 @@ function strategies(grid: boolean): StrategySpec[] {
     out.push({
       kind: 'foresight', name: `foresight e${minScale}/${minDifference} w30 b6`,
       remediation: { workloadCooldownSeconds: 30, maxRestartsPerHour: 6 },
-      scoring: { minScale: { ...POD_SCORE_DEFAULTS.minScale, error: minScale }, minDifference: { ...POD_SCORE_DEFAULTS.minDifference, error: minDifference } },
+      scoring: { ...POD_SCORE_DEFAULTS, minScale: { ...POD_SCORE_DEFAULTS.minScale, error: minScale }, minDifference: { ...POD_SCORE_DEFAULTS.minDifference, error: minDifference } },
+      requests: false,
     })
+  }
+  // Then the request counts (podSignals.requestsQuery): without them, as before; with them, the least spread of
+  // the error class under the binomial noise of each pod's ratio.
+  out.push({ kind: 'foresight', name: 'foresight no-requests', requests: false })
+  for (const floor of [0.004, 0.005, 0.007, 0.008]) {
+    out.push({ kind: 'foresight', name: `foresight r${floor}`, scoring: { ...POD_SCORE_DEFAULTS, errorMinScaleWithRequests: floor } })
   }
   // Then the streak: how long a dip under threshold may last without breaking it (the default is 0, a strict
   // streak), and the budgets a user may give to let a bad node's pods go at once.

@@ -2,7 +2,7 @@ import type { PodSignalReader, PodSignals } from '../ports.js'
 import { policyKey } from '../policy/schema.js'
 import type { PodSignalName, PrometheusSource } from './source.js'
 
-const CLASS: Readonly<Record<PodSignalName, 'error' | 'latency' | 'saturation'>> = { errorRatio: 'error', latency: 'latency', saturation: 'saturation' }
+const CLASS: Readonly<Record<PodSignalName, 'error' | 'latency' | 'saturation' | 'requests'>> = { errorRatio: 'error', latency: 'latency', saturation: 'saturation', requests: 'requests' }
 /** How far back a pod's newest sample may lie and still count as its current value. */
 const POD_LOOKBACK_MS = 5 * 60_000
 
