@@ -28,3 +28,21 @@ t.test('the newest value per pod, the request counts beside the error ratios', a
   t.same([...(signals.error ?? [])], [['a', 0.02], ['b', 0.03]])
   t.same([...(signals.requests ?? [])], [['a', 120], ['b', 90]], 'requests: the count behind each ratio')
 })
+
+t.test('a pod whose series ended minutes before the others\' is gone: it is no peer any more', async (t) => {
+  const w = (...values: number[]): Window => ({ values: Float64Array.from(values), startMs: 300_000, stepMs: 60_000 })
+  const source = {
+    fetchPodSignals(): Promise<Map<string, PodSignalWindows>> {
+      return Promise.resolve(new Map([['shop/web', {
+        errorRatio: { ok: true, pods: new Map([
+          ['new', w(NaN, NaN, NaN, 0.3, 0.3, 0.3)],
+          ['late', w(0.3, 0.3, 0.3, 0.3, 0.3, NaN)],
+          ['gap', w(0.01, 0.01, 0.01, 0.01, NaN, NaN)],
+          ['replaced', w(0.01, 0.01, 0.01, NaN, NaN, NaN)],
+        ]) },
+      }]]))
+    },
+  } as unknown as PrometheusSource
+  const read = (await podSignalReader(source).read([policy], 600_000)).get('shop/web') as { error?: Map<string, number> }
+  t.same([...(read.error?.keys() ?? [])].sort(), ['gap', 'late', 'new'], 'one or two minutes behind still count; three minutes behind is gone')
+})
