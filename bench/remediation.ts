@@ -35,10 +35,10 @@ function strategies(grid: boolean): StrategySpec[] {
   // The settings tried on the tuning scenarios. First the policy's own knobs: sustain time and classes (under the
   // earlier defaults: workload cooldown 300 s, budget 3, errors 5.6 points above the siblings for 0.8).
   const earlier = { workloadCooldownSeconds: 300, maxRestartsPerHour: 3 }
-  const earlierScoring = { minScale: { ...POD_SCORE_DEFAULTS.minScale, error: 0.01 }, minDifference: POD_SCORE_DEFAULTS.minDifference }
+  const earlierScoring = { ...POD_SCORE_DEFAULTS, minScale: { ...POD_SCORE_DEFAULTS.minScale, error: 0.01 } }
   for (const sustainedSeconds of [60, 120, 180, 300]) {
     for (const classes of [['error'], ['error', 'latency']] as Array<Array<'error' | 'latency'>>) {
-      out.push({ kind: 'foresight', name: `foresight s${sustainedSeconds} ${classes.join('+')}`, remediation: { ...earlier, sustainedSeconds, classes }, scoring: earlierScoring })
+      out.push({ kind: 'foresight', name: `foresight s${sustainedSeconds} ${classes.join('+')}`, remediation: { ...earlier, sustainedSeconds, classes }, scoring: earlierScoring, requests: false })
     }
   }
   // Then the scoring's margin for errors (least spread assumed among the peers, smallest difference that counts),
@@ -47,8 +47,15 @@ function strategies(grid: boolean): StrategySpec[] {
     out.push({
       kind: 'foresight', name: `foresight e${minScale}/${minDifference} w30 b6`,
       remediation: { workloadCooldownSeconds: 30, maxRestartsPerHour: 6 },
-      scoring: { minScale: { ...POD_SCORE_DEFAULTS.minScale, error: minScale }, minDifference: { ...POD_SCORE_DEFAULTS.minDifference, error: minDifference } },
+      scoring: { ...POD_SCORE_DEFAULTS, minScale: { ...POD_SCORE_DEFAULTS.minScale, error: minScale }, minDifference: { ...POD_SCORE_DEFAULTS.minDifference, error: minDifference } },
+      requests: false,
     })
+  }
+  // Then the request counts (podSignals.requestsQuery): without them, as before; with them, the least spread of
+  // the error class under the binomial noise of each pod's ratio.
+  out.push({ kind: 'foresight', name: 'foresight no-requests', requests: false })
+  for (const floor of [0.004, 0.005, 0.007, 0.008]) {
+    out.push({ kind: 'foresight', name: `foresight r${floor}`, scoring: { ...POD_SCORE_DEFAULTS, errorMinScaleWithRequests: floor } })
   }
   // Then the streak: how long a dip under threshold may last without breaking it (the default is 0, a strict
   // streak), and the budgets a user may give to let a bad node's pods go at once.
@@ -152,7 +159,7 @@ async function main(): Promise<void> {
     return
   }
   console.log(`# Remediation benchmark, ${part} scenarios: ${all.length} scenarios (${all.filter((s) => s.family !== 'fault-free').length} fault episodes of 6 h, ${all.filter((s) => s.family === 'fault-free').length} fault-free stretches), ${seconds.toFixed(0)} s on ${n} worker(s)`)
-  console.log(`# foresight = policy defaults: sustainedSeconds ${DEFAULTS.sustainedSeconds}, minPodAgeSeconds ${DEFAULTS.minPodAgeSeconds}, podCooldownSeconds ${DEFAULTS.podCooldownSeconds}, workloadCooldownSeconds ${DEFAULTS.workloadCooldownSeconds}, maxUnavailable ${DEFAULTS.maxUnavailable}, maxRestartsPerHour ${DEFAULTS.maxRestartsPerHour}; outlierThreshold 0.8 (errors: least spread assumed ${POD_SCORE_DEFAULTS.minScale.error}, least difference ${POD_SCORE_DEFAULTS.minDifference.error}); adapter refresh and controller round every 15 s`)
+  console.log(`# foresight = policy defaults: sustainedSeconds ${DEFAULTS.sustainedSeconds}, minPodAgeSeconds ${DEFAULTS.minPodAgeSeconds}, podCooldownSeconds ${DEFAULTS.podCooldownSeconds}, workloadCooldownSeconds ${DEFAULTS.workloadCooldownSeconds}, maxUnavailable ${DEFAULTS.maxUnavailable}, maxRestartsPerHour ${DEFAULTS.maxRestartsPerHour}; outlierThreshold 0.8 (errors: least difference ${POD_SCORE_DEFAULTS.minDifference.error}; with podSignals.requestsQuery the spread is each pod's binomial noise, at least ${POD_SCORE_DEFAULTS.errorMinScaleWithRequests}, without it at least ${POD_SCORE_DEFAULTS.minScale.error}); adapter refresh and controller round every 15 s`)
   console.log('# recall(3x): pods with an injected error fault whose error ratio was >= 3x their siblings\' median for 5 min; recall(all): every sick pod (errors, latency leak, bad node)')
   console.log('# median/p95 s: fault start -> first restart/ejection of the sick pod; onset->s: median from the first minute of the pod\'s 3x streak (the time-to-restart target\'s measure); first s: the same for the first pod of each fault; healthy/1k pod-days: actions on pods with nothing wrong of their own; events: actions during dependency outages and bad rollouts; futile: on saturated pods')
   console.log()

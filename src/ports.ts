@@ -17,8 +17,11 @@ export interface HistoryReader {
 
 export type PodSignalClass = 'error' | 'latency' | 'saturation'
 
-/** Latest value per pod of each per-pod signal a policy declares (spec.podSignals). */
-export type PodSignals = Partial<Record<PodSignalClass, ReadonlyMap<string, number>>>
+/**
+ * Latest value per pod of each per-pod signal a policy declares (spec.podSignals). `requests`: the request count
+ * behind each pod's error ratio; it is no anomaly class of its own, it sizes the error class's noise.
+ */
+export type PodSignals = Partial<Record<PodSignalClass | 'requests', ReadonlyMap<string, number>>>
 
 export interface PodSignalReader {
   read(policies: readonly Policy[], atMs: number): Promise<Map<string, PodSignals | { error: string }>>

@@ -46,3 +46,26 @@ t.test('the replay: a pod failing alone is restarted once sustained; pods failin
   t.ok((out.heldBack.MostPodsFailing ?? 0) > 0, 'two of four failing together: held back')
   t.ok((out.heldBack.NotSustained ?? 0) > 0)
 })
+
+t.test('the replay reads podSignals.requestsQuery: a busy pod a few points above its siblings is restarted, a quiet one is not', async (t) => {
+  const n = 90
+  const series = (f: (i: number) => number): Float64Array => Float64Array.from({ length: n }, (_, i) => f(i))
+  const recorded = (requests: number | undefined): RecordedSignals => {
+    const rec = new RecordedSignals()
+    for (const [k, pod] of ['web-0', 'web-1', 'web-2', 'web-3', 'web-4'].entries()) {
+      rec.add('errorRatio', pod, series((i) => (pod === 'web-4' && i >= 30 ? 0.045 : 0.004 + 0.0005 * k)), T0, MIN)
+      if (requests !== undefined) rec.add('requests', pod, series(() => requests), T0, MIN)
+    }
+    return rec
+  }
+  const policy = (requestsQuery?: string): ReturnType<typeof policySchema.parse> => policySchema.parse({
+    apiVersion: 'foresight.dev/v1alpha1', kind: 'ForesightPolicy', metadata: { name: 'web', namespace: 'default' },
+    spec: { scaleTargetRef: { name: 'web' }, load: { query: 'x', capacityPerReplica: 1 }, maxReplicas: 10, podSignals: { errorRatioQuery: 'e', ...(requestsQuery !== undefined ? { requestsQuery } : {}) } },
+  })
+  const restarted = async (p: ReturnType<typeof policySchema.parse>, rec: RecordedSignals): Promise<string[]> =>
+    [...new Set((await replayRemediation(p, rec, T0 + 5 * MIN, T0 + (n - 1) * MIN)).restarts.map((r) => r.pod))]
+  t.same(await restarted(policy('r'), recorded(3000)), ['web-4'], '4 points over 3,000 requests each: restarted')
+  t.same(await restarted(policy('r'), recorded(60)), [], 'the same ratios over 60 requests: noise can do that')
+  t.same(await restarted(policy(), recorded(undefined)), [], 'without request counts: the fixed margin, over 4 points')
+  t.same(await restarted(policy(), recorded(3000)), [], 'counts recorded but not declared by the policy are not read')
+})

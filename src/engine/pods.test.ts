@@ -1,5 +1,5 @@
 import t from 'tap'
-import { POD_ANOMALY_SCORE, combinePodScores, scorePods, type PodSignalClass } from './pods.js'
+import { POD_ANOMALY_SCORE, POD_SCORE_DEFAULTS, combinePodScores, errorRatioNoise, scorePodSignals, scorePods, type PodSignalClass } from './pods.js'
 
 const m = (o: Record<string, number>): Map<string, number> => new Map(Object.entries(o))
 const score = (o: Record<string, number>, pod: string, cls: 'error' | 'latency' | 'saturation' = 'error'): number =>
@@ -60,4 +60,42 @@ t.test('among classes that stand out the cause names the pod; below the anomaly 
     const [c] = combinePodScores(scores.map(([k, v]) => [at(k, v)]))
     t.same([c?.class, c?.score], [cls, score], name)
   }
+})
+
+t.test('errorRatioNoise: the binomial spread of a ratio of that many requests at the peers\' pooled ratio', async (t) => {
+  const peers = [{ ratio: 0.01, requests: 1000 }, { ratio: 0.01, requests: 1000 }]
+  const p0 = (20 + 0.5) / 2001
+  t.equal(errorRatioNoise(100, peers), Math.sqrt((p0 * (1 - p0)) / 100))
+  t.ok((errorRatioNoise(100, peers) ?? 0) > 3 * (errorRatioNoise(3000, peers) ?? 1) * 0.9, 'few requests: about sqrt(30) times the spread of many')
+  const silent = errorRatioNoise(120, [{ ratio: 0, requests: 120 }, { ratio: 0, requests: 120 }]) ?? 0
+  t.ok(silent > 0, 'peers without an error still leave some noise')
+  t.equal(errorRatioNoise(0, peers), undefined, 'no requests: the count says nothing')
+  t.equal(errorRatioNoise(undefined, peers), undefined)
+  t.equal(errorRatioNoise(100, [{ ratio: 0.01, requests: 1000 }, { ratio: 0.01, requests: undefined }]), undefined, 'fewer than two peers with a count')
+})
+
+t.test('with request counts the error margin follows each pod\'s traffic', async (t) => {
+  const ratios = m({ a: 0.005, b: 0.006, c: 0.004, d: 0.005, e: 0.045 })
+  const scoreOf = (requests?: Map<string, number>): number =>
+    scorePods(ratios, 'error', POD_SCORE_DEFAULTS, requests).find((s) => s.pod === 'e')?.score ?? NaN
+  const busy = m({ a: 3000, b: 3000, c: 3000, d: 3000, e: 3000 })
+  const quiet = m({ a: 60, b: 60, c: 60, d: 60, e: 60 })
+  const without = scoreOf()
+  t.ok(without < POD_ANOMALY_SCORE, `without counts 4 points above the siblings is under the fixed margin (${without})`)
+  t.ok(scoreOf(busy) >= POD_ANOMALY_SCORE, `a busy pod 4 points above its siblings stands out (${scoreOf(busy)})`)
+  t.ok(scoreOf(quiet) < POD_ANOMALY_SCORE, `the same ratio over 60 requests (under 3 errors) does not (${scoreOf(quiet)})`)
+  t.ok(scoreOf(quiet) < without, 'a pod serving few requests gets a wider margin than the fixed one')
+  const other = scorePods(ratios, 'latency', POD_SCORE_DEFAULTS, busy).find((s) => s.pod === 'e')?.score
+  t.equal(other, scorePods(ratios, 'latency').find((s) => s.pod === 'e')?.score, 'only the error class uses the counts')
+  t.equal(scorePods(ratios, 'error', POD_SCORE_DEFAULTS, m({ a: 3000 })).find((s) => s.pod === 'e')?.score, without, 'without the pod\'s own count: the fixed margin')
+})
+
+t.test('scorePodSignals: requests is no class of its own; it sizes the error margin', async (t) => {
+  const error = m({ a: 0.005, b: 0.006, c: 0.004, d: 0.005, e: 0.045 })
+  const requests = m({ a: 3000, b: 3000, c: 3000, d: 3000, e: 3000 })
+  const scored = scorePodSignals({ error, requests })
+  t.same([...new Set(scored.map((s) => s.class))], ['error'])
+  t.ok((scored.find((s) => s.pod === 'e')?.score ?? 0) >= POD_ANOMALY_SCORE)
+  t.ok((scorePodSignals({ error }).find((s) => s.pod === 'e')?.score ?? 1) < POD_ANOMALY_SCORE, 'the same ratios without counts: today\'s margin')
+  t.same(scorePodSignals({ requests }), [], 'counts alone score nothing')
 })

@@ -16,11 +16,17 @@ interface PodScore { pod: string; score: number; class: PodSignalClass; reason: 
 export interface PodScoreOptions {
   minDifference: Readonly<Record<PodSignalClass, number>>
   minScale: Readonly<Record<PodSignalClass, number>>
+  /**
+   * The least spread of the error class when the policy gives each pod's request count (podSignals.requestsQuery):
+   * the noise of the ratio is then known pod by pod (errorRatioNoise) and takes minScale.error's place above this.
+   */
+  errorMinScaleWithRequests: number
 }
 
 export const POD_SCORE_DEFAULTS: PodScoreOptions = {
   minDifference: { error: 0.02, latency: 0.05, saturation: 0.1 },
   minScale: { error: 0.01, latency: 0.025, saturation: 0.05 },
+  errorMinScaleWithRequests: 0.006,
 }
 
 function median(xs: number[]): number {
@@ -30,19 +36,48 @@ function median(xs: number[]): number {
 }
 
 /**
- * Scores each pod against the others (leave-one-out median and MAD). Needs at least three pods with values:
- * with fewer there is no majority to compare with, and every score is 0.
+ * The noise of an error ratio over `requests` requests when the pod fails as often as its peers do: the binomial
+ * standard error at the peers' pooled ratio (their errors over their requests). Half an error and one request are
+ * added to the pool so that peers without a single error do not make a pod's first error look like a certainty.
+ * Undefined when the counts cannot say (no requests, or fewer than two peers with a count).
  */
-export function scorePods(values: ReadonlyMap<string, number>, cls: PodSignalClass, opts: PodScoreOptions = POD_SCORE_DEFAULTS): PodScore[] {
+export function errorRatioNoise(requests: number | undefined, peers: ReadonlyArray<{ ratio: number; requests: number | undefined }>): number | undefined {
+  if (requests === undefined || !Number.isFinite(requests) || requests <= 0) return undefined
+  let errors = 0
+  let total = 0
+  let counted = 0
+  for (const p of peers) {
+    if (p.requests === undefined || !Number.isFinite(p.requests) || p.requests <= 0 || !Number.isFinite(p.ratio)) continue
+    errors += Math.min(1, Math.max(0, p.ratio)) * p.requests
+    total += p.requests
+    counted++
+  }
+  if (counted < 2) return undefined
+  const p0 = (errors + 0.5) / (total + 1)
+  return Math.sqrt((p0 * (1 - p0)) / requests)
+}
+
+/**
+ * Scores each pod against the others (leave-one-out median and MAD). Needs at least three pods with values:
+ * with fewer there is no majority to compare with, and every score is 0. `requests` (error class only): each pod's
+ * request count behind its ratio. A fixed least spread must be wide enough for the pods serving the fewest requests,
+ * where a couple of errors move the ratio by points, and is then wider than needed for busy pods; with the counts
+ * the spread is each pod's own (errorRatioNoise), above a lower floor (errorMinScaleWithRequests).
+ */
+export function scorePods(values: ReadonlyMap<string, number>, cls: PodSignalClass, opts: PodScoreOptions = POD_SCORE_DEFAULTS, requests?: ReadonlyMap<string, number>): PodScore[] {
   const entries = [...values].filter(([, v]) => Number.isFinite(v))
+  const counts = cls === 'error' ? requests : undefined
   return entries.map(([pod, value]) => {
-    const peers = entries.filter(([p]) => p !== pod).map(([, v]) => v)
+    const others = entries.filter(([p]) => p !== pod)
+    const peers = others.map(([, v]) => v)
     if (peers.length < 2) return { pod, score: 0, class: cls, reason: 'too few peers to compare with', value, peerMedian: NaN }
     const med = median(peers)
     const mad = median(peers.map((v) => Math.abs(v - med)))
     const diff = value - med
     if (diff < opts.minDifference[cls]) return { pod, score: 0, class: cls, reason: `${cls} in line with peers`, value, peerMedian: med }
-    const scale = Math.max(1.4826 * mad, opts.minScale[cls], Math.abs(med) * 0.05)
+    const noise = counts === undefined ? undefined : errorRatioNoise(counts.get(pod), others.map(([p, v]) => ({ ratio: v, requests: counts.get(p) })))
+    const floor = noise === undefined ? opts.minScale[cls] : Math.max(noise, opts.errorMinScaleWithRequests)
+    const scale = Math.max(1.4826 * mad, floor, Math.abs(med) * 0.05)
     const z = diff / scale
     const score = logScaledTail(gaussianTail(z))
     return { pod, score, class: cls, reason: `${cls} ${value.toPrecision(3)} vs peers' median ${med.toPrecision(3)}`, value, peerMedian: med }
@@ -84,6 +119,7 @@ export function combinePodScores(perClass: readonly PodScore[][]): PodScore[] {
 
 /** The scores the adapter serves as foresight_pod_anomaly_score: every declared signal scored, worst class per pod. */
 export function scorePodSignals(signals: PodSignals, opts: PodScoreOptions = POD_SCORE_DEFAULTS): PodScore[] {
-  const perClass = (Object.entries(signals) as Array<[PodSignalClass, ReadonlyMap<string, number>]>).map(([cls, values]) => scorePods(values, cls, opts))
+  const { requests, ...classes } = signals
+  const perClass = (Object.entries(classes) as Array<[PodSignalClass, ReadonlyMap<string, number>]>).map(([cls, values]) => scorePods(values, cls, opts, requests))
   return combinePodScores(perClass)
 }

@@ -29,6 +29,7 @@ const QUERY_PATHS = [
   ['podSignals', 'errorRatioQuery'],
   ['podSignals', 'latencyQuery'],
   ['podSignals', 'saturationQuery'],
+  ['podSignals', 'requestsQuery'],
 ] as const
 
 function queryDenials(spec: unknown): string[] {
@@ -91,6 +92,9 @@ const remediation: PolicyRule = (p) => {
   // Enforce only: DryRun is the default and a policy without pod signals is the common case.
   if (r.mode === 'Enforce' && (ps === undefined || (ps.errorRatioQuery === undefined && ps.latencyQuery === undefined && ps.saturationQuery === undefined))) {
     out.push(warn(`spec.remediation: mode Enforce has no podSignals queries to find outliers with`))
+  }
+  if (ps?.requestsQuery !== undefined && ps.errorRatioQuery === undefined) {
+    out.push(warn(`spec.podSignals.requestsQuery: used only with errorRatioQuery (it sizes the error outlier margin), which is not set`))
   }
   return out
 }

@@ -35,6 +35,7 @@ const podSignalsSchema = z.strictObject({
   errorRatioQuery: promql.optional().describe('PromQL returning one series per pod: share of failed requests (0..1)'),
   latencyQuery: promql.optional().describe('PromQL returning one series per pod: request latency in seconds'),
   saturationQuery: promql.optional().describe('PromQL returning one series per pod: saturation (0..1), such as CPU use over limit'),
+  requestsQuery: promql.optional().describe('PromQL returning one series per pod: the number of requests its error ratio is computed over (increase over the errorRatioQuery\'s window). With it, the error outlier margin follows the noise of a ratio of that many requests: wider for a pod serving few, tighter for a busy one'),
 })
 
 export const remediationSchema = z.strictObject({

@@ -138,3 +138,14 @@ t.test('fetchPodSignals: per pod, per signal, shared queries read once', async (
   t.same(latency?.ok === true ? [...latency.pods.keys()] : [], ['a'])
   t.equal(res.get('ns/one')?.saturation, undefined, 'unconfigured signals are absent')
 })
+
+t.test('fetchPodSignals: the request counts behind the error ratios are read as a signal of their own', async (t) => {
+  const er = 'sum by (pod) (rate(e[2m])) / sum by (pod) (rate(r[2m]))'
+  const rq = 'sum by (pod) (increase(r[2m]))'
+  const q = fake({ [er]: [series({ pod: 'a' }, 0.1)], [rq]: [series({ pod: 'a' }, 120)] })
+  const src = new PrometheusSource({ querier: q, log })
+  const res = await src.fetchPodSignals([policy('one', 'sum(x)', { errorRatioQuery: er, requestsQuery: rq })], RANGE)
+  t.same(q.asked.sort(), [er, rq].sort())
+  const requests = res.get('ns/one')?.requests
+  t.same(requests?.ok === true ? [...requests.pods.keys()] : [], ['a'])
+})

@@ -24,7 +24,8 @@ export interface FetchRange {
 
 export type SeriesResult = { ok: true; window: Window } | { ok: false; error: PrometheusError }
 
-export type PodSignalName = 'errorRatio' | 'latency' | 'saturation'
+/** `requests`: the request count behind each pod's error ratio, which sizes the error class's noise; not scored itself. */
+export type PodSignalName = 'errorRatio' | 'latency' | 'saturation' | 'requests'
 type PodSignalResult = { ok: true; pods: Map<string, Window> } | { ok: false; error: PrometheusError }
 /** The windows of each signal a policy configures, per pod; absent keys were not configured. */
 export type PodSignalWindows = Partial<Record<PodSignalName, PodSignalResult>>
@@ -41,10 +42,11 @@ interface PrometheusSourceOptions {
   grouping?: boolean
 }
 
-const SIGNAL_QUERIES: ReadonlyArray<[PodSignalName, 'errorRatioQuery' | 'latencyQuery' | 'saturationQuery']> = [
+const SIGNAL_QUERIES: ReadonlyArray<[PodSignalName, 'errorRatioQuery' | 'latencyQuery' | 'saturationQuery' | 'requestsQuery']> = [
   ['errorRatio', 'errorRatioQuery'],
   ['latency', 'latencyQuery'],
   ['saturation', 'saturationQuery'],
+  ['requests', 'requestsQuery'],
 ]
 
 export class PrometheusSource implements HistoryReader {

@@ -55,7 +55,9 @@ function recordedSource(policy: Policy, history: PodSignalHistory): PrometheusSo
       const stepMs = range.stepSeconds * 1000
       const n = Math.floor((range.endMs - range.startMs) / stepMs) + 1
       const signals: PodSignals = {}
-      for (const name of history.signals) {
+      // Only what the policy's queries would return: a recorded signal the policy does not declare is not read.
+      const declared = policy.spec.podSignals ?? {}
+      for (const name of history.signals.filter((n) => (declared as Record<string, unknown>)[`${n}Query`] !== undefined)) {
         const pods = new Map<string, Window>()
         for (let i = 0; i < n; i++) {
           for (const [pod, v] of history.at(name, range.startMs + i * stepMs)) {

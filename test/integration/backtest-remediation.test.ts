@@ -71,3 +71,25 @@ spec:
   t.match(r.stderr, /has no spec\.podSignals queries/)
   t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
 })
+
+t.test('a policy with podSignals.requestsQuery: the counts are read from Prometheus and the verdicts hold', async (t) => {
+  const withRequests = join(dir, 'with-requests.yaml')
+  // Every pod served 3,000 requests per window: the counts come from a real query, one series per pod.
+  writeFileSync(withRequests, `apiVersion: foresight.dev/v1alpha1
+kind: ForesightPolicy
+metadata: { name: web, namespace: default }
+spec:
+  scaleTargetRef: { name: web }
+  load: { query: 'sum(rate(http_requests_total{namespace="default",service="web"}[2m]))', capacityPerReplica: 0.1 }
+  maxReplicas: 100
+  podSignals:
+    errorRatioQuery: 'http_requests_errors_ratio{namespace="default",service="web"}'
+    requestsQuery: 'http_requests_errors_ratio{namespace="default",service="web"} * 0 + 3000'
+`)
+  const r = await run(['--prometheus', prom.url, '--policy', withRequests, '--since', '6h', '-o', 'json'])
+  t.equal(r.code, 0, r.stderr)
+  const parsed = JSON.parse(r.stdout) as { restarts: Array<{ pod: string; timeMs: number }>; heldBack: Record<string, number>; pods: number }
+  t.equal(parsed.pods, 4)
+  t.same([...new Set(parsed.restarts.map((x) => x.pod))], ['web-3'], 'only the pod failing on its own')
+  t.ok((parsed.heldBack.MostPodsFailing ?? 0) > 0, 'the shared failure is still held back')
+})

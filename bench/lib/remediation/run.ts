@@ -15,7 +15,7 @@ import { MINUTE_MS, World, type SimPod } from './world.js'
 
 export type StrategySpec =
   | { kind: 'none'; name: string }
-  | { kind: 'foresight'; name: string; remediation?: Partial<PolicySpec['remediation']>; threshold?: number; dipToleranceMs?: number; scoring?: PodScoreOptions }
+  | { kind: 'foresight'; name: string; remediation?: Partial<PolicySpec['remediation']>; threshold?: number; dipToleranceMs?: number; scoring?: PodScoreOptions; requests?: boolean }
   | { kind: 'static'; name: string; options: StaticThresholdOptions }
   | { kind: 'outlier'; name: string; options: OutlierOptions }
   | { kind: 'liveness'; name: string; options: LivenessOptions }
@@ -36,6 +36,8 @@ function policyFor(spec: Extract<StrategySpec, { kind: 'foresight' }>): Policy {
         errorRatioQuery: 'sum by (pod) (rate(http_requests_errors_total[2m])) / sum by (pod) (rate(http_requests_total[2m]))',
         latencyQuery: 'sum by (pod) (rate(http_request_duration_seconds_sum[2m])) / sum by (pod) (rate(http_request_duration_seconds_count[2m]))',
         saturationQuery: 'sum by (pod) (rate(container_cpu_usage_seconds_total[2m])) / sum by (pod) (kube_pod_container_resource_limits{resource="cpu"})',
+        // The request count behind each error ratio (the same window); a policy may leave it out (requests: false).
+        ...(spec.requests !== false ? { requestsQuery: 'sum by (pod) (increase(http_requests_total[2m]))' } : {}),
       },
       remediation: { mode: 'DryRun', ...spec.remediation },
     },

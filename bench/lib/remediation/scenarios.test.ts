@@ -118,6 +118,12 @@ t.test('the world: requests follow the trace, errors follow the fault, a restart
   const served = w.pods.reduce((a, p) => a + (w.podState(p.name)?.requestsPerSecond ?? 0) * 60, 0)
   const offered = (shape[28] ?? 0) * s.ratePerPod * s.pods * 60
   t.ok(Math.abs(served - offered) / offered < 0.05, `last minute served ${served.toFixed(0)} of ${offered.toFixed(0)}`)
+  // The requests signal: each pod's requests over the 2-minute window its error ratio is computed over.
+  const requests = w.at('requests', 29 * MINUTE_MS)
+  const twoMinutes = (shape[27] ?? 0) * s.ratePerPod * s.pods * 60 + offered
+  const counted = [...requests.values()].reduce((a, v) => a + v, 0)
+  t.equal(requests.size, 5)
+  t.ok(Math.abs(counted - twoMinutes) / twoMinutes < 0.05, `requests over two minutes ${counted} of ${twoMinutes.toFixed(0)} offered`)
 
   for (let t2 = 30 * MINUTE_MS; t2 <= 40 * MINUTE_MS; t2 += 5000) w.advanceTo(t2)
   const sickName = w.carriers[0]?.pod ?? ''

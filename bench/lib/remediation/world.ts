@@ -42,7 +42,7 @@ interface Bucket { requests: number; errors: number; latencySum: number; cpu: nu
 interface PodState { requestsPerSecond: number; errorProbability: number; latencySeconds: number; cpu: number }
 
 export class World implements PodSignalHistory {
-  readonly signals: readonly PodSignalName[] = ['errorRatio', 'latency', 'saturation']
+  readonly signals: readonly PodSignalName[] = ['errorRatio', 'latency', 'saturation', 'requests']
   readonly pods: SimPod[] = []
   private readonly shape: Float64Array
   private readonly capacityPerPod: number
@@ -286,6 +286,7 @@ export class World implements PodSignalHistory {
       }
       if (n === 0) continue
       if (signal === 'saturation') out.set(pod, cpu / n)
+      else if (signal === 'requests') out.set(pod, r)
       else if (r > 0) out.set(pod, signal === 'errorRatio' ? e / r : lat / r)
     }
     return out
