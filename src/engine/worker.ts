@@ -23,7 +23,9 @@ const log = createLogger(cfg.logLevel).child({ thread: 'engine' })
 const post = (m: FromEngineWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
 // This thread's refreshes and V8's parallel collections (which the collection after each refresh mostly runs on)
 // go behind the API thread: on a small node they would otherwise take the CPU while a request waits.
-log.debug({ nice: BACKGROUND_NICE, worker: lowerCurrentThreadPriority(), v8PlatformThreads: lowerV8PlatformPriority() }, 'engine threads lowered in priority')
+const workerLowered = lowerCurrentThreadPriority()
+const v8PlatformThreads = lowerV8PlatformPriority()
+log.debug({ nice: BACKGROUND_NICE, worker: workerLowered, v8PlatformThreads }, 'engine threads lowered in priority')
 
 // Scale reads go to the main thread, which has the Kubernetes client: loading one here would cost this thread's
 // heap about 27 MiB (bench:memory). Answers come back by id; the host answers every ask, unreadable included.

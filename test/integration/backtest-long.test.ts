@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { startPrometheus } from '../helpers/prometheus.js'
 import { runCli, type CliResult } from '../helpers/cli.js'
+import { backtestPolicyFixture } from '../helpers/policies.js'
 
 // `foresight backtest` over more days than the store holds, against a real Prometheus backfilled with 8 days of the
 // NASA trace. A file of its own: replaying 8 days with the knob's sweep takes most of a test file's time budget.
@@ -12,15 +13,7 @@ const prom = await startPrometheus()
 t.teardown(() => prom.stop())
 const dir = mkdtempSync(join(tmpdir(), 'foresight-backtest-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-const policyFile = join(dir, 'policy.yaml')
-writeFileSync(policyFile, `apiVersion: foresight.dev/v1alpha1
-kind: ForesightPolicy
-metadata: { name: web, namespace: default }
-spec:
-  scaleTargetRef: { name: web }
-  load: { query: 'sum(rate(http_requests_total{namespace="default",service="web"}[2m]))', capacityPerReplica: 0.1 }
-  maxReplicas: 100
-`)
+const policyFile = backtestPolicyFixture('web.yaml')
 
 const run = (args: string[]): Promise<CliResult> => runCli(['backtest', ...args])
 

@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
 import { remediationSchema } from '../../src/policy/schema.js'
 import { podRatio, startPrometheus, STEP_MS } from '../helpers/prometheus.js'
@@ -25,7 +22,6 @@ const prom = await startPrometheus({
 })
 t.teardown(() => prom.stop())
 const podStartMs = prom.endMs - (POD_HOURS * 60 - 1) * STEP_MS
-const dir = mkdtempSync(join(tmpdir(), 'foresight-backtest-remediation-'))
 const policyFile = backtestPolicyFixture('web-pod-signals.yaml')
 
 const run = (args: string[]): Promise<CliResult> => runCli(['backtest', '--remediation', ...args])
@@ -57,15 +53,7 @@ t.test('lists the restarts DryRun would have made: the pod failing alone, never 
 })
 
 t.test('a policy without podSignals has nothing to replay', async (t) => {
-  const bare = join(dir, 'bare.yaml')
-  writeFileSync(bare, `apiVersion: foresight.dev/v1alpha1
-kind: ForesightPolicy
-metadata: { name: web, namespace: default }
-spec:
-  scaleTargetRef: { name: web }
-  load: { query: 'sum(rate(http_requests_total[2m]))', capacityPerReplica: 0.1 }
-  maxReplicas: 100
-`)
+  const bare = backtestPolicyFixture('web.yaml')
   const r = await run(['--prometheus', prom.url, '--policy', bare, '--since', '1h'])
   t.equal(r.code, 1)
   t.match(r.stderr, /has no spec\.podSignals queries/)
@@ -73,19 +61,7 @@ spec:
 })
 
 t.test('a policy with podSignals.requestsQuery: the counts are read from Prometheus and the verdicts hold', async (t) => {
-  const withRequests = join(dir, 'with-requests.yaml')
-  // Every pod served 3,000 requests per window: the counts come from a real query, one series per pod.
-  writeFileSync(withRequests, `apiVersion: foresight.dev/v1alpha1
-kind: ForesightPolicy
-metadata: { name: web, namespace: default }
-spec:
-  scaleTargetRef: { name: web }
-  load: { query: 'sum(rate(http_requests_total{namespace="default",service="web"}[2m]))', capacityPerReplica: 0.1 }
-  maxReplicas: 100
-  podSignals:
-    errorRatioQuery: 'http_requests_errors_ratio{namespace="default",service="web"}'
-    requestsQuery: 'http_requests_errors_ratio{namespace="default",service="web"} * 0 + 3000'
-`)
+  const withRequests = backtestPolicyFixture('web-pod-requests.yaml')
   const r = await run(['--prometheus', prom.url, '--policy', withRequests, '--since', '6h', '-o', 'json'])
   t.equal(r.code, 0, r.stderr)
   const parsed = JSON.parse(r.stdout) as { restarts: Array<{ pod: string; timeMs: number }>; heldBack: Record<string, number>; pods: number }

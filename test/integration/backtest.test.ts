@@ -4,21 +4,14 @@ import { join } from 'node:path'
 import t from 'tap'
 import { freePort, startPrometheus } from '../helpers/prometheus.js'
 import { runCli, type CliResult } from '../helpers/cli.js'
+import { backtestPolicyFixture } from '../helpers/policies.js'
 
 // `foresight backtest` as a user runs it, against a real Prometheus backfilled with 8 days of the NASA trace.
 
 const prom = await startPrometheus()
 t.teardown(() => prom.stop())
 const dir = mkdtempSync(join(tmpdir(), 'foresight-backtest-'))
-const policyFile = join(dir, 'policy.yaml')
-writeFileSync(policyFile, `apiVersion: foresight.dev/v1alpha1
-kind: ForesightPolicy
-metadata: { name: web, namespace: default }
-spec:
-  scaleTargetRef: { name: web }
-  load: { query: 'sum(rate(http_requests_total{namespace="default",service="web"}[2m]))', capacityPerReplica: 0.1 }
-  maxReplicas: 100
-`)
+const policyFile = backtestPolicyFixture('web.yaml')
 
 const run = (args: string[]): Promise<CliResult> => runCli(['backtest', ...args])
 
