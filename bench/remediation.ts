@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { POD_SCORE_DEFAULTS } from '../src/engine/pods.js'
 import { remediationSchema } from '../src/policy/schema.js'
+import { reportBenchError } from './lib/cli-errors.js'
 import { ENVOY_DEFAULTS, LIVENESS_DEFAULTS } from './lib/remediation/baselines.js'
 import { runScenario, type StrategySpec } from './lib/remediation/run.js'
 import { scenarios, type Family, type Part } from './lib/remediation/scenarios.js'
@@ -100,10 +101,7 @@ if (!isMainThread) {
     throw err
   })
 } else {
-  main().catch((err: unknown) => {
-    console.error(err)
-    process.exitCode = 1
-  })
+  main().catch(reportBenchError)
 }
 
 /** Relative cost of a scenario, for spreading the work evenly: scoring grows with the square of the pods. */
