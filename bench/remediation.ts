@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { POD_SCORE_DEFAULTS } from '../src/engine/pods.js'
 import { remediationSchema } from '../src/policy/schema.js'
+import { reportBenchError } from './lib/cli-errors.js'
 import { ENVOY_DEFAULTS, LIVENESS_DEFAULTS } from './lib/remediation/baselines.js'
 import { runScenario, type StrategySpec } from './lib/remediation/run.js'
 import { scenarios, type Family, type Part } from './lib/remediation/scenarios.js'
@@ -100,10 +101,7 @@ if (!isMainThread) {
     throw err
   })
 } else {
-  main().catch((err: unknown) => {
-    console.error(err)
-    process.exitCode = 1
-  })
+  main().catch(reportBenchError)
 }
 
 /** Relative cost of a scenario, for spreading the work evenly: scoring grows with the square of the pods. */
@@ -159,7 +157,7 @@ async function main(): Promise<void> {
     return
   }
   console.log(`# Remediation benchmark, ${part} scenarios: ${all.length} scenarios (${all.filter((s) => s.family !== 'fault-free').length} fault episodes of 6 h, ${all.filter((s) => s.family === 'fault-free').length} fault-free stretches), ${seconds.toFixed(0)} s on ${n} worker(s)`)
-  console.log(`# foresight = policy defaults: sustainedSeconds ${DEFAULTS.sustainedSeconds}, minPodAgeSeconds ${DEFAULTS.minPodAgeSeconds}, podCooldownSeconds ${DEFAULTS.podCooldownSeconds}, workloadCooldownSeconds ${DEFAULTS.workloadCooldownSeconds}, maxUnavailable ${DEFAULTS.maxUnavailable}, maxRestartsPerHour ${DEFAULTS.maxRestartsPerHour}; outlierThreshold 0.8 (errors: least difference ${POD_SCORE_DEFAULTS.minDifference.error}; with podSignals.requestsQuery the spread is each pod's binomial noise, at least ${POD_SCORE_DEFAULTS.errorMinScaleWithRequests}, without it at least ${POD_SCORE_DEFAULTS.minScale.error}); adapter refresh and controller round every 15 s`)
+  console.log(`# foresight = policy defaults: sustainedSeconds ${DEFAULTS.sustainedSeconds}, minPodAgeSeconds ${DEFAULTS.minPodAgeSeconds}, podCooldownSeconds ${DEFAULTS.podCooldownSeconds}, workloadCooldownSeconds ${DEFAULTS.workloadCooldownSeconds}, maxUnavailable ${DEFAULTS.maxUnavailable}, maxRestartsPerHour ${DEFAULTS.maxRestartsPerHour}; outlierThreshold 0.8 (errors: least difference ${POD_SCORE_DEFAULTS.minDifference.error}; with podSignals.requestsQuery the spread is each pod's binomial noise, at least ${POD_SCORE_DEFAULTS.errorMinScaleWithRequests}, without it at least ${POD_SCORE_DEFAULTS.minScale.error}); adapter refresh and controller round every 15 s, and every 5 s for a policy whose restart waits for maxUnavailable`)
   console.log('# recall(3x): pods with an injected error fault whose error ratio was >= 3x their siblings\' median for 5 min; recall(all): every sick pod (errors, latency leak, bad node)')
   console.log('# median/p95 s: fault start -> first restart/ejection of the sick pod; onset->s: median from the first minute of the pod\'s 3x streak (the time-to-restart target\'s measure); first s: the same for the first pod of each fault; healthy/1k pod-days: actions on pods with nothing wrong of their own; events: actions during dependency outages and bad rollouts; futile: on saturated pods')
   console.log()

@@ -90,7 +90,7 @@ export async function startController(cfg: ControllerConfig, log: Logger, deps: 
     alertTtlMs: cfg.alerts.signalTtlMs,
     ...now,
   })
-  const loop = new RemediationLoop({ log, policies, remediator, metrics, intervalMs: cfg.reconcile.intervalMs })
+  const loop = new RemediationLoop({ log, policies, remediator, metrics, intervalMs: cfg.reconcile.intervalMs, waitingIntervalMs: cfg.reconcile.waitingIntervalMs })
   if (cfg.leaderElection.enabled) {
     loop.electWith(new LeaderElector({
       kc,

@@ -20,6 +20,7 @@ const leaderElectionSchema = z.strictObject({
 
 const reconcileSchema = z.strictObject({
   intervalMs: z.number().int().min(1_000).max(600_000).default(15_000).describe('How often every policy is evaluated'),
+  waitingIntervalMs: z.number().int().min(1_000).max(600_000).default(5_000).describe('How soon a policy is evaluated again when a restart waited for maxUnavailable (a replacement may be Ready before the next round); not sooner than intervalMs turns it off'),
   outlierThreshold: z.number().gt(0).max(1).default(0.8).describe('Pod anomaly score from which a pod is an outlier'),
   staleAfterMs: z.number().int().min(1_000).default(60_000).describe('A pod score older than this counts as no score; a gap this long breaks a streak'),
   requestTimeoutMs: z.number().int().min(100).default(10_000).describe('Deadline of each Kubernetes API call'),

@@ -144,6 +144,26 @@ const rows: Row[] = [
     want: { p1: 'skip:MaxUnavailable', p6: 'skip:Terminating' },
   },
   {
+    name: 'a terminating pod whose replacement is Ready counts no more (as a PDB counts)',
+    input: { pods: [...five.slice(0, 4), pod('p6', { deletionTimestamp: new Date(ago(60)) }), pod('p7', { creationTimestamp: new Date(ago(55)) })], history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'restart:SustainedOutlier', p6: 'skip:Terminating' },
+  },
+  {
+    name: 'a terminating pod whose replacement is not Ready yet counts, and so does the replacement',
+    input: { remediation: spec({ maxUnavailable: 2 }), pods: [...five.slice(0, 4), pod('p6', { deletionTimestamp: new Date(ago(60)) }), pod('p7', { ready: false, creationTimestamp: new Date(ago(55)) })], history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'skip:MaxUnavailable' },
+  },
+  {
+    name: 'a pod of unknown owner stands in for no terminating pod',
+    input: { pods: [...five.slice(0, 4), pod('p6', { deletionTimestamp: new Date(ago(60)) }), pod('p7', { creationTimestamp: new Date(ago(55)), owner: undefined })], history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'skip:MaxUnavailable' },
+  },
+  {
+    name: 'one Ready replacement stands in for one terminating pod only',
+    input: { pods: [...five.slice(0, 4), pod('p6', { deletionTimestamp: new Date(ago(60)) }), pod('p8', { deletionTimestamp: new Date(ago(50)) }), pod('p7', { creationTimestamp: new Date(ago(45)) })], history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'skip:MaxUnavailable' },
+  },
+  {
     name: 'maxUnavailable counts not-ready replacements',
     input: { pods: [...five, pod('p6', { ready: false, creationTimestamp: new Date(ago(20)) })], history: new Map([['p1', outlier(180)]]) },
     want: { p1: 'skip:MaxUnavailable' },

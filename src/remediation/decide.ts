@@ -125,6 +125,32 @@ export function isDisrupted(p: PodInfo, inFlight: ReadonlySet<string>): boolean 
 }
 
 /**
+ * The pods that count against maxUnavailable. A terminating pod counts until a pod of the same owner, created after
+ * its deletion began, is Ready: then its replacement serves in its place, as a PodDisruptionBudget counts ready pods
+ * against the desired count. A StatefulSet's pod has no replacement until it is gone, so it counts to the end; so
+ * does a pod whose owner is not known.
+ */
+export function countDisrupted(pods: readonly PodInfo[], inFlight: ReadonlySet<string>): number {
+  let n = 0
+  const replacements = new Map<string, number[]>()
+  for (const p of pods) {
+    if (isTerminating(p)) continue
+    if (isDisrupted(p, inFlight)) n++
+    else if (p.owner !== undefined) replacements.set(p.owner, [...(replacements.get(p.owner) ?? []), p.creationTimestamp.getTime()])
+  }
+  const terminating = pods.filter(isTerminating).sort((a, b) => (a.deletionTimestamp?.getTime() ?? 0) - (b.deletionTimestamp?.getTime() ?? 0))
+  for (const p of terminating) {
+    const ready = p.owner !== undefined ? replacements.get(p.owner) : undefined
+    const deletedMs = p.deletionTimestamp?.getTime() ?? Infinity
+    // Each ready pod stands in for one terminating pod at most: the earliest one it can replace.
+    const i = ready?.findIndex((createdMs) => createdMs >= deletedMs) ?? -1
+    if (i >= 0) ready?.splice(i, 1)
+    else n++
+  }
+  return n
+}
+
+/**
  * One decision per pod. Candidates are taken worst first; each restart chosen counts against maxUnavailable,
  * the hourly budget and the workload cooldown of the ones after it, so a round restarts one pod unless
  * maxUnavailable leaves room for more: then the pods that were outliers together all go in this round, within
@@ -186,7 +212,7 @@ export function decide(input: DecideInput): Decision[] {
   candidates.sort((a, b) => (streaks.get(b.name)?.score ?? 0) - (streaks.get(a.name)?.score ?? 0) || a.name.localeCompare(b.name))
   let budgetUsed = countInWindow(input.status.restartsInWindow, now)
   let lastWorkload = lastActionMs({ ...input.status })
-  let disrupted = pods.filter((p) => isDisrupted(p, inFlight)).length
+  let disrupted = countDisrupted(pods, inFlight)
   for (const p of candidates) {
     const s = streaks.get(p.name) ?? { outlier: true, startMs: now, score: 0, class: undefined }
     let d: Decision

@@ -3,7 +3,7 @@ import type { EventRecorder, ObjectRef } from '../kube/events.js'
 import { policyKey, policyStatusSchema, type Policy, type PolicyStatus } from '../policy/schema.js'
 import { setCondition, updatePolicyStatus, type PolicyRef, type StatusClient } from '../policy/status.js'
 import { appendRestart, recordOutcome, reserveRestart, type EvictionResultAction, type ReserveResult } from './budget.js'
-import { decide, isDisrupted, type Decision, type Remediation, type SkipReason } from './decide.js'
+import { countDisrupted, decide, isDisrupted, type Decision, type Remediation, type SkipReason } from './decide.js'
 import type { Evictor } from './evict.js'
 import { ScoreHistory } from './history.js'
 import type { RemediationMetrics } from './metrics.js'
@@ -197,7 +197,7 @@ export class Remediator {
     result.decisions = decisions
     const byName = new Map(pods.map((p) => [p.name, p]))
     // Pods restarting or not ready, as decide counted them; each restart granted below adds one.
-    let disrupted = pods.filter((p) => isDisrupted(p, inFlight)).length
+    let disrupted = countDisrupted(pods, inFlight)
     for (const d of decisions) {
       const pod = byName.get(d.pod)
       if (pod === undefined) continue

@@ -25,6 +25,16 @@ interface RemediationLoopOptions {
   remediator: Remediator
   metrics: RemediationMetrics
   intervalMs: number
+  /**
+   * How soon a policy whose outlier waited for maxUnavailable is evaluated again. A replacement pod is often Ready
+   * well before the next round; waiting a whole interval would hold the next restart back for nothing.
+   */
+  waitingIntervalMs: number
+}
+
+/** Whether a round held a restart back only because too many pods were restarting or not ready. */
+export function heldByMaxUnavailable(r: RoundResult): boolean {
+  return r.error === undefined && (r.decisions.some((d) => d.reason === 'MaxUnavailable') || [...r.outcomes.values()].includes('MaxUnavailable'))
 }
 
 export class RemediationLoop implements AlertSink {
@@ -33,6 +43,9 @@ export class RemediationLoop implements AlertSink {
   /** Set by stop(): no round starts, and a round in flight stops before its next policy. */
   private stopped = false
   private timer: NodeJS.Timeout | undefined
+  private followUp: NodeJS.Timeout | undefined
+  /** Policies whose last round held a restart back for maxUnavailable: the follow-up rounds evaluate just these. */
+  private readonly waiting = new Set<string>()
   private elector: Leadership | undefined
 
   constructor(private readonly o: RemediationLoopOptions) {}
@@ -91,10 +104,44 @@ export class RemediationLoop implements AlertSink {
     this.timer.unref()
   }
 
-  private async roundAll(): Promise<RoundResult[]> {
-    const list = this.o.policies.list()
-    this.o.remediator.retain(new Set(list.map(policyKey)))
+  /** Rounds over the waiting policies only, every waitingIntervalMs while any waits (none if that is not sooner). */
+  private scheduleFollowUp(): void {
+    if (this.stopped || this.followUp !== undefined || this.waiting.size === 0 || this.o.waitingIntervalMs >= this.o.intervalMs) return
+    this.followUp = setTimeout(() => {
+      this.o.remediator.serialize(async () => {
+        this.followUp = undefined
+        return this.acting() ? this.roundAll(new Set(this.waiting)) : []
+      }).catch((err: unknown) => this.o.log.error({ err }, 'remediation follow-up round failed'))
+    }, this.o.waitingIntervalMs)
+    this.followUp.unref()
+  }
+
+  /** One round over every policy, or over `only` (a follow-up); records which policies are left waiting. */
+  private async roundAll(only?: ReadonlySet<string>): Promise<RoundResult[]> {
+    const all = this.o.policies.list()
+    if (only === undefined) {
+      this.o.remediator.retain(new Set(all.map(policyKey)))
+      this.waiting.clear()
+    }
+    const list = only === undefined ? all : all.filter((p) => only.has(policyKey(p)))
     const results: RoundResult[] = []
+    try {
+      await this.roundOver(list, results)
+    } finally {
+      for (const r of results) {
+        if (heldByMaxUnavailable(r)) this.waiting.add(r.policy)
+        else this.waiting.delete(r.policy)
+      }
+      // A policy gone since, or one a follow-up could not reach (a shutdown, a lost lease), waits no longer.
+      const keys = new Set(all.map(policyKey))
+      const done = new Set(results.map((r) => r.policy))
+      for (const k of this.waiting) if (!keys.has(k) || (only?.has(k) === true && !done.has(k))) this.waiting.delete(k)
+      this.scheduleFollowUp()
+    }
+    return results
+  }
+
+  private async roundOver(list: readonly Policy[], results: RoundResult[]): Promise<void> {
     for (const p of list) {
       // Between policies: a shutdown waits for the policy in flight only, not for the whole round.
       if (!this.acting()) break
@@ -105,13 +152,13 @@ export class RemediationLoop implements AlertSink {
         this.o.log.error({ err, policy: policyKey(p) }, 'remediation round failed')
       }
     }
-    return results
   }
 
   /** Stops the rounds; `beforeIdle` runs once no new round can start (the alert receiver closes there). */
   async stop(beforeIdle: () => Promise<void> = async () => {}): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
+    clearTimeout(this.followUp)
     // Never win the lease again while shutting down; a leader keeps renewing until its work in flight is done.
     await this.elector?.stopCampaigning()
     await beforeIdle()

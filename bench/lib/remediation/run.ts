@@ -1,6 +1,8 @@
 import type { PodScoreOptions } from '../../../src/engine/pods.js'
 import { policySchema, type Policy, type PolicySpec } from '../../../src/policy/schema.js'
+import { controllerConfigSchema } from '../../../src/config/controller-config.js'
 import { ControllerReplay } from '../../../src/remediation/replay.js'
+import { heldByMaxUnavailable } from '../../../src/remediation/remediation-loop.js'
 import {
   consecutiveAfter, eject, FRESH_HOST, intervalTick, livenessProbe, probeFailureProbability, staticThresholdCheck,
   type HostState, type LivenessOptions, type OutlierOptions, type StaticThresholdOptions, type StaticThresholdState,
@@ -11,7 +13,9 @@ import { MINUTE_MS, World, type SimPod } from './world.js'
 
 // Runs one scenario under one strategy: the world advances in 5 s ticks and each strategy acts at its own
 // cadence. Foresight: the adapter refreshes every 15 s and the controller's round runs every 15 s
-// (refreshIntervalMs and reconcile.intervalMs defaults), through the real scoring and decide (ControllerReplay).
+// (refreshIntervalMs and reconcile.intervalMs defaults), through the real scoring and decide (ControllerReplay);
+// while a restart waits for maxUnavailable, the policy is evaluated again every reconcile.waitingIntervalMs, as
+// the controller's loop does.
 
 export type StrategySpec =
   | { kind: 'none'; name: string }
@@ -21,7 +25,10 @@ export type StrategySpec =
   | { kind: 'liveness'; name: string; options: LivenessOptions }
 
 const TICK_MS = 5_000
+const RECONCILE = controllerConfigSchema.shape.reconcile.parse(undefined)
 const CADENCE_MS = 15_000
+/** The follow-up cadence, on the world's tick grid. */
+const WAITING_MS = Math.max(TICK_MS, Math.round(RECONCILE.waitingIntervalMs / TICK_MS) * TICK_MS)
 /** Strategies act from here on: every one has seen ten minutes of the pods first. */
 const WARMUP_MS = 10 * MINUTE_MS
 /** Fixed origin of simulated time, so timestamps are real dates. */
@@ -92,6 +99,8 @@ export async function runScenario(s: Scenario, strategy: StrategySpec, qualified
   const qualifiedAt = new Map<string, number>()
   let peak = 0
   let lastMinute = 0
+  /** When the controller's next follow-up round is due (a restart waited for maxUnavailable), if any. */
+  let followUpMs: number | undefined
 
   const act = (name: string, t: number, kind: 'evict' | 'eject' | 'container', untilMs = 0, why?: string): void => {
     const pod = world.pods.find((p) => p.name === name && p.deletionMs === undefined)
@@ -115,9 +124,11 @@ export async function runScenario(s: Scenario, strategy: StrategySpec, qualified
       case 'foresight': {
         if (replay === undefined) break
         if (t % CADENCE_MS === 5_000) await replay.refresh(ORIGIN_MS + t)
-        if (acting && t % CADENCE_MS === 10_000) {
+        const due = t % CADENCE_MS === 10_000 || t === followUpMs
+        if (acting && due) {
           const round = await replay.round(ORIGIN_MS + t, world.listed())
           for (const d of round.decisions) if (round.outcomes.get(d.pod) === 'WouldRestart') act(d.pod, t, 'evict', 0, d.message)
+          followUpMs = heldByMaxUnavailable(round) && WAITING_MS < RECONCILE.intervalMs ? t + WAITING_MS : undefined
         }
         break
       }
