@@ -295,7 +295,7 @@ async function runSource(source: string): Promise<void> {
   console.log(`# every series gets its own capacity: the mean of its rows before the held-out segment / ${TRACE_MEAN_REPLICAS} (the replicas NASA's mean needs); pod start-up ${args.startup}s, replicas 1..${MAX_REPLICAS}; HPAs sync every 15s, each sync weighs 15 s`)
   console.log('# pooled: under-provisioned minutes, replica-minutes and scale events summed over the series (each has its own capacity); ratios from the sums')
   const started = performance.now()
-  const perSeries: StrategyRun[][] = []
+  const perSeries: Array<{ runs: StrategyRun[]; capacityPerReplica: number }> = []
   let defaultUtilization: number | undefined
   try {
     for (const path of paths) {
@@ -321,7 +321,7 @@ async function runSource(source: string): Promise<void> {
       const t0 = performance.now()
       const { result, defaults } = await simulateSegment(load, gridMs + e.heldoutStartIndex * stepMs, gridMs + series.values.length * stepMs, cap, model)
       defaultUtilization = defaults.spec.targetUtilization
-      perSeries.push(result.runs)
+      perSeries.push({ runs: result.runs, capacityPerReplica: cap })
       const m = (n: string): string => {
         const x = result.runs.find((r) => r.name === n)?.metrics
         return x === undefined ? `${n} n/a` : `${n} ${x.underProvisionedMinutes.toFixed(0)} min / ${x.replicaMinutes.toFixed(0)} replica-min`
