@@ -21,9 +21,10 @@ import { parseArgs } from 'node:util'
 import { heldoutFor, loadSplit } from './lib/split.js'
 import { reportBenchError } from './lib/cli-errors.js'
 import { loadNasa, loadSeries, NASA_FILE, NASA_ZONE, repoRoot, sharedDataDir, type Series } from './lib/traces.js'
-import { readUserTrace, TRACE_STEPS_SECONDS, TraceFileError } from './lib/user-trace.js'
+import { readUserTrace, TraceFileError } from './lib/user-trace.js'
 import { BenchOptionError, pathsOfSource } from './lib/sources.js'
 import { poolRuns } from './lib/pool-runs.js'
+import { gridStartMs, meanBefore, sourceSegment, TRACE_MEAN_REPLICAS } from './lib/source-segment.js'
 import type { LoadedModel } from '../src/model/runtime.js'
 import type { StrategyRun } from '../src/sim/simulate.js'
 import { loadBundledModel } from '../src/model/runtime.js'
@@ -82,12 +83,6 @@ const VALIDATION_START_ROW = 62_495
 
 /** capacityPerReplica on NASA, in requests per second. */
 const NASA_CAPACITY = 0.1
-/**
- * For a trace of one's own, the capacity puts the trace on NASA's replica scale: at 0.1 req/s per replica the mean
- * load of NASA's rows before the held-out segment (41.7 requests per minute) needs 6.95 replicas, so the capacity
- * is the mean of the trace's first 80 % divided by this.
- */
-const TRACE_MEAN_REPLICAS = 6.95
 
 const variantName = (v: Variant): string => `h${v.horizonSeconds}-s${v.stabilizationSeconds}-d${v.maxDecreasePercentPerMinute}-w${v.hpaDownWindowSeconds}`
 
@@ -117,20 +112,6 @@ function gridVariants(): Variant[] {
     }
   }
   return out
-}
-
-/** Mean of the valid values in rows [0, end). */
-function meanBefore(values: Float64Array, end: number): number {
-  let sum = 0
-  let n = 0
-  for (let i = 0; i < end; i++) {
-    const v = values[i] ?? NaN
-    if (Number.isFinite(v)) {
-      sum += v
-      n++
-    }
-  }
-  return sum / n
 }
 
 /** The load in the unit the capacity is given in, and what the report calls the trace. */
@@ -270,11 +251,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** A series' rows on the epoch-aligned grid of its step, the grid the engine reads Prometheus on. */
-function gridStartMs(firstMs: number, stepMs: number): number {
-  return Math.floor(firstMs / stepMs) * stepMs
-}
-
 const fmtRatio = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3))
 
 /**
@@ -302,24 +278,14 @@ async function runSource(source: string): Promise<void> {
       const series = loadSeries(path, dataDir)
       const e = heldoutFor(split, path, series.values.length, series.stepSeconds)
       const name = path.split('/').pop() ?? path
-      if (!TRACE_STEPS_SECONDS.includes(e.stepSeconds)) {
-        console.log(`skipped: ${name}: a ${e.stepSeconds} s step; a policy reads its load at most every 600 s (spec.stepSeconds), at whole minutes dividing a day`)
+      const seg = sourceSegment(series, e)
+      if (!seg.ok) {
+        console.log(`skipped: ${name}: ${seg.reason}`)
         continue
       }
-      if (series.stepSeconds !== e.stepSeconds) throw new BenchOptionError(`${path}: the file's most common spacing is ${series.stepSeconds} s but the split says ${e.stepSeconds} s`)
-      const stepMs = e.stepSeconds * 1000
-      const trainMean = meanBefore(series.values, e.heldoutStartIndex)
-      const cap = Number((trainMean / TRACE_MEAN_REPLICAS).toPrecision(3))
-      if (!(cap > 0)) {
-        console.log(`skipped: ${name}: the mean before the held-out segment is ${trainMean}: no capacity per replica follows from it`)
-        continue
-      }
-      let irregular = 0
-      for (let i = 1; i < series.timestampsMs.length; i++) if ((series.timestampsMs[i] ?? 0) - (series.timestampsMs[i - 1] ?? 0) !== stepMs) irregular++
-      const gridMs = gridStartMs(series.timestampsMs[0] ?? 0, stepMs)
-      const load = fromRows(series.values, gridMs, stepMs)
+      const cap = seg.capacityPerReplica
       const t0 = performance.now()
-      const { result, defaults } = await simulateSegment(load, gridMs + e.heldoutStartIndex * stepMs, gridMs + series.values.length * stepMs, cap, model)
+      const { result, defaults } = await simulateSegment(seg.load, seg.fromMs, seg.toMs, cap, model)
       defaultUtilization = defaults.spec.targetUtilization
       perSeries.push({ runs: result.runs, capacityPerReplica: cap })
       const m = (n: string): string => {
@@ -327,7 +293,7 @@ async function runSource(source: string): Promise<void> {
         return x === undefined ? `${n} n/a` : `${n} ${x.underProvisionedMinutes.toFixed(0)} min / ${x.replicaMinutes.toFixed(0)} replica-min`
       }
       const band = worstRatioBetween(frontierOf(result.runs, { reactive: STRATEGY.reactive, foresight: STRATEGY.foresight, foresightUtilization: defaults.spec.targetUtilization }), 0.9, 0.7)
-      console.log(`${name}: step ${e.stepSeconds}s, rows ${e.heldoutStartIndex}..${series.values.length - 1}${e.whollyHeldout ? ' (file wholly held out)' : ''}, ${irregular} spacings not ${e.stepSeconds}s, capacity ${cap}; ${m(`${STRATEGY.reactive}@80%`)}; ${m(STRATEGY.foresight)}; worst ratio 90..70 % ${fmtRatio(band.ratio)}${band.covered ? '' : ' (sweep does not span it)'}; ${result.engineRefreshes} refreshes, ${((performance.now() - t0) / 1000).toFixed(1)}s`)
+      console.log(`${name}: step ${e.stepSeconds}s, rows ${e.heldoutStartIndex}..${series.values.length - 1}${e.whollyHeldout ? ' (file wholly held out)' : ''}, ${seg.irregularSpacings} spacings not ${e.stepSeconds}s, capacity ${cap}; ${m(`${STRATEGY.reactive}@80%`)}; ${m(STRATEGY.foresight)}; worst ratio 90..70 % ${fmtRatio(band.ratio)}${band.covered ? '' : ' (sweep does not span it)'}; ${result.engineRefreshes} refreshes, ${((performance.now() - t0) / 1000).toFixed(1)}s`)
     }
   } finally {
     await model.close()
