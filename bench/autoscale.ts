@@ -3,25 +3,38 @@
  * part the model never trained on), replayed through simulated HPAs and workloads for a reactive HPA, Holt-Winters
  * and FFT-periodicity predictive baselines and the real Foresight engine with the real model.
  *
- * Run: npm run bench:autoscale; on a per-minute trace of one's own: npm run bench:autoscale -- --trace FILE.csv
- * (the last 20 % is simulated, everything before it is history); with another model of the same contract (a
- * leave-one-source-out one, models/loso.sh): -- --model models/.loso/nasa/foresight-forecaster.onnx. The tuned Foresight settings were chosen on the validation segment: node dist-bench/bench/autoscale.js --segment validation --grid
+ * Run: npm run bench:autoscale; on a trace of one's own at a regular step (per minute, every 5 minutes, ...):
+ * npm run bench:autoscale -- --trace FILE.csv (the last 20 % is simulated, everything before it is history); with
+ * another model of the same contract (a leave-one-source-out one, models/loso.sh):
+ * -- --model models/.loso/nasa/foresight-forecaster.onnx. Every series of one source of the split (bench:forecast's
+ * --source names), each on its held-out rows with its own capacity, minutes pooled: -- --source realAWSCloudwatch
+ * (the synthetic set: --source synthetic --split models/.loso/synthetic-data/split.json --data-dir models/.loso/synthetic-data).
+ * A series is simulated at its own step: the policy's spec.stepSeconds is that step, the engine reads it so and
+ * refreshes once per sample, reactive's metric is the newest sample; the HPAs still sync every 15 s, and every
+ * sync weighs 15 s, so the minutes are minutes whatever the step.
+ * The tuned Foresight settings were chosen on the validation segment: node dist-bench/bench/autoscale.js --segment validation --grid
  */
 import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import os from 'node:os'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { heldoutFor, loadSplit } from './lib/split.js'
 import { reportBenchError } from './lib/cli-errors.js'
-import { loadNasa, NASA_FILE, NASA_ZONE, repoRoot, type Series } from './lib/traces.js'
+import { loadNasa, loadSeries, NASA_FILE, NASA_ZONE, repoRoot, sharedDataDir, type Series } from './lib/traces.js'
 import { readUserTrace, TraceFileError } from './lib/user-trace.js'
+import { BenchOptionError, pathsOfSource } from './lib/sources.js'
+import { poolRuns } from './lib/pool-runs.js'
+import { gridStartMs, meanBefore, sourceSegment, TRACE_MEAN_REPLICAS } from './lib/source-segment.js'
+import type { LoadedModel } from '../src/model/runtime.js'
+import type { StrategyRun } from '../src/sim/simulate.js'
 import { loadBundledModel } from '../src/model/runtime.js'
 import { loadModelFile } from './lib/model-files.js'
 import { policySchema, type Policy } from '../src/policy/schema.js'
 import { comparisonCharts, frontierChart } from '../src/sim/charts.js'
 import { bestBaselineLine, compareStrategies, reactiveAtEqualCost, STRATEGY } from '../src/sim/compare.js'
-import { isSweepOnly, SWEEP } from '../src/sim/frontier.js'
+import { frontier as frontierOf, isSweepOnly, SWEEP, worstRatioBetween } from '../src/sim/frontier.js'
 import { defaultHpaSpec, type HpaSpec } from '../src/sim/hpa.js'
-import { fromRows } from '../src/sim/load.js'
+import { fromRows, type LoadSeries } from '../src/sim/load.js'
 import { comparisonTable } from '../src/sim/report.js'
 import { frontierReport } from './lib/frontier-report.js'
 
@@ -45,6 +58,9 @@ function parseOptions() {
       'no-charts': { type: 'boolean', default: false },
       'frontier-chart': { type: 'string' },
       model: { type: 'string' },
+      source: { type: 'string' },
+      split: { type: 'string' },
+      'data-dir': { type: 'string' },
     },
   })
 }
@@ -67,16 +83,10 @@ const VALIDATION_START_ROW = 62_495
 
 /** capacityPerReplica on NASA, in requests per second. */
 const NASA_CAPACITY = 0.1
-/**
- * For a trace of one's own, the capacity puts the trace on NASA's replica scale: at 0.1 req/s per replica the mean
- * load of NASA's rows before the held-out segment (41.7 requests per minute) needs 6.95 replicas, so the capacity
- * is the mean of the trace's first 80 % divided by this.
- */
-const TRACE_MEAN_REPLICAS = 6.95
 
 const variantName = (v: Variant): string => `h${v.horizonSeconds}-s${v.stabilizationSeconds}-d${v.maxDecreasePercentPerMinute}-w${v.hpaDownWindowSeconds}`
 
-function policy(name: string, capacityPerReplica: number, v: Variant): Policy {
+function policy(name: string, capacityPerReplica: number, v: Variant, stepSeconds: number): Policy {
   return policySchema.parse({
     apiVersion: 'foresight.dev/v1alpha1',
     kind: 'ForesightPolicy',
@@ -88,6 +98,8 @@ function policy(name: string, capacityPerReplica: number, v: Variant): Policy {
       minReplicas: 1,
       maxReplicas: MAX_REPLICAS,
       scaleDown: { stabilizationSeconds: v.stabilizationSeconds, maxDecreasePercentPerMinute: v.maxDecreasePercentPerMinute },
+      // The series' own step: the engine reads the history as Prometheus would serve a metric sampled that often.
+      stepSeconds,
     },
   })
 }
@@ -100,20 +112,6 @@ function gridVariants(): Variant[] {
     }
   }
   return out
-}
-
-/** Mean of the valid values in rows [0, end). */
-function meanBefore(values: Float64Array, end: number): number {
-  let sum = 0
-  let n = 0
-  for (let i = 0; i < end; i++) {
-    const v = values[i] ?? NaN
-    if (Number.isFinite(v)) {
-      sum += v
-      n++
-    }
-  }
-  return sum / n
 }
 
 /** The load in the unit the capacity is given in, and what the report calls the trace. */
@@ -140,21 +138,11 @@ function traceInput(file: string): Input {
   return { series, load: series.values, heldoutStartIndex, title: `trace ${file}`, capacity, capacityNote: note }
 }
 
-async function main(): Promise<void> {
-  const root = repoRoot()
-  if (args.trace !== undefined && (args.segment !== 'heldout' || args.grid)) throw new TraceFileError('--trace evaluates the last 20 % of the trace: --segment and --grid do not apply')
-  const input = args.trace === undefined ? nasaInput() : traceInput(args.trace)
-  const { series } = input
-  const stepMs = series.stepSeconds * 1000
-  const load = fromRows(input.load, series.timestampsMs[0] ?? 0, stepMs)
-  const [fromRow, toRow] = args.segment === 'validation' ? [VALIDATION_START_ROW, input.heldoutStartIndex] : [input.heldoutStartIndex, series.values.length]
-  const fromMs = series.timestampsMs[fromRow] ?? NaN
-  const toMs = (series.timestampsMs[toRow - 1] ?? NaN) + stepMs
-  const cap = input.capacity
-  if (!(cap > 0)) throw new TraceFileError(`--capacity must be a positive number (got ${args.capacity ?? ''})`)
-
+/** One simulation of [fromMs, toMs) of `load` at its own step: the policy defaults, the tuned (or grid) variants, the baselines and both sweeps. */
+async function simulateSegment(load: LoadSeries, fromMs: number, toMs: number, cap: number, model: LoadedModel): Promise<{ result: Awaited<ReturnType<typeof compareStrategies>>; defaults: Policy }> {
+  const stepSeconds = load.stepMs / 1000
   const named: Array<[string, Variant]> = args.grid ? gridVariants().map((v) => [variantName(v), v]) : [['tuned', TUNED]]
-  const variants = named.map(([name, v]) => policy(name, cap, v))
+  const variants = named.map(([name, v]) => policy(name, cap, v, stepSeconds))
   const downWindow = new Map<string, number>([[STRATEGY.foresight, DEFAULTS.hpaDownWindowSeconds], ...named.map(([name, v]): [string, number] => [`${STRATEGY.foresight}:${name}`, v.hpaDownWindowSeconds])])
   const hpa = (strategy: string): HpaSpec => {
     const spec = defaultHpaSpec(1, MAX_REPLICAS)
@@ -162,18 +150,45 @@ async function main(): Promise<void> {
     const w = downWindow.get(strategy.startsWith(`${STRATEGY.foresight}@`) ? STRATEGY.foresight : strategy)
     return w === undefined ? spec : { ...spec, scaleDown: { ...spec.scaleDown, stabilizationWindowSeconds: w } }
   }
-
   // The policy defaults, spec.targetUtilization included: the schema fills in what the bench does not set.
-  const defaults = policy('foresight', cap, DEFAULTS)
-  const model = args.model === undefined ? await loadBundledModel() : await loadModelFile(args.model)
-  const t0 = performance.now()
+  const defaults = policy('foresight', cap, DEFAULTS, stepSeconds)
   const result = await compareStrategies({
     load, fromMs, toMs, policy: defaults, variants, model, hpa,
     startupDelaySeconds: Number(args.startup),
     baselines: !args.grid,
-    reactiveVariants: [{ rateWindowSeconds: 120 }, ...SWEEP.reactive.map((utilization) => ({ utilization }))],
+    // reactive over two samples shows the cost of metric lag (reactive(2m) per minute).
+    reactiveVariants: [{ rateWindowSeconds: 2 * stepSeconds }, ...SWEEP.reactive.map((utilization) => ({ utilization }))],
     ...(args.grid ? {} : { foresightSweep: SWEEP.foresight }),
   })
+  return { result, defaults }
+}
+
+const loadModel = (): Promise<LoadedModel> => (args.model === undefined ? loadBundledModel() : loadModelFile(args.model))
+
+async function main(): Promise<void> {
+  if (args.source !== undefined) {
+    if (args.trace !== undefined) throw new BenchOptionError('--source and --trace exclude each other')
+    if (args.segment !== 'heldout' || args.grid || args.capacity !== undefined || args['frontier-chart'] !== undefined) throw new BenchOptionError('--source evaluates each series\' held-out rows with its own capacity: --segment, --grid, --capacity and --frontier-chart do not apply')
+    await runSource(args.source)
+    return
+  }
+  if (args.split !== undefined || args['data-dir'] !== undefined) throw new BenchOptionError('--split and --data-dir go with --source')
+  const root = repoRoot()
+  if (args.trace !== undefined && (args.segment !== 'heldout' || args.grid)) throw new TraceFileError('--trace evaluates the last 20 % of the trace: --segment and --grid do not apply')
+  const input = args.trace === undefined ? nasaInput() : traceInput(args.trace)
+  const { series } = input
+  const stepMs = series.stepSeconds * 1000
+  const gridMs = gridStartMs(series.timestampsMs[0] ?? 0, stepMs)
+  const load = fromRows(input.load, gridMs, stepMs)
+  const [fromRow, toRow] = args.segment === 'validation' ? [VALIDATION_START_ROW, input.heldoutStartIndex] : [input.heldoutStartIndex, series.values.length]
+  const fromMs = gridMs + fromRow * stepMs
+  const toMs = gridMs + toRow * stepMs
+  const cap = input.capacity
+  if (!(cap > 0)) throw new TraceFileError(`--capacity must be a positive number (got ${args.capacity ?? ''})`)
+
+  const model = await loadModel()
+  const t0 = performance.now()
+  const { result, defaults } = await simulateSegment(load, fromMs, toMs, cap, model)
   const seconds = (performance.now() - t0) / 1000
   await model.close()
 
@@ -181,10 +196,11 @@ async function main(): Promise<void> {
   console.log(`# Autoscaling simulation on ${input.title}, ${args.trace === undefined ? `${args.segment} segment` : 'its last 20 %'}: rows ${fromRow}..${toRow - 1}, ${new Date(fromMs).toISOString()} .. ${new Date(toMs).toISOString()}`)
   console.log(`# ${reactive?.evaluatedMinutes.toFixed(0) ?? '?'} scored minutes; the history before the segment is available to every forecaster; masked gap/outage rows are neither scored nor fed as load`)
   console.log(`# workload: capacityPerReplica ${input.capacityNote}, pod start-up ${args.startup}s, replicas 1..${MAX_REPLICAS}; every strategy scaled by a simulated HPA (sync 15s, tolerance 0.1, scale-up max(100%, 4 pods)/15s, scale-down 100%/15s)`)
-  console.log(`# reactive: HPA on the observed rate over the last 1m (reactive(2m): 2m), AverageValue = capacityPerReplica (reactive: a 100 % target, for reference; reactive@N%: an N % target utilisation, what users run), HPA down window 300s`)
+  console.log(`# series step ${series.stepSeconds}s: the policy's spec.stepSeconds; reactive: HPA on the newest sample (the rate over the last ${series.stepSeconds / 60}m; reactive(${(2 * series.stepSeconds) / 60}m): two samples), AverageValue = capacityPerReplica (reactive: a 100 % target, for reference; reactive@N%: an N % target utilisation, what users run), HPA down window 300s`)
+  if (gridMs !== series.timestampsMs[0]) console.log(`# the rows are placed on the ${series.stepSeconds}s grid from ${new Date(gridMs).toISOString()}, ${((series.timestampsMs[0] ?? 0) - gridMs) / 1000}s before the first timestamp, as the engine reads Prometheus on that grid`)
   for (const n of result.notes) console.log(`# ${n}`)
   console.log('# the baselines\' HPAs keep the 300s down window')
-  console.log(`# foresight: the real engine and model ${model.meta.version} (onnx sha256 ${model.meta.onnx_sha256.slice(0, 12)}), ${args.model === undefined ? '' : `file ${args.model}, `}refreshed every 60s, HPA on foresight_desired_replicas with AverageValue 1`)
+  console.log(`# foresight: the real engine and model ${model.meta.version} (onnx sha256 ${model.meta.onnx_sha256.slice(0, 12)}), ${args.model === undefined ? '' : `file ${args.model}, `}refreshed every ${Math.max(60, series.stepSeconds)}s (once per sample), HPA on foresight_desired_replicas with AverageValue 1`)
   console.log(`#   foresight       = policy defaults: targetUtilization ${defaults.spec.targetUtilization}, horizonSeconds ${DEFAULTS.horizonSeconds}, scaleDown.stabilizationSeconds ${DEFAULTS.stabilizationSeconds}, maxDecreasePercentPerMinute ${DEFAULTS.maxDecreasePercentPerMinute}; HPA down window ${DEFAULTS.hpaDownWindowSeconds}s`)
   if (!args.grid) console.log(`#   foresight:tuned = horizonSeconds ${TUNED.horizonSeconds}, scaleDown.stabilizationSeconds ${TUNED.stabilizationSeconds}, maxDecreasePercentPerMinute ${TUNED.maxDecreasePercentPerMinute}; HPA down window ${TUNED.hpaDownWindowSeconds}s (chosen on the validation segment)`)
   if (!args.grid) console.log(`#   foresight@N%    = the policy defaults at targetUtilization N% (the frontier's sweep: ${SWEEP.foresight.join(', ')}); reactive@60% and @50% likewise extend reactive's`)
@@ -233,6 +249,76 @@ async function main(): Promise<void> {
     writeFileSync(join(root, 'docs/autoscale-nasa-day.svg'), charts.day)
     console.log(`\nwrote docs/autoscale-nasa.svg and docs/autoscale-nasa-day.svg (the zoomed day starts ${new Date(charts.dayStartMs).toISOString()})`)
   }
+}
+
+const fmtRatio = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(3))
+
+/**
+ * `--source NAME`: every series of one source of the split, each on its held-out rows [heldout_start_index, rows)
+ * (the rows bench:forecast --source scores) with the rows before as history, at its own step, with its own capacity
+ * (the mean of the rows before the held-out segment / TRACE_MEAN_REPLICAS, as for --trace); the minutes and
+ * events of all series are summed, then the frontier is drawn through the sums. Rows are steps, as the split,
+ * training and bench:forecast count them: a series' timestamps may skip or repeat a few (the header says how many).
+ */
+async function runSource(source: string): Promise<void> {
+  const split = loadSplit(args.split === undefined ? undefined : resolve(args.split))
+  if (split === undefined) throw new BenchOptionError(`--source needs a split file: ${args.split ?? 'models/split.json'} does not exist`)
+  const dataDir = sharedDataDir(args['data-dir'] === undefined ? undefined : resolve(args['data-dir']))
+  const paths = pathsOfSource(split.entries.keys(), source)
+  const model = await loadModel()
+  console.log(`# Autoscaling simulation, source ${source}: ${paths.length} files of ${split.source}, each on its held-out rows [heldout_start_index, rows), data under ${dataDir}`)
+  console.log(`# foresight: the real engine and model ${model.meta.version} (onnx sha256 ${model.meta.onnx_sha256.slice(0, 12)})${args.model === undefined ? '' : `, file ${args.model}`}; policy defaults as for NASA (horizonSeconds ${DEFAULTS.horizonSeconds}, targetUtilization from the schema), spec.stepSeconds = the series' step, refreshed once per sample`)
+  console.log(`# every series gets its own capacity: the mean of its rows before the held-out segment / ${TRACE_MEAN_REPLICAS} (the replicas NASA's mean needs); pod start-up ${args.startup}s, replicas 1..${MAX_REPLICAS}; HPAs sync every 15s, each sync weighs 15 s`)
+  console.log('# pooled: under-provisioned minutes, replica-minutes and scale events summed over the series (each has its own capacity); ratios from the sums')
+  const started = performance.now()
+  const perSeries: Array<{ runs: StrategyRun[]; capacityPerReplica: number }> = []
+  let defaultUtilization: number | undefined
+  try {
+    for (const path of paths) {
+      const series = loadSeries(path, dataDir)
+      const e = heldoutFor(split, path, series.values.length, series.stepSeconds)
+      const name = path.split('/').pop() ?? path
+      const seg = sourceSegment(series, e)
+      if (!seg.ok) {
+        console.log(`skipped: ${name}: ${seg.reason}`)
+        continue
+      }
+      const cap = seg.capacityPerReplica
+      const t0 = performance.now()
+      const { result, defaults } = await simulateSegment(seg.load, seg.fromMs, seg.toMs, cap, model)
+      defaultUtilization = defaults.spec.targetUtilization
+      perSeries.push({ runs: result.runs, capacityPerReplica: cap })
+      const m = (n: string): string => {
+        const x = result.runs.find((r) => r.name === n)?.metrics
+        return x === undefined ? `${n} n/a` : `${n} ${x.underProvisionedMinutes.toFixed(0)} min / ${x.replicaMinutes.toFixed(0)} replica-min`
+      }
+      const band = worstRatioBetween(frontierOf(result.runs, { reactive: STRATEGY.reactive, foresight: STRATEGY.foresight, foresightUtilization: defaults.spec.targetUtilization }), 0.9, 0.7)
+      console.log(`${name}: step ${e.stepSeconds}s, rows ${e.heldoutStartIndex}..${series.values.length - 1}${e.whollyHeldout ? ' (file wholly held out)' : ''}, ${seg.irregularSpacings} spacings not ${e.stepSeconds}s, capacity ${cap}; ${m(`${STRATEGY.reactive}@80%`)}; ${m(STRATEGY.foresight)}; worst ratio 90..70 % ${fmtRatio(band.ratio)}${band.covered ? '' : ' (sweep does not span it)'}; ${result.engineRefreshes} refreshes, ${((performance.now() - t0) / 1000).toFixed(1)}s`)
+    }
+  } finally {
+    await model.close()
+  }
+  if (perSeries.length === 0 || defaultUtilization === undefined) throw new BenchOptionError(`--source ${source}: no series could be simulated`)
+  const pooled = poolRuns(perSeries)
+  const reactive = pooled.find((r) => r.name === STRATEGY.reactive)?.metrics
+  console.log(`
+# pooled over ${perSeries.length} series: ${reactive?.evaluatedMinutes.toFixed(0) ?? '?'} scored minutes; wall time ${((performance.now() - started) / 1000).toFixed(1)}s, load average ${loadAverage()}`)
+  console.log(comparisonTable(pooled.filter((r) => !isSweepOnly(r.name)), STRATEGY.reactive))
+  console.log()
+  console.log(bestBaselineLine(pooled, STRATEGY.foresight))
+  const f = frontierReport(pooled, defaultUtilization)
+  console.log(`\n${f.text}`)
+  const at = (u: number): string => fmtRatio(f.frontier.atReactive.find((p) => Math.abs(p.utilization - u) < 1e-9)?.ratio)
+  console.log(`frontier ratios (foresight / reactive at equal replica-minutes) at reactive 90 / 80 / 70 %: ${at(0.9)} / ${at(0.8)} / ${at(0.7)}`)
+  const d = pooled.find((r) => r.name === STRATEGY.foresight)?.metrics
+  const r80 = pooled.find((r) => r.name === `${STRATEGY.reactive}@80%`)?.metrics
+  if (d !== undefined && r80 !== undefined && reactive !== undefined) {
+    console.log(`defaults vs reactive@80%: under-provisioned ${d.underProvisionedMinutes.toFixed(1)} vs ${r80.underProvisionedMinutes.toFixed(1)} min (x${(d.underProvisionedMinutes / r80.underProvisionedMinutes).toFixed(3)}), replica-minutes ${d.replicaMinutes.toFixed(0)} vs ${r80.replicaMinutes.toFixed(0)} (x${(d.replicaMinutes / r80.replicaMinutes).toFixed(3)}), scale events ${d.scalingEvents} vs ${r80.scalingEvents} (reactive at 100 %: ${reactive.scalingEvents})`)
+  }
+}
+
+function loadAverage(): string {
+  return os.loadavg().map((x) => x.toFixed(2)).join(' ')
 }
 
 /** "-04:00" -> -240. */

@@ -319,7 +319,7 @@ async function runTrace(file: string, session: Awaited<ReturnType<typeof createF
   const series = readUserTrace(file)
   const e = heldoutFor(undefined, file, series.values.length, series.stepSeconds)
   const valid = series.valid.reduce((a, b) => a + b, 0)
-  console.log(`trace: ${file}: ${series.values.length} minutes (${valid} with a value), ${new Date(series.timestampsMs[0] ?? 0).toISOString()} .. ${new Date(series.timestampsMs[series.values.length - 1] ?? 0).toISOString()}`)
+  console.log(`trace: ${file}: ${series.values.length} ${series.stepSeconds === 60 ? 'minutes' : `rows of ${series.stepSeconds} s`} (${valid} with a value), ${new Date(series.timestampsMs[0] ?? 0).toISOString()} .. ${new Date(series.timestampsMs[series.values.length - 1] ?? 0).toISOString()}`)
   console.log(`split: the last 20% is held out (rows ${e.heldoutStartIndex}..${series.values.length - 1}); MASE scale and every baseline fitted on rows 0..${e.heldoutStartIndex - 1}; day = ${e.periodDaySteps} rows`)
   printLegend()
   const started = performance.now()

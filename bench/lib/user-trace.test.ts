@@ -2,7 +2,7 @@ import t from 'tap'
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { MIN_TRACE_ROWS, parseUserTrace, readUserTrace, TraceFileError } from './user-trace.js'
+import { MIN_TRACE_ROWS, minTraceRows, parseUserTrace, readUserTrace, TraceFileError } from './user-trace.js'
 
 const START = 1_700_000_040 // a whole minute, in epoch seconds
 /** `n` per-minute rows from START, epoch seconds. */
@@ -66,6 +66,34 @@ t.test('hostile inputs: one precise line each', async (t) => {
       t.ok(err instanceof TraceFileError && !err.message.includes('\n'), `${label}: one line`)
     }
   }
+})
+
+t.test('regular steps other than a minute', async (t) => {
+  const rows5 = minTraceRows(300)
+  t.equal(rows5, 576, 'two days of 5-minute rows')
+  const every5 = (n: number, at = (i: number): number => START + 300 * i): string[] => Array.from({ length: n }, (_, i) => `${at(i)},${i}`)
+  const five = parseUserTrace(every5(rows5 + 3).join('\n'), 'five.csv')
+  t.equal(five.stepSeconds, 300, 'the step is the most common spacing')
+  t.equal(five.values.length, rows5 + 3, 'one row per 5 minutes, nothing resampled')
+  t.equal(five.timestampsMs[2], (START + 600) * 1000)
+  t.equal(five.values[2], 2)
+
+  const gappy = every5(rows5 + 10)
+  gappy.splice(40, 2)
+  const withGap = parseUserTrace(gappy.join('\n'), 'gap.csv')
+  t.equal(withGap.values.length, rows5 + 10, 'a missing 10 minutes at a 5-minute step are two invalid rows')
+  t.same([withGap.valid[39], withGap.valid[40], withGap.valid[41], withGap.valid[42]], [1, 0, 0, 1])
+
+  const tenMin = parseUserTrace(Array.from({ length: minTraceRows(600) }, (_, i) => `${iso(START + 600 * i)},1`).join('\n'), 'ten.csv')
+  t.equal(tenMin.stepSeconds, 600)
+
+  const cases: Array<[string, string, RegExp]> = [
+    ['a 7-minute spacing in a 5-minute trace', every5(rows5, (i) => START + 300 * i + (i >= 9 ? 120 : 0)).join('\n'), /^irr\.csv: row 10: 420 s after the previous row; the trace must be every 5 minutes \(steps of 300 s, its most common spacing; gaps a whole number of steps\)$/],
+    ['a 7-minute step throughout', Array.from({ length: 1000 }, (_, i) => `${START + 420 * i},1`).join('\n'), /^irr\.csv: row 2: 420 s after the previous row, the trace's most common spacing; a trace's step must be one of 60, 120, 180, 240, 300, 360, 480, 540, 600 s/],
+    ['hourly', Array.from({ length: 100 }, (_, i) => `${START + 3600 * i},1`).join('\n'), /row 2: 3600 s after the previous row, the trace's most common spacing/],
+    ['too short at 5 minutes', every5(100).join('\n'), /^irr\.csv: too short: 100 rows of 300 s; at least 576 \(two days\) are needed$/],
+  ]
+  for (const [label, text, want] of cases) t.throws(() => parseUserTrace(text, 'irr.csv'), want, label)
 })
 
 t.test('file errors', async (t) => {

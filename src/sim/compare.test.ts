@@ -1,5 +1,8 @@
 import t from 'tap'
-import { bestBaselineAtCost, bestBaselineLine, reactiveAtEqualCost } from './compare.js'
+import type { LoadedModel } from '../model/runtime.js'
+import { policySchema, type Policy } from '../policy/schema.js'
+import { bestBaselineAtCost, bestBaselineLine, compareStrategies, ComparisonError, reactiveAtEqualCost } from './compare.js'
+import { fromRows } from './load.js'
 import type { StrategyRun } from './simulate.js'
 
 // The equal-cost comparison: a reactive HPA given enough headroom to spend what the named strategy spends.
@@ -34,4 +37,18 @@ t.test('best of all baselines: the fewest under-provisioned minutes among strate
   t.equal(bestBaselineAtCost([...curve, run('foresight@150%', 100, 110), run('foresight', 50, 125)], 'foresight')?.name, 'reactive@90%', 'the knob\'s sweep (here 150 %, cheaper than the defaults) is not a baseline either')
   t.match(bestBaselineLine([...curve, run('foresight', 50, 125)], 'foresight'), /foresight: under-provisioned 50 min \/ best of all baselines at no more replica-minutes \(reactive@90%, 600 min at 120 replica-min\) = 0\.083/)
   t.match(bestBaselineLine([...curve, run('foresight', 50, 80)], 'foresight'), /no best-of-all/)
+})
+
+t.test('the engine must read the series at its own step: a policy at another step is refused before anything runs', async (t) => {
+  const policy = (stepSeconds: number): Policy => policySchema.parse({
+    apiVersion: 'foresight.dev/v1alpha1',
+    kind: 'ForesightPolicy',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { scaleTargetRef: { name: 'web' }, load: { query: 'sum(rate(x[1m]))', capacityPerReplica: 1 }, minReplicas: 1, maxReplicas: 10, stepSeconds },
+  })
+  const load = fromRows(new Float64Array(10).fill(1), 0, 300_000)
+  // The check comes first: no model is needed to see the mismatch.
+  const model = {} as LoadedModel
+  await t.rejects(compareStrategies({ load, fromMs: 0, toMs: 3_000_000, policy: policy(60), model, startupDelaySeconds: 60 }), { name: 'ComparisonError', message: 'policy shop/web: spec.stepSeconds 60 differs from the load series\' step of 300 s; the engine must read the series at its own step' })
+  await t.rejects(compareStrategies({ load, fromMs: 0, toMs: 3_000_000, policy: policy(300), variants: [policy(60)], model, startupDelaySeconds: 60 }), ComparisonError, 'a variant too')
 })

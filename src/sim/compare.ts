@@ -42,6 +42,10 @@ interface ComparisonOptions {
   foresightSweep?: readonly number[]
   /** Include the predictive baselines (Holt-Winters, FFT, moving average, SES, damped Holt). */
   baselines?: boolean
+  /**
+   * How often the engine recomputes: once per new sample by default (the load's step, at least 60 s), so on a
+   * 5-minute series the engine decides at the cadence its input changes, as reactive's metric does.
+   */
   refreshEverySeconds?: number
   hpa?: (strategy: string) => HpaSpec
   onProgress?: (doneMs: number, totalMs: number) => void
@@ -54,9 +58,17 @@ interface Comparison {
   engineRefreshes: number
 }
 
+export class ComparisonError extends Error {
+  override name = 'ComparisonError'
+}
+
 export async function compareStrategies(o: ComparisonOptions): Promise<Comparison> {
   const spec = o.policy.spec
   const stepSeconds = o.load.stepMs / 1000
+  // The engine reads the history at spec.stepSeconds: any other step would repeat or skip the series' samples.
+  for (const p of [o.policy, ...(o.variants ?? [])]) {
+    if (p.spec.stepSeconds !== stepSeconds) throw new ComparisonError(`policy ${policyKey(p)}: spec.stepSeconds ${p.spec.stepSeconds} differs from the load series' step of ${stepSeconds} s; the engine must read the series at its own step`)
+  }
   const daySteps = Math.round(86_400 / stepSeconds)
   const horizonSteps = Math.max(1, Math.ceil(spec.horizonSeconds / stepSeconds))
   const cap = spec.load.capacityPerReplica
@@ -84,7 +96,7 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
   }
   const sweep = sweepPolicies(o.policy, o.foresightSweep ?? [])
   const policies = [o.policy, ...(o.variants ?? []), ...sweep.map((s) => s.policy)]
-  const driver = new EngineDriver({ model: o.model, history: new SeriesHistory(o.load), policies, ...(o.refreshEverySeconds !== undefined ? { refreshEverySeconds: o.refreshEverySeconds } : {}) })
+  const driver = new EngineDriver({ model: o.model, history: new SeriesHistory(o.load), policies, refreshEverySeconds: o.refreshEverySeconds ?? Math.max(60, stepSeconds) })
   strategies.push(new ForesightStrategy(STRATEGY.foresight, driver, o.policy))
   for (const v of o.variants ?? []) strategies.push(new ForesightStrategy(`foresight:${policyKey(v).split('/')[1] ?? ''}`, driver, v))
   for (const s of sweep) strategies.push(new ForesightStrategy(s.name, driver, s.policy))

@@ -42,3 +42,21 @@ t.test('the same inputs give the same run', async (t) => {
   await simulate({ load, fromMs: 0, toMs: 20 * 60_000, strategies: [], workload, minReplicas: 1, maxReplicas: 10, onProgress: () => calls++ })
   t.ok(calls > 0, 'progress is reported')
 })
+
+t.test('a 5-minute series: every sync is weighted by its 15 s, so a short step counts its 5 minutes, not one', async (t) => {
+  // Demand 1 for an hour, then one 5-minute step at 3, then 1 again; a sample describes the step that ends at it.
+  const rows5 = Float64Array.from({ length: 24 }, (_, i) => (i === 12 ? 3 : 1))
+  const load5 = fromRows(rows5, 0, 300_000)
+  const step = { capacityPerReplica: 1, startupDelaySeconds: 0 }
+  const [r5] = await simulate({ load: load5, fromMs: 0, toMs: 24 * 300_000, strategies: [new ReactiveStrategy('reactive', load5, 1, 300)], workload: step, minReplicas: 1, maxReplicas: 10 })
+  // Through the whole step at 3 the newest complete sample is still 1: short for 5 minutes; then the HPA sees 3 at
+  // once (start-up 0) and holds 3 pods for the down window.
+  t.equal(r5?.metrics.underProvisionedMinutes, 5)
+  t.equal(r5?.metrics.evaluatedMinutes, 24 * 5, 'two hours of 5-minute rows are 120 scored minutes')
+  t.equal(r5?.timeline.replicas.length, 24 * 20, 'still one point per 15 s HPA sync')
+  // The same shape per minute is short for one minute: the minutes follow the step, not the row count.
+  const rows1 = Float64Array.from({ length: 24 }, (_, i) => (i === 12 ? 3 : 1))
+  const load1 = fromRows(rows1, 0, 60_000)
+  const [r1] = await simulate({ load: load1, fromMs: 0, toMs: 24 * 60_000, strategies: [new ReactiveStrategy('reactive', load1, 1, 60)], workload: step, minReplicas: 1, maxReplicas: 10 })
+  t.equal(r1?.metrics.underProvisionedMinutes, 1)
+})
