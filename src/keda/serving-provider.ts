@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto'
 import type { experimental } from '@grpc/grpc-js'
 import type { Logger } from 'pino'
-import { readServingFiles } from '../server/tls.js'
+import { PemPairWatcher, type PemPair } from '../server/tls.js'
 
-// The gRPC listener's certificates, rotated like the HTTPS listener's (server/tls.ts CertReloader): the files are
-// polled (secret volumes swap a symlink, which fs.watch misses), a changed and loadable pair is handed to grpc-js,
-// which installs it for new connections, and a broken pair is logged once and ignored.
+// The gRPC listener's certificates, rotated as the HTTPS listener's are (PemPairWatcher): a changed and loadable
+// pair is handed to grpc-js, which installs it for new connections.
 
 type IdentityListener = experimental.IdentityCertificateUpdateListener
 type CaListener = experimental.CaCertificateUpdateListener
@@ -15,19 +13,28 @@ export interface ServingFiles { certFile: string; keyFile: string; reloadInterva
 export class ServingCertificateProvider implements experimental.CertificateProvider {
   private readonly identity = new Set<IdentityListener>()
   private readonly ca = new Set<CaListener>()
-  private pair: { certPem: string; keyPem: string }
-  private refused: string | undefined
-  private timer: NodeJS.Timeout | undefined
+  private readonly watcher: PemPairWatcher | undefined
+  private pair: PemPair
 
-  constructor(initial: { certPem: string; keyPem: string }, private readonly opts: { files?: ServingFiles; clientCAPem?: string; log: Logger }) {
+  constructor(initial: PemPair, private readonly opts: { files?: ServingFiles; clientCAPem?: string; log: Logger }) {
     this.pair = initial
+    const files = opts.files
+    this.watcher = files === undefined ? undefined : new PemPairWatcher(
+      { certFile: files.certFile, keyFile: files.keyFile, intervalMs: files.reloadIntervalMs, log: opts.log, holder: 'the KEDA scaler' },
+      initial,
+      (pair) => {
+        this.pair = pair
+        const update = this.update()
+        for (const l of this.identity) l(update)
+      },
+    )
   }
 
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.identity.add(listener)
     // grpc-js expects the current material after registration, not during it.
     process.nextTick(listener, this.update())
-    this.startPolling()
+    this.watcher?.start()
   }
 
   removeIdentityCertificateListener(listener: IdentityListener): void {
@@ -47,35 +54,11 @@ export class ServingCertificateProvider implements experimental.CertificateProvi
 
   /** Reads the files once; returns true when a new pair was handed out. */
   check(): boolean {
-    const files = this.opts.files
-    if (files === undefined) return false
-    let pair: { certPem: string; keyPem: string }
-    try {
-      pair = readServingFiles(files.certFile, files.keyFile)
-    } catch (err) {
-      const why = (err as Error).message
-      if (why !== this.refused) this.opts.log.warn({ err: why }, 'serving certificate changed but is not loadable; the KEDA scaler keeps the current one')
-      this.refused = why
-      return false
-    }
-    this.refused = undefined
-    if (pair.certPem === this.pair.certPem && pair.keyPem === this.pair.keyPem) return false
-    this.pair = pair
-    const update = this.update()
-    for (const l of this.identity) l(update)
-    this.opts.log.info({ certFile: files.certFile, sha256: createHash('sha256').update(pair.certPem).digest('hex').slice(0, 16) }, 'KEDA scaler serving certificate reloaded')
-    return true
+    return this.watcher?.check() ?? false
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer)
-    this.timer = undefined
-  }
-
-  private startPolling(): void {
-    if (this.timer !== undefined || this.opts.files === undefined) return
-    this.timer = setInterval(() => this.check(), this.opts.files.reloadIntervalMs)
-    this.timer.unref()
+    this.watcher?.stop()
   }
 
   private update(): experimental.IdentityCertificateUpdate {

@@ -5,7 +5,7 @@ import type { Server as TlsServer } from 'node:tls'
 import type { Logger } from 'pino'
 import t from 'tap'
 import { issueCert } from '../auth/pki.js'
-import { CertReloader, readServingFiles } from './tls.js'
+import { CertReloader, PemPairWatcher, readServingFiles } from './tls.js'
 
 const good = issueCert(undefined, { commonName: 'foresight', dnsNames: ['localhost'], usage: 'server' })
 const other = issueCert(undefined, { commonName: 'foresight', dnsNames: ['localhost'], usage: 'server' })
@@ -68,4 +68,26 @@ t.test('a rotation to an empty or broken pair keeps the current pair and warns o
   writeFileSync(f.keyFile, '')
   t.equal(reloader.check(), false)
   t.equal(warnings.length, 4, 'breaking it again after a good pair is reported again')
+})
+
+t.test('a pair the holder refuses to install is kept out and reported once; the KEDA scaler rotates through the same watcher', async (t) => {
+  const f = files(good.certPem, good.keyPem)
+  const warnings: string[] = []
+  const log = { warn: (_o: object, msg: string) => { warnings.push(msg) }, info: () => undefined } as unknown as Logger
+  let accept = false
+  const installed: string[] = []
+  const watcher = new PemPairWatcher({ ...f, intervalMs: 1_000, log, holder: 'the KEDA scaler' }, good, (pair) => {
+    if (!accept) throw new Error('listener refused the pair')
+    installed.push(pair.certPem)
+  })
+  writeFileSync(f.certFile, other.certPem)
+  writeFileSync(f.keyFile, other.keyPem)
+  for (let i = 0; i < 3; i++) t.equal(watcher.check(), false, 'refused by the holder')
+  t.same(warnings, ['serving certificate changed but is not loadable; the KEDA scaler keeps the current one'], 'once, naming the holder')
+  t.equal(watcher.pair.certPem, good.certPem, 'the current pair stays')
+  accept = true
+  t.equal(watcher.check(), true, 'installed once the holder takes it')
+  t.same(installed, [other.certPem])
+  t.equal(watcher.pair.certPem, other.certPem)
+  t.equal(watcher.check(), false, 'an unchanged pair is not installed again')
 })

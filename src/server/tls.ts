@@ -48,6 +48,71 @@ export function secureContextOptions(m: ServingMaterial): SecureContextOptions {
   return { cert: m.certPem, key: m.keyPem, ...(m.clientCAPem !== undefined ? { ca: m.clientCAPem } : {}), minVersion: 'TLSv1.2' }
 }
 
+export interface PemPair { certPem: string; keyPem: string }
+
+interface PairWatchOptions {
+  certFile: string
+  keyFile: string
+  intervalMs: number
+  log: Logger
+  /** Who keeps serving the current pair, for the log lines ("the KEDA scaler"); unset: the server. */
+  holder?: string
+}
+
+/**
+ * Polls a certificate/key pair (secret volumes swap a symlink, which fs.watch misses) and hands a changed, loadable
+ * pair to `install`. A broken pair, or one `install` refuses, is logged once per content of the files (not every
+ * interval) and ignored: a bad rotation never takes a listener down. The HTTPS and the gRPC listeners both use it.
+ */
+export class PemPairWatcher {
+  private timer: NodeJS.Timeout | undefined
+  /** What the last refused pair looked like: the same broken files are reported once. */
+  private refused: string | undefined
+
+  constructor(private readonly opts: PairWatchOptions, private current: PemPair, private readonly install: (pair: PemPair) => void) {}
+
+  get pair(): PemPair {
+    return this.current
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return
+    this.timer = setInterval(() => this.check(), this.opts.intervalMs)
+    this.timer.unref()
+  }
+
+  /** Reads the files once; returns true when a new pair was installed. */
+  check(): boolean {
+    let pair: PemPair
+    try {
+      pair = readServingFiles(this.opts.certFile, this.opts.keyFile)
+      if (pair.certPem === this.current.certPem && pair.keyPem === this.current.keyPem) {
+        this.refused = undefined
+        return false
+      }
+      this.install(pair)
+    } catch (err) {
+      this.refuse((err as Error).message)
+      return false
+    }
+    this.refused = undefined
+    this.current = pair
+    this.opts.log.info({ certFile: this.opts.certFile, sha256: createHash('sha256').update(pair.certPem).digest('hex').slice(0, 16) }, 'serving certificate reloaded')
+    return true
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  private refuse(why: string): void {
+    const seen = `${why}\n${digestOf(this.opts.certFile)}\n${digestOf(this.opts.keyFile)}`
+    if (seen !== this.refused) this.opts.log.warn({ err: why }, `serving certificate changed but is not loadable; ${this.opts.holder ?? 'the server'} keeps the current one`)
+    this.refused = seen
+  }
+}
+
 interface CertReloaderOptions {
   certFile: string
   keyFile: string
@@ -57,55 +122,36 @@ interface CertReloaderOptions {
 }
 
 /**
- * Polls the certificate files (secret volumes swap a symlink, which fs.watch misses) and installs a new
- * secure context when their content changes. Existing connections keep the context they negotiated with;
- * a broken new pair is logged and ignored, so a bad rotation never takes the server down.
+ * The HTTPS listener's rotation: a new pair becomes a new secure context. Existing connections keep the context
+ * they negotiated with.
  */
 export class CertReloader {
-  private timer: NodeJS.Timeout | undefined
-  private pair: { certPem: string; keyPem: string }
+  private readonly watcher: PemPairWatcher
   private clientCAPem: string | undefined
-  /** What the last refused pair looked like: the same broken files are reported once, not every interval. */
-  private refused: string | undefined
 
-  constructor(private readonly server: TlsServer, private readonly opts: CertReloaderOptions, initial: { certPem: string; keyPem: string }) {
-    this.pair = initial
+  constructor(private readonly server: TlsServer, opts: CertReloaderOptions, initial: PemPair) {
     this.clientCAPem = opts.clientCAPem
+    this.watcher = new PemPairWatcher(opts, initial, (pair) => {
+      this.server.setSecureContext(secureContextOptions({ ...pair, ...(this.clientCAPem !== undefined ? { clientCAPem: this.clientCAPem } : {}) }))
+    })
   }
 
   /** Installs a new client CA beside the current serving pair; throws (changing nothing) when it is unusable. */
   setClientCA(clientCAPem: string): void {
-    this.server.setSecureContext(secureContextOptions({ ...this.pair, clientCAPem }))
+    this.server.setSecureContext(secureContextOptions({ ...this.watcher.pair, clientCAPem }))
     this.clientCAPem = clientCAPem
   }
 
   start(): void {
-    this.timer = setInterval(() => this.check(), this.opts.intervalMs)
-    this.timer.unref()
+    this.watcher.start()
   }
 
   /** Returns true when a new certificate was installed. */
   check(): boolean {
-    let pair: { certPem: string; keyPem: string }
-    try {
-      pair = readServingFiles(this.opts.certFile, this.opts.keyFile)
-    } catch (err) {
-      const why = (err as Error).message
-      const seen = `${why}\n${digestOf(this.opts.certFile)}\n${digestOf(this.opts.keyFile)}`
-      if (seen !== this.refused) this.opts.log.warn({ err: why }, 'serving certificate changed but is not loadable; keeping the current one')
-      this.refused = seen
-      return false
-    }
-    this.refused = undefined
-    if (pair.certPem === this.pair.certPem && pair.keyPem === this.pair.keyPem) return false
-    this.server.setSecureContext(secureContextOptions({ ...pair, ...(this.clientCAPem !== undefined ? { clientCAPem: this.clientCAPem } : {}) }))
-    this.pair = pair
-    this.opts.log.info({ certFile: this.opts.certFile }, 'serving certificate reloaded')
-    return true
+    return this.watcher.check()
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer)
-    this.timer = undefined
+    this.watcher.stop()
   }
 }
