@@ -4,9 +4,6 @@ import { bundledModel } from '../model/onnx.js'
 import { loadModel, type LoadedModel } from '../model/runtime.js'
 import type { Policy } from '../policy/schema.js'
 import type { HistoryReader, PodSignalReader } from '../ports.js'
-import { prometheusFromConfig } from '../prometheus/from-config.js'
-import { podSignalReader } from '../prometheus/pod-signals.js'
-import { ReplayHistory } from '../replay/replay-history.js'
 import { Engine } from './engine.js'
 
 // The engine and what it reads through, from validated config. The engine's own thread calls this (the worker,
@@ -18,7 +15,7 @@ import { Engine } from './engine.js'
 export async function buildEngine(cfg: AdapterConfig, log: Logger, currentReplicas?: (p: Policy) => Promise<number | undefined>): Promise<{ model: LoadedModel; engine: Engine }> {
   const bundled = bundledModel()
   const model = await loadModel(cfg.model.file ?? bundled.onnxPath, cfg.model.metadataFile ?? bundled.metaPath)
-  const { history, pods } = historyReaders(cfg, log)
+  const { history, pods } = await historyReaders(cfg, log)
   const engine = new Engine({
     model,
     history,
@@ -32,8 +29,14 @@ export async function buildEngine(cfg: AdapterConfig, log: Logger, currentReplic
   return { model, engine }
 }
 
-function historyReaders(cfg: AdapterConfig, log: Logger): { history: HistoryReader; pods?: PodSignalReader } {
-  if (cfg.source.kind === 'replay') return { history: ReplayHistory.fromFile(cfg.source.traceFile) }
+// Each source's modules are loaded only for that source: the Prometheus client brings its HTTP library and zod
+// (about 5 MiB of the engine thread's heap, bench:memory), which a replayed trace never uses.
+async function historyReaders(cfg: AdapterConfig, log: Logger): Promise<{ history: HistoryReader; pods?: PodSignalReader }> {
+  if (cfg.source.kind === 'replay') {
+    const { ReplayHistory } = await import('../replay/replay-history.js')
+    return { history: ReplayHistory.fromFile(cfg.source.traceFile) }
+  }
+  const [{ prometheusFromConfig }, { podSignalReader }] = await Promise.all([import('../prometheus/from-config.js'), import('../prometheus/pod-signals.js')])
   const prom = prometheusFromConfig(cfg.source, log)
   return { history: prom, pods: podSignalReader(prom) }
 }
