@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
 import type { AdapterConfig } from '../config/adapter-config.js'
-import { bundledModel } from '../model/onnx.js'
-import { loadModel, type LoadedModel } from '../model/runtime.js'
+import { modelFiles } from '../model/files.js'
+import type { ModelMeta } from '../model/meta.js'
+import { loadModel, openModel, type LoadedModel } from '../model/runtime.js'
 import type { Policy } from '../policy/schema.js'
 import type { HistoryReader, PodSignalReader } from '../ports.js'
 import { Engine } from './engine.js'
@@ -11,10 +12,14 @@ import { Engine } from './engine.js'
 // Kubernetes client: the scale reads of the currentReplicas fallbacks come in as a function (on the worker, one
 // that asks the main thread, which has the client).
 
-/** The model and the engine over it; `currentReplicas` reads a scale target's replicas (absent without a cluster). */
-export async function buildEngine(cfg: AdapterConfig, log: Logger, currentReplicas?: (p: Policy) => Promise<number | undefined>): Promise<{ model: LoadedModel; engine: Engine }> {
-  const bundled = bundledModel()
-  const model = await loadModel(cfg.model.file ?? bundled.onnxPath, cfg.model.metadataFile ?? bundled.metaPath)
+/**
+ * The model and the engine over it; `currentReplicas` reads a scale target's replicas (absent without a cluster).
+ * `meta`: the model's metadata as already read and checked (the worker gets it from the main thread, so it loads
+ * no zod); without it, it is read here.
+ */
+export async function buildEngine(cfg: AdapterConfig, log: Logger, currentReplicas?: (p: Policy) => Promise<number | undefined>, meta?: ModelMeta): Promise<{ model: LoadedModel; engine: Engine }> {
+  const { onnxPath, metaPath } = modelFiles(cfg.model)
+  const model = meta !== undefined ? await openModel(onnxPath, meta) : await loadModel(onnxPath, metaPath)
   const { history, pods } = await historyReaders(cfg, log)
   const engine = new Engine({
     model,

@@ -17,7 +17,7 @@ import { BACKGROUND_NICE, lowerCurrentThreadPriority, lowerV8PlatformPriority } 
 
 if (parentPort === null) throw new Error('engine-worker runs as a worker thread')
 const port: MessagePort = parentPort
-const { cfg, scaleReads } = workerData as EngineWorkerData
+const { cfg, scaleReads, modelMeta } = workerData as EngineWorkerData
 // A thread has its own logger; its lines go to the same stdout as the main thread's, with the same fields.
 const log = createLogger(cfg.logLevel).child({ thread: 'engine' })
 const post = (m: FromEngineWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
@@ -47,7 +47,7 @@ port.on('message', (m: ToEngineWorker) => {
 
 async function start(): Promise<Engine | undefined> {
   try {
-    return (await buildEngine(cfg, log, scaleReads ? askScale : undefined)).engine
+    return (await buildEngine(cfg, log, scaleReads ? askScale : undefined, modelMeta)).engine
   } catch (err) {
     post({ type: 'start-failed', message: (err as Error).message })
     return undefined
