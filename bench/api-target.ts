@@ -16,9 +16,9 @@ if (certFile === undefined || keyFile === undefined || caFile === undefined) thr
 const policyCount = Number(policiesArg ?? '1')
 // More than one: that many policies named p0, p1, ..., so a query for one of them runs with every other policy's
 // results present, as in a cluster with many HPAs. Without a Prometheus they all replay the demo trace; with one,
-// each reads its own backfilled series (bench/prometheus-target.ts), as in production.
+// each reads its own backfilled series (bench/prometheus-target.ts), as in production (one policy too).
 const policySettings: string[] = []
-if (policyCount > 1) {
+if (policyCount > 1 || prometheusUrl !== undefined) {
   const demo = readFileSync(join(import.meta.dirname, '..', '..', 'assets', 'policies', 'demo.yaml'), 'utf8')
   const fromPrometheus = (i: number): string => `apiVersion: foresight.dev/v1alpha1
 kind: ForesightPolicy
