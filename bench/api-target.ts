@@ -1,10 +1,14 @@
 // The process under load for bench/api.ts: the real adapter in kubernetes auth mode (front-proxy certificates,
 // SubjectAccessReviews against a local stand-in), kept apart from the load generator so they do not share a CPU queue.
+// The stand-in runs in a child process of its own (bench/review-target.ts), so this process holds the adapter
+// alone, as a deployed one does, and bench:memory measures only that.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { startTestAdapter } from '../test/helpers/adapter.js'
-import { startReviewStandIn } from '../test/helpers/review-standin.js'
 import { serviceQuery } from './services.js'
 
 const [certFile, keyFile, caFile, policiesArg, prometheusUrl] = process.argv.slice(2)
@@ -12,9 +16,9 @@ if (certFile === undefined || keyFile === undefined || caFile === undefined) thr
 const policyCount = Number(policiesArg ?? '1')
 // More than one: that many policies named p0, p1, ..., so a query for one of them runs with every other policy's
 // results present, as in a cluster with many HPAs. Without a Prometheus they all replay the demo trace; with one,
-// each reads its own backfilled series (bench/prometheus-target.ts), as in production.
+// each reads its own backfilled series (bench/prometheus-target.ts), as in production (one policy too).
 const policySettings: string[] = []
-if (policyCount > 1) {
+if (policyCount > 1 || prometheusUrl !== undefined) {
   const demo = readFileSync(join(import.meta.dirname, '..', '..', 'assets', 'policies', 'demo.yaml'), 'utf8')
   const fromPrometheus = (i: number): string => `apiVersion: foresight.dev/v1alpha1
 kind: ForesightPolicy
@@ -35,11 +39,16 @@ spec:
 if (process.env.BENCH_ENGINE_THREAD !== undefined) policySettings.push(`engine.thread=${process.env.BENCH_ENGINE_THREAD}`)
 // BENCH_COLLECT=compact|full|off: the engine worker's collection after each refresh (engine.collectAfterRefresh).
 if (process.env.BENCH_COLLECT !== undefined) policySettings.push(`engine.collectAfterRefresh=${process.env.BENCH_COLLECT}`)
-const standIn = await startReviewStandIn()
-standIn.allow.add('system:serviceaccount:kube-system:horizontal-pod-autoscaler|default|foresight_desired_replicas')
+const standIn = spawn(process.execPath, [join(import.meta.dirname, 'review-target.js')], { stdio: ['pipe', 'pipe', 'inherit'] })
+const standInLines = createInterface({ input: standIn.stdout })
+const standInLine = async (): Promise<Record<string, unknown>> => {
+  const next = await Promise.race([once(standInLines, 'line'), once(standIn, 'exit').then(([code]) => { throw new Error(`the review stand-in exited (${String(code)})`) })])
+  return JSON.parse(String(next[0])) as Record<string, unknown>
+}
+const { kubeconfigFile } = await standInLine() as { kubeconfigFile: string }
 const adapter = await startTestAdapter([
   'auth.mode=kubernetes',
-  `auth.kubeconfig=${standIn.kubeconfigFile}`,
+  `auth.kubeconfig=${kubeconfigFile}`,
   `auth.requestHeader.clientCAFile=${caFile}`,
   `tls.certFile=${certFile}`,
   `tls.keyFile=${keyFile}`,
@@ -47,8 +56,13 @@ const adapter = await startTestAdapter([
 ])
 process.stdout.write(JSON.stringify({ url: adapter.apiUrl, metricsUrl: adapter.metricsUrl }) + '\n')
 process.stdin.on('data', () => {
-  process.stdout.write(JSON.stringify({ subjectAccessReviews: standIn.calls.accessReviews.length, rssBytes: process.memoryUsage().rss }) + '\n')
+  const rssBytes = process.memoryUsage().rss
+  standIn.stdin.write('stats\n')
+  void standInLine().then(({ subjectAccessReviews }) => {
+    process.stdout.write(JSON.stringify({ subjectAccessReviews, rssBytes }) + '\n')
+  })
 })
 process.once('SIGTERM', () => {
-  void Promise.all([adapter.close(), standIn.close()]).then(() => process.exit(0))
+  standIn.kill('SIGTERM')
+  void adapter.close().then(() => process.exit(0))
 })

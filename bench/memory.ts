@@ -1,7 +1,8 @@
 // npm run bench:memory: where the whole adapter's memory goes, per thread, at 1, 1,000 and 10,000 policies
 // (BENCH_POLICIES=1,1000 picks the sizes). Each size runs the real adapter in its own process (bench/api-target.ts:
 // kubernetes auth mode, the engine on its worker thread); with more than one policy every policy reads its own
-// series from a real Prometheus (bench/prometheus-target.ts). After BENCH_REFRESHES refreshes it reads the
+// series from a real Prometheus (bench/prometheus-target.ts; BENCH_SOURCE=prometheus for one policy too, as
+// deployed: the engine then loads the Prometheus client). After BENCH_REFRESHES refreshes it reads the
 // adapter's /metrics: the process's RSS, the main thread's V8 heap (nodejs_heap_*) and the engine worker's
 // (foresight_engine_worker_heap_*), per heap space; what neither heap holds is native memory: onnxruntime, code,
 // thread stacks, malloc arenas.
@@ -51,7 +52,7 @@ function samples(text: string): Map<string, number> {
 interface Row { policies: number; values: Map<string, number> }
 
 async function measure(policies: number): Promise<Row> {
-  const prometheus = policies > 1 ? spawn(process.execPath, [join(import.meta.dirname, 'prometheus-target.js'), String(policies)], { stdio: ['ignore', 'pipe', 'inherit'] }) : undefined
+  const prometheus = policies > 1 || process.env.BENCH_SOURCE === 'prometheus' ? spawn(process.execPath, [join(import.meta.dirname, 'prometheus-target.js'), String(policies)], { stdio: ['ignore', 'pipe', 'inherit'] }) : undefined
   if (prometheus !== undefined) children.push(prometheus)
   const prometheusUrl = prometheus === undefined ? [] : [(JSON.parse(await firstLine(prometheus)) as { url: string }).url]
   const pki = makeTestPki()

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs'
 import { z } from 'zod'
 import { duplicateHeaderNames, headerNameProblem, headerValueProblem, isAuthorization } from './http-headers.js'
+import { DEFAULT_MAX_GROUP_SIZE } from './defaults.js'
 
 // One schema per configuration concern; the TypeScript types, the defaults and the README's
 // configuration reference are all derived from these, so they cannot drift apart.
 
 
-/** Most policies whose load queries are merged into one grouped query, unless source.maxGroupSize says otherwise. */
-export const DEFAULT_MAX_GROUP_SIZE = 200
+export { DEFAULT_MAX_GROUP_SIZE } from './defaults.js'
 
 const port = z.number().int().min(0).max(65535)
 

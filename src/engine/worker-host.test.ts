@@ -10,6 +10,7 @@ import { FilePolicySource } from '../policy/file-source.js'
 import type { PolicyResult } from './types.js'
 import type { Policy } from '../policy/schema.js'
 import { EngineHost } from './worker-host.js'
+import { modelFiles } from '../model/files.js'
 import { bundledPolicies } from '../commands/adapter.js'
 import { BACKGROUND_NICE } from '../util/thread-priority.js'
 
@@ -89,6 +90,13 @@ t.test('a model the worker cannot load fails the start with its own message', as
   const onnx = join(dir, 'model.onnx')
   writeFileSync(onnx, 'not a model')
   await t.rejects(EngineHost.start(config(`model.file=${onnx}`), silent), /^unable to load model .*model\.onnx: sha256 [0-9a-f]{64} does not match/)
+})
+
+t.test('model metadata that does not fit fails the start with its own message, read before the worker starts', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'foresight-engine-host-'))
+  const meta = join(dir, 'model.json')
+  writeFileSync(meta, JSON.stringify({ ...JSON.parse(readFileSync(modelFiles({}).metaPath, 'utf8')) as object, window: 30 }))
+  await t.rejects(EngineHost.start(config(`model.metadataFile=${meta}`), silent), { name: 'ModelLoadError', message: /^unable to load model .*foresight-forecaster\.onnx: metadata .*model\.json: window: / })
 })
 
 t.test('after close, refresh is refused', async (t) => {

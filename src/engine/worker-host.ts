@@ -4,6 +4,8 @@ import { Registry } from 'prom-client'
 import { PolicyGauges } from './gauges.js'
 import type { AdapterConfig } from '../config/adapter-config.js'
 import type { ScaledWorkload } from '../kube/scale.js'
+import { modelFiles } from '../model/files.js'
+import { readModelMeta } from '../model/meta.js'
 import { ResultCache } from './result-cache.js'
 import type { PolicyResult, RefreshTimings, ServingEngine } from './types.js'
 import { policyKey, type Policy } from '../policy/schema.js'
@@ -17,6 +19,15 @@ function startWorker(workerData: EngineWorkerData): Worker {
   const entry = new URL('./worker.ts', import.meta.url).href
   const tsx = import.meta.resolve('tsx/esm/api')
   return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}) })`, { eval: true, workerData })
+}
+
+/**
+ * What a new engine worker starts with. The model's metadata is read and checked here for each new worker, as a
+ * worker reading it itself would (a bad file fails that start with the same ModelLoadError message).
+ */
+export function engineWorkerData(cfg: AdapterConfig, scaleReads: boolean): EngineWorkerData {
+  const { onnxPath, metaPath } = modelFiles(cfg.model)
+  return { cfg, scaleReads, modelMeta: readModelMeta(onnxPath, metaPath) }
 }
 
 /** Resolves once the worker is ready (undefined) or with why it could not start. */
@@ -78,7 +89,7 @@ export class EngineHost implements ServingEngine {
   }
 
   private async spawn(): Promise<Worker> {
-    const worker = startWorker({ cfg: this.cfg, scaleReads: this.readScale !== undefined })
+    const worker = startWorker(engineWorkerData(this.cfg, this.readScale !== undefined))
     this.sent = new Map()
     const failure = await startFailure(worker)
     if (failure !== undefined) {

@@ -2,22 +2,22 @@
 // of policies never holds the thread that answers API requests. It keeps the engine's state (damping, anomaly
 // scorers) and sends each refresh's results back; src/engine/worker-host.ts is the other end.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
-import { Registry } from 'prom-client'
 import type { Engine } from './engine.js'
 import { renderPolicySeries } from './series-text.js'
 import { fullCollection } from './collect-garbage.js'
 import type { CommittedResult } from './result-cache.js'
 import type { RefreshTimings } from './types.js'
-import { policyKey, type Policy } from '../policy/schema.js'
+import type { Policy } from '../policy/schema.js'
+import { policyKey } from '../policy/key.js'
 import { createLogger } from '../telemetry/logger.js'
-import { threadHeapGauges } from '../telemetry/thread-heap.js'
+import { threadHeapText } from '../telemetry/thread-heap.js'
 import { RESULTS_PER_MESSAGE, type EngineWorkerData, type FromEngineWorker, type ToEngineWorker } from './worker-protocol.js'
 import { buildEngine } from './build.js'
 import { BACKGROUND_NICE, lowerCurrentThreadPriority, lowerV8PlatformPriority } from '../util/thread-priority.js'
 
 if (parentPort === null) throw new Error('engine-worker runs as a worker thread')
 const port: MessagePort = parentPort
-const { cfg, scaleReads } = workerData as EngineWorkerData
+const { cfg, scaleReads, modelMeta } = workerData as EngineWorkerData
 // A thread has its own logger; its lines go to the same stdout as the main thread's, with the same fields.
 const log = createLogger(cfg.logLevel).child({ thread: 'engine' })
 const post = (m: FromEngineWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
@@ -47,7 +47,7 @@ port.on('message', (m: ToEngineWorker) => {
 
 async function start(): Promise<Engine | undefined> {
   try {
-    return (await buildEngine(cfg, log, scaleReads ? askScale : undefined)).engine
+    return (await buildEngine(cfg, log, scaleReads ? askScale : undefined, modelMeta)).engine
   } catch (err) {
     post({ type: 'start-failed', message: (err as Error).message })
     return undefined
@@ -69,20 +69,19 @@ function serve(engine: Engine): void {
   let outbox: { id: number; chunks: Array<Array<[string, CommittedResult]>>; timings: RefreshTimings; metrics: Uint8Array<ArrayBuffer> } | undefined
   // The per-policy series are rendered here, straight from the results: at 10,000 policies a scrape renders
   // 5 MB, which would hold the API's thread (bench:gauges). This thread's own heap figures follow them.
-  const registry = new Registry()
-  threadHeapGauges(registry, 'foresight_engine_worker')
+  const heapNow = (): string => threadHeapText('foresight_engine_worker')
   const setting = cfg.engine.collectAfterRefresh
   const collect = setting === 'off' ? undefined : fullCollection(setting)
 
   // Once the results are sent, so they are not held up by it (hundreds of ms at 10,000 policies). This thread's
   // heap figures go out with the next refresh's series, as of this collection: what it keeps between refreshes.
   let heapText: string | undefined
-  const collectGarbage = async (): Promise<void> => {
+  const collectGarbage = (): void => {
     if (collect === undefined) return
     const t0 = performance.now()
     collect()
     log.debug({ gcMs: Math.round(performance.now() - t0) }, 'collected the refresh\'s garbage')
-    heapText = await registry.metrics()
+    heapText = heapNow()
   }
 
   const sendNext = (): void => {
@@ -92,7 +91,7 @@ function serve(engine: Engine): void {
     if (entries !== undefined) return post({ type: 'results', id: o.id, entries })
     outbox = undefined
     post({ type: 'refreshed', id: o.id, timings: o.timings, metrics: o.metrics }, [o.metrics.buffer])
-    void collectGarbage()
+    collectGarbage()
   }
 
   const refresh = async (m: Extract<ToEngineWorker, { type: 'refresh' }>): Promise<void> => {
@@ -102,7 +101,7 @@ function serve(engine: Engine): void {
       const { timings } = await engine.refresh([...policies.values()])
       const committed = engine.takeCommitted()
       const series = await renderPolicySeries(committed.map(([, c]) => c.result))
-      const metrics = new TextEncoder().encode(series + '\n' + (heapText ?? await registry.metrics()))
+      const metrics = new TextEncoder().encode(series + '\n' + (heapText ?? heapNow()))
       const chunks = []
       for (let i = 0; i < committed.length; i += RESULTS_PER_MESSAGE) chunks.push(committed.slice(i, i + RESULTS_PER_MESSAGE))
       outbox = { id: m.id, chunks, timings, metrics }

@@ -3,18 +3,13 @@
  * recent [N,60], seasonal [N,2,90], seasonal_mask [N,2] in, quantiles [N,30,3] out, float32, raw units.
  */
 import { createHash } from 'node:crypto'
-import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { packageRoot } from '../util/paths.js'
+import { bundledModel } from './files.js'
 import { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, type ForecastBatch } from '../forecast/windows.js'
 
 export { HORIZON_STEPS, RECENT_STEPS, SEASONAL_STEPS, allocateBatch, type ForecastBatch } from '../forecast/windows.js'
 
-/** The model shipped in the package: the graph and the metadata that describes it. */
-export function bundledModel(): { onnxPath: string, metaPath: string } {
-  const dir = join(packageRoot(), 'models')
-  return { onnxPath: join(dir, 'foresight-forecaster.onnx'), metaPath: join(dir, 'foresight-forecaster.json') }
-}
+export { bundledModel } from './files.js'
 
 /** sha256 of a model's bytes: what the metadata pins and what bench output names. */
 export function sha256Hex(bytes: Buffer): string {

@@ -1,28 +1,16 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { readFileSync } from 'node:fs'
 import type * as ort from 'onnxruntime-node'
-import { z } from 'zod'
 import { HORIZON_STEPS, QUANTILES, RECENT_STEPS, SEASONAL_ROWS, SEASONAL_STEPS, type ForecastBatch } from '../forecast/windows.js'
 import { bundledModel, createForecasterSession, runForecastBatch, sha256Hex } from './onnx.js'
+import { ModelLoadError } from './load-error.js'
+import type { ModelMeta } from './meta.js'
 
 // The serving side of the model: one session for the process, checked against its metadata at load so a wrong
 // or corrupt file stops start-up with a precise error instead of producing numbers.
 
-export class ModelLoadError extends Error {
-  override name = 'ModelLoadError'
-}
-
-const modelMetaSchema = z.object({
-  version: z.string().min(1),
-  window: z.literal(RECENT_STEPS),
-  seasonal_length: z.literal(SEASONAL_STEPS),
-  horizons: z.literal(HORIZON_STEPS),
-  quantiles: z.literal(QUANTILES.join(',')),
-  onnx_sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  training_data_sha256: z.string().min(1),
-}).loose()
-
-export type ModelMeta = z.infer<typeof modelMetaSchema>
+export { ModelLoadError } from './load-error.js'
+export type { ModelMeta } from './meta.js'
 
 export interface LoadedModel {
   meta: ModelMeta
@@ -37,20 +25,18 @@ const EXPECTED_INPUTS: ReadonlyArray<[string, ReadonlyArray<number | string>]> =
   ['seasonal_mask', ['N', SEASONAL_ROWS]],
 ]
 
+/** Reads and checks the metadata (with zod, loaded only here), then opens the model it describes. */
 export async function loadModel(onnxPath: string, metaPath: string): Promise<LoadedModel> {
+  const { readModelMeta } = await import('./meta.js')
+  return openModel(onnxPath, readModelMeta(onnxPath, metaPath))
+}
+
+/**
+ * Opens the model at `onnxPath` described by `meta`, already checked (meta.ts): its bytes must match the
+ * metadata's digest and its graph the forecaster contract.
+ */
+export async function openModel(onnxPath: string, meta: ModelMeta): Promise<LoadedModel> {
   const fail = (why: string): never => { throw new ModelLoadError(`unable to load model ${onnxPath}: ${why}`) }
-  let metaRaw: unknown
-  try {
-    metaRaw = JSON.parse(readFileSync(metaPath, 'utf8'))
-  } catch (err) {
-    fail(`metadata ${metaPath} is missing or not JSON (${(err as Error).message.split('\n')[0]})`)
-  }
-  const parsed = modelMetaSchema.safeParse(metaRaw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    fail(`metadata ${metaPath}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`)
-  }
-  const meta = parsed.data as ModelMeta
   let bytes: Buffer
   try {
     bytes = readFileSync(onnxPath)

@@ -126,7 +126,5 @@ export type Policy = z.output<typeof policySchema>
 export type PolicyInput = z.input<typeof policySchema>
 export type Condition = z.output<typeof conditionSchema>
 
-/** namespace/name: how policies are keyed everywhere. */
-export function policyKey(p: { metadata: { namespace: string; name: string } }): string {
-  return `${p.metadata.namespace}/${p.metadata.name}`
-}
+/** namespace/name: how policies are keyed everywhere (defined apart so the engine's thread need not load zod). */
+export { policyKey } from './key.js'

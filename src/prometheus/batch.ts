@@ -12,7 +12,7 @@
 import { ExtraSeriesError, MissingSeriesError } from './errors.js'
 import type { RawSeries } from './parse.js'
 import { pushTo } from '../util/group.js'
-import { DEFAULT_MAX_GROUP_SIZE } from '../config/adapter-config.js'
+import { DEFAULT_MAX_GROUP_SIZE } from '../config/defaults.js'
 
 const AGGREGATIONS = new Set(['sum', 'avg', 'min', 'max', 'count'])
 const FUNCTIONS = new Set(['rate', 'irate', 'increase'])

@@ -1,5 +1,5 @@
 import type { PodSignalReader, PodSignals } from '../ports.js'
-import { policyKey } from '../policy/schema.js'
+import { policyKey } from '../policy/key.js'
 import type { PodSignalName, PrometheusSource } from './source.js'
 
 const CLASS: Readonly<Record<PodSignalName, 'error' | 'latency' | 'saturation' | 'requests'>> = { errorRatio: 'error', latency: 'latency', saturation: 'saturation', requests: 'requests' }

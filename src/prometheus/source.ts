@@ -6,7 +6,8 @@
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
 import type { HistoryReader, WindowResult } from '../ports.js'
-import { policyKey, type Policy } from '../policy/schema.js'
+import type { Policy } from '../policy/schema.js'
+import { policyKey } from '../policy/key.js'
 import { planQueries, shaped, splitGrouped, type QueryPlan, type Shaped } from './batch.js'
 import { createPrometheusClient, type PrometheusClient, type PrometheusClientOptions } from './client.js'
 import { PrometheusError } from './errors.js'
@@ -14,7 +15,7 @@ import { byPod, expectOne, gridLength, resample, type RawSeries } from './parse.
 import { type Window } from '../ports.js'
 import { withResilience, type Querier, type ResilienceOptions } from './resilient.js'
 import { pushTo } from '../util/group.js'
-import { DEFAULT_MAX_GROUP_SIZE } from '../config/adapter-config.js'
+import { DEFAULT_MAX_GROUP_SIZE } from '../config/defaults.js'
 
 export interface FetchRange {
   startMs: number

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { HistoryReader, WindowResult } from '../ports.js'
-import { policyKey, type Policy } from '../policy/schema.js'
+import type { Policy } from '../policy/schema.js'
+import { policyKey } from '../policy/key.js'
 import { packageRoot } from '../util/paths.js'
 import { readTrace, type Trace } from './trace.js'
 

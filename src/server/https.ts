@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client'
 import { clientErrorHandler, statusBody, statusErrors } from './errors.js'
 import { healthRoutes, type ReadinessCheck } from './health.js'
 import { ignoreBodies } from './no-bodies.js'
+import { noSchemaCompilers } from './no-schemas.js'
 import { CertReloader, secureContextOptions, type ServingMaterial } from './tls.js'
 
 // The one bootstrap of every server the commands run: the HTTPS servers (the metrics API, the webhook, the alert
@@ -75,6 +76,7 @@ export async function startHttpsServer(opts: HttpsServerOptions, routes: (app: F
     https: { ...secureContextOptions(material(opts.serving)), requestCert: opts.clientCAPem !== undefined, rejectUnauthorized: false },
     return503OnClosing: true,
     clientErrorHandler,
+    schemaController: noSchemaCompilers,
     ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
     ...(opts.maxParamLength !== undefined ? { routerOptions: { maxParamLength: opts.maxParamLength } } : {}),
     ...(opts.frameworkErrors !== undefined ? { frameworkErrors: opts.frameworkErrors } : {}),
@@ -131,7 +133,7 @@ interface TelemetryServerOptions {
 /** The plain-HTTP listener of probes (/livez, /readyz) and the process's own metrics (/metrics). */
 export async function startTelemetryServer(opts: TelemetryServerOptions): Promise<RunningServer> {
   const log: FastifyBaseLogger = opts.log
-  const app = Fastify({ loggerInstance: log, logController: new LogController({ disableRequestLogging: true }), clientErrorHandler })
+  const app = Fastify({ loggerInstance: log, logController: new LogController({ disableRequestLogging: true }), clientErrorHandler, schemaController: noSchemaCompilers })
   await app.register(statusErrors)
   await app.register(ignoreBodies)
   await app.register(healthRoutes, { checks: opts.checks })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createCA, issueCert, type CertificateAuthority } from '../../src/auth/pki.js'
+import { noSchemaCompilers } from '../../src/server/no-schemas.js'
 
 // The common part of the HTTPS stand-ins for kube-apiserver endpoints: client-node refuses plain HTTP, so each
 // stand-in gets its own CA, a serving certificate for 127.0.0.1, and a kubeconfig that trusts that CA.
@@ -17,7 +18,9 @@ export interface StandIn {
 export function standInApp(name: string): StandIn {
   const ca = createCA(`${name}-ca`)
   const serving = issueCert(ca, { commonName: name, ipAddresses: ['127.0.0.1'], usage: 'server' })
-  const app = Fastify({ https: { cert: serving.certPem, key: serving.keyPem }, forceCloseConnections: true })
+  // Without fastify's schema compilers, as the adapter's servers: the benchmarks run this stand-in inside the
+  // adapter's process, whose memory they measure.
+  const app = Fastify({ https: { cert: serving.certPem, key: serving.keyPem }, forceCloseConnections: true, schemaController: noSchemaCompilers })
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, JSON.parse(body as string))
