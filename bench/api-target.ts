@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { startTestAdapter } from '../test/helpers/adapter.js'
-import { serviceQuery } from './services.js'
+import { servicePolicy } from './services.js'
 
 const [certFile, keyFile, caFile, policiesArg, prometheusUrl] = process.argv.slice(2)
 if (certFile === undefined || keyFile === undefined || caFile === undefined) throw new Error('usage: api-target CERT KEY REQUEST_HEADER_CA [POLICIES [PROMETHEUS_URL]]')
@@ -20,16 +20,8 @@ const policyCount = Number(policiesArg ?? '1')
 const policySettings: string[] = []
 if (policyCount > 1 || prometheusUrl !== undefined) {
   const demo = readFileSync(join(import.meta.dirname, '..', '..', 'assets', 'policies', 'demo.yaml'), 'utf8')
-  const fromPrometheus = (i: number): string => `apiVersion: foresight.dev/v1alpha1
-kind: ForesightPolicy
-metadata: { name: p${i}, namespace: default }
-spec:
-  scaleTargetRef: { name: svc-${i} }
-  load: { query: '${serviceQuery(i)}', capacityPerReplica: 0.25 }
-  maxReplicas: 200
-`
   // One workload per policy: a file, like the admission webhook, refuses a second policy for the same one.
-  const policyText = (i: number): string => prometheusUrl === undefined ? demo.replace(/^ {2}name: demo$/m, `  name: p${i}`).replace(/^ {4}name: demo$/m, `    name: svc-${i}`) : fromPrometheus(i)
+  const policyText = (i: number): string => prometheusUrl === undefined ? demo.replace(/^ {2}name: demo$/m, `  name: p${i}`).replace(/^ {4}name: demo$/m, `    name: svc-${i}`) : servicePolicy(i)
   const file = join(mkdtempSync(join(tmpdir(), 'foresight-bench-api-')), 'policies.yaml')
   writeFileSync(file, Array.from({ length: policyCount }, (_, i) => policyText(i)).join('\n---\n'))
   policySettings.push(`policies.file=${file}`)

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { EngineHost } from '../src/engine/worker-host.js'
 import type { FromEngineWorker } from '../src/engine/worker-protocol.js'
 import { startTestAdapter } from '../test/helpers/adapter.js'
-import { serviceQuery } from './services.js'
+import { servicePolicy } from './services.js'
 
 const policies = Number(process.argv[2] ?? '10000')
 const seconds = Number(process.argv[3] ?? '70')
@@ -23,14 +23,7 @@ process.once('exit', () => prometheus.kill('SIGTERM'))
 const [line] = await once(createInterface({ input: prometheus.stdout }), 'line') as [string]
 const { url } = JSON.parse(line) as { url: string }
 const file = join(mkdtempSync(join(tmpdir(), 'foresight-bench-stalls-')), 'policies.yaml')
-writeFileSync(file, Array.from({ length: policies }, (_, i) => `apiVersion: foresight.dev/v1alpha1
-kind: ForesightPolicy
-metadata: { name: p${i}, namespace: default }
-spec:
-  scaleTargetRef: { name: svc-${i} }
-  load: { query: '${serviceQuery(i)}', capacityPerReplica: 0.25 }
-  maxReplicas: 200
-`).join('\n---\n'))
+writeFileSync(file, Array.from({ length: policies }, (_, i) => servicePolicy(i)).join('\n---\n'))
 
 interface Event { at: number; ms: number; what: string }
 // The host's message handler is private; timing it from outside is what this bench is for.
