@@ -23,6 +23,8 @@ function withDip(forSeconds: number, fromSecondsAgo: number, toSecondsAgo: numbe
 const calm: ScoreObservation[] = [{ timeMs: ago(30), score: 0.1, class: 'error' }, { timeMs: ago(0), score: 0.2, class: 'error' }]
 
 const five = ['p1', 'p2', 'p3', 'p4', 'p5'].map((n) => pod(n))
+/** A pod whose graceful delete (30 s) was asked for `requestedAgo` seconds ago, stamped as the apiserver stamps it. */
+const terminating = (name: string, requestedAgo: number): PodInfo => pod(name, { deletionTimestamp: new Date(ago(requestedAgo - 30)), deletionGracePeriodSeconds: 30 })
 const spec = (over: Record<string, unknown> = {}): DecideInput['remediation'] => remediationSchema.parse({ mode: 'Enforce', sustainedSeconds: 120, ...over })
 
 interface Row {
@@ -145,22 +147,44 @@ const rows: Row[] = [
   },
   {
     name: 'a terminating pod whose replacement is Ready counts no more (as a PDB counts)',
-    input: { pods: [...five.slice(0, 4), pod('p6', { deletionTimestamp: new Date(ago(60)) }), pod('p7', { creationTimestamp: new Date(ago(55)) })], history: new Map([['p1', outlier(180)]]) },
+    input: { pods: [...five.slice(0, 4), terminating('p6', 60), pod('p7', { creationTimestamp: new Date(ago(55)) })], history: new Map([['p1', outlier(180)]]) },
     want: { p1: 'restart:SustainedOutlier', p6: 'skip:Terminating' },
   },
   {
+    // The apiserver sets deletionTimestamp to the request's time plus the grace period: the replacement, created
+    // a moment after the request, is older than that stamp and still stands in.
+    name: 'a replacement created after the delete request, before the deletionTimestamp, stands in',
+    input: { pods: [...five.slice(0, 4), terminating('p6', 20), pod('p7', { creationTimestamp: new Date(ago(19)) })], history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'restart:SustainedOutlier', p6: 'skip:Terminating' },
+  },
+  {
+    name: 'without the grace period, a replacement must come after the deletionTimestamp itself',
+    input: { pods: [...five.slice(0, 4), pod('p6', { deletionTimestamp: new Date(ago(-10)) }), pod('p7', { creationTimestamp: new Date(ago(19)) })], history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'skip:MaxUnavailable' },
+  },
+  {
+    name: 'a pod standing in for a terminating pod is not restarted past maxUnavailable: the terminating pod would count again',
+    input: { pods: [...five.slice(0, 4), terminating('p6', 1000), pod('p7', { creationTimestamp: new Date(ago(900)) })], history: new Map([['p7', outlier(180)]]) },
+    want: { p7: 'skip:MaxUnavailable', p6: 'skip:Terminating' },
+  },
+  {
+    name: 'replacements stand in oldest first, whatever the order of the pod list',
+    input: { pods: [...five.slice(0, 3), terminating('p6', 100), terminating('p8', 90), pod('p7', { creationTimestamp: new Date(ago(85)) }), pod('p9', { creationTimestamp: new Date(ago(95)) }), pod('p4')], history: new Map([['p1', outlier(180)]]) },
+    want: { p1: 'restart:SustainedOutlier', p6: 'skip:Terminating', p8: 'skip:Terminating' },
+  },
+  {
     name: 'a terminating pod whose replacement is not Ready yet counts, and so does the replacement',
-    input: { remediation: spec({ maxUnavailable: 2 }), pods: [...five.slice(0, 4), pod('p6', { deletionTimestamp: new Date(ago(60)) }), pod('p7', { ready: false, creationTimestamp: new Date(ago(55)) })], history: new Map([['p1', outlier(180)]]) },
+    input: { remediation: spec({ maxUnavailable: 2 }), pods: [...five.slice(0, 4), terminating('p6', 60), pod('p7', { ready: false, creationTimestamp: new Date(ago(55)) })], history: new Map([['p1', outlier(180)]]) },
     want: { p1: 'skip:MaxUnavailable' },
   },
   {
     name: 'a pod of unknown owner stands in for no terminating pod',
-    input: { pods: [...five.slice(0, 4), pod('p6', { deletionTimestamp: new Date(ago(60)) }), pod('p7', { creationTimestamp: new Date(ago(55)), owner: undefined })], history: new Map([['p1', outlier(180)]]) },
+    input: { pods: [...five.slice(0, 4), terminating('p6', 60), pod('p7', { creationTimestamp: new Date(ago(55)), owner: undefined })], history: new Map([['p1', outlier(180)]]) },
     want: { p1: 'skip:MaxUnavailable' },
   },
   {
     name: 'one Ready replacement stands in for one terminating pod only',
-    input: { pods: [...five.slice(0, 4), pod('p6', { deletionTimestamp: new Date(ago(60)) }), pod('p8', { deletionTimestamp: new Date(ago(50)) }), pod('p7', { creationTimestamp: new Date(ago(45)) })], history: new Map([['p1', outlier(180)]]) },
+    input: { pods: [...five.slice(0, 4), terminating('p6', 60), terminating('p8', 50), pod('p7', { creationTimestamp: new Date(ago(45)) })], history: new Map([['p1', outlier(180)]]) },
     want: { p1: 'skip:MaxUnavailable' },
   },
   {

@@ -22,7 +22,10 @@ export interface PodInfo {
   creationTimestamp: Date
   ready: boolean
   phase: string
+  /** When the pod will be gone at the latest: the apiserver sets it to the delete request's time plus the grace period. */
   deletionTimestamp?: Date
+  /** The grace period of that delete (metadata.deletionGracePeriodSeconds). */
+  deletionGracePeriodSeconds?: number
   owner?: string
 }
 
@@ -125,25 +128,35 @@ export function isDisrupted(p: PodInfo, inFlight: ReadonlySet<string>): boolean 
 }
 
 /**
- * The pods that count against maxUnavailable. A terminating pod counts until a pod of the same owner, created after
- * its deletion began, is Ready: then its replacement serves in its place, as a PodDisruptionBudget counts ready pods
+ * When the pod's deletion was asked for: its deletionTimestamp less the grace period. Without the grace period, the
+ * deletionTimestamp itself, the later time, so that a replacement stands in for it only when it surely came after.
+ */
+function deletionRequestedMs(p: PodInfo): number {
+  return (p.deletionTimestamp?.getTime() ?? Infinity) - (p.deletionGracePeriodSeconds ?? 0) * 1000
+}
+
+/**
+ * The pods that count against maxUnavailable when the pods in `down` are also out (evictions in flight, restarts
+ * granted in this round, the candidate). A terminating pod counts until a Ready pod of the same owner, created after
+ * its deletion was asked for and not itself in `down`, stands in for it, as a PodDisruptionBudget counts ready pods
  * against the desired count. A StatefulSet's pod has no replacement until it is gone, so it counts to the end; so
  * does a pod whose owner is not known.
  */
-export function countDisrupted(pods: readonly PodInfo[], inFlight: ReadonlySet<string>): number {
+export function countDisrupted(pods: readonly PodInfo[], down: ReadonlySet<string>): number {
   let n = 0
   const replacements = new Map<string, number[]>()
   for (const p of pods) {
     if (isTerminating(p)) continue
-    if (isDisrupted(p, inFlight)) n++
+    if (isDisrupted(p, down)) n++
     else if (p.owner !== undefined) replacements.set(p.owner, [...(replacements.get(p.owner) ?? []), p.creationTimestamp.getTime()])
   }
-  const terminating = pods.filter(isTerminating).sort((a, b) => (a.deletionTimestamp?.getTime() ?? 0) - (b.deletionTimestamp?.getTime() ?? 0))
+  for (const created of replacements.values()) created.sort((a, b) => a - b)
+  const terminating = pods.filter(isTerminating).sort((a, b) => deletionRequestedMs(a) - deletionRequestedMs(b))
   for (const p of terminating) {
     const ready = p.owner !== undefined ? replacements.get(p.owner) : undefined
-    const deletedMs = p.deletionTimestamp?.getTime() ?? Infinity
-    // Each ready pod stands in for one terminating pod at most: the earliest one it can replace.
-    const i = ready?.findIndex((createdMs) => createdMs >= deletedMs) ?? -1
+    const requestedMs = deletionRequestedMs(p)
+    // Each ready pod stands in for one terminating pod at most: the oldest ready pod that came after its deletion.
+    const i = ready?.findIndex((createdMs) => createdMs >= requestedMs) ?? -1
     if (i >= 0) ready?.splice(i, 1)
     else n++
   }
@@ -212,7 +225,8 @@ export function decide(input: DecideInput): Decision[] {
   candidates.sort((a, b) => (streaks.get(b.name)?.score ?? 0) - (streaks.get(a.name)?.score ?? 0) || a.name.localeCompare(b.name))
   let budgetUsed = countInWindow(input.status.restartsInWindow, now)
   let lastWorkload = lastActionMs({ ...input.status })
-  let disrupted = countDisrupted(pods, inFlight)
+  // Pods out once this round's restarts so far are done: evictions in flight and the restarts granted above.
+  const down = new Set(inFlight)
   for (const p of candidates) {
     const s = streaks.get(p.name) ?? { outlier: true, startMs: now, score: 0, class: undefined }
     let d: Decision
@@ -221,9 +235,10 @@ export function decide(input: DecideInput): Decision[] {
       d = skip(p.name, 'WorkloadCooldown', `the workload restarted a pod ${Math.round((now - (lastWorkload ?? now)) / 1000)}s ago, cooldown ${r.workloadCooldownSeconds}s`, s)
     } else if (budgetUsed >= r.maxRestartsPerHour) {
       d = skip(p.name, 'BudgetExhausted', `${budgetUsed} restarts in the last hour, budget ${r.maxRestartsPerHour}`, s)
-    } else if (disrupted - (isDisrupted(p, inFlight) ? 1 : 0) >= r.maxUnavailable) {
-      // A pod that is already unready costs no extra availability when it is restarted (as with a PDB).
-      d = skip(p.name, 'MaxUnavailable', `${disrupted} pods already restarting or not ready, maxUnavailable ${r.maxUnavailable}`, s)
+    } else if (countDisrupted(pods, new Set([...down, p.name])) > r.maxUnavailable) {
+      // Counted with the pod out: one already unready costs no extra availability (as with a PDB), and one that
+      // stands in for a terminating pod would leave that pod counting again.
+      d = skip(p.name, 'MaxUnavailable', `${countDisrupted(pods, down)} pods already restarting or not ready, maxUnavailable ${r.maxUnavailable}`, s)
     } else {
       const viaAlert = alerted.has(p.name)
       d = {
@@ -237,7 +252,7 @@ export function decide(input: DecideInput): Decision[] {
         ...(Number.isFinite(s.startMs) ? { outlierSinceMs: s.startMs } : {}),
       }
       budgetUsed++
-      if (!isDisrupted(p, inFlight)) disrupted++
+      down.add(p.name)
       lastWorkload = now
     }
     decisions.set(p.name, d)

@@ -3,7 +3,7 @@ import type { EventRecorder, ObjectRef } from '../kube/events.js'
 import { policyKey, policyStatusSchema, type Policy, type PolicyStatus } from '../policy/schema.js'
 import { setCondition, updatePolicyStatus, type PolicyRef, type StatusClient } from '../policy/status.js'
 import { appendRestart, recordOutcome, reserveRestart, type EvictionResultAction, type ReserveResult } from './budget.js'
-import { countDisrupted, decide, isDisrupted, type Decision, type Remediation, type SkipReason } from './decide.js'
+import { countDisrupted, decide, type Decision, type Remediation, type SkipReason } from './decide.js'
 import type { Evictor } from './evict.js'
 import { ScoreHistory } from './history.js'
 import type { RemediationMetrics } from './metrics.js'
@@ -196,8 +196,8 @@ export class Remediator {
     })
     result.decisions = decisions
     const byName = new Map(pods.map((p) => [p.name, p]))
-    // Pods restarting or not ready, as decide counted them; each restart granted below adds one.
-    let disrupted = countDisrupted(pods, inFlight)
+    // Pods out as decide counted them: evictions in flight, and each restart granted below.
+    const down = new Set(inFlight)
     for (const d of decisions) {
       const pod = byName.get(d.pod)
       if (pod === undefined) continue
@@ -217,20 +217,19 @@ export class Remediator {
         await this.report(policy, pod, 'DryRun', 'Skip', `would restart (mode DryRun): ${d.message}`, 'Normal')
         continue
       }
-      const others = disrupted - (isDisrupted(pod, inFlight) ? 1 : 0)
-      const outcome = await this.enforce(policy, r, pod, d, now, others)
+      const outcome = await this.enforce(policy, r, pod, d, now, countDisrupted(pods, new Set([...down, pod.name])))
       result.outcomes.set(d.pod, outcome)
-      if (RESERVED.has(outcome) && !isDisrupted(pod, inFlight)) disrupted++
+      if (RESERVED.has(outcome)) down.add(pod.name)
     }
     await this.summarize(policy, result, now)
     return result
   }
 
   /**
-   * `r`: the settings the round decided with; `disruptedOthers`: the other pods restarting or not ready, restarts
-   * granted earlier in this round included.
+   * `r`: the settings the round decided with; `disruptedWith`: the pods that count against maxUnavailable with this
+   * one out, restarts granted earlier in this round included.
    */
-  private async enforce(policy: Policy, r: Remediation, pod: WorkloadPod, d: Decision, now: number, disruptedOthers: number): Promise<PodOutcome> {
+  private async enforce(policy: Policy, r: Remediation, pod: WorkloadPod, d: Decision, now: number, disruptedWith: number): Promise<PodOutcome> {
     const ref: PolicyRef = { namespace: policy.metadata.namespace, name: policy.metadata.name }
     const key = policyKey(policy)
     const log = this.deps.log.child({ policy: key, pod: pod.name })
@@ -248,7 +247,7 @@ export class Remediator {
         const eff = fresh !== undefined ? stricter(r, fresh) : undefined
         if (eff === undefined) box.refused = 'PolicyUnreadable'
         else if (eff.mode !== 'Enforce') box.refused = eff.mode === 'Off' ? 'ModeOff' : 'DryRun'
-        else if (disruptedOthers >= eff.maxUnavailable) box.refused = 'MaxUnavailable'
+        else if (disruptedWith > eff.maxUnavailable) box.refused = 'MaxUnavailable'
         if (eff === undefined || box.refused !== undefined) return cur
         box.reserved = reserveRestart(cur, { pod: pod.name, nowMs: now, maxRestartsPerHour: eff.maxRestartsPerHour, podCooldownSeconds: eff.podCooldownSeconds, workloadCooldownSeconds: eff.workloadCooldownSeconds, ...(d.outlierSinceMs !== undefined ? { outlierSinceMs: d.outlierSinceMs } : {}) })
         return box.reserved.status

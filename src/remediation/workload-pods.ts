@@ -56,6 +56,7 @@ function podInfo(p: V1Pod): WorkloadPod | undefined {
     ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     phase: p.status?.phase ?? 'Unknown',
     ...(deleted !== undefined ? { deletionTimestamp: new Date(deleted) } : {}),
+    ...(p.metadata?.deletionGracePeriodSeconds !== undefined ? { deletionGracePeriodSeconds: p.metadata.deletionGracePeriodSeconds } : {}),
     ...(owner !== undefined ? { owner } : {}),
   }
 }

@@ -97,7 +97,8 @@ export class World implements PodSignalHistory {
   listed(): WorkloadPod[] {
     return this.pods.map((p) => ({
       name: p.name, creationTimestamp: new Date(this.originMs + p.createdMs), ready: p.deletionMs === undefined && this.nowMs >= p.readyAtMs, phase: 'Running',
-      ...(p.deletionMs !== undefined ? { deletionTimestamp: new Date(this.originMs + p.deletionMs) } : {}), owner: `web-rs${p.revision}`,
+      // As the apiserver stamps a graceful delete: the time it asks for plus the grace period.
+      ...(p.deletionMs !== undefined ? { deletionTimestamp: new Date(this.originMs + p.deletionMs + GRACE_MS), deletionGracePeriodSeconds: GRACE_MS / 1000 } : {}), owner: `web-rs${p.revision}`,
     }))
   }
 
