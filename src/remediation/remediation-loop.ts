@@ -123,26 +123,8 @@ export class RemediationLoop implements AlertSink {
       this.o.remediator.retain(new Set(all.map(policyKey)))
       this.waiting.clear()
     }
-    const list = only === undefined ? all : all.filter((p) => only.has(policyKey(p)))
     const results: RoundResult[] = []
-    try {
-      await this.roundOver(list, results)
-    } finally {
-      for (const r of results) {
-        if (heldByMaxUnavailable(r)) this.waiting.add(r.policy)
-        else this.waiting.delete(r.policy)
-      }
-      // A policy gone since, or one a follow-up could not reach (a shutdown, a lost lease), waits no longer.
-      const keys = new Set(all.map(policyKey))
-      const done = new Set(results.map((r) => r.policy))
-      for (const k of this.waiting) if (!keys.has(k) || (only?.has(k) === true && !done.has(k))) this.waiting.delete(k)
-      this.scheduleFollowUp()
-    }
-    return results
-  }
-
-  private async roundOver(list: readonly Policy[], results: RoundResult[]): Promise<void> {
-    for (const p of list) {
+    for (const p of only === undefined ? all : all.filter((x) => only.has(policyKey(x)))) {
       // Between policies: a shutdown waits for the policy in flight only, not for the whole round.
       if (!this.acting()) break
       try {
@@ -152,6 +134,11 @@ export class RemediationLoop implements AlertSink {
         this.o.log.error({ err, policy: policyKey(p) }, 'remediation round failed')
       }
     }
+    // A follow-up's policy that gave no result (gone since, or cut short by a shutdown or a lost lease) waits no longer.
+    for (const k of only ?? []) this.waiting.delete(k)
+    for (const r of results) if (heldByMaxUnavailable(r)) this.waiting.add(r.policy)
+    this.scheduleFollowUp()
+    return results
   }
 
   /** Stops the rounds; `beforeIdle` runs once no new round can start (the alert receiver closes there). */
