@@ -67,6 +67,10 @@ function strategies(grid: boolean): StrategySpec[] {
   out.push({ kind: 'foresight', name: 'foresight b10', remediation: { maxRestartsPerHour: 10 } })
   out.push({ kind: 'foresight', name: 'foresight t0.6 b10', threshold: 0.6, remediation: { maxRestartsPerHour: 10 } })
   out.push({ kind: 'foresight', name: 'foresight t0.6 b10 dip60', threshold: 0.6, dipToleranceMs: 60_000, remediation: { maxRestartsPerHour: 10 } })
+  // Last, a shorter sustain with the larger budget: what a user who wants a static 1-minute rule's recall would set.
+  for (const sustainedSeconds of [60, 120, 180]) {
+    out.push({ kind: 'foresight', name: `foresight s${sustainedSeconds} b10`, remediation: { sustainedSeconds, maxRestartsPerHour: 10 } })
+  }
   return out
 }
 

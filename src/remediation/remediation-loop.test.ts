@@ -97,3 +97,17 @@ t.test('no round runs after stop(), a follow-up that was due included', async (t
   await sleep(200)
   t.equal(calls.length, before, 'no round after stop()')
 })
+
+t.test('no follow-up rounds when waitingIntervalMs is not sooner than intervalMs', async (t) => {
+  for (const waitingIntervalMs of [100, 150]) {
+    const { remediator, calls } = scripted({ a: [[skip('a-1', 'MaxUnavailable')]], b: [[skip('b-1', 'NotOutlier')]] })
+    const loop = loopOver(['a', 'b'], remediator, 100, waitingIntervalMs)
+    loop.start()
+    await until(() => calls.length >= 8)
+    await loop.stop()
+    // Every round covers both policies; a follow-up would evaluate `a` alone.
+    const a = calls.filter((c) => c === 'a').length
+    const b = calls.filter((c) => c === 'b').length
+    t.ok(a - b <= 1, `waitingIntervalMs ${waitingIntervalMs}: ${a} rounds of a, ${b} of b (${calls.join(',')})`)
+  }
+})
