@@ -32,8 +32,8 @@ const RESIDUAL_WINDOW_STEPS = 288
 const MODEL = 'model'
 /** What the engine serves: the model adapted to the series online (src/forecast/adaptive.ts), the same code. */
 const SERVED = 'as_served(adaptive)'
-/** The same with the online p10/p90 calibration on (engine.forecastCalibration: true). */
-const SERVED_CAL = 'as_served+calibration'
+/** The same with the online p10/p90 calibration off (engine.forecastCalibration: false): the band the replica rule provisions for. */
+const SERVED_UNCAL = 'as_served-calibration'
 /** The adaptation runs over this many rows before the evaluated segment first, as a running adapter would have. */
 const ADAPT_WARM_ROWS = 1440
 /** Not a forecaster: a smoother that sees the actuals on both sides of the target (src/forecast/noise-floor.ts). */
@@ -102,11 +102,11 @@ async function evaluateSeries(session: Awaited<ReturnType<typeof createForecaste
   // Causal: each origin's served forecast reads the rows up to it; the warm-up origins are scored by nobody.
   const both = { origins: full.origins, quantiles: full.quantiles, masked: fullMasked.quantiles, periodDaySteps: e.periodDaySteps, periodWeekSteps: e.periodWeekSteps }
   const adapted = adaptSeries(values, valid, both, adaptive)
-  const calibrated = adaptSeries(values, valid, both, { ...adaptive, calibrate: true })
+  const uncalibrated = adaptSeries(values, valid, both, { ...adaptive, calibrate: false })
   const first = full.origins.findIndex((t) => t >= (candidates[0] ?? Infinity))
   const from = first < 0 ? full.origins.length : first
   const model = { origins: full.origins.subarray(from), quantiles: full.quantiles.subarray(from * HORIZON_STEPS * 3) }
-  const servedRows = new Map([[SERVED, adapted.served.subarray(from * HORIZON_STEPS * 3)], [SERVED_CAL, calibrated.served.subarray(from * HORIZON_STEPS * 3)]])
+  const servedRows = new Map([[SERVED, adapted.served.subarray(from * HORIZON_STEPS * 3)], [SERVED_UNCAL, uncalibrated.served.subarray(from * HORIZON_STEPS * 3)]])
   const origins = new Set(model.origins)
   const scale = naiveScale(values, e.heldoutStartIndex, valid)
   const cells = new Map<string, Map<number, Cell>>()
@@ -166,7 +166,7 @@ function mean(xs: number[]): number {
 }
 
 const BASELINES: readonly string[] = BASELINE_NAMES
-const FORECASTERS = [MODEL, SERVED, SERVED_CAL, ...BASELINES, FLOOR, FLOOR_GAP]
+const FORECASTERS = [MODEL, SERVED, SERVED_UNCAL, ...BASELINES, FLOOR, FLOOR_GAP]
 
 interface Args {
   trace: string | undefined
@@ -300,7 +300,7 @@ function printLegend(): void {
 }
 
 function printServed(summary: string[][]): void {
-  console.log(`== As served: ${SERVED}, the model adapted online to each series (src/forecast/adaptive.ts, the engine's code): the same ratios and coverage; "(calibrated)": ${SERVED_CAL}, with the online p10/p90 calibration on (engine.forecastCalibration: true)`)
+  console.log(`== As served: ${SERVED}, the model adapted online to each series (src/forecast/adaptive.ts, the engine's code): the same ratios and coverage; "(uncalibrated)": ${SERVED_UNCAL}, with the online p10/p90 calibration off (engine.forecastCalibration: false; the band the replica rule provisions for)`)
   console.log(`the adaptation runs over up to ${ADAPT_WARM_ROWS} rows before the evaluated segment first (as a running adapter would have); only the evaluated segment is scored`)
   console.log(formatTable(SUMMARY_HEADER, summary))
   console.log('')
@@ -327,7 +327,7 @@ async function runTrace(file: string, session: Awaited<ReturnType<typeof createF
   console.log(`fitted: ${r.fit}\n`)
   printFamily(basename(file), [r])
   printTargets([summaryRow(basename(file), [r])])
-  printServed([summaryRow(basename(file), [r], SERVED), summaryRow(`${basename(file)} (calibrated)`, [r], SERVED_CAL)])
+  printServed([summaryRow(basename(file), [r], SERVED), summaryRow(`${basename(file)} (uncalibrated)`, [r], SERVED_UNCAL)])
   console.log(`wall time ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
@@ -373,7 +373,7 @@ async function runSource(args: Args, modelPath: string, session: Awaited<ReturnT
   }
   printFamily(source, results)
   printTargets([summaryRow(source, results)])
-  printServed([summaryRow(source, results, SERVED), summaryRow(`${source} (calibrated)`, results, SERVED_CAL)])
+  printServed([summaryRow(source, results, SERVED), summaryRow(`${source} (uncalibrated)`, results, SERVED_UNCAL)])
   console.log('== Per series (shortest horizon; best of all baselines)')
   console.log(perSeriesTable(results, split))
   if (args.json !== undefined) {
@@ -435,7 +435,7 @@ async function main(): Promise<void> {
     printFamily(fam, rs)
     ;(fam === NASA_5MIN ? infoSummary : summary).push(summaryRow(fam, rs))
     ;(fam === NASA_5MIN ? infoSummary : servedSummary).push(summaryRow(fam === NASA_5MIN ? `${fam} (as served)` : fam, rs, SERVED))
-    ;(fam === NASA_5MIN ? infoSummary : servedSummary).push(summaryRow(`${fam} (${fam === NASA_5MIN ? 'as served, ' : ''}calibrated)`, rs, SERVED_CAL))
+    ;(fam === NASA_5MIN ? infoSummary : servedSummary).push(summaryRow(`${fam} (${fam === NASA_5MIN ? 'as served, ' : ''}uncalibrated)`, rs, SERVED_UNCAL))
   }
   printTargets(summary)
   printServed(servedSummary)

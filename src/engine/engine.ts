@@ -56,7 +56,7 @@ interface EngineOptions {
   refreshIntervalMs?: number
   /** Serve the per-workload adaptation of the model's forecast (default) rather than the model's raw quantiles. */
   adaptive?: boolean
-  /** With the adaptation, also recalibrate the served p10/p90 online (off by default). */
+  /** With the adaptation, also recalibrate the served p10/p90 online (on unless false; the replica rule reads the model's band). */
   calibrate?: boolean
 }
 
@@ -89,7 +89,7 @@ export class Engine implements ServingEngine {
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now
-    this.adaptiveParams = { ...DEFAULT_ADAPTIVE, calibrate: opts.calibrate === true }
+    this.adaptiveParams = { ...DEFAULT_ADAPTIVE, calibrate: opts.calibrate !== false }
     this.results = new ResultCache({ log: opts.log, now: this.now, ...(opts.refreshIntervalMs !== undefined ? { refreshIntervalMs: opts.refreshIntervalMs } : {}) })
   }
 
@@ -308,11 +308,18 @@ export class Engine implements ServingEngine {
     return due
   }
 
-  /** The served quantiles: the model's, adapted to this workload unless adaptation is off. */
-  private served(p: Prepared, quantiles: Float32Array, slot: number): { q: Float32Array; adaptive?: AdaptiveState } {
+  /**
+   * The served quantiles: the model's, adapted to this workload unless adaptation is off; and the upper band the
+   * replica rule provisions for (the model's p90, or the adapted median plus the model's spread: `adapt`).
+   */
+  private served(p: Prepared, quantiles: Float32Array, slot: number): { q: Float32Array; band: Float32Array; adaptive?: AdaptiveState } {
     const model = quantiles.subarray(slot * HORIZON_STEPS * 3, (slot + 1) * HORIZON_STEPS * 3)
+    const band = new Float32Array(HORIZON_STEPS)
     const a = this.adaptiveState(p)
-    if (a === undefined || p.recent === undefined) return { q: model }
+    if (a === undefined || p.recent === undefined) {
+      for (let h = 0; h < HORIZON_STEPS; h++) band[h] = model[h * 3 + 2] ?? NaN
+      return { q: model, band }
+    }
     const out = new Float32Array(HORIZON_STEPS * 3)
     const shadow = p.shadowSlot !== undefined ? quantiles.subarray(p.shadowSlot * HORIZON_STEPS * 3, (p.shadowSlot + 1) * HORIZON_STEPS * 3) : undefined
     const [day, week] = p.seasonal ?? []
@@ -323,8 +330,8 @@ export class Engine implements ServingEngine {
       ...(shadow !== undefined ? { shadow } : {}),
       ...(day?.ok === true ? { day: day.window.values } : {}),
       ...(week?.ok === true ? { week: week.window.values } : {}),
-    }, out, this.adaptiveParams)
-    return { q: out, adaptive: a }
+    }, out, this.adaptiveParams, band)
+    return { q: out, band, adaptive: a }
   }
 
   /** Writes the model inputs of `p` into slot `slot`; false when the policy cannot be forecast (cold start). */
@@ -403,8 +410,7 @@ export class Engine implements ServingEngine {
       const served = this.served(p, quantiles, p.slot)
       const q = served.q
       adaptive = served.adaptive
-      upper = new Float32Array(HORIZON_STEPS)
-      for (let h = 0; h < HORIZON_STEPS; h++) upper[h] = q[h * 3 + 2] ?? NaN
+      upper = served.band
       const hi = (p.explain.horizonSteps - 1) * 3
       // The horizon the numbers are for, not spec.horizonSeconds: it is clamped to what the model forecasts.
       forecast = { horizonSeconds, p10: q[hi] ?? NaN, p50: q[hi + 1] ?? NaN, p90: q[hi + 2] ?? NaN }

@@ -22,7 +22,7 @@ export function formatExplanation(r: PolicyResult): string {
     'derivation',
     `  observed load   ${fmt(e.observedLoad)} -> ${e.presentReplicas ?? '-'} replicas at ${fmt(e.capacityPerReplica)} per replica (full capacity: the floor)`,
     e.forecastReplicas !== undefined
-      ? `  forecast        p90${e.adaptive !== undefined ? ' (as served, adapted: below)' : ''} when new pods are ready (steps ${e.horizonSteps}-${e.horizonSteps + 1}) ${fmt(e.peakForecastLoad)} -> ${e.forecastReplicas} replicas at ${fmt(100 * (e.targetUtilization ?? 1), 3)}% target utilisation (${fmt(e.capacityPerReplica * (e.targetUtilization ?? 1))} per replica)`
+      ? `  forecast        p90${e.adaptive !== undefined ? ' band (the adapted median plus the model\'s p90 - p50: below)' : ''} when new pods are ready (steps ${e.horizonSteps}-${e.horizonSteps + 1}) ${fmt(e.peakForecastLoad)} -> ${e.forecastReplicas} replicas at ${fmt(100 * (e.targetUtilization ?? 1), 3)}% target utilisation (${fmt(e.capacityPerReplica * (e.targetUtilization ?? 1))} per replica)`
       : '  forecast        none (no model forecast this refresh)',
     r.forecast !== undefined ? `  at horizon      p10 ${fmt(r.forecast.p10)}  p50 ${fmt(r.forecast.p50)}  p90 ${fmt(r.forecast.p90)}` : undefined,
     `  recommended     max(forecast, present) clamped to [${e.bounds.minReplicas}, ${e.bounds.maxReplicas}] = ${e.recommendedReplicas ?? '-'}`,

@@ -19,7 +19,7 @@ export function formatAdaptive(a: AdaptiveSummary): string[] {
   })
   lines.push(
     a.calibrated
-      ? `  calibration     p90 = median + ${per(a.upperScale)} x the model's (p90 - p50); p10 = median - ${per(a.lowerScale)} x (p50 - p10); recent p90 coverage ${per(a.coverage)}`
+      ? `  calibration     served p90 = median + ${per(a.upperScale)} x the model's (p90 - p50); p10 = median - ${per(a.lowerScale)} x (p50 - p10); recent p90 coverage ${per(a.coverage)}; the replica rule provisions for median + the model's (p90 - p50)`
       : `  calibration     off (engine.forecastCalibration): p90 = median + the model's (p90 - p50); recent p90 coverage ${per(a.coverage)}`,
     `  seasonal rows   ${a.seasonal.masked ? 'MASKED for this workload' : 'used'}; masking compared at ${a.seasonal.compared} origins, ${a.seasonal.compared > 0 ? `${(a.seasonal.gain * 100).toFixed(1)} % ${a.seasonal.gain >= 0 ? 'lower' : 'higher'} error when masked` : 'no evidence yet'}`,
   )
