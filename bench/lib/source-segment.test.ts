@@ -40,6 +40,8 @@ t.test('what cannot be simulated says why', async (t) => {
     ['half-hourly', sourceSegment(series(100, 1800, 0), { stepSeconds: 1800, heldoutStartIndex: 80 }), /^a 1800 s step/],
     ['split and file disagree', sourceSegment(series(100, 60, 0), { stepSeconds: 300, heldoutStartIndex: 80 }), /^the file's most common spacing is 60 s but the split says 300 s$/],
     ['held-out start past the end', sourceSegment(series(100, 300, 0), { stepSeconds: 300, heldoutStartIndex: 100 }), /^held-out start 100 is outside its 100 rows$/],
+    ['validation asked for, none in the split', sourceSegment(series(100, 300, 0), { stepSeconds: 300, heldoutStartIndex: 80 }, 'validation'), /^the split gives it no validation rows$/],
+    ['validation after the held-out start', sourceSegment(series(100, 300, 0), { stepSeconds: 300, heldoutStartIndex: 80, validationStartIndex: 80 }, 'validation'), /^validation start 80 is not before the held-out start 80$/],
   ]
   const zeros = series(100, 300, 0)
   zeros.values.fill(0)
@@ -48,4 +50,15 @@ t.test('what cannot be simulated says why', async (t) => {
     t.equal(seg.ok, false, label)
     if (!seg.ok) t.match(seg.reason, want, label)
   }
+})
+
+t.test('the validation rows end where the held-out rows begin; the capacity is the same for both', async (t) => {
+  const s = series(100, 300, 0)
+  const e = { stepSeconds: 300, heldoutStartIndex: 80, validationStartIndex: 60 }
+  const held = sourceSegment(s, e)
+  const val = sourceSegment(s, e, 'validation')
+  if (!held.ok || !val.ok) throw new Error('both segments should simulate')
+  t.equal(val.fromMs, held.fromMs - 20 * 300_000, 'from row 60')
+  t.equal(val.toMs, held.fromMs, 'to row 80, where the held-out rows start')
+  t.equal(val.capacityPerReplica, held.capacityPerReplica)
 })

@@ -37,13 +37,19 @@ export function meanBefore(values: Float64Array, end: number): number {
   return sum / n
 }
 
-/** `e`: the series' split entry (its step and held-out start). */
-export function sourceSegment(series: Series, e: Pick<SplitEntry, 'stepSeconds' | 'heldoutStartIndex'>): SourceSegment {
+/**
+ * `e`: the series' split entry (its step, held-out and validation starts). `segment`: the rows simulated, the held-out
+ * ones [heldoutStartIndex, rows) or the validation ones [validationStartIndex, heldoutStartIndex), where settings are
+ * chosen. The capacity is the mean before the held-out rows either way, so both segments scale the same workload.
+ */
+export function sourceSegment(series: Series, e: Pick<SplitEntry, 'stepSeconds' | 'heldoutStartIndex' | 'validationStartIndex'>, segment: 'heldout' | 'validation' = 'heldout'): SourceSegment {
   const step = e.stepSeconds
   if (!TRACE_STEPS_SECONDS.includes(step)) return { ok: false, reason: `a ${step} s step; a policy reads its load at most every 600 s (spec.stepSeconds), at whole minutes dividing a day` }
   if (series.stepSeconds !== step) return { ok: false, reason: `the file's most common spacing is ${series.stepSeconds} s but the split says ${step} s` }
   const rows = series.values.length
   if (!(e.heldoutStartIndex > 0 && e.heldoutStartIndex < rows)) return { ok: false, reason: `held-out start ${e.heldoutStartIndex} is outside its ${rows} rows` }
+  const v = e.validationStartIndex
+  if (segment === 'validation' && !(v !== undefined && v >= 0 && v < e.heldoutStartIndex)) return { ok: false, reason: v === undefined ? 'the split gives it no validation rows' : `validation start ${v} is not before the held-out start ${e.heldoutStartIndex}` }
   const mean = meanBefore(series.values, e.heldoutStartIndex)
   const capacityPerReplica = Number((mean / TRACE_MEAN_REPLICAS).toPrecision(3))
   if (!(capacityPerReplica > 0)) return { ok: false, reason: `the mean before the held-out segment is ${mean}: no capacity per replica follows from it` }
@@ -51,5 +57,6 @@ export function sourceSegment(series: Series, e: Pick<SplitEntry, 'stepSeconds' 
   let irregularSpacings = 0
   for (let i = 1; i < rows; i++) if ((series.timestampsMs[i] ?? 0) - (series.timestampsMs[i - 1] ?? 0) !== stepMs) irregularSpacings++
   const gridMs = gridStartMs(series.timestampsMs[0] ?? 0, stepMs)
-  return { ok: true, load: fromRows(series.values, gridMs, stepMs), fromMs: gridMs + e.heldoutStartIndex * stepMs, toMs: gridMs + rows * stepMs, capacityPerReplica, stepSeconds: step, irregularSpacings }
+  const [fromRow, toRow] = segment === 'validation' ? [v ?? 0, e.heldoutStartIndex] : [e.heldoutStartIndex, rows]
+  return { ok: true, load: fromRows(series.values, gridMs, stepMs), fromMs: gridMs + fromRow * stepMs, toMs: gridMs + toRow * stepMs, capacityPerReplica, stepSeconds: step, irregularSpacings }
 }

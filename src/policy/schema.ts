@@ -27,7 +27,7 @@ const loadSchema = z.strictObject({
 
 const scaleDownSchema = z.strictObject({
   stabilizationSeconds: z.number().int().min(0).max(3600).default(300).describe('A lower recommendation must hold this long before it is served'),
-  maxDecreasePercentPerMinute: z.number().min(1).max(100).default(20).describe('Largest share of replicas removed per minute'),
+  maxDecreasePercentPerMinute: z.number().min(1).max(100).default(100).describe('Largest share of replicas removed per minute, once the stabilization window has passed (100: all at once, as an HPA scales down by default)'),
 })
 
 const podSignalsSchema = z.strictObject({

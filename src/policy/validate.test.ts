@@ -15,7 +15,7 @@ t.test('a minimal policy is valid and gets every default', async (t) => {
   t.match(r.policy.spec, {
     scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
     targetUtilization: 1, horizonSeconds: 300, minReplicas: 1, maxReplicas: 20,
-    scaleDown: { stabilizationSeconds: 300, maxDecreasePercentPerMinute: 20 },
+    scaleDown: { stabilizationSeconds: 300, maxDecreasePercentPerMinute: 100 },
     remediation: { mode: 'DryRun', maxRestartsPerHour: 3 },
     fallback: { behavior: 'currentReplicasIfHigher', failureThreshold: 3 },
   })

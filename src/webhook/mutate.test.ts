@@ -47,7 +47,7 @@ t.test('whole missing objects are added in one op; partial ones field by field',
   t.notOk(paths.includes('/spec/remediation/mode'), 'values the user wrote are kept')
   t.ok(paths.includes('/spec/remediation/maxUnavailable'))
   t.notOk(paths.includes('/spec/podSignals'), 'optional objects without defaults stay absent')
-  t.same(ops.find((o) => o.path === '/spec/scaleDown')?.value, { stabilizationSeconds: 300, maxDecreasePercentPerMinute: 20 })
+  t.same(ops.find((o) => o.path === '/spec/scaleDown')?.value, { stabilizationSeconds: 300, maxDecreasePercentPerMinute: 100 })
 })
 
 t.test('a policy written before spec.targetUtilization existed is stored with its default, 1: the p90 forecast may use all of capacityPerReplica, as before', async (t) => {
