@@ -39,6 +39,48 @@ t.test('parseRangeAnswer', async (t) => {
   for (const [name, input, type, msg] of rejected) t.throws(() => parseRangeAnswer(input, LIMITS), { constructor: type, message: msg }, name)
 })
 
+t.test('parseRangeAnswer names the first place a hostile answer is not a matrix', async (t) => {
+  const matrix = (result: unknown): unknown => ({ status: 'success', data: { resultType: 'matrix', result } })
+  const cases: Array<[string, unknown, string]> = [
+    ['no body', undefined, 'expected object, received undefined at '],
+    ['null', null, 'expected object, received null at '],
+    ['text', '<html>', 'expected object, received string at '],
+    ['a number', 42, 'expected object, received number at '],
+    ['an array', [], 'expected object, received array at '],
+    ['no status', { data: {} }, 'expected "success" at status'],
+    ['an error answer', { status: 'error', errorType: 'bad_data', error: 'x' }, 'expected "success" at status'],
+    ['bad status and data', { status: 'nope', data: 3 }, 'expected "success" at status'],
+    ['no data', { status: 'success' }, 'expected object, received undefined at data'],
+    ['data an array', { status: 'success', data: [] }, 'expected object, received array at data'],
+    ['no resultType', { status: 'success', data: { result: [] } }, 'expected string, received undefined at data.resultType'],
+    ['resultType a number', { status: 'success', data: { resultType: 1, result: [] } }, 'expected string, received number at data.resultType'],
+    ['no result', { status: 'success', data: { resultType: 'matrix' } }, 'expected array, received undefined at data.result'],
+    ['result an object', matrix({}), 'expected array, received object at data.result'],
+    ['a null series', matrix([null]), 'expected object, received null at data.result.0'],
+    ['a scalar', { status: 'success', data: { resultType: 'scalar', result: [1, '1'] } }, 'expected object, received number at data.result.0'],
+    ['a vector', { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '1'] }] } }, 'expected array, received undefined at data.result.0.values'],
+    ['no metric', matrix([{ values: [] }]), 'expected record, received undefined at data.result.0.metric'],
+    ['metric an array', matrix([{ metric: [], values: [] }]), 'expected record, received array at data.result.0.metric'],
+    ['bad metric and values', matrix([{ metric: 3, values: 'x' }]), 'expected record, received number at data.result.0.metric'],
+    ['a numeric label', matrix([{ metric: { a: 1 }, values: [] }]), 'expected string, received number at data.result.0.metric.a'],
+    ['a null label after a good one', matrix([{ metric: { a: 'x', b: null }, values: [] }]), 'expected string, received null at data.result.0.metric.b'],
+    ['values an object', matrix([{ metric: {}, values: {} }]), 'expected array, received object at data.result.0.values'],
+    ['the second series bad', matrix([{ metric: {}, values: [] }, { metric: {}, values: 'x' }]), 'expected array, received string at data.result.1.values'],
+  ]
+  for (const [name, input, where] of cases) {
+    t.throws(() => parseRangeAnswer(input, LIMITS), { constructor: PrometheusAnswerError, message: `unable to use Prometheus's answer: not a query_range answer (Invalid input: ${where})` }, name)
+  }
+
+  // Extra keys are ignored; labels are a fresh object of the answer's own string labels, a "__proto__" key dropped.
+  const extra = parseRangeAnswer({ status: 'success', warnings: ['w'], data: { resultType: 'matrix', x: 1, result: [{ metric: { a: 'b' }, values: [[1, '2']], extra: 1 }] } }, LIMITS)
+  t.same(extra[0]?.labels, { a: 'b' })
+  const polluted = parseRangeAnswer(JSON.parse('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__proto__":{"admin":"1"},"pod":"a"},"values":[]}]}}'), LIMITS)
+  const labels = polluted[0]?.labels ?? {}
+  t.same(Object.keys(labels), ['pod'])
+  t.equal(Object.getPrototypeOf(labels), Object.prototype, 'the prototype is untouched')
+  t.equal((labels as Record<string, unknown>).admin, undefined)
+})
+
 t.test('resample onto the grid', async (t) => {
   const s = series({}, [0, 60_000, 180_000.4, 240_000, 299_000, 900_000], [1, 2, 4, NaN, 5, 9])
   const w = resample(s, 0, 300_000, 60_000)

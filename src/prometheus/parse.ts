@@ -6,7 +6,6 @@
  * Stale markers never reach the HTTP API (Prometheus answers them as missing points); NaN and ±Inf samples that
  * a query computes (0/0, x/0) are dropped here and become gaps like any missing point.
  */
-import { z } from 'zod'
 import type { Window } from '../ports.js'
 import { ExtraSeriesError, MissingSeriesError, OversizedAnswerError, PrometheusAnswerError } from './errors.js'
 
@@ -26,13 +25,60 @@ export interface AnswerLimits {
   maxPoints: number
 }
 
-const matrixSchema = z.object({
-  status: z.literal('success'),
-  data: z.object({
-    resultType: z.string(),
-    result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(z.unknown()) })),
-  }),
-})
+interface MatrixSeries {
+  metric: Record<string, string>
+  values: unknown[]
+}
+
+// The shape is checked by hand, not by a schema library: the engine's worker thread parses every answer, and a
+// schema library there would be a second copy of the one the main thread loads for its configuration (about
+// 3 MiB of the worker's heap, bench:memory). The messages say what a schema would: what was expected, what came,
+// and where (the first problem in document order).
+
+/** The JSON type of a value as the messages name it. */
+function received(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'array'
+  if (typeof v === 'number' && Number.isNaN(v)) return 'NaN'
+  return typeof v
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+function shapeError(expected: string, v: unknown, path: ReadonlyArray<string | number>): PrometheusAnswerError {
+  return new PrometheusAnswerError(`not a query_range answer (Invalid input: expected ${expected}, received ${received(v)} at ${path.join('.')})`)
+}
+
+/** A series' labels as a fresh object: own enumerable keys, string values; a "__proto__" key is dropped. */
+function checkLabels(v: unknown, path: ReadonlyArray<string | number>): Record<string, string> {
+  if (!isObject(v)) throw shapeError('record', v, path)
+  const labels: Record<string, string> = {}
+  for (const key of Object.keys(v)) {
+    if (key === '__proto__') continue
+    const value = v[key]
+    if (typeof value !== 'string') throw shapeError('string', value, [...path, key])
+    labels[key] = value
+  }
+  return labels
+}
+
+/** `{status: "success", data: {resultType, result: [{metric, values}]}}`, or the first place it is not. */
+function checkMatrix(body: unknown): { resultType: string; result: MatrixSeries[] } {
+  if (!isObject(body)) throw shapeError('object', body, [])
+  if (body.status !== 'success') throw new PrometheusAnswerError('not a query_range answer (Invalid input: expected "success" at status)')
+  const data = body.data
+  if (!isObject(data)) throw shapeError('object', data, ['data'])
+  const { resultType, result } = data
+  if (typeof resultType !== 'string') throw shapeError('string', resultType, ['data', 'resultType'])
+  if (!Array.isArray(result)) throw shapeError('array', result, ['data', 'result'])
+  const series = result.map((s: unknown, i): MatrixSeries => {
+    if (!isObject(s)) throw shapeError('object', s, ['data', 'result', i])
+    const metric = checkLabels(s.metric, ['data', 'result', i, 'metric'])
+    if (!Array.isArray(s.values)) throw shapeError('array', s.values, ['data', 'result', i, 'values'])
+    return { metric, values: s.values as unknown[] }
+  })
+  return { resultType, result: series }
+}
 
 const FLOAT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
 
@@ -45,9 +91,7 @@ export function parseSampleValue(text: string): number {
 
 /** Checks a query_range JSON body and converts it; the limits are checked before any sample is converted. */
 export function parseRangeAnswer(body: unknown, limits: AnswerLimits): RawSeries[] {
-  const parsed = matrixSchema.safeParse(body)
-  if (!parsed.success) throw new PrometheusAnswerError(`not a query_range answer (${parsed.error.issues[0]?.message ?? 'bad shape'} at ${parsed.error.issues[0]?.path.join('.') ?? ''})`)
-  const { resultType, result } = parsed.data.data
+  const { resultType, result } = checkMatrix(body)
   if (resultType !== 'matrix') throw new PrometheusAnswerError(`expected a matrix, got a ${resultType}`)
   if (result.length > limits.maxSeries) throw new OversizedAnswerError(`${result.length} series, more than the limit of ${limits.maxSeries}`)
   const points = result.reduce((n, s) => n + s.values.length, 0)
