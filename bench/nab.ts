@@ -6,7 +6,10 @@
  * chosen on all groups but one, scored on that one, pooled), with the model's forecasts and with a model-free
  * forecast that has seen no file; `-- --candidates` offers each change tried beside the served detector to the same
  * validation; `-- --data DIR` scores any corpus in NAB's layout, `-- --results DIR` writes NAB-format result files
- * for NAB's own scorer.
+ * for NAB's own scorer. `-- --model-per-group DIR` runs the leave-one-group-out validation once more with each
+ * fold's own forecaster, DIR/<group>/foresight-forecaster.onnx, trained without the held-out group (npm run
+ * model:loso writes models/.loso/<group>/): the setting is chosen on the other groups and the group scored with that
+ * same forecaster, so neither the setting nor the forecaster's weights have seen the scored files.
  */
 import { existsSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -24,7 +27,9 @@ import { HORIZON_STEPS, createForecasterSession } from '../src/model/onnx.js'
 import { defaultModelPath, modelSha256 } from './lib/model-files.js'
 import { CANDIDATES, COMPONENTS, ESTABLISHED, describeSetting, detectorGrid, type Component, type GridSetting } from './lib/nab-grid.js'
 import { fromRow } from './lib/nab-unseen.js'
-import { groupOf, logoEvaluate, logoGrid, type LogoResult } from './lib/nab-logo.js'
+import { groupOf, logoEvaluate, logoGrid, logoGridByFold, type LogoGrid, type LogoResult } from './lib/nab-logo.js'
+import { foldModelPaths } from './lib/nab-fold-models.js'
+import { BenchOptionError } from './lib/sources.js'
 import { NAB_PROFILES, scoreCorpus, type CostProfile, type DetectorFile } from './lib/nab-scorer.js'
 
 const PROFILE_LABELS: Record<string, string> = {
@@ -67,18 +72,8 @@ function detect(prepared: readonly Prepared[], opts: ScorerOptions): DetectorFil
   })
 }
 
-async function main(): Promise<void> {
-  const { values: args } = parseArgs({ options: { logo: { type: 'boolean', default: false }, candidates: { type: 'boolean', default: false }, data: { type: 'string' }, results: { type: 'string' } }, strict: true })
-  // The corpus is read and checked before the model loads, so a bad layout fails at once.
-  const corpus = loadNabCorpus(args.data ?? join(sharedDataDir(), 'nab'))
-  const groups = [...new Set(corpus.files.map((f) => groupOf(f.name)))]
-  if (args.logo && groups.length < 2) throw new NabLayoutError(`--logo needs at least two groups under data/, found ${groups.length}`)
-  const modelPath = defaultModelPath()
-  if (!existsSync(modelPath)) throw new Error(`model artifact missing: ${modelPath}`)
-  const split = loadSplit()
-  const profiles = corpus.profiles
-  const session = await createForecasterSession(modelPath)
-
+/** Every file's horizon-1 forecasts by one model, made at every row but the last. */
+async function prepareWith(session: Awaited<ReturnType<typeof createForecasterSession>>, corpus: { files: readonly NabCorpusFile[] }, split: ReturnType<typeof loadSplit>): Promise<{ prepared: Prepared[]; rows: number; forecastMs: number }> {
   const prepared: Prepared[] = []
   let rows = 0
   let forecastMs = 0
@@ -95,6 +90,25 @@ async function main(): Promise<void> {
     for (let i = 0; i < fc.origins.length; i++) h1.set(fc.quantiles.subarray(i * HORIZON_STEPS * 3, i * HORIZON_STEPS * 3 + 3), 3 * i)
     prepared.push({ name: file.name, file, values: s.values, windows: file.windows, origins: fc.origins, h1, unseenStart: Math.min(e.unseenStartIndex, n - 1) })
   }
+  return { prepared, rows, forecastMs }
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({ options: { logo: { type: 'boolean', default: false }, candidates: { type: 'boolean', default: false }, data: { type: 'string' }, results: { type: 'string' }, 'model-per-group': { type: 'string' } }, strict: true })
+  // The corpus is read and checked before the model loads, so a bad layout fails at once.
+  const corpus = loadNabCorpus(args.data ?? join(sharedDataDir(), 'nab'))
+  const groups = [...new Set(corpus.files.map((f) => groupOf(f.name)))]
+  if (args.logo && groups.length < 2) throw new NabLayoutError(`--logo needs at least two groups under data/, found ${groups.length}`)
+  const perGroupDir = args['model-per-group']
+  if (perGroupDir !== undefined && groups.length < 2) throw new BenchOptionError(`--model-per-group needs at least two groups under data/, found ${groups.length}`)
+  // Checked before any forecast is made, so a missing model fails at once.
+  const foldModels = perGroupDir === undefined ? undefined : foldModelPaths(perGroupDir, groups)
+  const modelPath = defaultModelPath()
+  if (!existsSync(modelPath)) throw new Error(`model artifact missing: ${modelPath}`)
+  const split = loadSplit()
+  const profiles = corpus.profiles
+  const session = await createForecasterSession(modelPath)
+  const { prepared, rows, forecastMs } = await prepareWith(session, corpus, split)
 
   const t0 = performance.now()
   const files = detect(prepared, DEFAULT_SCORER)
@@ -149,8 +163,22 @@ async function main(): Promise<void> {
   }
 
   if (args.logo) {
-    leaveOneGroupOut('model forecasts', prepared, profiles, profileNames, ESTABLISHED)
-    leaveOneGroupOut('model-free forecasts (seen no file)', modelFree, profiles, profileNames, ESTABLISHED)
+    leaveOneGroupOut('model forecasts', groups, () => prepared, profiles, profileNames, ESTABLISHED)
+    leaveOneGroupOut('model-free forecasts (seen no file)', groups, () => modelFree, profiles, profileNames, ESTABLISHED)
+  }
+  if (foldModels !== undefined) {
+    const byFold = new Map<string, Prepared[]>()
+    for (const [g, path] of foldModels) {
+      const fold = await prepareWith(await createForecasterSession(path), corpus, split)
+      byFold.set(g, fold.prepared)
+      console.log(`\nfold ${g}: forecaster ${path} (sha256 ${modelSha256(path)}), forecasts ${fmt(fold.forecastMs / 1000, 0)} s`)
+    }
+    const forFold = (g: string): Prepared[] => {
+      const p = byFold.get(g)
+      if (p === undefined) throw new Error(`no forecasts for fold ${g}`)
+      return p
+    }
+    leaveOneGroupOut(`each group's own forecaster (${perGroupDir ?? ''}/<group>/), for the choice on the other groups and the scoring`, groups, forFold, profiles, profileNames, ESTABLISHED, true)
   }
   if (args.candidates) {
     if (groups.length < 2) throw new NabLayoutError(`--candidates needs at least two groups under data/, found ${groups.length}`)
@@ -184,19 +212,29 @@ function prepareModelFree(prepared: readonly Prepared[]): Prepared[] {
   })
 }
 
-function leaveOneGroupOut(label: string, prepared: readonly Prepared[], profiles: Map<string, CostProfile>, profileNames: string[], components: readonly Component[]): void {
+/**
+ * `forFold(heldOut)`: the files with the forecasts that fold uses. One forecaster for every fold unless `perFold`:
+ * then each fold's setting is chosen with its own forecaster on the other groups' files and scored with it.
+ */
+function leaveOneGroupOut(label: string, groups: readonly string[], forFold: (heldOut: string) => readonly Prepared[], profiles: Map<string, CostProfile>, profileNames: string[], components: readonly Component[], perFold = false): void {
   const select = profiles.get('standard') ?? NAB_PROFILES.standard
   const grid = detectorGrid(components)
   const t0 = performance.now()
-  const cache = new Map<GridSetting, DetectorFile[]>()
-  const run = (s: GridSetting): DetectorFile[] => {
-    const hit = cache.get(s)
+  const cache = new Map<string, Map<GridSetting, DetectorFile[]>>()
+  const run = (s: GridSetting, heldOut = ''): DetectorFile[] => {
+    const key = perFold ? heldOut : ''
+    const fold = cache.get(key) ?? new Map<GridSetting, DetectorFile[]>()
+    cache.set(key, fold)
+    const hit = fold.get(s)
     if (hit !== undefined) return hit
-    const out = detect(prepared, s.opts)
-    cache.set(s, out)
+    const out = detect(forFold(key), s.opts)
+    fold.set(s, out)
     return out
   }
-  const table = logoGrid(grid, (s) => detect(prepared, s.opts), select)
+  // Per fold only the other groups' files are needed to choose (two thirds of the rows, once per fold).
+  const table: LogoGrid<GridSetting> = perFold
+    ? logoGridByFold(grid, groups, (s, g) => detect(forFold(g).filter((p) => groupOf(p.name) !== g), s.opts), select)
+    : logoGrid(grid, (s) => detect(forFold(''), s.opts), select)
   const full = logoEvaluate(table, () => true, run, profiles)
   console.log(`\n== Leave-one-group-out, ${label}: ${grid.length} settings (every component off or in one of its variants, learning 120 or 300 rows), chosen on the standard profile over the other groups (${fmt((performance.now() - t0) / 1000, 0)} s)`)
   console.log('swept: threshold swept on the held-out group (NAB\'s optimise step); fixed: the training groups\' threshold')
@@ -208,6 +246,17 @@ function leaveOneGroupOut(label: string, prepared: readonly Prepared[], profiles
       [...full.groups.map((g) => [g.group, describeSetting(g.chosen), fmt(g.trainScore, 1), ...cells(g.heldOut)]), ['pooled', '', '', ...cells(full.pooled)]],
     ),
   )
+  if (perFold) {
+    // Each fold's forecaster has seen no row of its held-out group, so there is no seen/unseen split to report, and
+    // no single forecaster for a choice on all groups. The served setting as it is (chosen on all files with the
+    // shipped model, so not held out as a setting) with each group's own forecaster: what the forecaster alone costs.
+    const served = groups.map((g) => detect(forFold(g).filter((p) => groupOf(p.name) === g), DEFAULT_SCORER))
+    const perGroup = groups.map((g, i) => `${g} ${fmt(scoreCorpus(served[i] ?? [], select).normalised, 1)}`).join(', ')
+    console.log(`the served setting (DEFAULT_SCORER) on each group with its own forecaster, pooled with NAB's sweep: ${[...profiles].map(([n, p]) => `${PROFILE_LABELS[n] ?? n} ${fmt(scoreCorpus(served.flat(), p).normalised, 1)}`).join(', ')} (standard per group: ${perGroup})`)
+    ablation(label, table, run, profiles, components, cells, cols)
+    return
+  }
+  const prepared = forFold('')
   // Whether the forecaster's training rows flatter it: the same held-out scores on the rows it never saw.
   const unseen = full.groups.flatMap((g) => run(g.chosen).filter((f) => groupOf(f.name) === g.group).map((f) => fromRow(f, prepared.find((p) => p.name === f.name)?.unseenStart ?? 0)))
   const windowsAll = prepared.reduce((n, p) => n + p.windows.length, 0)
@@ -221,6 +270,11 @@ function leaveOneGroupOut(label: string, prepared: readonly Prepared[], profiles
   })
   const chosenAll = grid[best]
   if (chosenAll !== undefined) console.log(`chosen on all groups (in-sample standard ${fmt(allScores[best] ?? NaN, 1)}): ${describeSetting(chosenAll)}`)
+  ablation(label, table, run, profiles, components, cells, cols)
+}
+
+function ablation(label: string, table: LogoGrid<GridSetting>, run: (s: GridSetting, heldOut: string) => DetectorFile[], profiles: Map<string, CostProfile>, components: readonly Component[], cells: (r: LogoResult<GridSetting>['pooled']) => string[], cols: string[]): void {
+  const full = logoEvaluate(table, () => true, run, profiles)
   console.log(`\n== Ablation, ${label}: leave-one-group-out pooled with one component held off (the grid restricted to settings without it)`)
   const rows: string[][] = [['none (full grid)', ...cells(full.pooled)]]
   for (const c of components) {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { groupOf, logoEvaluate, logoGrid } from './nab-logo.js'
+import { groupOf, logoEvaluate, logoGrid, logoGridByFold } from './nab-logo.js'
 import { NAB_PROFILES, type DetectorFile } from './nab-scorer.js'
 
 const profiles = new Map([['standard', NAB_PROFILES.standard]])
@@ -54,4 +54,31 @@ t.test('the fixed score uses the training groups\' threshold', async (t) => {
 t.test('rejects an empty grid and a single group', async (t) => {
   t.throws(() => logoGrid([], detect, NAB_PROFILES.standard), RangeError)
   t.throws(() => logoGrid([0], () => [{ name: 'a/f.csv', scores: new Float64Array(10), windows: [] }], NAB_PROFILES.standard), RangeError)
+})
+
+t.test('with a detector per fold, each fold chooses and is scored with its own', async (t) => {
+  // Fold a's detector is detect() above; folds b and c have one that fires nowhere but at c's window (row 70).
+  const calls: string[] = []
+  const byFold = (setting: 'x' | 'y', heldOut: string): DetectorFile[] => {
+    calls.push(`${setting}${heldOut}`)
+    if (heldOut === 'a') return detect(setting)
+    return ['a', 'b', 'c'].map((g) => {
+      const scores = new Float64Array(100)
+      if (g === 'c') scores[70] = 1
+      const window = g === 'c' ? { leftIndex: 70, rightIndex: 79 } : { leftIndex: 40, rightIndex: 49 }
+      return { name: `${g}/f.csv`, scores, windows: [window] }
+    })
+  }
+  const grid = logoGridByFold(['x', 'y'] as const, ['c', 'b', 'a', 'b'], byFold, NAB_PROFILES.standard)
+  t.same(grid.groups, ['a', 'b', 'c'])
+  t.same(calls, ['xa', 'xb', 'xc', 'ya', 'yb', 'yc'])
+  // Fold a as in the single-detector case (y). Folds b and c: both settings tie, the earlier (x) is kept.
+  const r = logoEvaluate(grid, () => true, byFold, profiles)
+  t.same(r.groups.map((g) => [g.group, g.chosen]), [['a', 'y'], ['b', 'x'], ['c', 'x']])
+  // Held out with the fold's own detector: b missed (its detector fires only in c), c caught; with detect() for
+  // every fold c would have been missed under x (see above).
+  t.same(r.groups.map((g) => g.heldOut.get('standard')?.swept), [100, 0, 100])
+  t.throws(() => logoGridByFold(['x'], ['a'], byFold, NAB_PROFILES.standard), RangeError)
+  t.throws(() => logoGridByFold([], ['a', 'b'], byFold, NAB_PROFILES.standard), RangeError)
+  t.throws(() => logoGridByFold(['x'], ['a', 'b'], () => [], NAB_PROFILES.standard), /fold a: the detector returned no file of the other groups/)
 })

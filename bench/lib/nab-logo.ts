@@ -35,6 +35,25 @@ export function logoGrid<C>(settings: readonly C[], detect: (setting: C) => Dete
   return { groups: groups ?? [], settings: [...settings], trainScores }
 }
 
+/**
+ * The same grid when each fold has a detector of its own (a forecaster trained without the held-out group):
+ * `detect(setting, heldOut)` is that fold's detector, and its files of the other groups are what the setting is
+ * chosen on. It may return only those files (the held-out group's are not read here).
+ */
+export function logoGridByFold<C>(settings: readonly C[], groups: readonly string[], detect: (setting: C, heldOut: string) => DetectorFile[], select: CostProfile): LogoGrid<C> {
+  if (settings.length === 0) throw new RangeError('leave-one-group-out needs at least one setting')
+  const sorted = [...new Set(groups)].sort()
+  if (sorted.length < 2) throw new RangeError(`leave-one-group-out needs at least two groups, found ${sorted.length}`)
+  const trainScores = settings.map((setting) =>
+    Float64Array.from(sorted, (g) => {
+      const train = detect(setting, g).filter((f) => groupOf(f.name) !== g)
+      if (train.length === 0) throw new RangeError(`fold ${g}: the detector returned no file of the other groups`)
+      return scoreCorpus(train, select).normalised
+    }),
+  )
+  return { groups: sorted, settings: [...settings], trainScores }
+}
+
 /** Scores of one held-out group or of the pool: NAB's threshold sweep on the scored files, and the training threshold. */
 export interface HeldOutScore {
   /** Threshold swept on the scored files themselves (NAB's optimise step; the detector's setting is still held out). */
@@ -60,10 +79,12 @@ export interface LogoResult<C> {
 
 /**
  * Chooses, for each left-out group, the best setting among those `keep` admits (ties keep the earlier one, so list
- * simpler settings first), and scores the left-out groups with it. `detect` should be memoised by the caller.
+ * simpler settings first), and scores the left-out groups with it. `detect` should be memoised by the caller; it is
+ * told the held-out group, so that a fold with a detector of its own (see logoGridByFold) scores the training
+ * threshold and the held-out group with that detector, and must return the files of every group.
  * Pooled `fixed`: each group at its own training threshold, the raw totals and the null/perfect bounds summed.
  */
-export function logoEvaluate<C>(grid: LogoGrid<C>, keep: (setting: C) => boolean, detect: (setting: C) => DetectorFile[], profiles: ReadonlyMap<string, CostProfile>): LogoResult<C> {
+export function logoEvaluate<C>(grid: LogoGrid<C>, keep: (setting: C) => boolean, detect: (setting: C, heldOut: string) => DetectorFile[], profiles: ReadonlyMap<string, CostProfile>): LogoResult<C> {
   const results: LogoGroupResult<C>[] = []
   const pooledFiles: DetectorFile[] = []
   const fixedSums = new Map<string, { raw: number; null: number; perfect: number }>()
@@ -75,7 +96,7 @@ export function logoEvaluate<C>(grid: LogoGrid<C>, keep: (setting: C) => boolean
     })
     const chosen = grid.settings[best]
     if (chosen === undefined) throw new RangeError('no setting admitted')
-    const files = detect(chosen)
+    const files = detect(chosen, group)
     const train = files.filter((f) => groupOf(f.name) !== group)
     const test = files.filter((f) => groupOf(f.name) === group)
     pooledFiles.push(...test)

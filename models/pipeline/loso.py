@@ -75,7 +75,7 @@ def write_synthetic(series: list[Series], out: str) -> str:
     return split_path
 
 
-def train_without(source: str, out_root: str = OUT_DIR) -> dict:
+def train_without(source: str, out_root: str = OUT_DIR, seed: int = SEED) -> dict:
     import onnx
 
     from .export import build_graph
@@ -92,17 +92,17 @@ def train_without(source: str, out_root: str = OUT_DIR) -> dict:
     print(f"leave out {source}: {len(left_out)} series; train on {len(kept)} series; config {json.dumps(cfg)}")
     t0 = time.time()
     store = Store(kept)
-    members = [train_member(cfg, SEED + 1000 * k, store) for k in range(cfg["members"])]
+    members = [train_member(cfg, seed + 1000 * k, store) for k in range(cfg["members"])]
     model = Ensemble(members)
     # Calibrated on the validation rows of the remaining series only (fit_calibration reads the store).
     model.c_lo, model.c_hi = (np.float32(c) for c in fit_calibration(model, store))
     train_s = time.time() - t0
-    meta = {"version": "loso", "left_out_source": source, "seed": SEED, "training_data_sha256": store.training_hash(),
+    meta = {"version": "loso", "left_out_source": source, "seed": seed, "training_data_sha256": store.training_hash(),
             "architecture": f"mean of {cfg['members']} MLPs ({cfg['layers']}x{cfg['hidden']}); calibration "
                             f"c_lo={float(model.c_lo)}, c_hi={float(model.c_hi)}"}
     onnx_path = os.path.join(out, "foresight-forecaster.onnx")
     onnx.save(build_graph(model, meta), onnx_path)
-    info = {"left_out_source": source, "left_out_series": left_out, "training_series": len(kept),
+    info = {"left_out_source": source, "seed": seed, "left_out_series": left_out, "training_series": len(kept),
             "training_config": cfg, "training_seconds": round(train_s, 1),
             "calibration": [float(model.c_lo), float(model.c_hi)], "onnx": onnx_path,
             "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
@@ -173,6 +173,9 @@ def main() -> None:
     ap.add_argument("--source", choices=SOURCES + (CONTROL,), help=f"the source to leave out; {CONTROL}: the control")
     ap.add_argument("--report", action="store_true", help="collect the bench results into models/loso-results.json")
     ap.add_argument("--out", default=OUT_DIR, help="output root (default models/.loso, not committed)")
+    # Another training seed (the data, the synthetic series and the configuration unchanged) shows how much of a
+    # result is the one seed's draw; write it under another --out.
+    ap.add_argument("--seed", type=int, default=SEED, help=f"training seed (default {SEED}, the shipped one)")
     ap.add_argument("--write-synthetic-only", action="store_true",
                     help="only write the synthetic series and their split (for the bench), no training")
     args = ap.parse_args()
@@ -184,7 +187,7 @@ def main() -> None:
     if args.write_synthetic_only:
         print(write_synthetic(all_series(loso_config()), os.path.join(args.out, "synthetic-data")))
         return
-    train_without(args.source, args.out)
+    train_without(args.source, args.out, args.seed)
 
 
 if __name__ == "__main__":
