@@ -299,7 +299,7 @@ async function runSource(source: string): Promise<void> {
         return x === undefined ? `${n} n/a` : `${n} ${x.underProvisionedMinutes.toFixed(0)} min / ${x.replicaMinutes.toFixed(0)} replica-min`
       }
       const band = worstRatioBetween(frontierOf(result.runs, { reactive: STRATEGY.reactive, foresight: STRATEGY.foresight, foresightUtilization: defaults.spec.targetUtilization }), 0.9, 0.7)
-      console.log(`${name}: step ${e.stepSeconds}s, rows ${args.segment === 'validation' ? `${e.validationStartIndex ?? '?'}..${e.heldoutStartIndex - 1}` : `${e.heldoutStartIndex}..${series.values.length - 1}`}${e.whollyHeldout ? ' (file wholly held out)' : ''}, ${seg.irregularSpacings} spacings not ${e.stepSeconds}s, capacity ${cap}; ${m(`${STRATEGY.reactive}@80%`)}; ${m(STRATEGY.foresight)}; worst ratio 90..70 % ${fmtRatio(band.ratio)}${band.covered ? '' : ' (sweep does not span it)'}; ${result.engineRefreshes} refreshes, ${((performance.now() - t0) / 1000).toFixed(1)}s`)
+      console.log(`${name}: step ${e.stepSeconds}s, rows ${seg.fromRow}..${seg.toRow - 1}${e.whollyHeldout ? ' (file wholly held out)' : ''}, ${seg.irregularSpacings} spacings not ${e.stepSeconds}s, capacity ${cap}; ${m(`${STRATEGY.reactive}@80%`)}; ${m(STRATEGY.foresight)}; worst ratio 90..70 % ${fmtRatio(band.ratio)}${band.covered ? '' : ' (sweep does not span it)'}; ${result.engineRefreshes} refreshes, ${((performance.now() - t0) / 1000).toFixed(1)}s`)
     }
   } finally {
     await model.close()

@@ -169,7 +169,8 @@ async function main(): Promise<void> {
   if (foldModels !== undefined) {
     const byFold = new Map<string, Prepared[]>()
     for (const [g, path] of foldModels) {
-      const fold = await prepareWith(await createForecasterSession(path), corpus, split)
+      const foldSession = await createForecasterSession(path)
+      const fold = await prepareWith(foldSession, corpus, split).finally(() => foldSession.release())
       byFold.set(g, fold.prepared)
       console.log(`\nfold ${g}: forecaster ${path} (sha256 ${modelSha256(path)}), forecasts ${fmt(fold.forecastMs / 1000, 0)} s`)
     }

@@ -61,4 +61,5 @@ t.test('the validation rows end where the held-out rows begin; the capacity is t
   t.equal(val.fromMs, held.fromMs - 20 * 300_000, 'from row 60')
   t.equal(val.toMs, held.fromMs, 'to row 80, where the held-out rows start')
   t.equal(val.capacityPerReplica, held.capacityPerReplica)
+  t.same([val.fromRow, val.toRow, held.fromRow, held.toRow], [60, 80, 80, 100], 'the rows each segment simulates')
 })

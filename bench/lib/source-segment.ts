@@ -15,7 +15,7 @@ import { TRACE_STEPS_SECONDS } from './user-trace.js'
 export const TRACE_MEAN_REPLICAS = 6.95
 
 export type SourceSegment =
-  | { ok: true; load: LoadSeries; fromMs: number; toMs: number; capacityPerReplica: number; stepSeconds: number; irregularSpacings: number }
+  | { ok: true; load: LoadSeries; fromRow: number; toRow: number; fromMs: number; toMs: number; capacityPerReplica: number; stepSeconds: number; irregularSpacings: number }
   | { ok: false; reason: string }
 
 /** A series' rows on the epoch-aligned grid of its step, the grid the engine reads Prometheus on. */
@@ -58,5 +58,5 @@ export function sourceSegment(series: Series, e: Pick<SplitEntry, 'stepSeconds' 
   for (let i = 1; i < rows; i++) if ((series.timestampsMs[i] ?? 0) - (series.timestampsMs[i - 1] ?? 0) !== stepMs) irregularSpacings++
   const gridMs = gridStartMs(series.timestampsMs[0] ?? 0, stepMs)
   const [fromRow, toRow] = segment === 'validation' ? [v ?? 0, e.heldoutStartIndex] : [e.heldoutStartIndex, rows]
-  return { ok: true, load: fromRows(series.values, gridMs, stepMs), fromMs: gridMs + fromRow * stepMs, toMs: gridMs + toRow * stepMs, capacityPerReplica, stepSeconds: step, irregularSpacings }
+  return { ok: true, load: fromRows(series.values, gridMs, stepMs), fromRow, toRow, fromMs: gridMs + fromRow * stepMs, toMs: gridMs + toRow * stepMs, capacityPerReplica, stepSeconds: step, irregularSpacings }
 }
