@@ -176,3 +176,20 @@ t.test('an Event the apiserver refused is sent in a later round', async (t) => {
   t.match(sent, [{ reason: 'ColdStart', type: 'Normal' }], 'the status was written once, the event followed')
   t.equal(client.patches, 1)
 })
+
+t.test('a round over many results gives the event loop turns while it looks at them', async (t) => {
+  const client = new MemoryStatus()
+  const w = new StatusWriter(client, pino({ level: 'silent' }), 0)
+  let looked = 0
+  function* results(): Generator<PolicyResult> {
+    for (let i = 0; i < 1000; i++) {
+      looked++
+      yield result(`p${i}`)
+    }
+  }
+  let lookedWhenATurnCame: number | undefined
+  setImmediate(() => { lookedWhenATurnCame = looked })
+  await w.write(results(), 1_000)
+  t.equal(looked, 1000)
+  t.ok(lookedWhenATurnCame !== undefined && lookedWhenATurnCame < 1000, `another callback ran after ${lookedWhenATurnCame} of 1000, not after all of them`)
+})

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { isNotFound } from '../kube/errors.js'
 import { setCondition, updatePolicyStatus, type StatusClient } from '../policy/status.js'
@@ -13,6 +14,11 @@ import type { ReasonEvents } from './reason-recorder.js'
 
 /** How often the status of a failing policy is rewritten when nothing else about it changed. */
 const FAILING_REWRITE_MS = 60_000
+/**
+ * Results looked at per turn of the event loop: a round runs on the API's thread, and 10,000 policies in one go held
+ * it for 4-8 ms (docs/benchmarks.md), above what a request may wait.
+ */
+const RESULTS_PER_TURN = 250
 
 interface StatusView { ready: 'True' | 'False'; predicting: 'True' | 'False'; reason: ResultReason; message: string; desiredReplicas?: number; modelVersion: string }
 
@@ -53,7 +59,9 @@ export class StatusWriter {
     try {
       const changed: Pending[] = []
       const due: Array<Pending & { atMs: number }> = []
+      let seen = 0
       for (const r of results) {
+        if (++seen % RESULTS_PER_TURN === 0) await nextTurn()
         const view = statusView(r)
         const fp = fingerprint(view)
         const last = this.written.get(r.policy)
