@@ -1,3 +1,4 @@
+import { float64s } from '../util/slab.js'
 /**
  * Mean and standard deviation of roughly the last `historySteps` values in constant memory: values are summed in
  * blocks of `blockSteps` (count, sum, sum of squares) and the oldest block is dropped as a new one starts. The
@@ -14,9 +15,9 @@ export class BlockStats {
   constructor(historySteps: number, private readonly blockSteps: number) {
     if (!(historySteps >= 1 && blockSteps >= 1)) throw new RangeError('block stats need historySteps >= 1 and blockSteps >= 1')
     const blocks = Math.max(1, Math.ceil(historySteps / blockSteps))
-    this.count = new Float64Array(blocks)
-    this.sum = new Float64Array(blocks)
-    this.sumSq = new Float64Array(blocks)
+    this.count = float64s(blocks)
+    this.sum = float64s(blocks)
+    this.sumSq = float64s(blocks)
   }
 
   push(value: number): void {

@@ -5,6 +5,7 @@
  * new contexts stay quiet and settled ones speak up. Pure and online; its state is the set of contexts met.
  */
 import { ContextSet, setHas, setRegion, setTestAndAdd, type SetRegion } from './context-set.js'
+import { float64s, uint32s } from '../util/slab.js'
 
 interface ContextNoveltyOptions {
   /** Quantisation levels across the seen range. */
@@ -158,8 +159,8 @@ export class MultiResolutionContext {
     this.opts = opts
     this.learningSteps = learningSteps
     this.layout = layoutOf(opts)
-    this.sets = new Uint32Array(this.layout.words * (opts.forgetSteps === undefined ? 1 : 2))
-    this.state = new Float64Array(opts.bins.length * FIELDS)
+    this.sets = uint32s(this.layout.words * (opts.forgetSteps === undefined ? 1 : 2))
+    this.state = float64s(opts.bins.length * FIELDS)
     for (let r = 0; r < opts.bins.length; r++) {
       this.state[r * FIELDS + LAST_LEVEL] = -1
       this.state[r * FIELDS + LAST_NOVEL] = -1

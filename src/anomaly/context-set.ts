@@ -1,3 +1,4 @@
+import { uint32s } from '../util/slab.js'
 /**
  * The set of contexts a contextual-novelty resolution has met. A small key space keeps an exact bitmap (one bit
  * per possible context); a large one keeps a Bloom filter of a fixed size instead, because a series meets only a
@@ -77,7 +78,7 @@ export class ContextSet {
 
   constructor(keySpace: number, maxBytes: number | undefined) {
     this.region = setRegion(keySpace, maxBytes)
-    this.buf = new Uint32Array(this.region.words)
+    this.buf = uint32s(this.region.words)
   }
 
   get bloom(): boolean {

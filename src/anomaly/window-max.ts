@@ -1,3 +1,4 @@
+import { float64s } from '../util/slab.js'
 /**
  * Maximum of the last `capacity` pushed values in O(1) amortised time (monotonic deque), so the detectors can
  * compare against long histories at a few nanoseconds per row. The deque only holds values that could still
@@ -5,8 +6,8 @@
  * one per policy.
  */
 export class WindowMax {
-  private values = new Float64Array(8)
-  private positions = new Float64Array(8)
+  private values = float64s(8)
+  private positions = float64s(8)
   private head = 0
   private size = 0
   private pushed = 0

@@ -1,3 +1,4 @@
+import { float64s } from '../util/slab.js'
 /**
  * Window novelty in the spirit of adaptive resonance: the last `windowSteps` values, averaged down to `points`
  * and scaled into the range seen so far, are matched against a bounded set of remembered shapes. A window within
@@ -36,10 +37,10 @@ export class WindowNovelty {
   constructor(private readonly opts: WindowNoveltyOptions, private readonly learningSteps: number) {
     if (!(opts.points >= 1 && opts.windowSteps >= opts.points && opts.windowSteps % opts.points === 0)) throw new RangeError('window novelty needs windowSteps a multiple of points >= 1')
     if (!(opts.vigilance > 0 && opts.memory >= 1 && opts.gapSteps > 0)) throw new RangeError('window novelty needs vigilance > 0, memory >= 1, gapSteps > 0')
-    this.values = new Float64Array(opts.windowSteps)
-    this.shapes = new Float64Array(opts.memory * opts.points)
-    this.lastUsed = new Float64Array(opts.memory)
-    this.shape = new Float64Array(opts.points)
+    this.values = float64s(opts.windowSteps)
+    this.shapes = float64s(opts.memory * opts.points)
+    this.lastUsed = float64s(opts.memory)
+    this.shape = float64s(opts.points)
   }
 
   /** Score in [0,1) for `value` given earlier rows; NaN is ignored and scores 0. */

@@ -17,6 +17,7 @@ import type { Explanation, PolicyResult, RefreshTimings, ServingEngine } from '.
 import type { HistoryReader, PodSignalReader, PodSignals, Window, WindowResult } from '../ports.js'
 import { pushTo } from '../util/group.js'
 import { turnBefore } from './turns.js'
+import { withSlab } from '../util/slab.js'
 
 /** What a failed inference puts in the served message: the onnxruntime error itself goes to the log only. */
 export const INFERENCE_FAILED = 'forecast: model inference failed'
@@ -133,7 +134,7 @@ export class Engine implements ServingEngine {
       const s = this.state(policyKey(p))
       s.spec = p.spec
       // Likewise its adaptation state (about 1.4 KB), made here in turns rather than all at once below.
-      if (this.opts.adaptive !== false) s.adaptive ??= new AdaptiveState(phaseOf(targetKey(p)))
+      if (this.opts.adaptive !== false) s.adaptive ??= withSlab('adaptive', () => new AdaptiveState(phaseOf(targetKey(p))))
     }
     const t0 = performance.now()
     const prepared = await this.readHistory(policies, nowMs)
@@ -229,7 +230,7 @@ export class Engine implements ServingEngine {
     let s = this.states.get(key)
     if (s === undefined) {
       // The detector bench:nab scores, with the same settings: what is served is what was measured.
-      s = { damping: EMPTY_DAMPING, failures: 0, scorer: new OnlineAnomalyScorer(DEFAULT_SCORER) }
+      s = { damping: EMPTY_DAMPING, failures: 0, scorer: withSlab('scorer', () => new OnlineAnomalyScorer(DEFAULT_SCORER)) }
       this.states.set(key, s)
     }
     return s

@@ -12,6 +12,7 @@
 import { HORIZON_STEPS } from './windows.js'
 import { WINDOW_COMPONENTS, WindowComponents } from './window-components.js'
 import { DayShape } from './day-shape.js'
+import { float32s, float64s } from '../util/slab.js'
 
 /** The horizons (in steps) at which forecasts are scored; weights and calibration are interpolated between them. */
 export const EVAL_HORIZONS = [1, 5, 15, 30] as const
@@ -98,8 +99,8 @@ const F32 = SVAL + K * 2
 
 /** One policy's adaptation state: about 1.4 KB in two typed arrays (adaptiveStateBytes). */
 export class AdaptiveState {
-  readonly f = new Float64Array(F64)
-  readonly v = new Float32Array(F32)
+  readonly f = float64s(F64)
+  readonly v = float32s(F32)
 
   /** `phase` staggers the shadow forecasts of many policies over refreshes. */
   constructor(readonly phase = 0) {

@@ -1,3 +1,4 @@
+import { float64s } from '../util/slab.js'
 /** Fixed-capacity history of the most recent values, addressed by lag (0 = newest). */
 export class Ring {
   private readonly buf: Float64Array
@@ -6,7 +7,7 @@ export class Ring {
 
   constructor(readonly capacity: number) {
     if (!(capacity >= 1)) throw new RangeError('ring capacity must be >= 1')
-    this.buf = new Float64Array(capacity)
+    this.buf = float64s(capacity)
   }
 
   push(value: number): void {
