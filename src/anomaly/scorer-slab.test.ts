@@ -2,26 +2,10 @@ import t from 'tap'
 import { withSlab } from '../util/slab.js'
 import { AdaptiveState } from '../forecast/adaptive.js'
 import { DEFAULT_SCORER, OnlineAnomalyScorer } from './scorer.js'
+import { buffersOf } from '../../test/helpers/buffers.js'
 
-/** Every ArrayBuffer the object's typed arrays sit on, however deep. */
-function buffersOf(root: unknown): Set<ArrayBufferLike> {
-  const out = new Set<ArrayBufferLike>()
-  const seen = new Set<unknown>()
-  const walk = (v: unknown): void => {
-    if (v === null || typeof v !== 'object' || seen.has(v)) return
-    seen.add(v)
-    if (ArrayBuffer.isView(v)) {
-      out.add(v.buffer)
-      return
-    }
-    for (const x of Object.values(v)) walk(x)
-  }
-  walk(root)
-  return out
-}
-
-t.test('a policy\'s scorer and adaptation state each sit on one buffer, as the engine makes them', async (t) => {
-  // The engine makes them inside withSlab (src/engine/engine.ts); the first of each kind is measured.
+t.test('made inside withSlab, a scorer and an adaptation state each sit on one buffer', async (t) => {
+  // The first of each kind is measured and keeps separate buffers.
   withSlab('scorer', () => new OnlineAnomalyScorer(DEFAULT_SCORER))
   withSlab('adaptive', () => new AdaptiveState())
   const plain = buffersOf(new OnlineAnomalyScorer(DEFAULT_SCORER))

@@ -9,6 +9,7 @@ import { COMPONENTS, EVAL_HORIZONS } from '../forecast/adaptive.js'
 import { Engine } from './engine.js'
 import { formatExplanation } from './explanation.js'
 import type { HistoryReader, WindowResult } from '../ports.js'
+import { buffersOf } from '../../test/helpers/buffers.js'
 
 // The engine's per-workload adaptation over the real model and a real trace: causal, shadowed, explained.
 
@@ -91,4 +92,16 @@ t.test('the adaptation scores forecasts, runs the seasonal shadow in the batch, 
   t.match(text, /seasonal rows {3}(used|MASKED)/)
   const off = await run(reader(), 2, false)
   t.equal(off[1]?.adaptive, undefined, 'adaptive: false serves the model as it is, without the adaptation')
+})
+
+t.test('the engine makes each policy\'s detector and adaptation state on one buffer each', async (t) => {
+  const engine = new Engine({ model, history: reader(), log: pino({ level: 'silent' }), now: () => start })
+  const names = ['web', 'api', 'shop']
+  await engine.refresh(names.map((name) => ({ ...policy, metadata: { ...policy.metadata, name } })))
+  // Private: the per-policy state is what this test is about. The first policy of a kind in a process is measured.
+  const states = Reflect.get(engine, 'states') as Map<string, { scorer: unknown; adaptive?: unknown }>
+  const last = states.get('default/shop')
+  t.ok(last?.adaptive !== undefined, 'the adaptation state was made')
+  t.equal(buffersOf(last?.scorer).size, 1, 'the detector on one buffer')
+  t.equal(buffersOf(last?.adaptive).size, 1, 'the adaptation on one buffer')
 })
